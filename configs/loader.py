@@ -1,0 +1,202 @@
+"""Load a YAML config, validate it, and report every problem by its key path.
+
+    python -m configs.loader check configs/demo.yaml     # exit 2 with key paths on error
+    python -m configs.loader schema                       # JSON Schema of the config
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules
+
+ENV_BOOTSTRAP = "HALLWATCH_KAFKA_BOOTSTRAP_SERVERS"
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``issues`` holds (key path, message) pairs."""
+
+    def __init__(self, source: str, issues: Sequence[tuple[str, str]]):
+        self.source = source
+        self.issues = list(issues)
+        lines = "\n".join(f"  {path}: {message}" for path, message in self.issues)
+        super().__init__(f"invalid config {source}:\n{lines}")
+
+
+def key_path(loc: Iterable[Any]) -> str:
+    """('cameras', 1, 'zones', 0, 'polygon') -> 'cameras[1].zones[0].polygon'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "tagged-union")):
+            continue  # pydantic's internal validator names are not keys
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _clean_message(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def _pydantic_issues(error: ValidationError, prefix: Sequence[Any] = ()) -> list[tuple[str, str]]:
+    return [(key_path([*prefix, *e["loc"]]), _clean_message(e["msg"])) for e in error.errors()]
+
+
+def _duplicates(ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
+
+
+def reference_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
+    """Cross-references pydantic cannot see: ids that must exist, be unique, nest by level."""
+    issues: list[tuple[str, str]] = []
+    regions = {r.id: r for r in cfg.regions}
+    for label, items in (("regions", cfg.regions), ("halls", cfg.halls), ("cameras", cfg.cameras)):
+        for dup in _duplicates([i.id for i in items]):
+            issues.append((label, f"duplicate id {dup!r}"))
+    for i, region in enumerate(cfg.regions):
+        if region.level is Level.city:
+            if region.parent is not None and region.parent not in regions:
+                issues.append((f"regions[{i}].parent", f"unknown region {region.parent!r}"))
+            continue
+        if region.parent is None:
+            issues.append((f"regions[{i}].parent", f"a {region.level.value} region needs a parent"))
+        elif region.parent not in regions:
+            issues.append((f"regions[{i}].parent", f"unknown region {region.parent!r}"))
+        elif regions[region.parent].level is not LEVEL_PARENT[region.level]:
+            issues.append(
+                (
+                    f"regions[{i}].parent",
+                    f"a {region.level.value} region's parent must be a {LEVEL_PARENT[region.level].value}, "
+                    f"{region.parent!r} is a {regions[region.parent].level.value}",
+                )
+            )
+    halls = {h.id: h for h in cfg.halls}
+    for i, hall in enumerate(cfg.halls):
+        if hall.region not in regions:
+            issues.append((f"halls[{i}].region", f"unknown region {hall.region!r}"))
+        if hall.schedule is not None and hall.schedule not in cfg.schedules:
+            issues.append((f"halls[{i}].schedule", f"unknown schedule {hall.schedule!r}"))
+        for dup in _duplicates([w.id for w in hall.windows]):
+            issues.append((f"halls[{i}].windows", f"duplicate window id {dup!r}"))
+        for j, window in enumerate(hall.windows):
+            if window.schedule is not None and window.schedule not in cfg.schedules:
+                issues.append((f"halls[{i}].windows[{j}].schedule", f"unknown schedule {window.schedule!r}"))
+    for i, camera in enumerate(cfg.cameras):
+        hall = halls.get(camera.hall)
+        if hall is None:
+            issues.append((f"cameras[{i}].hall", f"unknown hall {camera.hall!r}"))
+        for dup in _duplicates([z.id for z in camera.zones]):
+            issues.append((f"cameras[{i}].zones", f"duplicate zone id {dup!r}"))
+        window_ids = {w.id for w in hall.windows} if hall else set()
+        for j, zone in enumerate(camera.zones):
+            if zone.window is not None and hall is not None and zone.window not in window_ids:
+                issues.append(
+                    (f"cameras[{i}].zones[{j}].window", f"hall {hall.id!r} has no window {zone.window!r}")
+                )
+            issues.extend(_override_issues(cfg.rules, zone.rules, [f"cameras[{i}].zones[{j}].rules"]))
+    return issues
+
+
+def _override_issues(defaults: Rules, overrides: BaseModel | None, prefix: list[Any]) -> list[tuple[str, str]]:
+    if overrides is None:
+        return []
+    issues: list[tuple[str, str]] = []
+    for name in type(overrides).model_fields:
+        partial = getattr(overrides, name)
+        if partial is None:
+            continue
+        base = getattr(defaults, name)
+        try:
+            type(base).model_validate({**base.model_dump(), **partial})
+        except ValidationError as error:
+            issues.extend(_pydantic_issues(error, [*prefix, name]))
+    return issues
+
+
+def effective_rules(cfg: HallwatchConfig, zone_overrides: BaseModel | None) -> Rules:
+    """The global rule defaults with one zone's overrides applied."""
+    if zone_overrides is None:
+        return cfg.rules
+    merged = {
+        name: {**getattr(cfg.rules, name).model_dump(), **(getattr(zone_overrides, name) or {})}
+        for name in Rules.model_fields
+    }
+    return Rules.model_validate(merged)
+
+
+def parse_config(data: Any, source: str = "<config>") -> HallwatchConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(source, [("(top level)", "expected a mapping of keys")])
+    try:
+        cfg = HallwatchConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(source, _pydantic_issues(error)) from None
+    issues = reference_issues(cfg)
+    if issues:
+        raise ConfigError(source, issues)
+    bootstrap = os.environ.get(ENV_BOOTSTRAP)
+    if bootstrap:
+        cfg = cfg.model_copy(
+            update={"kafka": cfg.kafka.model_copy(update={"bootstrap_servers": bootstrap})}
+        )
+    return cfg
+
+
+def resolve_relative(cfg: HallwatchConfig, base: Path) -> HallwatchConfig:
+    """Relative file sources are taken relative to the config file's folder, then the cwd."""
+    cameras = []
+    for camera in cfg.cameras:
+        source = camera.source
+        prefix = "mot:" if source.startswith("mot:") else ""
+        path = source[len(prefix):]
+        if "://" not in path and not path.isdigit() and not Path(path).is_absolute():
+            candidate = base / path
+            if candidate.exists() or not Path(path).exists():
+                source = prefix + str(candidate)
+        cameras.append(camera.model_copy(update={"source": source}))
+    return cfg.model_copy(update={"cameras": cameras})
+
+
+def load_config(path: str | os.PathLike[str]) -> HallwatchConfig:
+    """Read, validate and return the config; raises ConfigError naming every bad key path."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(str(path), [("(file)", f"cannot read: {error.strerror}")]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise ConfigError(str(path), [(where, f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
+    return resolve_relative(parse_config(data, str(path)), path.parent)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["schema"]:
+        print(json.dumps(HallwatchConfig.model_json_schema(), ensure_ascii=False, indent=2))
+        return 0
+    if len(args) == 2 and args[0] == "check":
+        try:
+            cfg = load_config(args[1])
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(f"ok: {len(cfg.regions)} regions, {len(cfg.halls)} halls, {len(cfg.cameras)} cameras")
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The configuration contract: typed, validated, self-documenting models.
+
+Every field carries a description (``python -m configs.loader --schema`` prints the JSON Schema).
+Field names are a contract relied on by other tools: extend, never rename.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from configs.schedule_model import ScheduleConfig
+
+Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x, y]")]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must not silently disable a rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Level(str, Enum):
+    """The three administrative levels of electronic supervision (市、县、乡)."""
+
+    city = "city"
+    county = "county"
+    township = "township"
+
+
+LEVEL_PARENT = {Level.county: Level.city, Level.township: Level.county}
+
+
+class Region(StrictModel):
+    id: str = Field(description="Unique region id, e.g. `yanjiang`.")
+    name: str = Field(description="Display name in Chinese, e.g. 雁江区.")
+    level: Level = Field(description="city, county (county/district) or township (township/street).")
+    parent: str | None = Field(None, description="Id of the parent region; required below city level.")
+
+
+class Window(StrictModel):
+    id: str = Field(description="Window (counter, 窗口) id, unique within its hall.")
+    name: str = Field("", description="Display name, e.g. 1号综合窗口.")
+    schedule: str | None = Field(
+        None, description="Schedule id for this window (staggered shifts, 错时); defaults to the hall's."
+    )
+
+
+class Hall(StrictModel):
+    id: str = Field(description="Unique hall id.")
+    name: str = Field(description="Display name, e.g. 莲花街道便民服务中心.")
+    region: str = Field(description="Id of the region the hall belongs to (any level).")
+    schedule: str | None = Field(None, description="Schedule id; absent = always in service.")
+    windows: list[Window] = Field(default_factory=list, description="The service windows of this hall.")
+
+
+def _spread_ratio(points: np.ndarray) -> float:
+    """Smallest / largest singular value of the centred points: ~0 when they lie on one line."""
+    centred = points - points.mean(axis=0)
+    singular = np.linalg.svd(centred, compute_uv=False)
+    return float(singular[-1] / singular[0]) if singular[0] > 0 else 0.0
+
+
+class Calibration(StrictModel):
+    """Pairs of image pixels and floor points (metres) defining the camera's floor homography."""
+
+    image: list[Point] = Field(description="Image points [x, y] in pixels (at least 4).")
+    floor: list[Point] = Field(description="The same points on the floor [X, Y] in metres.")
+
+    @field_validator("image", "floor")
+    @classmethod
+    def _enough_points(cls, points: list[list[float]]) -> list[list[float]]:
+        if len(points) < 4:
+            raise ValueError(f"needs at least 4 points, got {len(points)}")
+        pts = np.asarray(points, dtype=float)
+        if _spread_ratio(pts) < 1e-3:
+            raise ValueError("points are collinear: a floor homography needs points spread over an area")
+        return points
+
+    @model_validator(mode="after")
+    def _pairs_match(self) -> Calibration:
+        if len(self.image) != len(self.floor):
+            raise ValueError(f"image has {len(self.image)} points but floor has {len(self.floor)}")
+        from detectors.geometry import homography_from_points  # local: keeps cv2 off import path
+
+        homography_from_points(self.image, self.floor)  # raises ValueError when degenerate
+        return self
+
+
+class ZoneKind(str, Enum):
+    post = "post"
+    staff_area = "staff_area"
+    service_area = "service_area"
+    queue_area = "queue_area"
+
+
+class EmptyPostRule(StrictModel):
+    """空岗/离岗: nobody at a window's post for too long during service hours."""
+
+    enabled: bool = Field(True, description="Evaluate this rule.")
+    after_s: float = Field(300, gt=0, description="Seconds a post must stay empty before it is a violation.")
+    return_s: float = Field(
+        5, ge=0, description="Seconds a person must stay at the post for the empty episode to end."
+    )
+
+
+class StaffChattingRule(StrictModel):
+    """聚众聊天/串岗: staff gathering away from their own posts."""
+
+    enabled: bool = Field(True, description="Evaluate this rule.")
+    min_people: int = Field(2, ge=2, description="People in one group for it to count.")
+    radius_m: float = Field(1.5, gt=0, description="Floor distance (m) that links two people into a group.")
+    min_duration_s: float = Field(60, ge=0, description="Seconds a group must persist to be a violation.")
+    clear_s: float = Field(5, ge=0, description="Gaps shorter than this do not end a group episode.")
+    always: bool = Field(False, description="Evaluate outside service hours too.")
+
+
+class QueueCrowdingRule(StrictModel):
+    """一米线: people too close in the queue, or too many past the line in front of a window."""
+
+    enabled: bool = Field(True, description="Evaluate this rule.")
+    min_distance_m: float = Field(1.0, gt=0, description="Two people in a queue closer than this crowd.")
+    max_in_service_area: int = Field(1, ge=0, description="People allowed past the one-metre line.")
+    max_in_queue: int | None = Field(None, ge=0, description="Queue capacity; null = unlimited.")
+    min_duration_s: float = Field(5, ge=0, description="Seconds the condition must hold to be a violation.")
+    clear_s: float = Field(3, ge=0, description="Gaps shorter than this do not end an episode.")
+    always: bool = Field(False, description="Evaluate outside service hours too.")
+
+
+class Rules(StrictModel):
+    empty_post: EmptyPostRule = Field(default_factory=EmptyPostRule, description="Empty post rule.")
+    staff_chatting: StaffChattingRule = Field(
+        default_factory=StaffChattingRule, description="Staff chatting rule."
+    )
+    queue_crowding: QueueCrowdingRule = Field(
+        default_factory=QueueCrowdingRule, description="Queue crowding (one-metre line) rule."
+    )
+
+
+class RuleOverrides(StrictModel):
+    """Per-zone overrides: only the keys given replace the global `rules:` defaults."""
+
+    empty_post: dict | None = Field(None, description="Keys of `rules.empty_post` to override.")
+    staff_chatting: dict | None = Field(None, description="Keys of `rules.staff_chatting` to override.")
+    queue_crowding: dict | None = Field(None, description="Keys of `rules.queue_crowding` to override.")
+
+
+ZONE_NEEDS_WINDOW = {ZoneKind.post, ZoneKind.service_area}
+
+
+class Zone(StrictModel):
+    id: str = Field(description="Zone id, unique within its camera.")
+    kind: ZoneKind = Field(description="post, staff_area, service_area or queue_area.")
+    window: str | None = Field(None, description="Window id; required for post and service_area zones.")
+    polygon: list[Point] = Field(description="Polygon in image pixels, at least 3 points.")
+    rules: RuleOverrides | None = Field(None, description="Rule parameter overrides for this zone.")
+
+    @field_validator("polygon")
+    @classmethod
+    def _valid_polygon(cls, polygon: list[list[float]]) -> list[list[float]]:
+        if len(polygon) < 3:
+            raise ValueError(f"needs at least 3 points, got {len(polygon)}")
+        pts = np.asarray(polygon, dtype=float)
+        x, y = pts[:, 0], pts[:, 1]
+        area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+        if area < 1.0:
+            raise ValueError("has no area (points are collinear or repeated)")
+        return polygon
+
+    @model_validator(mode="after")
+    def _window_when_needed(self) -> Zone:
+        if self.kind in ZONE_NEEDS_WINDOW and not self.window:
+            raise ValueError(f"a {self.kind.value} zone needs `window`")
+        return self
+
+
+class Camera(StrictModel):
+    id: str = Field(description="Unique camera id.")
+    hall: str = Field(description="Id of the hall this camera watches.")
+    name: str = Field("", description="Display name.")
+    source: str = Field(
+        description="Video file path, rtsp://…, http(s)://…, a USB device index, or mot:PATH (replayed detections)."
+    )
+    source_fps: float | None = Field(
+        None, gt=0, description="Overrides the container's frame rate (files and mot: sources)."
+    )
+    frame_size: tuple[int, int] | None = Field(
+        None, description="[width, height] in pixels; required for mot: sources."
+    )
+    analysis_fps: float = Field(5, gt=0, description="Frames analysed per second.")
+    start_time: datetime | None = Field(
+        None, description="Media clock origin for file and mot: sources (ISO 8601 with offset)."
+    )
+    stall_s: float = Field(20, gt=0, description="Seconds without a frame before the watchdog reconnects.")
+    calibration: Calibration | None = Field(None, description="Floor calibration (homography).")
+    zones: list[Zone] = Field(default_factory=list, description="Zones drawn on this camera's image.")
+
+    @model_validator(mode="after")
+    def _mot_needs_size(self) -> Camera:
+        if self.source.startswith("mot:") and self.frame_size is None:
+            raise ValueError("a mot: source needs `frame_size`")
+        return self
+
+
+class DetectorConfig(StrictModel):
+    backend: Literal["auto", "nanodet", "yolo", "hog", "replay"] = Field(
+        "auto",
+        description="auto = the offline NanoDet model if set-up converted it, else OpenCV HOG; "
+        "yolo = Ultralytics (production); replay = detections from mot: sources.",
+    )
+    weights: str = Field("yolo11n.pt", description="Ultralytics weights file or name (yolo backend).")
+    device: str = Field("cpu", description="cpu, cuda or cuda:N (yolo backend).")
+    imgsz: int = Field(640, gt=0, description="Inference image size (yolo backend).")
+    conf: float = Field(0.4, gt=0, lt=1, description="Minimum person score.")
+    half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
+
+
+class TrackerConfig(StrictModel):
+    """ByteTrack (ultralytics' implementation) plus a short memory for missed detections."""
+
+    high_thresh: float = Field(0.5, gt=0, lt=1, description="Detections at or above this score match first.")
+    low_thresh: float = Field(0.1, ge=0, lt=1, description="Lower-score detections only extend existing tracks.")
+    new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score needed to start a new track.")
+    match_thresh: float = Field(0.8, gt=0, le=1, description="Association cost threshold (1 - IoU).")
+    lost_s: float = Field(3.0, ge=0, description="Seconds a lost track can still be re-found with its id.")
+    hold_s: float = Field(
+        1.5, ge=0,
+        description="Seconds a person missed by the detector still counts as present at the last position, "
+        "so dropouts neither open empty posts nor split episodes.",
+    )
+
+
+class KafkaTopics(StrictModel):
+    violations: str = Field("hallwatch.violations", description="Violation events topic.")
+    heartbeats: str = Field("hallwatch.heartbeats", description="Camera heartbeat topic.")
+    dlq: str = Field("hallwatch.dlq", description="Dead-letter topic for malformed messages.")
+
+
+class KafkaConfig(StrictModel):
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        description="Comma-separated host:port list. Env HALLWATCH_KAFKA_BOOTSTRAP_SERVERS overrides it.",
+    )
+    topics: KafkaTopics = Field(default_factory=KafkaTopics, description="Topic names.")
+    heartbeat_interval_s: float = Field(10, gt=0, description="Seconds between camera heartbeats.")
+
+
+class HallwatchConfig(StrictModel):
+    timezone: str = Field("Asia/Shanghai", description="IANA time zone of the halls.")
+    regions: list[Region] = Field(description="The city > county > township hierarchy.")
+    halls: list[Hall] = Field(description="Service halls under supervision.")
+    cameras: list[Camera] = Field(default_factory=list, description="Cameras and their zones.")
+    rules: Rules = Field(default_factory=Rules, description="Rule defaults; zones may override them.")
+    schedules: dict[str, ScheduleConfig] = Field(
+        default_factory=dict, description="Named service-hour schedules referenced by halls and windows."
+    )
+    detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Person detector.")
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Multi-object tracker.")
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig, description="Kafka connection.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, tz: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {tz!r}") from None
+        return tz
+
+    # Lookups used everywhere downstream.
+    def region(self, region_id: str) -> Region:
+        return next(r for r in self.regions if r.id == region_id)
+
+    def hall(self, hall_id: str) -> Hall:
+        return next(h for h in self.halls if h.id == hall_id)
+
+    def region_path(self, region_id: str) -> list[str]:
+        """Region ids from the top (city) down to ``region_id``."""
+        path: list[str] = []
+        current: str | None = region_id
+        while current is not None:
+            path.append(current)
+            current = self.region(current).parent
+        return path[::-1]

@@ -1,0 +1,85 @@
+"""One camera's analysis: detections -> tracks -> floor positions -> rules -> violation messages."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from configs.model import HallwatchConfig, Camera
+from detectors.base import PersonDetector
+from detectors.geometry import foot_points, homography_from_points, to_floor
+from detectors.rules.absences import Absence
+from detectors.rules.engine import CameraRules, Observation, Person
+from detectors.tracking import PersonTracker, TrackedPerson
+from ingest.frames import Detections, Frame
+
+
+class CameraAnalysis:
+    def __init__(self, cfg: HallwatchConfig, camera: Camera, detector: PersonDetector | None,
+                 emit: Callable[[dict], None], tracks_out: Path | None = None,
+                 absences: Callable[[], list[Absence]] = list, detect_lock: threading.Lock | None = None):
+        self.camera = camera
+        self.detector = detector
+        self.emit = emit
+        self.lock = detect_lock or threading.Lock()
+        self.tracker = PersonTracker(cfg.tracker, camera.analysis_fps)
+        self.homography = (homography_from_points(camera.calibration.image, camera.calibration.floor)
+                           if camera.calibration else None)
+        self.rules = CameraRules(cfg, camera, absences)
+        self._tracks_file = None
+        if tracks_out is not None:
+            tracks_out.mkdir(parents=True, exist_ok=True)
+            self._tracks_file = (tracks_out / f"{camera.id}.txt").open("w")
+        self.frames = 0
+
+    def track(self, frame: Frame) -> list[TrackedPerson]:
+        if frame.detections is not None and len(frame.detections) and (frame.detections.ids >= 0).all():
+            # Replayed tracks keep their own ids (e.g. annotated ground truth).
+            d = frame.detections
+            return [TrackedPerson(int(i), b, float(s), True) for i, b, s in zip(d.ids, d.xyxy, d.scores)]
+        detections = frame.detections
+        if detections is None:
+            if self.detector is None or frame.image is None:
+                detections = Detections.empty()
+            else:
+                with self.lock:
+                    detections = self.detector.detect([frame.image])[0]
+        return self.tracker.update(detections)
+
+    def process(self, frame: Frame) -> list[dict]:
+        tracked = self.track(frame)
+        boxes = np.array([t.xyxy for t in tracked], dtype=float).reshape(-1, 4)
+        feet = foot_points(boxes)
+        floor = to_floor(self.homography, feet) if self.homography is not None else None
+        people = tuple(
+            Person(t.track_id, (float(feet[i, 0]), float(feet[i, 1])),
+                   (float(floor[i, 0]), float(floor[i, 1])) if floor is not None else None, t.detected)
+            for i, t in enumerate(tracked)
+        )
+        if self._tracks_file is not None:
+            self._write_tracks(frame.index, tracked, floor)
+        self.frames += 1
+        messages = self.rules.step(Observation(frame.time, frame.index, people))
+        for message in messages:
+            self.emit(message)
+        return messages
+
+    def _write_tracks(self, index: int, tracked: list[TrackedPerson], floor: np.ndarray | None) -> None:
+        lines = []
+        for i, t in enumerate(tracked):
+            x1, y1, x2, y2 = t.xyxy
+            fx, fy = (floor[i] if floor is not None else (-1, -1))
+            lines.append(f"{index},{t.track_id},{x1:.1f},{y1:.1f},{x2 - x1:.1f},{y2 - y1:.1f},"
+                         f"{t.score:.3f},{fx:.3f},{fy:.3f},-1\n")
+        self._tracks_file.writelines(lines)
+
+    def finish(self) -> list[dict]:
+        messages = self.rules.finish()
+        for message in messages:
+            self.emit(message)
+        if self._tracks_file is not None:
+            self._tracks_file.close()
+            self._tracks_file = None
+        return messages

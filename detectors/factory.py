@@ -1,0 +1,40 @@
+"""Build the configured detector, with the offline fallback chain auto -> NanoDet -> HOG."""
+from __future__ import annotations
+
+import logging
+
+from configs.model import DetectorConfig
+from detectors.base import PersonDetector
+
+log = logging.getLogger(__name__)
+
+
+def build_detector(config: DetectorConfig) -> PersonDetector | None:
+    """None for ``replay`` (detections come with the frames)."""
+    backend = config.backend
+    if backend == "replay":
+        return None
+    if backend == "yolo":
+        from detectors.yolo import YoloDetector
+
+        return YoloDetector(config.weights, config.device, config.imgsz, config.conf, config.half)
+    if backend == "hog":
+        from detectors.hog import HogDetector
+
+        return HogDetector()
+    from detectors.models import nanodet_path
+
+    path = nanodet_path()
+    if path.exists():
+        from detectors.nanodet import NanoDetDetector
+
+        return NanoDetDetector(path, conf=config.conf)
+    if backend == "nanodet":
+        raise RuntimeError(f"the NanoDet model is missing at {path}: run `python -m detectors.models fetch`")
+    log.warning(
+        "offline NanoDet model not found at %s (run `python -m detectors.models fetch`); "
+        "FALLING BACK to OpenCV's HOG people detector, which misses many people", path,
+    )
+    from detectors.hog import HogDetector
+
+    return HogDetector()

@@ -1,0 +1,252 @@
+"""All rules of one camera: (time, people) in, violation messages out. Pure: no I/O, no clock
+other than ``produced_at`` (injectable), no globals.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from configs.loader import effective_rules
+from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind
+from detectors.rules.absences import Absence, supervision_at
+from detectors.rules.empty_post import EmptyPostState
+from detectors.rules.episodes import EpisodeTracker, Transition
+from detectors.rules.geometry import closest_pair, inside, single_linkage_groups
+from detectors.rules.schedule import ServiceCalendar
+from streams.messages import VIOLATION_SCHEMA
+
+_DAY = timedelta(days=1)
+EVENT_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4c55-9b53-2f7a9e3f0c11")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    track_id: int
+    foot: tuple[float, float]  # image pixels
+    floor: tuple[float, float] | None = None  # metres, when the camera is calibrated
+    detected: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    time: datetime
+    frame: int
+    people: tuple[Person, ...]
+
+
+@dataclass
+class _ZoneRule:
+    zone: Zone
+    polygon: np.ndarray
+    rules: Rules
+    calendar: ServiceCalendar
+    tracker: EpisodeTracker | EmptyPostState
+    type: str
+
+
+@dataclass
+class _Frame:
+    """Per-frame arrays shared by all zones."""
+
+    ids: np.ndarray
+    feet: np.ndarray
+    floor: np.ndarray | None
+    membership: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class CameraRules:
+    def __init__(self, cfg: HallwatchConfig, camera: Camera,
+                 absences: Callable[[], list[Absence]] = list,
+                 clock: Callable[[], datetime] | None = None):
+        self.cfg = cfg
+        self.camera = camera
+        self.hall = cfg.hall(camera.hall)
+        self.region = cfg.region(self.hall.region)
+        self.region_path = cfg.region_path(self.hall.region)
+        self.tz = ZoneInfo(cfg.timezone)
+        self.absences = absences
+        self.clock = clock or (lambda: datetime.now(self.tz))
+        self.calibrated = camera.calibration is not None
+        calendars: dict[str | None, ServiceCalendar] = {}
+
+        def calendar(name: str | None) -> ServiceCalendar:
+            if name not in calendars:
+                calendars[name] = ServiceCalendar(cfg.schedules.get(name) if name else None, self.tz, name or "")
+            return calendars[name]
+
+        windows = {w.id: w for w in self.hall.windows}
+        self.posts = [z for z in camera.zones if z.kind is ZoneKind.post]
+        self._post_polygons = [np.asarray(z.polygon, dtype=float) for z in self.posts]
+        self.zone_rules: list[_ZoneRule] = []
+        for zone in camera.zones:
+            rules = effective_rules(cfg, zone.rules)
+            window = windows.get(zone.window) if zone.window else None
+            schedule = (window.schedule if window and window.schedule else None) or self.hall.schedule
+            polygon = np.asarray(zone.polygon, dtype=float)
+            if zone.kind is ZoneKind.post and rules.empty_post.enabled:
+                tracker: EpisodeTracker | EmptyPostState = EmptyPostState(rules.empty_post)
+                kind = "empty_post"
+            elif zone.kind is ZoneKind.staff_area and rules.staff_chatting.enabled:
+                r = rules.staff_chatting
+                tracker, kind = EpisodeTracker(r.min_duration_s, r.clear_s), "staff_chatting"
+            elif zone.kind in (ZoneKind.service_area, ZoneKind.queue_area) and rules.queue_crowding.enabled:
+                r = rules.queue_crowding
+                tracker, kind = EpisodeTracker(r.min_duration_s, r.clear_s), "queue_crowding"
+            else:
+                continue
+            self.zone_rules.append(_ZoneRule(zone, polygon, rules, calendar(schedule), tracker, kind))
+        self.last_time: datetime | None = None
+        self.last_frame: int | None = None
+
+    # -- per frame ------------------------------------------------------------------------------
+    def step(self, obs: Observation) -> list[dict]:
+        self.last_time, self.last_frame = obs.time, obs.frame
+        people = obs.people
+        frame = _Frame(
+            ids=np.array([p.track_id for p in people], dtype=int),
+            feet=np.array([p.foot for p in people], dtype=float).reshape(-1, 2),
+            floor=(np.array([p.floor for p in people], dtype=float).reshape(-1, 2)
+                   if self.calibrated and all(p.floor is not None for p in people) else None),
+        )
+        messages: list[dict] = []
+        for zr in self.zone_rules:
+            members = inside(frame.feet, zr.polygon)
+            frame.membership[zr.zone.id] = members
+            if zr.type == "empty_post":
+                transitions = self._empty_post(zr, obs.time, frame, members)
+            elif zr.type == "staff_chatting":
+                transitions = self._staff_chatting(zr, obs.time, frame, members)
+            else:
+                transitions = self._queue(zr, obs.time, frame, members)
+            messages.extend(self._message(zr, tr, obs.time) for tr in transitions)
+        return messages
+
+    def finish(self) -> list[dict]:
+        """Close every open violation at the last analysed frame (end of input)."""
+        if self.last_time is None:
+            return []
+        messages = []
+        for zr in self.zone_rules:
+            tracker = zr.tracker
+            transitions = (tracker.finish(self.last_time) if isinstance(tracker, EmptyPostState)
+                           else tracker.finish("end_of_stream"))
+            for tr in transitions:
+                if tr.kind == "close":
+                    tr = Transition("close", tr.episode, ended_at=tr.ended_at, closed_reason="end_of_stream")
+                messages.append(self._message(zr, tr, self.last_time))
+        return messages
+
+    # -- the rules ------------------------------------------------------------------------------
+    def _in_service(self, zr: _ZoneRule, t: datetime, always: bool) -> bool:
+        return always or zr.calendar.interval_at(t) is not None
+
+    def _empty_post(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
+        mine = [a for a in self.absences()
+                if a.covers(self.hall.id, zr.zone.window, zr.zone.id) and a.end > t - _DAY and a.start < t + _DAY]
+        sup = supervision_at(t, zr.calendar, mine)
+        assert isinstance(zr.tracker, EmptyPostState)
+        return zr.tracker.step(t, bool(members.any()), sup, frame.ids[members].tolist())
+
+    def _staff_chatting(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
+        rule = zr.rules.staff_chatting
+        assert isinstance(zr.tracker, EpisodeTracker)
+        if frame.floor is None or not self._in_service(zr, t, rule.always) or members.sum() < rule.min_people:
+            return zr.tracker.step(t, False)
+        idx = np.flatnonzero(members)
+        post_of = self._post_index(frame.feet[idx])
+        best: np.ndarray | None = None
+        for group in single_linkage_groups(frame.floor[idx], rule.radius_m):
+            if len(group) < rule.min_people:
+                continue
+            posts = post_of[group]
+            outside_posts = (posts < 0).any()
+            shared_post = len(posts[posts >= 0]) != len(set(posts[posts >= 0].tolist()))
+            if (outside_posts or shared_post) and (best is None or len(group) > len(best)):
+                best = group
+        if best is None:
+            return zr.tracker.step(t, False)
+        ids = frame.ids[idx[best]].tolist()
+        return zr.tracker.step(t, True, {"people": len(best), "track_ids": ids})
+
+    def _post_index(self, feet: np.ndarray) -> np.ndarray:
+        """For each point, the index of the first post zone containing it, else -1."""
+        out = np.full(len(feet), -1)
+        for i, polygon in enumerate(self._post_polygons):
+            hit = inside(feet, polygon) & (out < 0)
+            out[hit] = i
+        return out
+
+    def _queue(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
+        rule = zr.rules.queue_crowding
+        assert isinstance(zr.tracker, EpisodeTracker)
+        if not self._in_service(zr, t, rule.always):
+            return zr.tracker.step(t, False)
+        idx = np.flatnonzero(members)
+        count = len(idx)
+        reasons: list[str] = []
+        min_distance = None
+        if zr.zone.kind is ZoneKind.service_area:
+            if count > rule.max_in_service_area:
+                reasons.append("line_crossed")
+        else:
+            if rule.max_in_queue is not None and count > rule.max_in_queue:
+                reasons.append("over_capacity")
+            if frame.floor is not None and count >= 2:
+                pair = closest_pair(frame.floor[idx])
+                if pair is not None and pair[0] < rule.min_distance_m:
+                    reasons.append("too_close")
+                    min_distance = round(pair[0], 3)
+        if not reasons:
+            return zr.tracker.step(t, False)
+        details = {"people": count, "track_ids": frame.ids[idx].tolist(), "reasons": reasons,
+                   "min_distance_m": min_distance}
+        return zr.tracker.step(t, True, details)
+
+    # -- messages -------------------------------------------------------------------------------
+    def _message(self, zr: _ZoneRule, tr: Transition, t: datetime) -> dict:
+        ep = tr.episode
+        started = ep.started_at
+        ended = tr.ended_at if tr.kind == "close" else None
+        details = ep.details
+        reasons = details.get("reasons", [])
+        if zr.type == "empty_post":
+            reason = "empty"
+        elif zr.type == "staff_chatting":
+            reason = "gathering"
+        else:
+            reason = reasons[0] if reasons else None
+        event_id = uuid.uuid5(EVENT_NAMESPACE, f"{self.camera.id}|{zr.zone.id}|{zr.type}|{started.isoformat()}")
+        message = {
+            "schema": VIOLATION_SCHEMA,
+            "event_id": str(event_id),
+            "status": "open" if tr.kind == "open" else "closed",
+            "type": zr.type,
+            "reason": reason,
+            "hall_id": self.hall.id,
+            "region_id": self.region.id,
+            "region_path": self.region_path,
+            "level": self.region.level.value,
+            "camera_id": self.camera.id,
+            "zone_id": zr.zone.id,
+            "window_id": zr.zone.window,
+            "started_at": started.isoformat(),
+            "ended_at": ended.isoformat() if ended else None,
+            "duration_s": round(((ended or t) - started).total_seconds(), 3),
+            "people": details.get("people", 0),
+            "track_ids": details.get("track_ids", []),
+            "min_distance_m": details.get("min_distance_m"),
+            "evidence": {},
+            "closed_reason": tr.closed_reason if tr.kind == "close" else None,
+            "produced_at": self.clock().isoformat(),
+        }
+        if reasons:
+            message["reasons"] = reasons
+        if "suppressed" in details:
+            message["suppressed"] = details["suppressed"]
+        return message
+

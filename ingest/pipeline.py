@@ -1,0 +1,101 @@
+"""The running pipeline: a worker per camera, their analyses, heartbeats, and the publishers."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from configs.model import HallwatchConfig
+from detectors.analysis import CameraAnalysis
+from detectors.factory import build_detector
+from detectors.rules.absences import Absence
+from ingest.worker import CameraWorker
+from streams import messages
+from streams.publisher import JsonLinesWriter, KafkaPublisher, NullPublisher, Publisher
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    def __init__(self, cfg: HallwatchConfig, events_out: Path | None = None, tracks_out: Path | None = None,
+                 use_kafka: bool = True, start_override: datetime | None = None,
+                 absences=None, publisher: Publisher | None = None):
+        self.cfg = cfg
+        self.tz = ZoneInfo(cfg.timezone)
+        self.publisher: Publisher = publisher or self._connect(use_kafka)
+        self.events_out = JsonLinesWriter(events_out) if events_out else None
+        self.absences = absences or (lambda: [])
+        needs_detector = any(not c.source.startswith("mot:") for c in cfg.cameras)
+        self.detector = build_detector(cfg.detector) if needs_detector else None
+        if self.detector is not None:
+            log.info("detector: %s", self.detector.name)
+        lock = threading.Lock()
+        self.analyses = {
+            c.id: CameraAnalysis(cfg, c, self.detector, self._emit, tracks_out, self._absences, lock)
+            for c in cfg.cameras
+        }
+        self.workers = {
+            c.id: CameraWorker(c, self.tz, self.analyses[c.id].process, start_override) for c in cfg.cameras
+        }
+        self.violations = 0
+
+    def _connect(self, use_kafka: bool) -> Publisher:
+        if not use_kafka:
+            return NullPublisher()
+        from streams.topics import ensure_topics
+
+        bootstrap = self.cfg.kafka.bootstrap_servers
+        ensure_topics(bootstrap, self.cfg.kafka.topics)
+        log.info("publishing to Kafka at %s", bootstrap)
+        return KafkaPublisher(bootstrap)
+
+    def _absences(self) -> list[Absence]:
+        return self.absences()
+
+    def _emit(self, message: dict) -> None:
+        self.violations += message["status"] == "open"
+        log.info("violation %s %s %s zone=%s started=%s", message["status"], message["type"],
+                 message["reason"], message["zone_id"], message["started_at"])
+        self.publisher.publish(self.cfg.kafka.topics.violations, message["hall_id"], message)
+        if self.events_out is not None:
+            self.events_out.write(message)
+
+    def publish_heartbeats(self) -> None:
+        now = datetime.now(self.tz)
+        for camera in self.cfg.cameras:
+            beat = messages.heartbeat(self.cfg, camera, self.workers[camera.id].health(), now)
+            self.publisher.publish(self.cfg.kafka.topics.heartbeats, camera.id, beat)
+
+    def run(self, stop: threading.Event) -> int:
+        for worker in self.workers.values():
+            worker.start()
+        self.publish_heartbeats()
+        interval = self.cfg.kafka.heartbeat_interval_s
+        next_beat = time.monotonic() + interval
+        while not stop.is_set():
+            if all(not w.thread.is_alive() for w in self.workers.values()):
+                break
+            stop.wait(min(0.2, max(0.0, next_beat - time.monotonic())))
+            if time.monotonic() >= next_beat:
+                self.publish_heartbeats()
+                next_beat += interval
+        for worker in self.workers.values():
+            worker.stop()
+        for worker in self.workers.values():
+            worker.thread.join(timeout=30)
+        for analysis in self.analyses.values():
+            analysis.finish()
+        self.publish_heartbeats()
+        self.publisher.flush()
+        self.publisher.close()
+        if self.events_out:
+            self.events_out.close()
+        failed = [w.camera.id for w in self.workers.values() if not w.ended and w.last_error and not stop.is_set()]
+        for camera_id in failed:
+            log.error("camera %s failed: %s", camera_id, self.workers[camera_id].last_error)
+        log.info("done: %d frames analysed, %d violations",
+                 sum(a.frames for a in self.analyses.values()), self.violations)
+        return 0

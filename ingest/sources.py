@@ -1,0 +1,208 @@
+"""Frame sources: video files, live streams (RTSP/HTTP/USB) and ``mot:`` detection replays.
+
+A source yields only the frames to analyse (sampled at ``analysis_fps``). Skipped frames are
+``grab()``-ed, never decoded into images, which is most of the cost saved on files.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+
+from configs.model import Camera
+from ingest.frames import Detections, Frame
+
+
+class SourceError(RuntimeError):
+    """The source cannot be opened or stopped delivering frames."""
+
+
+@dataclass
+class Sampler:
+    """Decides which frames to analyse so the analysed rate stays at ``analysis_fps``."""
+
+    analysis_fps: float
+    next_t: float = field(default=float("-inf"))
+
+    def take(self, t: float) -> bool:
+        if t + 1e-9 < self.next_t:
+            return False
+        period = 1.0 / self.analysis_fps
+        # Stay on the grid of period multiples so the rate does not drift with jitter;
+        # restart the grid after a gap longer than one period.
+        self.next_t = t + period if self.next_t + period <= t else self.next_t + period
+        return True
+
+
+@dataclass
+class SourceStats:
+    """Counters read by the watchdog and the heartbeat."""
+
+    frames_in: int = 0
+    frames_analysed: int = 0
+    last_frame_monotonic: float | None = None
+    last_frame_time: datetime | None = None
+
+
+def media_origin(camera: Camera, override: datetime | None, tz: ZoneInfo) -> datetime:
+    origin = override or camera.start_time
+    if origin is None:
+        origin = datetime.now(tz).replace(microsecond=0)
+    if origin.tzinfo is None:
+        origin = origin.replace(tzinfo=tz)
+    return origin
+
+
+def is_file_source(source: str) -> bool:
+    return source.startswith("mot:") or ("://" not in source and not source.isdigit())
+
+
+class VideoFileSource:
+    """A video file on the media clock ``origin + (frame - 1) / fps``."""
+
+    live = False
+
+    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats):
+        self.camera = camera
+        self.origin = origin
+        self.stats = stats
+        self.path = camera.source
+
+    def frames(self) -> Iterator[Frame]:
+        if not Path(self.path).exists():
+            raise SourceError(f"video file not found: {self.path}")
+        cap = cv2.VideoCapture(self.path)
+        if not cap.isOpened():
+            raise SourceError(f"cannot open video file: {self.path}")
+        try:
+            fps = self.camera.source_fps or cap.get(cv2.CAP_PROP_FPS) or 25.0
+            sampler = Sampler(self.camera.analysis_fps)
+            index = 0
+            while cap.grab():
+                index += 1
+                t = (index - 1) / fps
+                self.stats.frames_in += 1
+                if not sampler.take(t):
+                    continue
+                ok, image = cap.retrieve()
+                if not ok:
+                    continue
+                yield self._frame(index, t, image)
+        finally:
+            cap.release()
+
+    def _frame(self, index: int, t: float, image: np.ndarray | None, det: Detections | None = None) -> Frame:
+        when = self.origin + timedelta(seconds=t)
+        self.stats.frames_analysed += 1
+        self.stats.last_frame_monotonic = time.monotonic()
+        self.stats.last_frame_time = when
+        return Frame(self.camera.id, index, when, image, det)
+
+
+def read_mot(path: str | os.PathLike[str]) -> dict[int, Detections]:
+    """MOT rows ``frame,id,left,top,width,height,conf,...`` grouped by frame."""
+    rows = np.loadtxt(path, delimiter=",", ndmin=2, usecols=range(7))
+    out: dict[int, Detections] = {}
+    if rows.size == 0:
+        return out
+    for frame in np.unique(rows[:, 0]).astype(int):
+        sel = rows[rows[:, 0] == frame]
+        xyxy = np.column_stack([sel[:, 2], sel[:, 3], sel[:, 2] + sel[:, 4], sel[:, 3] + sel[:, 5]])
+        out[int(frame)] = Detections(xyxy, sel[:, 6].astype(float), sel[:, 1].astype(int))
+    return out
+
+
+class MotReplaySource(VideoFileSource):
+    """Replays detections from a MOT file; frames without rows are still analysed (nobody seen)."""
+
+    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats):
+        super().__init__(camera, origin, stats)
+        self.path = camera.source.removeprefix("mot:")
+
+    def frames(self) -> Iterator[Frame]:
+        if not Path(self.path).exists():
+            raise SourceError(f"MOT file not found: {self.path}")
+        by_frame = read_mot(self.path)
+        last = max(by_frame, default=0)
+        fps = self.camera.source_fps or 25.0
+        sampler = Sampler(self.camera.analysis_fps)
+        for index in range(1, last + 1):
+            t = (index - 1) / fps
+            self.stats.frames_in += 1
+            if sampler.take(t):
+                yield self._frame(index, t, None, by_frame.get(index, Detections.empty()))
+
+
+class LiveSource:
+    """RTSP, HTTP(S) (MJPEG, HLS) or a USB device on the wall clock.
+
+    Every frame is grabbed so the stream does not back up; only sampled ones are decoded. Reads
+    time out after ``stall_s`` so a silent stream surfaces as a SourceError for the watchdog.
+    """
+
+    live = True
+
+    def __init__(self, camera: Camera, tz: ZoneInfo, stats: SourceStats,
+                 clock: Callable[[], datetime] | None = None, transport: str = "tcp"):
+        self.camera = camera
+        self.stats = stats
+        self.clock = clock or (lambda: datetime.now(tz))
+        self.transport = transport
+        self._cap: cv2.VideoCapture | None = None
+
+    def open(self) -> cv2.VideoCapture:
+        source = self.camera.source
+        timeout_ms = int(self.camera.stall_s * 1000)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+        if source.isdigit():
+            cap = cv2.VideoCapture(int(source))
+        else:
+            if source.startswith("rtsp"):
+                os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"rtsp_transport;{self.transport}"
+            cap = cv2.VideoCapture(source, cv2.CAP_FFMPEG, params)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"cannot open stream {source}")
+        return cap
+
+    def frames(self) -> Iterator[Frame]:
+        cap = self.open()
+        self._cap = cap
+        sampler = Sampler(self.camera.analysis_fps)
+        index = 0
+        try:
+            while True:
+                if not cap.grab():
+                    raise SourceError(f"stream {self.camera.source} stopped delivering frames")
+                index += 1
+                now = time.monotonic()
+                self.stats.frames_in += 1
+                self.stats.last_frame_monotonic = now
+                if not sampler.take(now):
+                    continue
+                ok, image = cap.retrieve()
+                if not ok:
+                    continue
+                when = self.clock()
+                self.stats.frames_analysed += 1
+                self.stats.last_frame_time = when
+                yield Frame(self.camera.id, index, when, image)
+        finally:
+            cap.release()
+            self._cap = None
+
+
+def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override: datetime | None = None):
+    """The source object for a camera's ``source`` string."""
+    if camera.source.startswith("mot:"):
+        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats)
+    if is_file_source(camera.source):
+        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats)
+    return LiveSource(camera, tz, stats)

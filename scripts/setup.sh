@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# One idempotent set-up for `make demo` and `make test` on a fresh Debian/Ubuntu machine with
+# Python 3.11+, Java 17 and Maven. Everything downloaded or converted lands in the cache
+# ($HALLWATCH_CACHE, default ~/.cache/hallwatch), shared by every clone:
+#   venv-<hash>/      Python dependencies pinned in pyproject.toml (hash of that list)
+#   kafka-<ver>/libs  Apache Kafka broker jars from Maven Central
+#   data/vtest.avi    demo footage from Debian's opencv-doc package
+#   models/           the offline NanoDet detector converted to ONNX
+# Prints nothing but progress; the venv path is written to .venv (a symlink) in the clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${HALLWATCH_CACHE:-$HOME/.cache/hallwatch}"
+mkdir -p "$CACHE"
+PY="${PYTHON:-python3}"
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+"$PY" - <<'EOF' || { echo "Python 3.11+ is required (found $($PY --version 2>&1))" >&2; exit 1; }
+import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
+EOF
+command -v java >/dev/null || { echo "Java 17+ is required (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+command -v mvn >/dev/null || { echo "Maven is required (apt-get install maven)" >&2; exit 1; }
+
+# --- system packages: only what the project needs, only when missing ---------------------------
+need=()
+command -v npm >/dev/null || need+=(npm)
+[ -n "$(fc-list 2>/dev/null | grep -i 'Noto Sans CJK' | head -1)" ] || need+=(fonts-noto-cjk)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${need[*]}"
+    (apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1) || {
+      apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
+  else
+    echo "please install: ${need[*]} (sudo apt-get install ${need[*]})" >&2
+  fi
+fi
+
+# --- Python environment, keyed by the pinned dependency list -----------------------------------
+hash=$("$PY" - <<'EOF'
+import hashlib, sys, tomllib
+p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+deps = p["dependencies"] + p["optional-dependencies"]["dev"]
+print(hashlib.sha256((sys.version.split()[0] + "\n" + "\n".join(deps)).encode()).hexdigest()[:12])
+EOF
+)
+VENV="$CACHE/venv-$hash"
+if [ ! -f "$VENV/.complete" ]; then
+  say "creating the Python environment $VENV (first time only: several minutes)"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$PY" - > "$CACHE/requirements-$hash.txt" <<'EOF'
+import tomllib
+p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))
+EOF
+  "$VENV/bin/python" -m pip install -q -r "$CACHE/requirements-$hash.txt"
+  touch "$VENV/.complete"
+fi
+ln -sfn "$VENV" .venv
+export PYTHONPATH="$PWD"
+
+# --- Kafka broker jars --------------------------------------------------------------------------
+"$VENV/bin/python" -m streams.broker fetch >/dev/null
+
+# --- demo footage: vtest.avi from Debian's opencv-doc -------------------------------------------
+VTEST="$CACHE/data/vtest.avi"
+if [ ! -f "$VTEST" ]; then
+  mkdir -p "$CACHE/data"
+  sys_copy=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+  if [ -f "$sys_copy" ]; then
+    cp "$sys_copy" "$VTEST"
+  else
+    say "fetching vtest.avi from Debian's opencv-doc package"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && { apt-get download opencv-doc >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1; apt-get download opencv-doc >/dev/null; }; })
+    dpkg-deb --fsys-tarfile "$tmp"/opencv-doc_*.deb | tar -x -C "$tmp" ./usr/share/doc/opencv-doc/examples/data/vtest.avi
+    mv "$tmp/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$VTEST"
+    rm -rf "$tmp"
+  fi
+fi
+mkdir -p data
+ln -sfn "$VTEST" data/vtest.avi
+
+# --- the offline default detector ---------------------------------------------------------------
+if ! "$VENV/bin/python" -m detectors.models fetch >/dev/null; then
+  echo "WARNING: could not prepare the NanoDet model; the pipeline will fall back to OpenCV HOG" >&2
+fi
+say "ready (cache: $CACHE)"

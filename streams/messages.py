@@ -1,0 +1,40 @@
+"""Message builders; the JSON Schemas in ``streams/schemas/`` are the published contract."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from configs.model import Camera, HallwatchConfig, ZoneKind
+
+SCHEMAS = Path(__file__).with_name("schemas")
+HEARTBEAT_SCHEMA = "hallwatch.heartbeat.v1"
+VIOLATION_SCHEMA = "hallwatch.violation.v1"
+
+
+@cache
+def schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}.json").read_text())
+
+
+def validator(name: str):
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    return Draft202012Validator(schema(name), format_checker=FormatChecker())
+
+
+def heartbeat(cfg: HallwatchConfig, camera: Camera, health: dict, now: datetime) -> dict:
+    hall = cfg.hall(camera.hall)
+    region = cfg.region(hall.region)
+    return {
+        "schema": HEARTBEAT_SCHEMA,
+        "camera_id": camera.id,
+        "hall_id": hall.id,
+        "region_id": region.id,
+        "level": region.level.value,
+        "analysis_fps": camera.analysis_fps,
+        "post_windows": sorted({z.window for z in camera.zones if z.kind is ZoneKind.post and z.window}),
+        **health,
+        "produced_at": now.isoformat(),
+    }

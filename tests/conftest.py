@@ -1,0 +1,38 @@
+"""Shared fixtures. The Kafka fixture starts a real Apache Kafka broker (KRaft) on free ports."""
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory):
+    """A real single-node Kafka 4 broker for the whole session, removed afterwards."""
+    from streams.broker import KafkaBroker
+    from streams.topics import ensure_topics
+
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
+    try:
+        broker.start()
+        ensure_topics(broker.bootstrap)
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_config_dict() -> dict:
+    return yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
+
+
+@pytest.fixture
+def config_dict(demo_config_dict) -> dict:
+    """A fresh, mutable copy of the demo config."""
+    return copy.deepcopy(demo_config_dict)

@@ -1,0 +1,147 @@
+"""The config contract: valid configs load, broken ones exit 2 naming the key path."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from configs.loader import ConfigError, effective_rules, parse_config
+from tests.conftest import ROOT
+
+
+def issues_of(data: dict) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    return caught.value.issues
+
+
+def paths(data: dict) -> list[str]:
+    return [p for p, _ in issues_of(data)]
+
+
+def test_demo_config_is_valid(config_dict):
+    cfg = parse_config(config_dict)
+    assert cfg.region_path("lianhua") == ["ziyang", "yanjiang", "lianhua"]
+    assert cfg.cameras[0].zones[0].kind.value == "post"
+
+
+def test_missing_hall_names_the_camera_key(config_dict):
+    config_dict["cameras"][0]["hall"] = "no-such-hall"
+    assert issues_of(config_dict) == [("cameras[0].hall", "unknown hall 'no-such-hall'")]
+
+
+def test_polygon_with_two_points(config_dict):
+    config_dict["cameras"][0]["zones"][1]["polygon"] = [[0, 0], [10, 10]]
+    (path, message), = issues_of(config_dict)
+    assert path == "cameras[0].zones[1].polygon"
+    assert "at least 3 points" in message
+
+
+def test_polygon_without_area(config_dict):
+    config_dict["cameras"][0]["zones"][0]["polygon"] = [[0, 0], [10, 10], [20, 20]]
+    assert paths(config_dict) == ["cameras[0].zones[0].polygon"]
+
+
+def test_unknown_zone_kind(config_dict):
+    config_dict["cameras"][0]["zones"][2]["kind"] = "smoking_area"
+    (path, message), = issues_of(config_dict)
+    assert path == "cameras[0].zones[2].kind"
+    assert "post" in message and "queue_area" in message
+
+
+def test_fewer_than_four_calibration_points(config_dict):
+    calibration = config_dict["cameras"][0]["calibration"]
+    calibration["image"] = calibration["image"][:3]
+    calibration["floor"] = calibration["floor"][:3]
+    assert set(paths(config_dict)) == {"cameras[0].calibration.image", "cameras[0].calibration.floor"}
+    assert all("at least 4 points" in m for _, m in issues_of(config_dict))
+
+
+def test_collinear_calibration_points(config_dict):
+    config_dict["cameras"][0]["calibration"] = {
+        "image": [[0, 0], [100, 100], [200, 200], [300, 300]],
+        "floor": [[0, 0], [1, 0], [1, 1], [0, 1]],
+    }
+    (path, message), = issues_of(config_dict)
+    assert path == "cameras[0].calibration.image"
+    assert "collinear" in message
+
+
+def test_three_of_four_calibration_points_collinear(config_dict):
+    config_dict["cameras"][0]["calibration"] = {
+        "image": [[0, 0], [100, 0], [200, 0], [0, 100]],
+        "floor": [[0, 0], [1, 0], [1, 1], [0, 1]],
+    }
+    (path, message), = issues_of(config_dict)
+    assert path == "cameras[0].calibration"
+    assert "collinear" in message
+
+
+def test_post_zone_needs_a_known_window(config_dict):
+    config_dict["cameras"][0]["zones"][0]["window"] = "w9"
+    assert issues_of(config_dict) == [("cameras[0].zones[0].window", "hall 'lianhua-center' has no window 'w9'")]
+    del config_dict["cameras"][0]["zones"][0]["window"]
+    assert paths(config_dict) == ["cameras[0].zones[0]"]
+
+
+def test_region_levels_nest(config_dict):
+    config_dict["regions"][2]["parent"] = "ziyang"  # township directly under the city
+    (path, message), = issues_of(config_dict)
+    assert path == "regions[2].parent"
+    assert "must be a county" in message
+
+
+def test_unknown_key_is_an_error_not_ignored(config_dict):
+    config_dict["rules"]["empty_post"]["afer_s"] = 10
+    assert paths(config_dict) == ["rules.empty_post.afer_s"]
+
+
+def test_unknown_schedule_and_bad_period(config_dict):
+    config_dict["halls"][0]["schedule"] = "nope"
+    assert paths(config_dict) == ["halls[0].schedule"]
+    config_dict["halls"][0]["schedule"] = "township"
+    config_dict["schedules"]["township"]["weekly"][0]["periods"][0] = ["12:00", "08:30"]
+    (path, message), = issues_of(config_dict)
+    assert path == "schedules.township.weekly[0].periods[0]"
+    assert "not after start" in message
+
+
+def test_zone_rule_overrides_validate_and_apply(config_dict):
+    zone = config_dict["cameras"][0]["zones"][0]
+    zone["rules"] = {"empty_post": {"after_s": -1}}
+    assert paths(config_dict) == ["cameras[0].zones[0].rules.empty_post.after_s"]
+    zone["rules"] = {"empty_post": {"after_s": 42}}
+    cfg = parse_config(config_dict)
+    rules = effective_rules(cfg, cfg.cameras[0].zones[0].rules)
+    assert rules.empty_post.after_s == 42
+    assert rules.empty_post.return_s == cfg.rules.empty_post.return_s
+
+
+def test_mot_source_needs_frame_size(config_dict):
+    config_dict["cameras"][0]["source"] = "mot:det.txt"
+    assert paths(config_dict) == ["cameras[0]"]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda c: c["cameras"][0].update(hall="ghost"), "cameras[0].hall"),
+    (lambda c: c["cameras"][0]["zones"][0].update(kind="bathroom"), "cameras[0].zones[0].kind"),
+])
+def test_cli_exits_2_naming_the_key(tmp_path, config_dict, breakage, expected):
+    breakage(config_dict)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
+    result = subprocess.run([sys.executable, str(ROOT / "run_pipeline.py"), "--config", str(path), "--no-kafka"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    assert expected in result.stderr
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("regions: [\n  {id: a\n")
+    result = subprocess.run([sys.executable, "-m", "configs.loader", "check", str(path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert "line" in result.stderr and "not valid YAML" in result.stderr
