@@ -23,7 +23,8 @@ cleanup() {
   $PY -m streams.broker stop --dir "$STATE/broker" >/dev/null 2>&1 || true
   say "stopped; logs in $STATE/"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap "exit 0" INT TERM
 
 say "starting Apache Kafka (KRaft) on 127.0.0.1:$port"
 $PY -m streams.broker start --dir "$STATE/broker" --port "$port" --fresh 2>"$STATE/broker-cli.log" | sed 's/^/[kafka] /'

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind
 from detectors.rules.absences import Absence, supervision_at
 from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
-from detectors.rules.geometry import closest_pair, inside, single_linkage_groups
+from detectors.rules.geometry import ZoneSet, closest_pair, pairwise_distances, single_linkage_groups
 from detectors.rules.schedule import ServiceCalendar
 from streams.messages import VIOLATION_SCHEMA
 
@@ -34,9 +34,23 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
+    """The people at one analysed frame. ``arrays`` (ids, feet, floor) may be given by a caller
+    that already holds them as arrays (the pipeline); otherwise they are built from ``people``."""
+
     time: datetime
     frame: int
     people: tuple[Person, ...]
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+
+    def as_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if self.arrays is not None:
+            return self.arrays
+        people = self.people
+        ids = np.array([p.track_id for p in people], dtype=int)
+        feet = np.array([p.foot for p in people], dtype=float).reshape(-1, 2)
+        floor = (np.array([p.floor for p in people], dtype=float).reshape(-1, 2)
+                 if all(p.floor is not None for p in people) else None)
+        return ids, feet, floor
 
 
 @dataclass
@@ -56,7 +70,12 @@ class _Frame:
     ids: np.ndarray
     feet: np.ndarray
     floor: np.ndarray | None
-    membership: dict[str, np.ndarray] = field(default_factory=dict)
+    membership: np.ndarray  # [person, zone rule]
+    post_of: np.ndarray  # index of the first post zone containing each person, else -1
+
+    def distances(self, idx: np.ndarray) -> np.ndarray:
+        """Floor distances among the people ``idx``."""
+        return pairwise_distances(self.floor[idx])
 
 
 class CameraRules:
@@ -81,7 +100,7 @@ class CameraRules:
 
         windows = {w.id: w for w in self.hall.windows}
         self.posts = [z for z in camera.zones if z.kind is ZoneKind.post]
-        self._post_polygons = [np.asarray(z.polygon, dtype=float) for z in self.posts]
+        self._posts = ZoneSet([z.polygon for z in self.posts])
         self.zone_rules: list[_ZoneRule] = []
         for zone in camera.zones:
             rules = effective_rules(cfg, zone.rules)
@@ -100,23 +119,26 @@ class CameraRules:
             else:
                 continue
             self.zone_rules.append(_ZoneRule(zone, polygon, rules, calendar(schedule), tracker, kind))
+        self._zones = ZoneSet([zr.polygon for zr in self.zone_rules])
         self.last_time: datetime | None = None
         self.last_frame: int | None = None
 
     # -- per frame ------------------------------------------------------------------------------
     def step(self, obs: Observation) -> list[dict]:
         self.last_time, self.last_frame = obs.time, obs.frame
-        people = obs.people
+        ids, feet, floor = obs.as_arrays()
+        in_post = self._posts.contains(feet)
         frame = _Frame(
-            ids=np.array([p.track_id for p in people], dtype=int),
-            feet=np.array([p.foot for p in people], dtype=float).reshape(-1, 2),
-            floor=(np.array([p.floor for p in people], dtype=float).reshape(-1, 2)
-                   if self.calibrated and all(p.floor is not None for p in people) else None),
+            ids=ids,
+            feet=feet,
+            floor=floor if self.calibrated else None,
+            membership=self._zones.contains(feet),
+            post_of=(np.where(in_post.any(axis=1), in_post.argmax(axis=1), -1) if in_post.shape[1]
+                     else np.full(len(feet), -1)),
         )
         messages: list[dict] = []
-        for zr in self.zone_rules:
-            members = inside(frame.feet, zr.polygon)
-            frame.membership[zr.zone.id] = members
+        for column, zr in enumerate(self.zone_rules):
+            members = frame.membership[:, column]
             if zr.type == "empty_post":
                 transitions = self._empty_post(zr, obs.time, frame, members)
             elif zr.type == "staff_chatting":
@@ -158,28 +180,19 @@ class CameraRules:
         if frame.floor is None or not self._in_service(zr, t, rule.always) or members.sum() < rule.min_people:
             return zr.tracker.step(t, False)
         idx = np.flatnonzero(members)
-        post_of = self._post_index(frame.feet[idx])
+        post_of = frame.post_of[idx]
         best: np.ndarray | None = None
-        for group in single_linkage_groups(frame.floor[idx], rule.radius_m):
-            if len(group) < rule.min_people:
-                continue
+        for group in single_linkage_groups(frame.distances(idx), rule.radius_m, rule.min_people):
+            # Not a gathering: clerks each alone at their own (adjacent) post.
             posts = post_of[group]
-            outside_posts = (posts < 0).any()
-            shared_post = len(posts[posts >= 0]) != len(set(posts[posts >= 0].tolist()))
-            if (outside_posts or shared_post) and (best is None or len(group) > len(best)):
+            at_posts = posts[posts >= 0]
+            qualifies = len(at_posts) < len(posts) or len(np.unique(at_posts)) < len(at_posts)
+            if qualifies and (best is None or len(group) > len(best)):
                 best = group
         if best is None:
             return zr.tracker.step(t, False)
         ids = frame.ids[idx[best]].tolist()
         return zr.tracker.step(t, True, {"people": len(best), "track_ids": ids})
-
-    def _post_index(self, feet: np.ndarray) -> np.ndarray:
-        """For each point, the index of the first post zone containing it, else -1."""
-        out = np.full(len(feet), -1)
-        for i, polygon in enumerate(self._post_polygons):
-            hit = inside(feet, polygon) & (out < 0)
-            out[hit] = i
-        return out
 
     def _queue(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
         rule = zr.rules.queue_crowding
@@ -197,7 +210,7 @@ class CameraRules:
             if rule.max_in_queue is not None and count > rule.max_in_queue:
                 reasons.append("over_capacity")
             if frame.floor is not None and count >= 2:
-                pair = closest_pair(frame.floor[idx])
+                pair = closest_pair(frame.distances(idx))
                 if pair is not None and pair[0] < rule.min_distance_m:
                     reasons.append("too_close")
                     min_distance = round(pair[0], 3)

@@ -54,6 +54,9 @@ class ServiceCalendar:
         self.name = name
         self._warned_years: set[int] = set()
         self._intervals = lru_cache(maxsize=64)(self._compute_intervals)
+        # Frames come in order, usually inside the interval of the previous one: remember it as
+        # POSIX seconds (comparing aware datetimes across time zones is slow).
+        self._last: dict[bool, tuple[float, float, ServiceInterval]] = {}
 
     # -- what kind of day ---------------------------------------------------------------------
     def day_info(self, day: date) -> DayInfo:
@@ -104,13 +107,13 @@ class ServiceCalendar:
             return (ALWAYS,)
         info = self.day_info(day)
         periods: list[tuple[Period, bool, str]] = []
-        weekday = WEEKDAYS[day.weekday()]
+        # An adjusted working day (调休上班) is served like a Monday, extras included.
+        weekday = "mon" if info.kind == "adjusted_workday" else WEEKDAYS[day.weekday()]
         if info.market_day and cfg.market_days and (info.kind != "holiday" or cfg.market_days.include_holidays):
             periods += [(p, True, "market_day") for p in cfg.market_days.periods]
         elif info.kind != "holiday":
-            plan_day = "mon" if info.kind == "adjusted_workday" else weekday
             for plan in cfg.weekly:
-                if plan_day in plan.days:
+                if weekday in plan.days:
                     periods += [(p, True, "regular") for p in plan.periods]
         for extra in cfg.extra:
             by_date = day in extra.dates
@@ -128,9 +131,14 @@ class ServiceCalendar:
 
     def interval_at(self, t: datetime, empty_post: bool = False) -> ServiceInterval | None:
         """The service interval containing ``t``; for empty posts only those that supervise it."""
+        ts = t.timestamp()
+        last = self._last.get(empty_post)
+        if last is not None and last[0] <= ts < last[1]:
+            return last[2]
         local = t.astimezone(self.tz)
         for interval in self.intervals_on(local.date()):
             if interval.contains(t) and (interval.supervise_empty_post or not empty_post):
+                self._last[empty_post] = (interval.start.timestamp(), interval.end.timestamp(), interval)
                 return interval
         return None
 
