@@ -260,6 +260,11 @@ class HallwatchConfig(StrictModel):
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Person detector.")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Multi-object tracker.")
     kafka: KafkaConfig = Field(default_factory=KafkaConfig, description="Kafka connection.")
+    absences_file: str = Field(
+        "var/absences.jsonl",
+        description="The absence register (去向公开) the pipeline follows; written by "
+        "`python -m detectors.rules.absence_book`.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -27,7 +27,11 @@ class Pipeline:
         self.tz = ZoneInfo(cfg.timezone)
         self.publisher: Publisher = publisher or self._connect(use_kafka)
         self.events_out = JsonLinesWriter(events_out) if events_out else None
-        self.absences = absences or (lambda: [])
+        if absences is None:
+            from detectors.rules.absence_book import AbsenceBook
+
+            absences = AbsenceBook(cfg.absences_file).all
+        self.absences = absences
         needs_detector = any(not c.source.startswith("mot:") for c in cfg.cameras)
         self.detector = build_detector(cfg.detector) if needs_detector else None
         if self.detector is not None:
