@@ -1,6 +1,6 @@
 """Rule engine throughput: frames per second on one core with 50 people per frame.
 
-    python benchmarks/bench_rules.py [--people 50] [--frames 3000]
+    python -m benchmarks.bench_rules [--people 50] [--frames 3000]
 
 Goal: >= 2,000 frames/s per core, so the rules never limit a camera.
 """

@@ -195,6 +195,9 @@ class Camera(StrictModel):
         None, description="Media clock origin for file and mot: sources (ISO 8601 with offset)."
     )
     stall_s: float = Field(20, gt=0, description="Seconds without a frame before the watchdog reconnects.")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTP transport for rtsp:// sources.")
+    reconnect_initial_s: float = Field(1, gt=0, description="First reconnect delay; doubles after each failure.")
+    reconnect_max_s: float = Field(60, gt=0, description="Longest reconnect delay.")
     calibration: Calibration | None = Field(None, description="Floor calibration (homography).")
     zones: list[Zone] = Field(default_factory=list, description="Zones drawn on this camera's image.")
 
@@ -224,7 +227,11 @@ class TrackerConfig(StrictModel):
     high_thresh: float = Field(0.5, gt=0, lt=1, description="Detections at or above this score match first.")
     low_thresh: float = Field(0.1, ge=0, lt=1, description="Lower-score detections only extend existing tracks.")
     new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score needed to start a new track.")
-    match_thresh: float = Field(0.8, gt=0, le=1, description="Association cost threshold (1 - IoU).")
+    match_thresh: float = Field(
+        0.9, gt=0, le=1,
+        description="Association cost threshold (1 - IoU, fused with the score). Looser than ByteTrack's 0.8 "
+        "because at a few analysed frames per second a walking person's boxes overlap little.",
+    )
     lost_s: float = Field(3.0, ge=0, description="Seconds a lost track can still be re-found with its id.")
     hold_s: float = Field(
         1.5, ge=0,

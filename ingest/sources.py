@@ -205,4 +205,4 @@ def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override
         return MotReplaySource(camera, media_origin(camera, start_override, tz), stats)
     if is_file_source(camera.source):
         return VideoFileSource(camera, media_origin(camera, start_override, tz), stats)
-    return LiveSource(camera, tz, stats)
+    return LiveSource(camera, tz, stats, transport=camera.rtsp_transport)

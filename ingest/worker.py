@@ -55,12 +55,12 @@ class CameraWorker:
     """Runs in its own thread; ``on_frame`` is called from that thread for every analysed frame."""
 
     def __init__(self, camera: Camera, tz: ZoneInfo, on_frame: Callable[[Frame], None],
-                 start_override: datetime | None = None, backoff: Backoff = Backoff()):
+                 start_override: datetime | None = None, backoff: Backoff | None = None):
         self.camera = camera
         self.tz = tz
         self.on_frame = on_frame
         self.start_override = start_override
-        self.backoff = backoff
+        self.backoff = backoff or Backoff(camera.reconnect_initial_s, camera.reconnect_max_s)
         self.stats = SourceStats()
         self.reconnects = 0
         self.stalls = 0

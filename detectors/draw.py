@@ -1,0 +1,115 @@
+"""Drawing on frames: zones, a metric floor grid, people with their floor positions, and text in
+Chinese (OpenCV's putText has no CJK glyphs, so text goes through Pillow with a Noto CJK font)."""
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from configs.model import Zone, ZoneKind
+from detectors.geometry import to_image
+
+ZONE_COLOURS = {  # BGR
+    ZoneKind.post: (0, 200, 255),
+    ZoneKind.staff_area: (255, 160, 0),
+    ZoneKind.service_area: (0, 0, 255),
+    ZoneKind.queue_area: (0, 220, 0),
+}
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
+
+@functools.cache
+def cjk_font_path() -> str | None:
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    try:
+        found = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return found if found and Path(found).exists() and "cjk" in found.lower() else None
+
+
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = cjk_font_path()
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default()
+
+
+def put_texts(image: np.ndarray, items: list[tuple[str, tuple[int, int], tuple[int, int, int]]],
+              size: int = 18, background: bool = True) -> np.ndarray:
+    """Draw several (text, (x, y), BGR colour) on a BGR image in one Pillow round trip."""
+    if not items:
+        return image
+    pil = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    draw = ImageDraw.Draw(pil)
+    font = _font(size)
+    for text, (x, y), (b, g, r) in items:
+        if background:
+            left, top, right, bottom = draw.textbbox((x, y), text, font=font)
+            draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=(0, 0, 0))
+        draw.text((x, y), text, font=font, fill=(r, g, b))
+    return cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
+
+
+def draw_zones(image: np.ndarray, zones: list[Zone]) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
+    """Zone outlines with a light fill; returns their labels for ``put_texts``."""
+    overlay = image.copy()
+    labels = []
+    for zone in zones:
+        pts = np.asarray(zone.polygon, dtype=np.int32)
+        colour = ZONE_COLOURS[zone.kind]
+        cv2.fillPoly(overlay, [pts], colour)
+        cv2.polylines(image, [pts], True, colour, 2, cv2.LINE_AA)
+        labels.append((f"{zone.id} ({zone.kind.value})", (int(pts[:, 0].min()) + 3, int(pts[:, 1].min()) + 3), colour))
+    cv2.addWeighted(overlay, 0.18, image, 0.82, 0, dst=image)
+    return labels
+
+
+def draw_floor_grid(image: np.ndarray, homography: np.ndarray, step_m: float = 1.0) -> None:
+    """A metric grid on the floor, clipped to what the camera sees, to check the calibration by eye."""
+    h, w = image.shape[:2]
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=float)
+    from detectors.geometry import to_floor
+
+    floor = to_floor(homography, corners)
+    lo = np.floor(floor.min(axis=0) / step_m) * step_m
+    hi = np.ceil(floor.max(axis=0) / step_m) * step_m
+    span = hi - lo
+    if np.any(span / step_m > 400):  # a horizon in view would give an endless grid
+        lo, hi = np.maximum(lo, -100), np.minimum(hi, 100)
+    for axis in (0, 1):
+        for value in np.arange(lo[axis], hi[axis] + step_m / 2, step_m):
+            other = np.linspace(lo[1 - axis], hi[1 - axis], 200)
+            pts = np.column_stack([np.full_like(other, value), other]) if axis == 0 else \
+                np.column_stack([other, np.full_like(other, value)])
+            img = to_image(homography, pts)
+            ok = np.all(np.isfinite(img), axis=1) & (np.abs(img) < 1e5).all(axis=1)
+            img = img[ok]
+            if len(img) > 1:
+                thick = 2 if abs(value) < 1e-9 else 1
+                cv2.polylines(image, [img.astype(np.int32).reshape(-1, 1, 2)], False, (255, 255, 255), thick,
+                              cv2.LINE_AA)
+
+
+def draw_people(image: np.ndarray, boxes: np.ndarray, ids: list[int], floor: np.ndarray | None,
+                colour: tuple[int, int, int] = (0, 255, 0)) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
+    labels = []
+    for i, box in enumerate(np.asarray(boxes, dtype=float).reshape(-1, 4)):
+        x1, y1, x2, y2 = box.astype(int)
+        cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
+        cv2.circle(image, ((x1 + x2) // 2, y2), 4, (0, 0, 255), -1)
+        text = f"#{ids[i]}"
+        if floor is not None:
+            text += f" ({floor[i, 0]:.1f}, {floor[i, 1]:.1f}) m"
+        labels.append((text, (x1, max(0, y1 - 20)), colour))
+    return labels

@@ -1,0 +1,39 @@
+"""A real RTSP server for the ingest tests: GStreamer's rtsp-server serving an MJPEG AVI file.
+
+    /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.avi      # rtsp://127.0.0.1:8554/cam
+
+Runs with Debian's system Python (python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good,
+installed by scripts/setup.sh). Each client gets the file from its start, played in real time.
+"""
+import argparse
+import signal
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--file", required=True)
+    args = parser.parse_args()
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(f'( filesrc location="{args.file}" ! avidemux ! jpegparse ! rtpjpegpay name=pay0 pt=26 )')
+    factory.set_shared(False)
+    server.get_mount_points().add_factory("/cam", factory)
+    server.attach(None)
+    loop = GLib.MainLoop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.quit())
+    print("ready", flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Detectors on real footage (vtest.avi, fetched by set-up from Debian's opencv-doc) and the
+Ultralytics integration with a model built from its architecture YAML (no weights download)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from configs.model import DetectorConfig
+from detectors.factory import build_detector
+from detectors.hog import HogDetector
+from detectors.models import nanodet_path
+from tests.conftest import ROOT
+
+VTEST = ROOT / "data" / "vtest.avi"
+needs_footage = pytest.mark.skipif(not VTEST.exists(), reason="run scripts/setup.sh to fetch vtest.avi")
+
+
+def frames(n: int, step: int = 50) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(VTEST))
+    out = []
+    for i in range(n * step):
+        ok, image = cap.read()
+        if not ok:
+            break
+        if i % step == 0:
+            out.append(image)
+    cap.release()
+    return out
+
+
+def people_found(detector, images) -> list[int]:
+    return [len(d) for d in detector.detect(images)]
+
+
+@needs_footage
+@pytest.mark.skipif(not nanodet_path().exists(), reason="run scripts/setup.sh to convert NanoDet")
+def test_offline_default_finds_people_on_real_footage():
+    detector = build_detector(DetectorConfig(backend="auto", conf=0.5))
+    assert detector.name == "nanodet"
+    images = frames(6)
+    results = detector.detect(images)
+    counts = [len(r) for r in results]
+    assert sum(counts) >= 12, counts  # PETS09-S2L1 has 3-8 people in view throughout
+    for r, image in zip(results, images):
+        h, w = image.shape[:2]
+        assert np.all(r.xyxy[:, [0, 2]] >= 0) and np.all(r.xyxy[:, [0, 2]] <= w)
+        heights = r.xyxy[:, 3] - r.xyxy[:, 1]
+        assert np.all((heights > 30) & (heights < 200))  # people, not the scene
+        assert np.all((r.scores >= 0.5) & (r.scores <= 1))
+
+
+@needs_footage
+def test_hog_fallback_is_weak_but_works():
+    counts = people_found(HogDetector(), frames(3))
+    assert sum(counts) >= 1
+
+
+def test_auto_falls_back_to_hog_with_a_warning(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("HALLWATCH_CACHE", str(tmp_path))  # an empty cache: no converted model
+    detector = build_detector(DetectorConfig(backend="auto"))
+    assert detector.name == "hog"
+    assert any("FALLING BACK" in r.getMessage() for r in caplog.records)
+    with pytest.raises(RuntimeError, match="detectors.models fetch"):
+        build_detector(DetectorConfig(backend="nanodet"))
+
+
+def test_yolo_from_architecture_yaml_batches_and_exports_to_onnx(tmp_path, monkeypatch):
+    from ultralytics import YOLO
+
+    from detectors.yolo import YoloDetector
+
+    monkeypatch.chdir(tmp_path)
+    model = YOLO("yolo11n.yaml")  # the architecture, randomly initialised: weights never downloaded
+    detector = YoloDetector(model, device="cpu", imgsz=320, conf=0.001)
+    images = [np.zeros((480, 640, 3), np.uint8), np.full((360, 640, 3), 127, np.uint8),
+              np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)]
+    results = detector.detect(images)  # three cameras' frames in one call
+    assert len(results) == 3
+    for r in results:
+        assert r.xyxy.shape[1] == 4 and r.scores.shape == (len(r),) and np.all(r.ids == -1)
+    assert detector.half is False  # FP16 only on CUDA
+    assert YoloDetector(model, device="cpu", half=True).half is False
+    exported = Path(model.export(format="onnx", imgsz=320, dynamic=True))
+    assert exported.exists()
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    (inp,) = session.get_inputs()
+    assert inp.shape[0] == "batch" and inp.shape[1] == 3
+    (out,) = session.run(None, {inp.name: np.zeros((2, 3, 320, 320), np.float32)})
+    assert out.shape[0] == 2 and out.shape[1] == 84  # 4 box + 80 COCO classes, batched
+    onnx_detector = YoloDetector(str(exported), device="cpu", imgsz=320, conf=0.001)
+    assert len(onnx_detector.detect(images[:2])) == 2
