@@ -95,6 +95,21 @@ class AlertConsumer:
             self.consumer.commit()
         return sum(len(r) for r in batches.values())
 
+    def lag(self, every_s: float = 5.0) -> int:
+        """Messages between the committed position and the end of each assigned partition."""
+        import time
+
+        now = time.monotonic()
+        if now - getattr(self, "_lag_at", 0.0) < every_s:
+            return getattr(self, "_lag", 0)
+        partitions = list(self.consumer.assignment())
+        lag = 0
+        if partitions:
+            ends = self.consumer.end_offsets(partitions)
+            lag = sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in partitions)
+        self._lag, self._lag_at = lag, now
+        return lag
+
     def run(self) -> None:
         while not self.stop_event.is_set():
             self.poll_once()

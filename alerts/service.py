@@ -1,22 +1,138 @@
-"""Run the consumer and keep the live state; later stages add the store, API and metrics."""
+"""The alerting service: consume Kafka into the store, escalate, notify, serve the API.
+
+    python -m alerts [--config configs/demo.yaml] [--port 8080] [--database-url URL]
+
+Several instances may run with the same ``alerts.group_id``: Kafka shares the partitions among
+them, and the store is idempotent by event id.
+"""
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
+import os
 import threading
+import time
+from datetime import datetime, timezone
 
-from alerts.consumer import AlertConsumer
-from alerts.live import LiveState
+from alerts.consumer import AlertConsumer, Received
+from alerts.escalation import due_escalations
+from alerts.metrics import ServiceMetrics
+from alerts.notify import Notifier
+from alerts.store import AbsenceRecord, AlertStore
 from configs.loader import ConfigError, load_config
+from configs.model import HallwatchConfig
+from detectors.rules.absence_book import AbsenceBook
+from detectors.rules.absences import Absence
 
 log = logging.getLogger("hallwatch.alerts")
 
 
+class AlertService:
+    def __init__(self, cfg: HallwatchConfig, database_url: str | None = None, bootstrap: str | None = None):
+        self.cfg = cfg
+        self.store = AlertStore(database_url or os.environ.get("HALLWATCH_DATABASE_URL") or cfg.alerts.database_url)
+        self.metrics = ServiceMetrics(cfg, self.store)
+        self.notifier = Notifier(cfg.alerts.webhooks, cfg.alerts.webhook_attempts)
+        self.bootstrap = bootstrap or cfg.kafka.bootstrap_servers
+        self.stop_event = threading.Event()
+        self.consumer: AlertConsumer | None = None
+        self._threads: list[threading.Thread] = []
+        self._regions = {r.id: r for r in cfg.regions}
+
+    # -- consumption -------------------------------------------------------------------------------
+    def handle(self, batch: list[Received]) -> None:
+        violations = [m.value for m in batch if m.topic == self.cfg.kafka.topics.violations]
+        beats = [m.value for m in batch if m.topic == self.cfg.kafka.topics.heartbeats]
+        for m in batch:
+            self.metrics.consumed.labels(m.topic).inc()
+        if beats:
+            self.store.apply_heartbeats(beats)
+        if violations:
+            created = set(self.store.apply_violations(violations))
+            for v in violations:
+                if v["event_id"] in created:
+                    created.discard(v["event_id"])
+                    self.metrics.violations.labels(v["type"], v.get("reason") or "", v["level"], v["region_id"],
+                                                   v["hall_id"]).inc()
+                    self.notifier.notify(self._described(v), "新告警")
+
+    def _described(self, v: dict) -> dict:
+        hall = next((h for h in self.cfg.halls if h.id == v["hall_id"]), None)
+        names = [self._regions[r].name for r in v["region_path"] if r in self._regions]
+        return {**v, "hall_name": hall.name if hall else v["hall_id"], "region_names": names}
+
+    def _dead_letter(self, reason: str) -> None:
+        self.metrics.dlq.labels("not_json" if reason.startswith("not JSON") else "schema").inc()
+
+    def _consume(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                if self.consumer is None:
+                    self.consumer = AlertConsumer(self.bootstrap, self.handle, self.cfg.kafka.topics,
+                                                  self.cfg.alerts.group_id, self._dead_letter)
+                self.consumer.poll_once(500)
+                self.metrics.consumer_lag.set(self.consumer.lag())
+            except Exception as error:  # noqa: BLE001 - the broker may be away: keep trying
+                log.warning("consumer: %s; retrying", error)
+                if self.consumer is not None:
+                    try:
+                        self.consumer.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    self.consumer = None
+                self.stop_event.wait(2)
+        if self.consumer is not None:
+            self.consumer.close()
+
+    def consumer_alive(self) -> bool:
+        return any(t.name == "consumer" and t.is_alive() for t in self._threads)
+
+    # -- escalation --------------------------------------------------------------------------------
+    def escalate_once(self, now: datetime | None = None) -> int:
+        now = now or datetime.now(timezone.utc)
+        due = due_escalations(self.store.unacknowledged(), self.cfg, self.cfg.alerts.escalation_minutes, now)
+        for d in due:
+            self.store.escalate(d.event_id, d.to_region)
+            self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
+            alert = self.store.get(d.event_id)
+            self.notifier.notify(self._described(alert.payload), f"超时未处置，升级至{self._regions[d.to_region].name}")
+        return len(due)
+
+    def _escalate_loop(self) -> None:
+        while not self.stop_event.wait(15):
+            try:
+                self.escalate_once()
+                self.metrics.notifications_failed.set(self.notifier.failed)
+            except Exception:  # noqa: BLE001
+                log.exception("escalation check failed")
+
+    # -- absences ----------------------------------------------------------------------------------
+    def absence_registered(self, record: AbsenceRecord) -> None:
+        """Hand the absence to the pipelines on this host through the shared register file."""
+        AbsenceBook(self.cfg.absences_file).add(Absence(
+            record.id, record.hall_id, record.start, record.end, record.reason, record.registered_by,
+            record.window_id, record.zone_id, record.person))
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        for name, target in (("consumer", self._consume), ("escalation", self._escalate_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in self._threads:
+            thread.join(timeout=15)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="configs/demo.yaml")
-    parser.add_argument("--group", default="hallwatch-alerts", help="Kafka consumer group")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--database-url")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
@@ -25,26 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error)
         return 2
-    state = LiveState()
+    import uvicorn
 
-    def handle(batch):
-        state.handle(batch)
-        for m in batch:
-            v = m.value
-            if "event_id" in v:
-                log.info("violation %s %s/%s hall=%s zone=%s", v["status"], v["type"], v["reason"],
-                         v["hall_id"], v["zone_id"])
-            else:
-                log.info("heartbeat camera=%s status=%s fps_analysed=%s", v["camera_id"], v["status"],
-                         v["fps_analysed"])
+    from alerts.api import create_app
 
-    consumer = AlertConsumer(cfg.kafka.bootstrap_servers, handle, cfg.kafka.topics, args.group)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    service = AlertService(cfg, args.database_url)
+    service.start()
+    app = create_app(cfg, service.store, service.metrics, service)
+    host, port = args.host or cfg.alerts.host, args.port if args.port is not None else cfg.alerts.port
+    log.info("alerting service on http://%s:%d (API docs /docs, metrics /metrics)", host, port)
     try:
-        while not stop.is_set():
-            consumer.poll_once()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
-        consumer.close()
+        service.stop()
+        time.sleep(0)
     return 0

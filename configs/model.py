@@ -253,6 +253,43 @@ class KafkaConfig(StrictModel):
     )
     topics: KafkaTopics = Field(default_factory=KafkaTopics, description="Topic names.")
     heartbeat_interval_s: float = Field(10, gt=0, description="Seconds between camera heartbeats.")
+    spool_dir: str = Field(
+        "var/spool", description="Local disk queue that holds messages while Kafka is unreachable "
+        "(one per pipeline process).",
+    )
+    spool_max_mb: float = Field(
+        256, gt=0, description="Spool size at which heartbeats are dropped; violations may use twice this.",
+    )
+
+
+class Webhook(StrictModel):
+    url: str = Field(description="Where to POST notifications.")
+    format: Literal["generic", "dingtalk", "wecom"] = Field(
+        "generic", description="generic JSON, or the DingTalk (钉钉) / WeCom (企业微信) robot formats."
+    )
+    regions: list[str] = Field(
+        default_factory=list, description="Only alerts in these regions' subtrees (empty = all)."
+    )
+
+
+class AlertsConfig(StrictModel):
+    """The alerting service (``python -m alerts``)."""
+
+    database_url: str = Field(
+        "sqlite:///var/alerts.db",
+        description="SQLAlchemy URL: SQLite (WAL) by default, postgresql+psycopg://user:pw@host/db in production. "
+        "Env HALLWATCH_DATABASE_URL overrides it.",
+    )
+    host: str = Field("127.0.0.1", description="Address the API and console listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of the API and console.")
+    group_id: str = Field("hallwatch-alerts", description="Kafka consumer group; instances share partitions.")
+    stale_after_s: float = Field(120, gt=0, description="A heartbeat older than this leaves its camera uncovered.")
+    escalation_minutes: dict[Level, float] = Field(
+        default_factory=lambda: {Level.township: 10, Level.county: 20, Level.city: 30},
+        description="Minutes an unacknowledged alert owned at a level waits before it escalates to the parent region.",
+    )
+    webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
+    webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
 
 
 class HallwatchConfig(StrictModel):
@@ -267,6 +304,10 @@ class HallwatchConfig(StrictModel):
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Person detector.")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Multi-object tracker.")
     kafka: KafkaConfig = Field(default_factory=KafkaConfig, description="Kafka connection.")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="The alerting service.")
+    metrics_port: int = Field(
+        9108, ge=0, le=65535, description="Port of the pipeline's Prometheus /metrics (0 = off)."
+    )
     absences_file: str = Field(
         "var/absences.jsonl",
         description="The absence register (去向公开) the pipeline follows; written by "

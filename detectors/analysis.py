@@ -1,7 +1,6 @@
 """One camera's analysis: detections -> tracks -> floor positions -> rules -> violation messages."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from ingest.frames import Detections, Frame
 class CameraAnalysis:
     def __init__(self, cfg: HallwatchConfig, camera: Camera, detector: PersonDetector | None,
                  emit: Callable[[dict], None], tracks_out: Path | None = None,
-                 absences: Callable[[], list[Absence]] = list, detect_lock: threading.Lock | None = None):
+                 absences: Callable[[], list[Absence]] = list):
         self.camera = camera
         self.detector = detector
         self.emit = emit
-        self.lock = detect_lock or threading.Lock()
         self.tracker = PersonTracker(cfg.tracker, camera.analysis_fps)
         self.homography = (homography_from_points(camera.calibration.image, camera.calibration.floor)
                            if camera.calibration else None)
@@ -44,8 +42,7 @@ class CameraAnalysis:
             if self.detector is None or frame.image is None:
                 detections = Detections.empty()
             else:
-                with self.lock:
-                    detections = self.detector.detect([frame.image])[0]
+                detections = self.detector.detect([frame.image])[0]
         return self.tracker.update(detections)
 
     def process(self, frame: Frame) -> list[dict]:

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 from configs.model import HallwatchConfig
 from detectors.analysis import CameraAnalysis
+from detectors.batching import BatchingDetector
 from detectors.factory import build_detector
 from detectors.rules.absences import Absence
 from ingest.worker import CameraWorker
 from streams import messages
-from streams.publisher import JsonLinesWriter, KafkaPublisher, NullPublisher, Publisher
+from streams.publisher import JsonLinesWriter, NullPublisher, Publisher
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,12 @@ class Pipeline:
             absences = AbsenceBook(cfg.absences_file).all
         self.absences = absences
         needs_detector = any(not c.source.startswith("mot:") for c in cfg.cameras)
-        self.detector = build_detector(cfg.detector) if needs_detector else None
+        detector = build_detector(cfg.detector) if needs_detector else None
+        self.detector = BatchingDetector(detector) if detector is not None else None
         if self.detector is not None:
             log.info("detector: %s", self.detector.name)
-        lock = threading.Lock()
         self.analyses = {
-            c.id: CameraAnalysis(cfg, c, self.detector, self._emit, tracks_out, self._absences, lock)
+            c.id: CameraAnalysis(cfg, c, self.detector, self._emit, tracks_out, self._absences)
             for c in cfg.cameras
         }
         self.workers = {
@@ -49,12 +50,12 @@ class Pipeline:
     def _connect(self, use_kafka: bool) -> Publisher:
         if not use_kafka:
             return NullPublisher()
-        from streams.topics import ensure_topics
+        from streams.spool import SpoolingKafkaPublisher
 
-        bootstrap = self.cfg.kafka.bootstrap_servers
-        ensure_topics(bootstrap, self.cfg.kafka.topics)
-        log.info("publishing to Kafka at %s", bootstrap)
-        return KafkaPublisher(bootstrap)
+        kafka = self.cfg.kafka
+        log.info("publishing to Kafka at %s (spool: %s)", kafka.bootstrap_servers, kafka.spool_dir)
+        return SpoolingKafkaPublisher(kafka.bootstrap_servers, kafka.spool_dir, int(kafka.spool_max_mb * 2**20),
+                                      priority_topics=(kafka.topics.violations,), topics=kafka.topics)
 
     def _absences(self) -> list[Absence]:
         return self.absences()

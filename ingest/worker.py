@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from configs.model import Camera
 from ingest.frames import Frame
+from ingest.prefetch import prefetch
 from ingest.sources import SourceError, SourceStats, open_source
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class CameraWorker:
         while not self.stop_event.is_set():
             source = open_source(self.camera, self.tz, self.stats, self.start_override)
             try:
-                for frame in source.frames():
+                for frame in prefetch(source.frames()):
                     if self.failures:
                         log.info("camera %s: frames flowing again", self.camera.id)
                     self.failures = 0

@@ -1,13 +1,11 @@
-"""Where messages go: Kafka (production), a JSON-lines file (``--events-out``), or nowhere."""
+"""Where messages go: a JSON-lines file (``--events-out``), nowhere (``--no-kafka``), or Kafka through
+the disk spool (``streams/spool.py``)."""
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from pathlib import Path
 from typing import Protocol
-
-log = logging.getLogger(__name__)
 
 
 def encode(value: dict) -> bytes:
@@ -48,31 +46,3 @@ class JsonLinesWriter:
     def close(self) -> None:
         with self._lock:
             self._file.close()
-
-
-class KafkaPublisher:
-    """Idempotent producer with acks=all; keys keep one hall's (or camera's) messages in order."""
-
-    def __init__(self, bootstrap_servers: str, client_id: str = "hallwatch-pipeline"):
-        from kafka import KafkaProducer
-
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            retries=2**31 - 1,
-            key_serializer=str.encode,
-            value_serializer=encode,
-        )
-
-    def publish(self, topic: str, key: str, value: dict) -> None:
-        future = self.producer.send(topic, key=key, value=value)
-        future.add_errback(lambda error: log.error("publishing to %s failed: %s", topic, error))
-
-    def flush(self, timeout_s: float = 30.0) -> None:
-        self.producer.flush(timeout=timeout_s)
-
-    def close(self) -> None:
-        self.producer.close(timeout=30)

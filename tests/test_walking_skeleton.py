@@ -10,8 +10,8 @@ import time
 import pytest
 import yaml
 
-from alerts.consumer import AlertConsumer
-from alerts.live import LiveState
+from alerts.service import AlertService
+from configs.loader import parse_config
 from tests.conftest import ROOT
 from tests.helpers import rect, write_mot
 
@@ -37,7 +37,8 @@ def test_pipeline_heartbeats_and_violations_reach_the_alerts_consumer(kafka_brok
             "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)}],
         }],
         "rules": {"empty_post": {"after_s": 30, "return_s": 3}},
-        "kafka": {"bootstrap_servers": kafka_broker.bootstrap, "heartbeat_interval_s": 1},
+        "kafka": {"bootstrap_servers": kafka_broker.bootstrap, "heartbeat_interval_s": 1,
+                  "spool_dir": str(tmp_path / "spool")},
     }
     path = tmp_path / "hall.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
@@ -49,21 +50,27 @@ def test_pipeline_heartbeats_and_violations_reach_the_alerts_consumer(kafka_brok
     )
     assert result.returncode == 0, result.stderr[-3000:]
 
-    state = LiveState()
-    consumer = AlertConsumer(kafka_broker.bootstrap, state.handle, group_id="skeleton-test")
+    cfg = parse_config({**config, "alerts": {"group_id": "skeleton-test"}})
+    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service.start()
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (state.cameras and len(state.violations) == 1
-                                                   and state.counts["violations"] >= 2):
-            consumer.poll_once(500)
+        while time.monotonic() < deadline:
+            alerts = service.store.list()
+            if service.store.cameras() and alerts and alerts[0].event_status == "closed":
+                break
+            time.sleep(0.3)
     finally:
-        consumer.close()
+        service.stop()
 
-    beat = state.cameras["cam-a"]
+    (camera,) = service.store.cameras()
+    beat = camera.payload
     assert beat["hall_id"] == "h1" and beat["region_id"] == "t" and beat["level"] == "township"
     assert beat["status"] in {"online", "offline"} and beat["post_windows"] == ["w1"]
     assert beat["fps_in"] >= 0 and beat["reconnects"] == 0 and beat["frames_analysed"] == 300
-    (violation,) = state.violations.values()
+    (alert,) = service.store.list()
+    violation = alert.payload
+    assert alert.lifecycle == "new"
     assert violation["type"] == "empty_post" and violation["status"] == "closed"
     assert violation["started_at"] == "2026-03-02T09:00:10+08:00"  # first empty frame (frame 51)
     assert violation["ended_at"] == "2026-03-02T09:00:59.800000+08:00"  # last analysed frame

@@ -1,0 +1,83 @@
+"""Prometheus metrics of the alerting service (base units; counters end in _total).
+
+Coverage and open alerts are computed from the store at scrape time by a collector, so every
+instance of the service reports the same numbers and nothing drifts between scrapes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+
+from alerts.coverage import CameraSeen, compute
+from alerts.store import AlertStore
+from configs.model import HallwatchConfig
+
+
+class CoverageCollector:
+    def __init__(self, cfg: HallwatchConfig, store: AlertStore, now: Callable[[], datetime] | None = None):
+        self.cfg, self.store = cfg, store
+        self.now = now or (lambda: datetime.now(timezone.utc))
+
+    def coverage(self):
+        seen = {c.camera_id: CameraSeen(c.status, c.received_at) for c in self.store.cameras()}
+        return compute(self.cfg, seen, self.now(), self.cfg.alerts.stale_after_s)
+
+    def collect(self):
+        cov = self.coverage()
+        families = {
+            "halls": GaugeMetricFamily("hallwatch_halls", "Halls at a level in a region's subtree", labels=["level", "region"]),
+            "covered": GaugeMetricFamily("hallwatch_halls_covered", "Covered halls (every camera online and fresh)",
+                                         labels=["level", "region"]),
+            "ratio": GaugeMetricFamily("hallwatch_coverage_ratio", "Covered halls / halls", labels=["level", "region"]),
+            "windows": GaugeMetricFamily("hallwatch_windows", "Windows at a level in a region's subtree",
+                                         labels=["level", "region"]),
+            "wcovered": GaugeMetricFamily("hallwatch_windows_covered", "Windows with a post zone on an online camera",
+                                          labels=["level", "region"]),
+            "wratio": GaugeMetricFamily("hallwatch_window_coverage_ratio", "Covered windows / windows",
+                                        labels=["level", "region"]),
+        }
+        for (region, level), c in sorted(cov.by_region_level.items()):
+            region = "all" if region == "*" else region
+            families["halls"].add_metric([level, region], c.halls)
+            families["covered"].add_metric([level, region], c.halls_covered)
+            families["ratio"].add_metric([level, region], c.ratio)
+            families["windows"].add_metric([level, region], c.windows)
+            families["wcovered"].add_metric([level, region], c.windows_covered)
+            families["wratio"].add_metric([level, region], c.window_ratio)
+        up = GaugeMetricFamily("hallwatch_camera_up", "1 if the camera's last heartbeat is online and fresh",
+                               labels=["camera", "hall"])
+        for camera in self.cfg.cameras:
+            up.add_metric([camera.id, camera.hall], 1.0 if cov.camera_up[camera.id] else 0.0)
+        uncovered = GaugeMetricFamily("hallwatch_hall_uncovered", "1 for each uncovered hall, with its stale cameras",
+                                      labels=["hall", "level", "region", "stale_cameras"])
+        for hall in cov.uncovered:
+            uncovered.add_metric([hall["hall_id"], hall["level"], hall["region_id"], ",".join(hall["stale_cameras"])], 1)
+        open_alerts = GaugeMetricFamily("hallwatch_alerts_open", "Alerts not yet reviewed", labels=["type", "level", "region"])
+        for type_, level, region, count in self.store.open_counts():
+            open_alerts.add_metric([type_, level, region], count)
+        yield from families.values()
+        yield up
+        yield uncovered
+        yield open_alerts
+
+
+class ServiceMetrics:
+    def __init__(self, cfg: HallwatchConfig, store: AlertStore, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        self.collector = CoverageCollector(cfg, store)
+        self.registry.register(self.collector)
+        self.violations = Counter("hallwatch_violations", "Violations stored (new event ids)",
+                                  ["type", "reason", "level", "region", "hall"], registry=self.registry)
+        self.dlq = Counter("hallwatch_dlq", "Messages sent to the dead-letter topic", ["reason"], registry=self.registry)
+        self.ack_seconds = Histogram("hallwatch_alert_ack_seconds", "Time from an alert's arrival to its acknowledgement",
+                                     buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200), registry=self.registry)
+        self.consumer_lag = Gauge("hallwatch_consumer_lag", "Messages behind the end of the subscribed topics",
+                                  registry=self.registry)
+        self.consumed = Counter("hallwatch_messages_consumed", "Messages consumed", ["topic"], registry=self.registry)
+        self.escalations = Counter("hallwatch_escalations", "Alerts escalated to a parent region", ["level"],
+                                   registry=self.registry)
+        self.notifications_failed = Gauge("hallwatch_notifications_failed", "Notifications given up on",
+                                          registry=self.registry)

@@ -1,0 +1,52 @@
+"""One detector shared by every camera of the process: frames that arrive together from several
+camera threads go through the model in one batched call."""
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+
+import numpy as np
+
+from detectors.base import PersonDetector
+from ingest.frames import Detections
+
+
+class BatchingDetector:
+    def __init__(self, detector: PersonDetector, max_batch: int = 8, max_wait_s: float = 0.005):
+        self.detector = detector
+        self.name = detector.name
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.batches = 0
+        self.frames = 0
+        self._requests: queue.Queue[tuple[np.ndarray, Future]] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="detector", daemon=True)
+        self._thread.start()
+
+    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        futures = []
+        for image in images:
+            future: Future = Future()
+            self._requests.put((image, future))
+            futures.append(future)
+        return [f.result() for f in futures]
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._requests.get()]
+            try:
+                while len(batch) < self.max_batch:
+                    batch.append(self._requests.get(timeout=self.max_wait_s))
+            except queue.Empty:
+                pass
+            try:
+                results = self.detector.detect([image for image, _ in batch])
+            except Exception as error:  # noqa: BLE001 - each waiting camera gets the error
+                for _, future in batch:
+                    future.set_exception(error)
+                continue
+            self.batches += 1
+            self.frames += len(batch)
+            for (_, future), result in zip(batch, results):
+                future.set_result(result)

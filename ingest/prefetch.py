@@ -1,0 +1,49 @@
+"""Decode ahead in a background thread, so decoding frame N+1 overlaps the analysis of frame N."""
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+_END = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` in order, produced up to ``depth`` ahead by a reader thread. Exceptions of
+    the reader are re-raised in the consumer, where the watchdog handles them."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_END)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer
+            buffer.put(error)
+
+    thread = threading.Thread(target=reader, name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        close = getattr(items, "close", None)
+        thread.join(timeout=5)
+        if close is not None and not thread.is_alive():
+            close()
