@@ -1,0 +1,104 @@
+"""The alert store on SQLite and on a real PostgreSQL: idempotent, order-proof, audited."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from alerts.store import AlertStore, AuditEntry
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+def violation(event_id: str, status: str = "open", **extra) -> dict:
+    closed = status == "closed"
+    return {
+        "schema": "hallwatch.violation.v1", "event_id": event_id, "status": status, "type": "empty_post",
+        "reason": "empty", "hall_id": "h1", "region_id": "town", "region_path": ["city", "county", "town"],
+        "level": "township", "camera_id": "cam", "zone_id": "p1", "window_id": "w1",
+        "started_at": T0.isoformat(), "ended_at": (T0 + timedelta(minutes=7)).isoformat() if closed else None,
+        "duration_s": 420.0 if closed else 300.0, "people": 0, "track_ids": [], "min_distance_m": None,
+        "evidence": {}, "closed_reason": "returned" if closed else None, "produced_at": T0.isoformat(), **extra,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        return AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
+    url = request.getfixturevalue("postgres_url")
+    s = AlertStore(url)
+    with s.session() as session:  # a clean slate per test on the shared server
+        session.query(AuditEntry).delete()
+        from alerts.store import Alert
+
+        session.query(Alert).delete()
+    return s
+
+
+def test_duplicates_and_replays_leave_one_alert(store):
+    eid = str(uuid.uuid4())
+    assert store.apply_violations([violation(eid)]) == [eid]
+    assert store.apply_violations([violation(eid), violation(eid)]) == []
+    assert store.count() == 1
+    assert [e.action for e in store.audit(eid)] == ["violation_open"]
+
+
+def test_close_before_open_ends_closed(store):
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid, "closed")])
+    store.apply_violations([violation(eid, "open")])  # late, out of order
+    alert = store.get(eid)
+    assert alert.event_status == "closed" and alert.closed_reason == "returned"
+    assert alert.ended_at == T0 + timedelta(minutes=7)
+    assert alert.started_at.utcoffset() == timedelta(0) and alert.started_at == T0  # same instant, UTC
+
+
+def test_open_then_close_then_replay(store):
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid, "open")])
+    store.apply_violations([violation(eid, "closed")])
+    store.apply_violations([violation(eid, "open"), violation(eid, "closed")])
+    alert = store.get(eid)
+    assert alert.event_status == "closed" and alert.duration_s == 420
+    assert [e.action for e in store.audit(eid)] == ["violation_open", "violation_closed"]
+
+
+def test_evidence_update_merges_without_reopening(store):
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid, "closed")])
+    store.apply_violations([violation(eid, "closed", evidence={"clip": "a.mp4"})])
+    alert = store.get(eid)
+    assert alert.event_status == "closed" and alert.payload["evidence"] == {"clip": "a.mp4"}
+
+
+def test_lifecycle_is_ordered_and_audited(store):
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid)])
+    with pytest.raises(PermissionError):
+        store.transition(eid, "officer", "review", "ok", "confirmed")  # not acknowledged yet
+    store.transition(eid, "operator-1", "acknowledge", "已电话提醒")
+    with pytest.raises(ValueError, match="note"):
+        store.transition(eid, "officer", "review", "  ", "confirmed")
+    with pytest.raises(ValueError):
+        store.transition(eid, "officer", "review", "note", "maybe")
+    store.transition(eid, "officer-1", "review", "核实为无故离岗", "dismissed")
+    store.transition(eid, "officer-1", "close")
+    alert = store.get(eid)
+    assert alert.lifecycle == "closed" and alert.review_outcome == "dismissed"
+    trail = store.audit(eid)
+    assert [(e.actor, e.action) for e in trail] == [
+        ("pipeline", "violation_open"), ("operator-1", "acknowledge"), ("officer-1", "review"), ("officer-1", "close")]
+    assert trail[2].details == {"note": "核实为无故离岗", "outcome": "dismissed"}
+
+
+def test_listing_filters_by_region_subtree_and_time(store):
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    store.apply_violations([violation(a), violation(b, region_id="town2", region_path=["city", "county2", "town2"],
+                                                       hall_id="h2", started_at=(T0 + timedelta(hours=1)).isoformat())])
+    assert {x.event_id for x in store.list(region_path="/city/")} == {a, b}
+    assert [x.event_id for x in store.list(region_path="/city/county/")] == [a]
+    assert [x.event_id for x in store.list(since=T0 + timedelta(minutes=30))] == [b]
+    assert [x.event_id for x in store.list(hall="h2")] == [b]
+    assert store.list(region_path="/city/county_/") == []  # LIKE wildcards are escaped
