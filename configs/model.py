@@ -292,6 +292,32 @@ class AlertsConfig(StrictModel):
     webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
 
 
+class EvidenceConfig(StrictModel):
+    """Evidence clips, snapshots and signed manifests for discipline officers (纪检)."""
+
+    enabled: bool = Field(True, description="Record evidence for violations.")
+    root: str = Field("var/evidence", description="Local evidence store; files go under <date>/<hall>/<event_id>/.")
+    pre_s: float = Field(10, ge=0, description="Seconds of video before the violation's start.")
+    post_s: float = Field(10, ge=0, description="Seconds of video after the violation opens.")
+    long_violation_s: float = Field(
+        60, gt=0, description="A violation that lasted longer also gets a clip around its close."
+    )
+    buffer_mb: float = Field(
+        256, gt=0, description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames.",
+    )
+    jpeg_quality: int = Field(90, ge=50, le=100, description="JPEG quality of buffered frames and snapshots.")
+    retention_days: float = Field(
+        180, gt=0, description="Evidence older than this is deleted, except for alerts still under review."
+    )
+    min_free_mb: float = Field(
+        512, ge=0, description="Below this much free disk, clip writing stops (alert + metric); detection goes on.",
+    )
+    hmac_key: str | None = Field(
+        None, description="Key signing the manifests (env HALLWATCH_EVIDENCE_KEY overrides; keep it out of git).",
+    )
+    key_id: str = Field("k1", description="Name of the signing key, recorded in each manifest (for rotation).")
+
+
 class HallwatchConfig(StrictModel):
     timezone: str = Field("Asia/Shanghai", description="IANA time zone of the halls.")
     regions: list[Region] = Field(description="The city > county > township hierarchy.")
@@ -305,6 +331,7 @@ class HallwatchConfig(StrictModel):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Multi-object tracker.")
     kafka: KafkaConfig = Field(default_factory=KafkaConfig, description="Kafka connection.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="The alerting service.")
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence recording.")
     metrics_port: int = Field(
         9108, ge=0, le=65535, description="Port of the pipeline's Prometheus /metrics (0 = off)."
     )

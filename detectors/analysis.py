@@ -13,12 +13,14 @@ from detectors.rules.absences import Absence
 from detectors.rules.engine import CameraRules, Observation, Person
 from detectors.tracking import PersonTracker, TrackedPerson
 from ingest.frames import Detections, Frame
+from ingest.ring_buffer import FrameRing
 
 
 class CameraAnalysis:
     def __init__(self, cfg: HallwatchConfig, camera: Camera, detector: PersonDetector | None,
                  emit: Callable[[dict], None], tracks_out: Path | None = None,
-                 absences: Callable[[], list[Absence]] = list):
+                 absences: Callable[[], list[Absence]] = list,
+                 emit_update: Callable[[dict], None] | None = None):
         self.camera = camera
         self.detector = detector
         self.emit = emit
@@ -31,6 +33,13 @@ class CameraAnalysis:
             tracks_out.mkdir(parents=True, exist_ok=True)
             self._tracks_file = (tracks_out / f"{camera.id}.txt").open("w")
         self.frames = 0
+        self.ring: FrameRing | None = None
+        self.recorder = None
+        if cfg.evidence.enabled and not camera.source.startswith("mot:"):
+            from alerts.evidence.recorder import EvidenceRecorder
+
+            self.ring = FrameRing(int(cfg.evidence.buffer_mb * 2**20), cfg.evidence.jpeg_quality)
+            self.recorder = EvidenceRecorder(cfg, camera, self.ring, emit_update or emit)
 
     def track(self, frame: Frame) -> list[TrackedPerson]:
         if frame.detections is not None and len(frame.detections) and (frame.detections.ids >= 0).all():
@@ -57,10 +66,18 @@ class CameraAnalysis:
         )
         if self._tracks_file is not None:
             self._write_tracks(frame.index, tracked, floor)
+        if self.ring is not None and frame.image is not None:
+            self.ring.push(frame.time, frame.index, frame.image, tuple(
+                (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)))
         self.frames += 1
-        messages = self.rules.step(Observation(frame.time, frame.index, people))
+        ids = np.array([t.track_id for t in tracked], dtype=int)
+        messages = self.rules.step(Observation(frame.time, frame.index, people, (ids, feet, floor)))
         for message in messages:
             self.emit(message)
+            if self.recorder is not None:
+                self.recorder.on_message(message)
+        if self.recorder is not None:
+            self.recorder.on_frame(frame.time)
         return messages
 
     def _write_tracks(self, index: int, tracked: list[TrackedPerson], floor: np.ndarray | None) -> None:
@@ -76,6 +93,10 @@ class CameraAnalysis:
         messages = self.rules.finish()
         for message in messages:
             self.emit(message)
+            if self.recorder is not None:
+                self.recorder.on_message(message)
+        if self.recorder is not None:
+            self.recorder.finish()
         if self._tracks_file is not None:
             self._tracks_file.close()
             self._tracks_file = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from concurrent.futures import Future
 
 import numpy as np
@@ -13,12 +14,14 @@ from ingest.frames import Detections
 
 
 class BatchingDetector:
-    def __init__(self, detector: PersonDetector, max_batch: int = 8, max_wait_s: float = 0.005):
+    def __init__(self, detector: PersonDetector, max_batch: int = 8, max_wait_s: float = 0.005,
+                 on_batch=None):
         self.detector = detector
         self.name = detector.name
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.batches = 0
+        self.on_batch = on_batch or (lambda seconds, size: None)
         self.frames = 0
         self._requests: queue.Queue[tuple[np.ndarray, Future]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="detector", daemon=True)
@@ -40,12 +43,14 @@ class BatchingDetector:
                     batch.append(self._requests.get(timeout=self.max_wait_s))
             except queue.Empty:
                 pass
+            started = time.perf_counter()
             try:
                 results = self.detector.detect([image for image, _ in batch])
             except Exception as error:  # noqa: BLE001 - each waiting camera gets the error
                 for _, future in batch:
                     future.set_exception(error)
                 continue
+            self.on_batch(time.perf_counter() - started, len(batch))
             self.batches += 1
             self.frames += len(batch)
             for (_, future), result in zip(batch, results):

@@ -12,7 +12,7 @@ from configs.model import HallwatchConfig
 from detectors.analysis import CameraAnalysis
 from detectors.batching import BatchingDetector
 from detectors.factory import build_detector
-from detectors.rules.absences import Absence
+from ingest.metrics import PipelineMetrics
 from ingest.worker import CameraWorker
 from streams import messages
 from streams.publisher import JsonLinesWriter, NullPublisher, Publisher
@@ -34,18 +34,22 @@ class Pipeline:
             absences = AbsenceBook(cfg.absences_file).all
         self.absences = absences
         needs_detector = any(not c.source.startswith("mot:") for c in cfg.cameras)
+        self.last_health: dict[str, dict] = {}
+        self.metrics = PipelineMetrics(self)
         detector = build_detector(cfg.detector) if needs_detector else None
-        self.detector = BatchingDetector(detector) if detector is not None else None
+        self.detector = (BatchingDetector(detector, on_batch=lambda s, n: self.metrics.inference_seconds.observe(s))
+                         if detector is not None else None)
         if self.detector is not None:
             log.info("detector: %s", self.detector.name)
         self.analyses = {
-            c.id: CameraAnalysis(cfg, c, self.detector, self._emit, tracks_out, self._absences)
+            c.id: CameraAnalysis(cfg, c, self.detector, self._emit, tracks_out, self.absences, self._emit_update)
             for c in cfg.cameras
         }
         self.workers = {
             c.id: CameraWorker(c, self.tz, self.analyses[c.id].process, start_override) for c in cfg.cameras
         }
         self.violations = 0
+        self.metrics.serve(cfg.metrics_port)
 
     def _connect(self, use_kafka: bool) -> Publisher:
         if not use_kafka:
@@ -57,9 +61,6 @@ class Pipeline:
         return SpoolingKafkaPublisher(kafka.bootstrap_servers, kafka.spool_dir, int(kafka.spool_max_mb * 2**20),
                                       priority_topics=(kafka.topics.violations,), topics=kafka.topics)
 
-    def _absences(self) -> list[Absence]:
-        return self.absences()
-
     def _emit(self, message: dict) -> None:
         self.violations += message["status"] == "open"
         log.info("violation %s %s %s zone=%s started=%s", message["status"], message["type"],
@@ -68,10 +69,18 @@ class Pipeline:
         if self.events_out is not None:
             self.events_out.write(message)
 
+    def _emit_update(self, message: dict) -> None:
+        """The same event again, now with its evidence (see alerts/evidence/recorder.py)."""
+        log.info("evidence ready for %s %s: %s", message["type"], message["event_id"], message["evidence"].get("manifest"))
+        self.publisher.publish(self.cfg.kafka.topics.violations, message["hall_id"], message)
+        if self.events_out is not None:
+            self.events_out.write(message)
+
     def publish_heartbeats(self) -> None:
         now = datetime.now(self.tz)
         for camera in self.cfg.cameras:
-            beat = messages.heartbeat(self.cfg, camera, self.workers[camera.id].health(), now)
+            health = self.last_health[camera.id] = self.workers[camera.id].health()
+            beat = messages.heartbeat(self.cfg, camera, health, now)
             self.publisher.publish(self.cfg.kafka.topics.heartbeats, camera.id, beat)
 
     def run(self, stop: threading.Event) -> int:

@@ -25,6 +25,8 @@ need=()
 command -v npm >/dev/null || need+=(npm)
 [ -n "$(fc-list 2>/dev/null | grep -i 'Noto Sans CJK' | head -1)" ] || need+=(fonts-noto-cjk)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
+[ -x /usr/bin/chromium ] || need+=(chromium)       # browser tests (clip playback, console)
+command -v promtool >/dev/null || need+=(prometheus)  # the real Prometheus server and promtool
 # The RTSP ingest tests serve a clip with GStreamer's RTSP server through Debian's Python.
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \
   >/dev/null 2>&1 || need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-base)
@@ -60,6 +62,9 @@ EOF
   "$VENV/bin/python" -m pip install -q -r "$CACHE/requirements-$hash.txt"
   touch "$VENV/.complete"
 fi
+touch "$VENV/.complete"  # marks it as used: environments unused for 14 days are pruned
+find "$CACHE" -maxdepth 2 -name .complete -path "$CACHE/venv-*" -mtime +14 -printf '%h\n' 2>/dev/null |
+  while read -r old; do [ "$old" != "$VENV" ] && rm -rf "$old"; done
 ln -sfn "$VENV" .venv
 export PYTHONPATH="$PWD"
 

@@ -38,48 +38,13 @@ def config_dict(demo_config_dict) -> dict:
     return copy.deepcopy(demo_config_dict)
 
 
-def _postgres_bin() -> Path | None:
-    import glob
-
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A real PostgreSQL server (Debian's `postgresql`) on a free port, removed afterwards.
-    initdb refuses root, so the server runs as the `postgres` system user when we are root."""
-    import os
-    import pwd
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
-    import time
+    """A real PostgreSQL server (Debian's `postgresql`) on a free port, removed afterwards."""
+    from tests.pgserver import PostgresUnavailable, postgres_server
 
-    bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    base = Path(tempfile.mkdtemp(prefix="hallwatch-pg-"))  # pytest's tmp folders are closed to other users
-    data = base / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "hallwatch", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    log = base / "server.log"
-    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
     try:
-        subprocess.run([*prefix, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "hallwatch",
-                        "hallwatch"], check=True, capture_output=True)
-        yield f"postgresql+psycopg://hallwatch@127.0.0.1:{port}/hallwatch"
-    finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
-        time.sleep(0.2)
-        shutil.rmtree(base, ignore_errors=True)
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as why:
+        pytest.skip(str(why))

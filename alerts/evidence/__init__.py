@@ -1,0 +1,1 @@
+"""Evidence: clips, snapshots and signed manifests (see ``python -m alerts.evidence --help``)."""

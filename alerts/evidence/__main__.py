@@ -1,0 +1,52 @@
+"""Evidence tools.
+
+    python -m alerts.evidence verify FOLDER [FOLDER ...] [--config configs/demo.yaml]
+    python -m alerts.evidence prune [--config configs/demo.yaml] [--keep EVENT_ID ...]
+
+verify exits 1 when any file or manifest was altered; the key comes from HALLWATCH_EVIDENCE_KEY
+or the config's evidence.hmac_key.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from alerts.evidence.manifest import resolve_key, verify
+from alerts.evidence.storage import LocalEvidenceStore
+from configs.loader import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m alerts.evidence", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["verify", "prune"])
+    parser.add_argument("folders", nargs="*", type=Path)
+    parser.add_argument("--config", default="configs/demo.yaml")
+    parser.add_argument("--keep", nargs="*", default=[], help="event ids still under review")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.command == "prune":
+        removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, set(args.keep))
+        print(f"removed {len(removed)} evidence folders")
+        return 0
+    key = resolve_key(cfg.evidence.hmac_key)
+    failed = 0
+    for folder in args.folders:
+        problems = verify(folder, key)
+        if problems:
+            failed += 1
+            print(f"FAILED {folder}")
+            for p in problems:
+                print(f"  - {p}")
+        else:
+            print(f"ok     {folder}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

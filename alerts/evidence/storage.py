@@ -1,0 +1,51 @@
+"""Where evidence lives: a local folder tree by date and hall (an S3-compatible store can
+implement the same small interface later)."""
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class EvidenceStore(Protocol):
+    def folder_for(self, event: dict) -> Path: ...
+    def free_bytes(self) -> int: ...
+    def prune(self, retention_days: float, keep: set[str]) -> list[Path]: ...
+
+
+class LocalEvidenceStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def folder_for(self, event: dict) -> Path:
+        day = datetime.fromisoformat(event["started_at"]).date().isoformat()
+        folder = self.root / day / event["hall_id"] / event["event_id"]
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def resolve(self, relative: str) -> Path | None:
+        """The file for a stored reference, never outside the root (no path traversal)."""
+        candidate = (self.root / relative).resolve()
+        root = self.root.resolve()
+        if root not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
+
+    def free_bytes(self) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(self.root).free
+
+    def prune(self, retention_days: float, keep: set[str]) -> list[Path]:
+        """Delete event folders older than the retention, except those of alerts under review."""
+        cutoff = time.time() - retention_days * 86400
+        removed = []
+        for folder in self.root.glob("*/*/*"):
+            if folder.is_dir() and folder.name not in keep and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed.append(folder)
+        return removed

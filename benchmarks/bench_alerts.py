@@ -1,0 +1,169 @@
+"""The alerting service's ingest rate and end-to-end latency, against a real broker.
+
+    python -m benchmarks.bench_alerts [--messages 20000] [--rate 100] [--seconds 30]
+
+1. ingest: N violation messages are produced by another process; the service's consumer then
+   stores them (SQLite, and PostgreSQL when Debian's server is installed): messages/s. Goal >= 5,000
+   msg/s on SQLite.
+2. latency at 100 msg/s: from an open message produced to the alert visible through the REST API
+   (GET /api/alerts polled every 10 ms): p50 and p99. Goal p99 < 500 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from benchmarks.common import ROOT
+from configs.loader import parse_config
+from streams.broker import KafkaBroker
+from streams.topics import ensure_topics
+
+PRODUCER = """
+import json, sys, time, uuid
+from kafka import KafkaProducer
+bootstrap, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+template = json.loads(sys.stdin.read())
+start = time.time()
+for i in range(n):
+    if rate > 0:
+        delay = start + i / rate - time.time()
+        if delay > 0:
+            time.sleep(delay)
+    m = dict(template, event_id=str(uuid.uuid4()), produced_at=f"{time.time():.6f}")
+    p.send("hallwatch.violations", key=m["hall_id"].encode(), value=json.dumps(m).encode())
+p.flush()
+"""
+
+
+def template() -> dict:
+    return {"schema": "hallwatch.violation.v1", "event_id": "", "status": "open", "type": "queue_crowding",
+            "reason": "too_close", "hall_id": "h1", "region_id": "t", "region_path": ["c", "k", "t"],
+            "level": "township", "camera_id": "cam", "zone_id": "queue", "window_id": None,
+            "started_at": "2026-03-02T09:00:00+08:00", "ended_at": None, "duration_s": 5.0, "people": 2,
+            "track_ids": [1, 2], "min_distance_m": 0.7, "evidence": {}, "closed_reason": None,
+            "produced_at": "2026-03-02T09:00:05+08:00"}
+
+
+def produce(bootstrap: str, n: int, rate: float) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", PRODUCER, bootstrap, str(n), str(rate)], stdin=subprocess.PIPE,
+                               cwd=ROOT, text=True)
+    process.stdin.write(json.dumps(template()))
+    process.stdin.close()
+    return process
+
+
+def config(bootstrap: str, group: str):
+    return parse_config({
+        "regions": [{"id": "c", "name": "市", "level": "city"}, {"id": "k", "name": "县", "level": "county", "parent": "c"},
+                    {"id": "t", "name": "乡", "level": "township", "parent": "k"}],
+        "halls": [{"id": "h1", "name": "便民服务中心", "region": "t"}],
+        "kafka": {"bootstrap_servers": bootstrap}, "alerts": {"group_id": group}})
+
+
+def ingest_rate(bootstrap: str, url: str, n: int) -> float:
+    from alerts.service import AlertService
+
+    service = AlertService(config(bootstrap, f"bench-{uuid.uuid4().hex[:6]}"), url)
+    before = service.store.count()
+    service.start()
+    deadline = time.monotonic() + 600
+    while service.store.count() == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    start = time.perf_counter()
+    while service.store.count() < before + n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    service.stop()
+    return n / elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def latency(bootstrap: str, url: str, rate: float, seconds: float) -> tuple[float, float, int]:
+    import uvicorn
+
+    from alerts.api import create_app
+    from alerts.service import AlertService
+
+    service = AlertService(config(bootstrap, f"lat-{uuid.uuid4().hex[:6]}"), url)
+    service.start()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(service.cfg, service.store, service.metrics, service),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+    while True:
+        try:
+            client.get("/healthz")
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    seen: dict[str, float] = {}
+    produced_at: dict[str, float] = {}
+    time.sleep(2)  # let the consumer join its group first
+    n = int(rate * seconds)
+    producer = produce(bootstrap, n, rate)
+    deadline = time.monotonic() + seconds + 60
+    while len(seen) < n and time.monotonic() < deadline:
+        for alert in client.get("/api/alerts", params={"limit": 200}).json():
+            if alert["event_id"] not in seen:
+                seen[alert["event_id"]] = time.time()
+        time.sleep(0.01)
+    producer.wait()
+    for alert in service.store.list(limit=n + 100):
+        produced_at[alert.event_id] = float(alert.payload["produced_at"])
+    server.should_exit = True
+    service.stop()
+    lat = sorted((seen[e] - produced_at[e]) * 1000 for e in seen if e in produced_at)
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], len(lat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=30)
+    args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = KafkaBroker(Path(tmp) / "broker")
+        broker.start()
+        try:
+            ensure_topics(broker.bootstrap)
+            produce(broker.bootstrap, args.messages, 0).wait()
+            rate = ingest_rate(broker.bootstrap, f"sqlite:///{tmp}/a.db", args.messages)
+            print(f"ingest, SQLite:     {rate:8.0f} msg/s  (goal >= 5000)")
+            try:
+                from tests.pgserver import PostgresUnavailable, postgres_server
+
+                with postgres_server() as pg:
+                    rate = ingest_rate(broker.bootstrap, pg, args.messages)
+                    print(f"ingest, PostgreSQL: {rate:8.0f} msg/s")
+            except PostgresUnavailable as why:
+                print(f"ingest, PostgreSQL: skipped ({why})")
+            p50, p99, n = latency(broker.bootstrap, f"sqlite:///{tmp}/lat.db", args.rate, args.seconds)
+            print(f"latency at {args.rate:.0f} msg/s, produced -> visible in the API: p50 {p50:.0f} ms, "
+                  f"p99 {p99:.0f} ms over {n} alerts (goal p99 < 500 ms)")
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
