@@ -1,7 +1,7 @@
 """hallwatch pipeline: cameras -> people -> rules -> Kafka.
 
     python run_pipeline.py [--config PATH] [--events-out PATH] [--tracks-out DIR] [--no-kafka]
-                           [--start-time ISO8601]
+                           [--start-time ISO8601] [--realtime]
 
 File and ``mot:`` inputs are processed as fast as possible and the program exits 0 when all have
 ended; live sources run until SIGINT/SIGTERM, then shut down cleanly. A config error exits 2.
@@ -30,6 +30,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-kafka", action="store_true", help="do not connect to Kafka")
     parser.add_argument("--start-time", type=datetime.fromisoformat,
                         help="media clock origin for file and mot: sources (overrides start_time)")
+    parser.add_argument("--realtime", action="store_true",
+                        help="play file and mot: sources at their real speed, as a camera would (demos, soak tests)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.pipeline import Pipeline
 
     pipeline = Pipeline(cfg, events_out=args.events_out, tracks_out=args.tracks_out,
-                        use_kafka=not args.no_kafka, start_override=args.start_time)
+                        use_kafka=not args.no_kafka, start_override=args.start_time, realtime=args.realtime)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

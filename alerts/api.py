@@ -194,10 +194,14 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
     def coverage():
         cov = metrics.collector.coverage()
         levels = {}
+
+        def ratio(value: float) -> float | None:
+            return None if value != value else round(value, 4)  # NaN: no hall at that level
+
         for (region, level), c in cov.by_region_level.items():
             levels.setdefault("all" if region == "*" else region, {})[level] = {
-                "halls": c.halls, "halls_covered": c.halls_covered, "ratio": round(c.ratio, 4),
-                "windows": c.windows, "windows_covered": c.windows_covered, "window_ratio": round(c.window_ratio, 4)}
+                "halls": c.halls, "halls_covered": c.halls_covered, "ratio": ratio(c.ratio),
+                "windows": c.windows, "windows_covered": c.windows_covered, "window_ratio": ratio(c.window_ratio)}
         return {"by_region": levels, "uncovered": cov.uncovered, "camera_up": cov.camera_up}
 
     @app.get("/metrics")

@@ -29,11 +29,12 @@ class LevelCoverage:
 
     @property
     def ratio(self) -> float:
-        return self.halls_covered / self.halls if self.halls else 1.0
+        """NaN where there is no hall at that level (neither covered nor uncovered)."""
+        return self.halls_covered / self.halls if self.halls else float("nan")
 
     @property
     def window_ratio(self) -> float:
-        return self.windows_covered / self.windows if self.windows else 1.0
+        return self.windows_covered / self.windows if self.windows else float("nan")
 
 
 @dataclass
@@ -43,13 +44,11 @@ class Coverage:
     camera_up: dict[str, bool] = field(default_factory=dict)
     uncovered: list[dict] = field(default_factory=list)  # halls with why
 
-    def level_totals(self) -> dict[str, LevelCoverage]:
-        """Whole-registry numbers per level (the subtrees of the top regions, added up)."""
-        return {level: self.by_region_level.get(("*", level), LevelCoverage()) for level in (lv.value for lv in Level)}
-
 
 def compute(cfg: HallwatchConfig, seen: dict[str, CameraSeen], now: datetime, stale_after_s: float = 120) -> Coverage:
     cov = Coverage()
+    for level in Level:  # every level is reported for the whole registry, even without halls
+        cov.by_region_level[("*", level.value)] = LevelCoverage()
     cameras_of: dict[str, list] = {h.id: [] for h in cfg.halls}
     for camera in cfg.cameras:
         cameras_of.setdefault(camera.hall, []).append(camera)

@@ -16,6 +16,14 @@ from alerts.store import AlertStore
 from configs.model import HallwatchConfig
 
 
+def county_of(cfg: HallwatchConfig, region_id: str) -> str:
+    """The county-level ancestor of a region (itself for a county; "" for the city)."""
+    for rid in cfg.region_path(region_id):
+        if cfg.region(rid).level.value == "county":
+            return rid
+    return ""
+
+
 class CoverageCollector:
     def __init__(self, cfg: HallwatchConfig, store: AlertStore, now: Callable[[], datetime] | None = None):
         self.cfg, self.store = cfg, store
@@ -52,15 +60,23 @@ class CoverageCollector:
         for camera in self.cfg.cameras:
             up.add_metric([camera.id, camera.hall], 1.0 if cov.camera_up[camera.id] else 0.0)
         uncovered = GaugeMetricFamily("hallwatch_hall_uncovered", "1 for each uncovered hall, with its stale cameras",
-                                      labels=["hall", "level", "region", "stale_cameras"])
+                                      labels=["hall", "hall_name", "level", "region", "county", "reason", "stale_cameras"])
         for hall in cov.uncovered:
-            uncovered.add_metric([hall["hall_id"], hall["level"], hall["region_id"], ",".join(hall["stale_cameras"])], 1)
+            uncovered.add_metric([hall["hall_id"], hall["hall_name"], hall["level"], hall["region_id"],
+                                  county_of(self.cfg, hall["region_id"]), hall["reason"],
+                                  ",".join(hall["stale_cameras"])], 1)
+        info = GaugeMetricFamily("hallwatch_region_info", "The region tree (for dashboard variables)",
+                                 labels=["region", "name", "level", "parent", "county"])
+        for region in self.cfg.regions:
+            info.add_metric([region.id, region.name, region.level.value, region.parent or "",
+                             county_of(self.cfg, region.id)], 1)
         open_alerts = GaugeMetricFamily("hallwatch_alerts_open", "Alerts not yet reviewed", labels=["type", "level", "region"])
         for type_, level, region, count in self.store.open_counts():
             open_alerts.add_metric([type_, level, region], count)
         yield from families.values()
         yield up
         yield uncovered
+        yield info
         yield open_alerts
 
 
@@ -70,7 +86,8 @@ class ServiceMetrics:
         self.collector = CoverageCollector(cfg, store)
         self.registry.register(self.collector)
         self.violations = Counter("hallwatch_violations", "Violations stored (new event ids)",
-                                  ["type", "reason", "level", "region", "hall"], registry=self.registry)
+                                  ["type", "reason", "level", "region", "county", "hall", "window"],
+                                  registry=self.registry)
         self.dlq = Counter("hallwatch_dlq", "Messages sent to the dead-letter topic", ["reason"], registry=self.registry)
         self.ack_seconds = Histogram("hallwatch_alert_ack_seconds", "Time from an alert's arrival to its acknowledgement",
                                      buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200), registry=self.registry)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from alerts.consumer import AlertConsumer, Received
 from alerts.escalation import due_escalations
-from alerts.metrics import ServiceMetrics
+from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notifier
 from alerts.store import AbsenceRecord, AlertStore
 from configs.loader import ConfigError, load_config
@@ -52,8 +52,10 @@ class AlertService:
             for v in violations:
                 if v["event_id"] in created:
                     created.discard(v["event_id"])
-                    self.metrics.violations.labels(v["type"], v.get("reason") or "", v["level"], v["region_id"],
-                                                   v["hall_id"]).inc()
+                    self.metrics.violations.labels(
+                        v["type"], v.get("reason") or "", v["level"], v["region_id"],
+                        county_of(self.cfg, v["region_id"]) if v["region_id"] in self._regions else "",
+                        v["hall_id"], v.get("window_id") or "").inc()
                     self.notifier.notify(self._described(v), "新告警")
 
     def _described(self, v: dict) -> dict:

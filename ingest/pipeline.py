@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class Pipeline:
     def __init__(self, cfg: HallwatchConfig, events_out: Path | None = None, tracks_out: Path | None = None,
                  use_kafka: bool = True, start_override: datetime | None = None,
-                 absences=None, publisher: Publisher | None = None):
+                 absences=None, publisher: Publisher | None = None, realtime: bool = False):
         self.cfg = cfg
         self.tz = ZoneInfo(cfg.timezone)
         self.publisher: Publisher = publisher or self._connect(use_kafka)
@@ -46,7 +46,8 @@ class Pipeline:
             for c in cfg.cameras
         }
         self.workers = {
-            c.id: CameraWorker(c, self.tz, self.analyses[c.id].process, start_override) for c in cfg.cameras
+            c.id: CameraWorker(c, self.tz, self.analyses[c.id].process, start_override, realtime=realtime)
+            for c in cfg.cameras
         }
         self.violations = 0
         self.metrics.serve(cfg.metrics_port)

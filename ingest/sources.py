@@ -65,15 +65,27 @@ def is_file_source(source: str) -> bool:
 
 
 class VideoFileSource:
-    """A video file on the media clock ``origin + (frame - 1) / fps``."""
+    """A video file on the media clock ``origin + (frame - 1) / fps``. With ``realtime`` the frames
+    are paced to the wall clock, as a camera would deliver them (demos, soak tests)."""
 
     live = False
 
-    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats):
+    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False):
         self.camera = camera
         self.origin = origin
         self.stats = stats
         self.path = camera.source
+        self.realtime = realtime
+        self._wall_start: float | None = None
+
+    def _pace(self, t: float) -> None:
+        if not self.realtime:
+            return
+        if self._wall_start is None:
+            self._wall_start = time.monotonic() - t
+        delay = self._wall_start + t - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
 
     def frames(self) -> Iterator[Frame]:
         if not Path(self.path).exists():
@@ -91,6 +103,7 @@ class VideoFileSource:
                 self.stats.frames_in += 1
                 if not sampler.take(t):
                     continue
+                self._pace(t)
                 ok, image = cap.retrieve()
                 if not ok:
                     continue
@@ -122,8 +135,8 @@ def read_mot(path: str | os.PathLike[str]) -> dict[int, Detections]:
 class MotReplaySource(VideoFileSource):
     """Replays detections from a MOT file; frames without rows are still analysed (nobody seen)."""
 
-    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats):
-        super().__init__(camera, origin, stats)
+    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False):
+        super().__init__(camera, origin, stats, realtime)
         self.path = camera.source.removeprefix("mot:")
 
     def frames(self) -> Iterator[Frame]:
@@ -137,6 +150,7 @@ class MotReplaySource(VideoFileSource):
             t = (index - 1) / fps
             self.stats.frames_in += 1
             if sampler.take(t):
+                self._pace(t)
                 yield self._frame(index, t, None, by_frame.get(index, Detections.empty()))
 
 
@@ -199,10 +213,11 @@ class LiveSource:
             self._cap = None
 
 
-def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override: datetime | None = None):
+def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override: datetime | None = None,
+                realtime: bool = False):
     """The source object for a camera's ``source`` string."""
     if camera.source.startswith("mot:"):
-        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats)
+        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats, realtime)
     if is_file_source(camera.source):
-        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats)
+        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats, realtime)
     return LiveSource(camera, tz, stats, transport=camera.rtsp_transport)

@@ -56,11 +56,12 @@ class CameraWorker:
     """Runs in its own thread; ``on_frame`` is called from that thread for every analysed frame."""
 
     def __init__(self, camera: Camera, tz: ZoneInfo, on_frame: Callable[[Frame], None],
-                 start_override: datetime | None = None, backoff: Backoff | None = None):
+                 start_override: datetime | None = None, backoff: Backoff | None = None, realtime: bool = False):
         self.camera = camera
         self.tz = tz
         self.on_frame = on_frame
         self.start_override = start_override
+        self.realtime = realtime
         self.backoff = backoff or Backoff(camera.reconnect_initial_s, camera.reconnect_max_s)
         self.stats = SourceStats()
         self.reconnects = 0
@@ -82,7 +83,7 @@ class CameraWorker:
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            source = open_source(self.camera, self.tz, self.stats, self.start_override)
+            source = open_source(self.camera, self.tz, self.stats, self.start_override, self.realtime)
             try:
                 for frame in prefetch(source.frames()):
                     if self.failures:

@@ -1,0 +1,204 @@
+"""Grafana dashboards as code (grafana-foundation-sdk), generated into configs/grafana/dashboards/.
+
+    python -m configs.grafana.dashboards            # regenerate the JSON files
+    python -m configs.grafana.dashboards --check    # exit 1 if the committed JSON is out of date
+
+Three dashboards for administrators: 三级电子监察覆盖率 (coverage), 违规态势 (violations) and
+设备与流水线 (devices and pipeline). The region variables ($county, $township) restrict every panel
+to a subtree, so a county administrator sees their own halls.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef, ThresholdsMode, VariableHide, VariableRefresh, VariableSort,
+)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+OUT = Path(__file__).resolve().parent / "dashboards"
+DS = DataSourceRef(type_val="prometheus", uid="hallwatch-prometheus")
+# Hall-level series carry `county` (the county ancestor, "" for city halls) and `region`.
+SUBTREE = 'county=~"$county", region=~"$township"'
+
+
+def query(expr: str, legend: str = "", instant: bool = False, table_format: bool = False) -> prometheus.Dataquery:
+    q = prometheus.Dataquery().expr(expr).datasource(DS)
+    if legend:
+        q = q.legend_format(legend)
+    if instant:
+        q = q.instant()
+    if table_format:
+        q = q.format(PromQueryFormat.TABLE)
+    return q
+
+
+def thresholds(*steps: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
+    builder = dashboard.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE)
+    from grafana_foundation_sdk.models.dashboard import Threshold
+
+    return builder.steps([Threshold(value=v, color=c) for v, c in steps])
+
+
+def region_variables() -> list[dashboard.QueryVariable]:
+    county = (dashboard.QueryVariable("county").label("区县").datasource(DS)
+              .query('label_values(hallwatch_region_info{level="county"}, region)')
+              .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).sort(VariableSort.ALPHABETICAL_ASC)
+              .include_all(True).all_value(".*").multi(False))
+    township = (dashboard.QueryVariable("township").label("乡镇（街道）").datasource(DS)
+                .query('label_values(hallwatch_region_info{level=~"county|township", county=~"$county"}, region)')
+                .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).sort(VariableSort.ALPHABETICAL_ASC)
+                .include_all(True).all_value(".*").multi(False))
+    return [county, township]
+
+
+def base(title: str, uid: str, description: str) -> dashboard.Dashboard:
+    builder = (dashboard.Dashboard(title).uid(uid).description(description).tags(["hallwatch", "电子监察"])
+               .refresh("1m").time("now-24h", "now").timezone("browser"))
+    for variable in region_variables():
+        builder = builder.with_variable(variable)
+    return builder
+
+
+def coverage() -> dashboard.Dashboard:
+    d = base("三级电子监察覆盖率", "hallwatch-coverage", "Halls and windows under electronic supervision, by level.")
+    full = thresholds((None, "red"), (0.95, "orange"), (1, "green"))
+    for level, name in (("city", "市级"), ("county", "县级"), ("township", "乡级")):
+        d = d.with_panel(
+            stat.Panel().title(f"{name}大厅覆盖率").unit("percentunit").min(0).max(1).decimals(1).span(8).height(5)
+            .thresholds(full)
+            .with_target(query(f'hallwatch_coverage_ratio{{level="{level}", region="all"}}', instant=True)))
+    d = d.with_panel(
+        timeseries.Panel().title("覆盖率与 100% 目标").unit("percentunit").min(0).max(1.05).span(24).height(8)
+        .with_target(query('hallwatch_coverage_ratio{region="all"}', "{{level}}"))
+        .with_target(query("vector(1)", "目标 100%")))
+    d = d.with_panel(
+        bargauge.Panel().title("下钻：所选区县/乡镇各级覆盖率").unit("percentunit").min(0).max(1).span(12).height(8)
+        .thresholds(full)
+        .with_target(query('hallwatch_coverage_ratio{region=~"$township", region!="all"}', "{{region}} · {{level}}",
+                           instant=True)))
+    d = d.with_panel(
+        bargauge.Panel().title("窗口覆盖率").unit("percentunit").min(0).max(1).span(12).height(8).thresholds(full)
+        .with_target(query('hallwatch_window_coverage_ratio{region=~"all|$township"}', "{{region}} · {{level}}",
+                           instant=True)))
+    d = d.with_panel(
+        table.Panel().title("未覆盖大厅及离线摄像头").span(24).height(9)
+        .with_target(query(f"hallwatch_hall_uncovered{{{SUBTREE}}}", instant=True, table_format=True)))
+    return d
+
+
+def violations() -> dashboard.Dashboard:
+    d = base("违规态势", "hallwatch-violations", "Violations by type, reason, region and hour; open alerts.")
+    d = d.with_panel(
+        timeseries.Panel().title("每小时违规（按类型）").unit("short").span(12).height(8)
+        .with_target(query(f"sum by (type) (increase(hallwatch_violations_total{{{SUBTREE}}}[1h]))", "{{type}}")))
+    d = d.with_panel(
+        timeseries.Panel().title("每小时违规（按原因）").unit("short").span(12).height(8)
+        .with_target(query(f"sum by (reason) (increase(hallwatch_violations_total{{{SUBTREE}}}[1h]))", "{{reason}}")))
+    d = d.with_panel(
+        bargauge.Panel().title("各区域违规数（所选时段）").unit("short").span(8).height(9)
+        .with_target(query(f"sum by (region) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range]))",
+                           "{{region}}", instant=True)))
+    d = d.with_panel(
+        bargauge.Panel().title("违规最多的大厅").unit("short").span(8).height(9)
+        .with_target(query(f"topk(10, sum by (hall) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range])))",
+                           "{{hall}}", instant=True)))
+    d = d.with_panel(
+        bargauge.Panel().title("违规最多的窗口").unit("short").span(8).height(9)
+        .with_target(query(
+            f'topk(10, sum by (hall, window) (increase(hallwatch_violations_total{{{SUBTREE}, window!=""}}[$__range])))',
+            "{{hall}} · {{window}}", instant=True)))
+    d = d.with_panel(
+        stat.Panel().title("待处置告警").unit("short").span(8).height(6)
+        .thresholds(thresholds((None, "green"), (1, "orange"), (10, "red")))
+        .with_target(query('sum(hallwatch_alerts_open{region=~"$township"}) or vector(0)', instant=True)))
+    d = d.with_panel(
+        timeseries.Panel().title("待处置告警（按类型、级别）").unit("short").span(8).height(6)
+        .with_target(query('sum by (type, level) (hallwatch_alerts_open{region=~"$township"})', "{{type}} · {{level}}")))
+    d = d.with_panel(
+        timeseries.Panel().title("告警确认用时").unit("s").span(8).height(6)
+        .with_target(query("histogram_quantile(0.5, sum by (le) (rate(hallwatch_alert_ack_seconds_bucket[$__rate_interval])))", "p50"))
+        .with_target(query("histogram_quantile(0.9, sum by (le) (rate(hallwatch_alert_ack_seconds_bucket[$__rate_interval])))", "p90")))
+    return d
+
+
+def devices() -> dashboard.Dashboard:
+    d = base("设备与流水线", "hallwatch-devices", "Cameras, frame rates, inference, Kafka lag and the spool.")
+    d = d.with_panel(
+        stat.Panel().title("在线摄像头").unit("short").span(6).height(5)
+        .with_target(query("sum(hallwatch_camera_up)", instant=True)))
+    d = d.with_panel(
+        stat.Panel().title("摄像头总数").unit("short").span(6).height(5)
+        .with_target(query("count(hallwatch_camera_up)", instant=True)))
+    d = d.with_panel(
+        stat.Panel().title("告警服务消费积压").unit("short").span(6).height(5)
+        .thresholds(thresholds((None, "green"), (100, "orange"), (1000, "red")))
+        .with_target(query("sum(hallwatch_consumer_lag)", instant=True)))
+    d = d.with_panel(
+        stat.Panel().title("本地缓存队列").unit("bytes").span(6).height(5)
+        .thresholds(thresholds((None, "green"), (1_000_000, "orange")))
+        .with_target(query("sum(hallwatch_pipeline_spool_bytes)", instant=True)))
+    d = d.with_panel(
+        table.Panel().title("摄像头在线状态").span(24).height(7)
+        .with_target(query("hallwatch_camera_up", instant=True, table_format=True)))
+    d = d.with_panel(
+        timeseries.Panel().title("输入帧率 / 分析帧率").unit("fps").span(12).height(8)
+        .with_target(query("hallwatch_pipeline_fps_in", "{{camera}} 输入"))
+        .with_target(query("hallwatch_pipeline_fps_analysed", "{{camera}} 分析")))
+    d = d.with_panel(
+        timeseries.Panel().title("重连次数（每小时）").unit("short").span(12).height(8)
+        .with_target(query("increase(hallwatch_pipeline_reconnects_total[1h])", "{{camera}}")))
+    d = d.with_panel(
+        timeseries.Panel().title("推理耗时 p50 / p95").unit("s").span(12).height(8)
+        .with_target(query("histogram_quantile(0.5, sum by (le, instance) (rate(hallwatch_pipeline_inference_seconds_bucket[$__rate_interval])))", "p50 {{instance}}"))
+        .with_target(query("histogram_quantile(0.95, sum by (le, instance) (rate(hallwatch_pipeline_inference_seconds_bucket[$__rate_interval])))", "p95 {{instance}}")))
+    d = d.with_panel(
+        timeseries.Panel().title("Kafka 消费积压与缓存队列").unit("short").span(12).height(8)
+        .with_target(query("hallwatch_consumer_lag", "消费积压 {{instance}}"))
+        .with_target(query("hallwatch_pipeline_spool_bytes", "缓存字节 {{instance}}")))
+    return d
+
+
+DASHBOARDS = {"coverage.json": coverage, "violations.json": violations, "devices.json": devices}
+
+
+def render() -> dict[str, str]:
+    encoder = JSONEncoder(sort_keys=True, indent=2, ensure_ascii=False)
+    return {name: encoder.encode(build().build()) + "\n" for name, build in DASHBOARDS.items()}
+
+
+def expressions(rendered: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(dashboard, panel title, PromQL) of every target."""
+    out = []
+    for name, text in (rendered or render()).items():
+        for panel in json.loads(text)["panels"]:
+            for target in panel.get("targets", []):
+                out.append((name, panel["title"], target["expr"]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m configs.grafana.dashboards", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    rendered = render()
+    stale = [n for n, text in rendered.items() if not (OUT / n).exists() or (OUT / n).read_text() != text]
+    if args.check:
+        for name in stale:
+            print(f"out of date: configs/grafana/dashboards/{name} (run python -m configs.grafana.dashboards)")
+        return 1 if stale else 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, text in rendered.items():
+        (OUT / name).write_text(text)
+    print(f"wrote {', '.join(rendered)} to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
