@@ -161,10 +161,12 @@ class KafkaBroker:
     def format_storage(self, libs: Path, properties: Path) -> None:
         if (self.state_dir / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = "-"
+        while not cluster_id[0].isalnum():  # an id starting with "-" would read as an option
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         subprocess.run(
-            self._java(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties),
-                       "--ignore-formatted"),
+            self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                       "-c", str(properties), "--ignore-formatted"),
             check=True, stdout=subprocess.DEVNULL,
         )
 
