@@ -273,6 +273,13 @@ class AlertStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
+    def changed_since(self, since: datetime, region_prefix: str, limit: int = 200) -> list[Alert]:
+        query = (select(Alert).where(Alert.updated_at > since)
+                 .where(Alert.region_path.startswith(region_prefix, autoescape=True))
+                 .order_by(Alert.updated_at).limit(limit))
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
     def unacknowledged(self) -> list[Alert]:
         with self.sessions() as session:
             return list(session.scalars(select(Alert).where(Alert.lifecycle == "new")))

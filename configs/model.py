@@ -290,6 +290,13 @@ class AlertsConfig(StrictModel):
     )
     webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
     webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
+    session_secret: str | None = Field(
+        None, description="Key signing session cookies (env HALLWATCH_SESSION_SECRET overrides; keep it out of git). "
+        "Without one, sessions end when the service restarts.",
+    )
+    secure_cookies: bool = Field(
+        True, description="Send the session cookie over HTTPS only (browsers also allow it on localhost)."
+    )
 
 
 class EvidenceConfig(StrictModel):

@@ -108,11 +108,14 @@ def test_coverage_api_and_metrics(tmp_path):
 
     from alerts.api import create_app
 
-    cfg = parse_config(registry("127.0.0.1:1", "g"))
+    cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": False}))
     service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     beat = lambda cam, hall, status: {"camera_id": cam, "hall_id": hall, "status": status}  # noqa: E731
     service.store.apply_heartbeats([beat("c-city-1", "h-city", "online"), beat("c-county", "h-county", "online")])
-    client = TestClient(create_app(cfg, service.store, service.metrics, service))
+    app = create_app(cfg, service.store, service.metrics, service)
+    app.state.users.add("admin", "a-long-password", "admin", "city")
+    client = TestClient(app)
+    client.post("/api/login", json={"username": "admin", "password": "a-long-password"}).raise_for_status()
     body = client.get("/api/coverage").json()
     assert body["by_region"]["all"]["county"]["ratio"] == 1.0
     assert body["by_region"]["all"]["city"]["halls_covered"] == 0

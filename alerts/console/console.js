@@ -1,0 +1,217 @@
+// The supervision-centre console: live alerts (server-sent events), detail and evidence review,
+// camera health and coverage, absence registration. Plain JS: no build step, no CDN.
+"use strict";
+
+const TYPES = {empty_post: "空岗/离岗", staff_chatting: "聚众聊天/串岗", queue_crowding: "一米线拥挤"};
+const REASONS = {empty: "岗位无人", gathering: "聚集", too_close: "间距不足1米", line_crossed: "越线", over_capacity: "排队超员"};
+const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", closed: "已办结"};
+const ACTIONS = {violation_open: "违规开始", violation_closed: "违规结束", acknowledge: "值班员确认", review: "纪检复核",
+  close: "办结", escalate: "超时升级", evidence_view: "查看证据", export: "导出案卷", login: "登录"};
+let me = null, registry = {regions: [], halls: []}, selected = null;
+const alerts = new Map();
+
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false}) : "—";
+const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
+const hallName = (id) => (registry.halls.find((h) => h.id === id) || {name: id}).name;
+const regionName = (id) => (registry.regions.find((r) => r.id === id) || {name: id}).name;
+
+async function api(path, options = {}) {
+  const headers = {"Content-Type": "application/json", "X-CSRF-Token": me ? me.csrf : "", ...(options.headers || {})};
+  const r = await fetch(path, {...options, headers});
+  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
+  if (!r.ok) { const body = await r.json().catch(() => ({})); throw new Error(body.detail || r.statusText); }
+  return r.headers.get("content-type")?.includes("json") ? r.json() : r;
+}
+
+function row(a, fresh) {
+  const tr = document.createElement("tr");
+  tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "");
+  tr.dataset.id = a.event_id;
+  const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${a.event_id}/evidence/snapshot">` : `<span class="thumb"></span>`;
+  const window_ = a.window_id ? ` / ${esc(a.window_id)}` : "";
+  tr.innerHTML = `<td>${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
+    <td>${esc(a.hall_name)}${window_}</td><td>${a.region_path.map(regionName).map(esc).join(" › ")}</td>
+    <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
+    <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.escalations ? " ⬆" : ""}</td>`;
+  tr.addEventListener("click", () => showDetail(a.event_id));
+  return tr;
+}
+
+function render() {
+  const sorted = [...alerts.values()].sort((a, b) => b.started_at.localeCompare(a.started_at));
+  const list = $("alerts"); list.replaceChildren(...sorted.filter(matches).map((a) => row(a, a._fresh)));
+  $("review").replaceChildren(...sorted.filter((a) => a.lifecycle === "acknowledged").map((a) => row(a, false)));
+  sorted.forEach((a) => { a._fresh = false; });
+}
+
+function matches(a) {
+  const region = $("f-region").value, hall = $("f-hall").value, type = $("f-type").value, life = $("f-lifecycle").value;
+  const since = $("f-since").value;
+  return (!region || a.region_path.includes(region)) && (!hall || a.hall_id === hall) && (!type || a.type === type) &&
+    (!life || a.lifecycle === life) && (!since || new Date(a.started_at) >= new Date(since));
+}
+
+function cue(a) {
+  const banner = $("banner");
+  banner.textContent = `新告警：${hallName(a.hall_id)} ${TYPES[a.type] || a.type}`;
+  banner.style.display = "block";
+  setTimeout(() => { banner.style.display = "none"; }, 5000);
+  try {
+    const ctx = new AudioContext(), osc = ctx.createOscillator();
+    osc.frequency.value = 880; osc.connect(ctx.destination); osc.start(); osc.stop(ctx.currentTime + 0.25);
+  } catch (e) { /* no audio device */ }
+}
+
+async function loadAlerts() {
+  const params = new URLSearchParams({limit: "500"});
+  for (const [key, id] of [["region", "f-region"], ["hall", "f-hall"], ["type", "f-type"], ["lifecycle", "f-lifecycle"]]) {
+    if ($(id).value) params.set(key, $(id).value);
+  }
+  if ($("f-since").value) params.set("since", new Date($("f-since").value).toISOString());
+  alerts.clear();
+  for (const a of await api(`/api/alerts?${params}`)) alerts.set(a.event_id, a);
+  render();
+}
+
+function live() {
+  const source = new EventSource("/api/stream");
+  source.addEventListener("alert", (e) => {
+    const a = JSON.parse(e.data);
+    const known = alerts.has(a.event_id);
+    a._fresh = !known;
+    alerts.set(a.event_id, a);
+    render();
+    if (!known) cue(a);
+    if (selected === a.event_id) showDetail(a.event_id);
+  });
+}
+
+function zoneOverlay(polygon, image) {
+  if (!polygon) return "";
+  const points = polygon.map((p) => p.join(",")).join(" ");
+  return `<svg viewBox="0 0 ${image.naturalWidth || 768} ${image.naturalHeight || 576}" preserveAspectRatio="none">
+    <polygon points="${points}" fill="rgba(229,57,53,0.15)" stroke="#e53935" stroke-width="4"/></svg>`;
+}
+
+async function showDetail(id) {
+  selected = id;
+  document.querySelectorAll("tr.alert-row").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
+  const a = await api(`/api/alerts/${id}`);
+  const ev = a.evidence || {};
+  const file = (name) => `/api/alerts/${id}/evidence/${name}`;
+  const integrity = {ok: `<span class="ok">✔ 证据完整性校验通过</span>`, failed: `<span class="failed">✘ 证据校验失败：${esc(a.integrity_problems.join("；"))}</span>`,
+    none: "证据生成中或无证据"}[a.integrity];
+  const actions = [];
+  if (a.lifecycle === "new" && ["operator", "admin"].includes(me.role))
+    actions.push(`<textarea id="ack-note" placeholder="处置说明（可选）"></textarea> <button class="primary" id="ack">确认告警</button>`);
+  if (a.lifecycle === "acknowledged" && ["discipline_officer", "admin"].includes(me.role))
+    actions.push(`<textarea id="review-note" placeholder="复核意见（必填）"></textarea>
+      <button class="primary" id="confirm">认定违规</button> <button id="dismiss">不予认定</button>`);
+  if (a.lifecycle === "reviewed" && ["discipline_officer", "admin"].includes(me.role))
+    actions.push(`<button id="close">办结</button>`);
+  if (["discipline_officer", "admin"].includes(me.role))
+    actions.push(`<a href="/api/alerts/${id}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
+  $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
+    <p>${esc(a.hall_name)} ${a.window_id ? "· 窗口 " + esc(a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 区域 ${esc(a.zone_id)}<br>
+    ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），人数 ${a.people}
+    ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>
+    状态：<span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span> ${a.review_outcome ? "（" + (a.review_outcome === "confirmed" ? "认定违规" : "不予认定") + "）" : ""}
+    ${a.escalated_to ? " · 已升级至 " + esc(regionName(a.escalated_to)) : ""}</p>
+    <p>${integrity}</p>
+    ${ev.snapshot ? `<div class="media"><img id="snap" alt="告警快照" src="${file("snapshot_raw")}"></div>` : ""}
+    ${ev.open_clip ? `<h3>视频证据（标注）</h3><video id="clip" controls preload="auto" src="${file("open_clip")}"></video>
+      <h3>原始视频</h3><video id="clip-raw" controls preload="metadata" src="${file("open_clip_raw")}"></video>` : ""}
+    ${ev.close_clip ? `<h3>结束时段视频</h3><video controls preload="metadata" src="${file("close_clip")}"></video>` : ""}
+    <h3>事件时间线</h3><ul class="timeline">${a.audit.map((e) => `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(e.actor)}
+      ${e.details.note ? "：" + esc(e.details.note) : ""}${e.details.to_region ? " → " + esc(regionName(e.details.to_region)) : ""}</li>`).join("")}</ul>
+    <div id="actions">${actions.join("<br>")}</div><p id="action-msg" class="error"></p>`;
+  const snap = $("snap");
+  if (snap) snap.addEventListener("load", () => snap.insertAdjacentHTML("afterend", zoneOverlay(a.zone_polygon, snap)), {once: true});
+  const act = async (path, body) => {
+    try { await api(`/api/alerts/${id}/${path}`, {method: "POST", body: JSON.stringify(body)}); await loadAlerts(); showDetail(id); }
+    catch (e) { $("action-msg").textContent = e.message; }
+  };
+  $("ack")?.addEventListener("click", () => act("ack", {note: $("ack-note").value || null}));
+  $("confirm")?.addEventListener("click", () => act("review", {outcome: "confirmed", note: $("review-note").value}));
+  $("dismiss")?.addEventListener("click", () => act("review", {outcome: "dismissed", note: $("review-note").value}));
+  $("close")?.addEventListener("click", () => act("close", {}));
+}
+
+async function loadCameras() {
+  const [cams, cov] = await Promise.all([api("/api/cameras"), api("/api/coverage")]);
+  $("cameras").replaceChildren(...cams.map((c) => {
+    const tr = document.createElement("tr");
+    const beat = c.heartbeat || {};
+    tr.innerHTML = `<td>${esc(c.name || c.camera_id)}</td><td>${esc(hallName(c.hall_id))}</td>
+      <td class="${c.status}">${{online: "在线", degraded: "降级", offline: "离线"}[c.status]}</td>
+      <td>${c.last_heartbeat_age_s == null ? "从未" : Math.round(c.last_heartbeat_age_s) + " 秒前"}</td>
+      <td>${beat.fps_analysed ?? "—"} / ${beat.analysis_fps ?? "—"}</td>`;
+    return tr;
+  }));
+  const uncovered = new Set(cov.uncovered.map((h) => h.hall_id));
+  const pct = (r, lv) => { const x = (cov.by_region[r] || {})[lv]; return x && x.ratio != null ? `${lv === "city" ? "市" : lv === "county" ? "县" : "乡"}级 ${(x.ratio * 100).toFixed(0)}%` : ""; };
+  const node = (region) => {
+    const kids = registry.regions.filter((r) => r.parent === region.id);
+    const halls = registry.halls.filter((h) => h.region === region.id);
+    const stats = ["city", "county", "township"].map((lv) => pct(region.id, lv)).filter(Boolean).join(" · ");
+    return `<li><b>${esc(region.name)}</b> <small>${stats}</small><ul>
+      ${halls.map((h) => `<li class="${uncovered.has(h.id) ? "uncovered" : ""}">🏛 ${esc(h.name)} ${uncovered.has(h.id) ? "（未覆盖）" : "✔"}</li>`).join("")}
+      ${kids.map(node).join("")}</ul></li>`;
+  };
+  const roots = registry.regions.filter((r) => !registry.regions.some((p) => p.id === r.parent));
+  $("coverage").innerHTML = `<ul>${roots.map(node).join("")}</ul>`;
+}
+
+async function loadAbsences() {
+  const rows = await api("/api/absences");
+  $("absences").replaceChildren(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td>${esc(hallName(r.hall_id))}</td><td>${esc(r.window_id || r.zone_id)}</td><td>${fmt(r.start)}</td>
+      <td>${fmt(r.end)}</td><td>${esc(r.reason)}</td><td>${esc(r.registered_by)}</td>`;
+    return tr;
+  }));
+}
+
+function fillForms() {
+  const hallOptions = registry.halls.map((h) => `<option value="${esc(h.id)}">${esc(h.name)}</option>`).join("");
+  $("f-hall").insertAdjacentHTML("beforeend", hallOptions);
+  $("f-region").insertAdjacentHTML("beforeend", registry.regions.map((r) => `<option value="${esc(r.id)}">${esc(r.name)}</option>`).join(""));
+  $("a-hall").innerHTML = hallOptions;
+  const windows = () => {
+    const hall = registry.halls.find((h) => h.id === $("a-hall").value);
+    $("a-window").innerHTML = (hall ? hall.windows : []).map((w) => `<option value="${esc(w.id)}">${esc(w.name || w.id)}</option>`).join("");
+  };
+  $("a-hall").addEventListener("change", windows);
+  windows();
+  $("absence").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const body = {hall_id: f.get("hall_id"), window_id: f.get("window_id"), person: f.get("person") || null,
+      start: new Date(f.get("start")).toISOString(), end: new Date(f.get("end")).toISOString(), reason: f.get("reason")};
+    try { await api("/api/absences", {method: "POST", body: JSON.stringify(body)}); $("absence-msg").textContent = "已登记"; loadAbsences(); }
+    catch (err) { $("absence-msg").textContent = "登记失败：" + err.message; }
+  });
+}
+
+function tabs() {
+  document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+    document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
+    for (const tab of ["alerts", "review", "cameras", "absences"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    if (b.dataset.tab === "cameras") loadCameras();
+    if (b.dataset.tab === "absences") loadAbsences();
+  }));
+}
+
+(async () => {
+  me = await api("/api/me");
+  $("user").textContent = `${me.display_name || me.username}（${{operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员"}[me.role]} · ${me.region_name}）`;
+  $("logout").addEventListener("click", async () => { await api("/api/logout", {method: "POST"}); location.href = "/login"; });
+  registry = await api("/api/registry");
+  fillForms();
+  tabs();
+  $("f-apply").addEventListener("click", loadAlerts);
+  await loadAlerts();
+  live();
+})();
