@@ -171,7 +171,7 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
     def me(principal: Principal = who()):
         names = {r.id: r.name for r in cfg.regions}
         return {"username": principal.username, "role": principal.role, "region_id": principal.region_id,
-                "region_name": names[principal.region_id], "csrf": principal.csrf,
+                "region_name": names[principal.region_id], "csrf": principal.csrf, "timezone": cfg.timezone,
                 "display_name": principal.display_name}
 
     # -- alerts ---------------------------------------------------------------------------------

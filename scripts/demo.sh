@@ -30,17 +30,24 @@ say "starting Apache Kafka (KRaft) on 127.0.0.1:$port"
 $PY -m streams.broker start --dir "$STATE/broker" --port "$port" --fresh 2>"$STATE/broker-cli.log" | sed 's/^/[kafka] /'
 export HALLWATCH_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
 
-say "starting the alerting service (log: $STATE/alerts.log)"
+export HALLWATCH_DATABASE_URL="sqlite:///$STATE/alerts.db"
+rm -f "$STATE/alerts.db"*
+password=$($PY -c 'import secrets; print(secrets.token_urlsafe(12))')
+echo "$password" | $PY -m alerts.users add demo --role admin --region ziyang --name 演示管理员 >/dev/null
+say "starting the alerting service and console on http://127.0.0.1:8080 (log: $STATE/alerts.log)"
 $PY -m alerts --config configs/demo.yaml >"$STATE/alerts.log" 2>&1 &
 pids+=($!)
 
 say "running the pipeline on configs/demo.yaml (vtest.avi, offline detector)"
 rm -f "$STATE/events.jsonl"
-$PY run_pipeline.py --config configs/demo.yaml --events-out "$STATE/events.jsonl" --tracks-out "$STATE/tracks"
+$PY run_pipeline.py --config configs/demo.yaml --events-out "$STATE/events.jsonl" --tracks-out "$STATE/tracks" \
+  2>"$STATE/pipeline.log" | tail -n +1; tail -n 5 "$STATE/pipeline.log"
 say "pipeline finished: $(wc -l <"$STATE/events.jsonl") violation messages"
 cat <<INFO
 
   Where to look:
+    operator console:         http://127.0.0.1:8080  (user: demo, password: $password)
+    API docs / metrics:       http://127.0.0.1:8080/docs, http://127.0.0.1:8080/metrics, pipeline :9108/metrics
     violations (JSON lines):  $STATE/events.jsonl
     tracks (MOT format):      $STATE/tracks/cam-01.txt
     alerting service log:     $STATE/alerts.log

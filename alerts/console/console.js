@@ -12,7 +12,8 @@ const alerts = new Map();
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
-const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false}) : "—";
+// Times in the halls' time zone, whatever the operator's machine says.
+const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false, timeZone: me?.timezone}) : "—";
 const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
 const hallName = (id) => (registry.halls.find((h) => h.id === id) || {name: id}).name;
 const regionName = (id) => (registry.regions.find((r) => r.id === id) || {name: id}).name;
@@ -21,7 +22,11 @@ async function api(path, options = {}) {
   const headers = {"Content-Type": "application/json", "X-CSRF-Token": me ? me.csrf : "", ...(options.headers || {})};
   const r = await fetch(path, {...options, headers});
   if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
-  if (!r.ok) { const body = await r.json().catch(() => ({})); throw new Error(body.detail || r.statusText); }
+  if (!r.ok) {
+    const body = await r.json().catch(() => ({}));
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("；") : body.detail;
+    throw new Error(detail || r.statusText);
+  }
   return r.headers.get("content-type")?.includes("json") ? r.json() : r;
 }
 
@@ -134,8 +139,13 @@ async function showDetail(id) {
     catch (e) { $("action-msg").textContent = e.message; }
   };
   $("ack")?.addEventListener("click", () => act("ack", {note: $("ack-note").value || null}));
-  $("confirm")?.addEventListener("click", () => act("review", {outcome: "confirmed", note: $("review-note").value}));
-  $("dismiss")?.addEventListener("click", () => act("review", {outcome: "dismissed", note: $("review-note").value}));
+  const review = (outcome) => {
+    const note = $("review-note").value.trim();
+    if (!note) { $("action-msg").textContent = "复核意见必填"; return; }
+    act("review", {outcome, note});
+  };
+  $("confirm")?.addEventListener("click", () => review("confirmed"));
+  $("dismiss")?.addEventListener("click", () => review("dismissed"));
   $("close")?.addEventListener("click", () => act("close", {}));
 }
 

@@ -1,0 +1,145 @@
+"""The console in a real Chromium (Debian's /usr/bin/chromium, driven by Playwright): log in, see an
+alert appear live after a violation is produced to the real Kafka broker, open it, play the clip,
+acknowledge; review as a discipline officer and export the case. Screenshots of the main pages
+are saved under tests/artifacts/ (or $HALLWATCH_ARTIFACTS)."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from alerts.api import create_app
+from alerts.service import AlertService
+from detectors.analysis import CameraAnalysis
+from tests.conftest import ROOT
+from tests.test_evidence import config as evidence_config
+from tests.test_evidence import frames
+
+pytestmark = [pytest.mark.kafka,
+              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
+ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
+PASSWORD = "console test password"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = evidence_config(tmp_path)
+    cfg = base.model_copy(update={
+        "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka_broker.bootstrap}),
+        "alerts": base.alerts.model_copy(update={"group_id": f"browser-{free_port()}"}),
+    })
+    # A real violation with real evidence: the pipeline's analysis and recorder on synthetic frames.
+    messages, updates = [], []
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=messages.append, emit_update=updates.append)
+    for frame in frames(40, crowded=(10, 30)):
+        analysis.process(frame)
+    analysis.finish()
+    opened = next(m for m in messages if m["status"] == "open")
+    with_evidence = [u for u in updates if u["event_id"] == opened["event_id"]][-1]
+
+    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service.start()
+    port = free_port()
+    app = create_app(cfg, service.store, service.metrics, service)
+    app.state.users.add("zhang", PASSWORD, "operator", "c", "值班员张三")
+    app.state.users.add("li", PASSWORD, "discipline_officer", "c", "纪检员李四")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    while not server.started:
+        time.sleep(0.05)
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+            page = browser.new_page(viewport={"width": 1920, "height": 1080}, accept_downloads=True)
+
+            def login(name: str) -> None:
+                page.goto(f"{url}/")
+                assert page.url.endswith("/login")
+                page.fill("input[name=username]", name)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_selector("#user:has-text('（')")
+
+            login("zhang")
+            page.screenshot(path=str(ARTIFACTS / "console-empty.png"))
+            producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+            for message in (opened, with_evidence):
+                producer.send("hallwatch.violations", key=b"h1", value=json.dumps(message).encode())
+            producer.flush()
+            deadline = time.monotonic() + 60
+            while service.store.get(opened["event_id"]) is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            stored_at = time.monotonic()
+            page.wait_for_selector(f"tr[data-id='{opened['event_id']}']", timeout=10000)
+            visible_after = time.monotonic() - stored_at
+            assert visible_after < 1.0, f"alert appeared {visible_after:.2f} s after it was stored"
+            assert page.is_visible("#banner")  # the visual cue for a new alert
+            page.screenshot(path=str(ARTIFACTS / "console-live-alert.png"))
+
+            page.click(f"tr[data-id='{opened['event_id']}']")
+            page.wait_for_selector("text=证据完整性校验通过")
+            page.wait_for_function("document.getElementById('clip') && document.getElementById('clip').readyState >= 2",
+                                   timeout=20000)
+            duration = page.evaluate("document.getElementById('clip').duration")
+            assert abs(duration - 10.0) <= 0.3
+            page.screenshot(path=str(ARTIFACTS / "console-alert-detail.png"))
+            page.fill("#ack-note", "已电话提醒窗口负责人")
+            page.click("#ack")
+            page.wait_for_selector("#detail .badge.acknowledged")
+            assert "值班员确认" in page.inner_text("#detail .timeline")
+
+            page.click("nav button[data-tab=cameras]")
+            page.wait_for_selector("#coverage li")
+            page.screenshot(path=str(ARTIFACTS / "console-cameras-coverage.png"))
+            page.click("nav button[data-tab=absences]")
+            page.fill("input[name=start]", "2026-03-02T10:00")
+            page.fill("input[name=end]", "2026-03-02T11:00")
+            page.fill("input[name=reason]", "到区政务服务中心培训")
+            page.click("#absence button[type=submit]")
+            page.wait_for_selector("#absences td:has-text('到区政务服务中心培训')")
+            page.screenshot(path=str(ARTIFACTS / "console-absences.png"))
+            page.click("#logout")
+            page.wait_for_url(f"{url}/login")
+
+            login("li")
+            page.click("nav button[data-tab=review]")
+            page.click(f"#review tr[data-id='{opened['event_id']}']")
+            page.wait_for_selector("#review-note")
+            page.click("#confirm")  # without the required note
+            page.wait_for_selector("#action-msg:has-text('复核意见必填')")
+            page.fill("#review-note", "视频显示两人间距不足一米，认定违规")
+            page.click("#confirm")
+            page.wait_for_selector("#detail .badge.reviewed")
+            page.screenshot(path=str(ARTIFACTS / "console-review.png"))
+            with page.expect_download() as download:
+                page.click("#export button")
+            case = tmp_path / "case.zip"
+            download.value.save_as(case)
+            browser.close()
+        names = set(zipfile.ZipFile(case).namelist())
+        assert {"event.json", "audit.json", "evidence/manifest.json", "evidence/open_annotated.mp4"} <= names
+        actions = [e.action for e in service.store.audit(opened["event_id"])]
+        assert {"acknowledge", "review", "evidence_view", "export"} <= set(actions)
+        assert service.store.get(opened["event_id"]).review_outcome == "confirmed"
+    finally:
+        server.should_exit = True
+        service.stop()
