@@ -41,13 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
-    from configs.loader import ConfigError, load_config
+    from configs.loader import load_or_exit
 
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    cfg = load_or_exit(args.config)
 
     from ingest.pipeline import Pipeline
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -48,7 +47,6 @@ class AlertConsumer:
             self.topics.violations: messages.validator(messages.VIOLATION_SCHEMA),
             self.topics.heartbeats: messages.validator(messages.HEARTBEAT_SCHEMA),
         }
-        self.stop_event = threading.Event()
 
     def decode(self, record) -> Received | str:
         """The message, or why it is unusable."""
@@ -109,13 +107,6 @@ class AlertConsumer:
             lag = sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in partitions)
         self._lag, self._lag_at = lag, now
         return lag
-
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            self.poll_once()
-
-    def stop(self) -> None:
-        self.stop_event.set()
 
     def close(self) -> None:
         self.consumer.close()

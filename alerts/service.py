@@ -19,7 +19,7 @@ from alerts.escalation import due_escalations
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notifier
 from alerts.store import AbsenceRecord, AlertStore
-from configs.loader import ConfigError, load_config
+from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
 from detectors.rules.absence_book import AbsenceBook
 from detectors.rules.absences import Absence
@@ -138,11 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as error:
-        print(error)
-        return 2
+    cfg = load_or_exit(args.config)
     import uvicorn
 
     from alerts.api import create_app

@@ -13,7 +13,7 @@ import sys
 
 from alerts.auth import ROLES, Users
 from alerts.store import AlertStore
-from configs.loader import ConfigError, load_config
+from configs.loader import load_or_exit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,11 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--database-url")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    cfg = load_or_exit(args.config)
     url = args.database_url or os.environ.get("HALLWATCH_DATABASE_URL") or cfg.alerts.database_url
     users = Users(AlertStore(url), cfg)
     if args.command == "list":

@@ -181,6 +181,15 @@ def load_config(path: str | os.PathLike[str]) -> HallwatchConfig:
     return resolve_relative(parse_config(data, str(path)), path.parent)
 
 
+def load_or_exit(path: str | os.PathLike[str]) -> HallwatchConfig:
+    """For command-line tools: the config, or its errors on stderr and exit status 2."""
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["schema"]:

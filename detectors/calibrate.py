@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 
-from configs.loader import ConfigError, load_config
+from configs.loader import load_or_exit
 from detectors.draw import draw_floor_grid, draw_people, draw_zones, put_texts
 from detectors.factory import build_detector
 from detectors.geometry import foot_points, homography_from_points, to_floor
@@ -30,11 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--frame", type=int, default=0, help="analysed frame number to draw (0 = first)")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    cfg = load_or_exit(args.config)
     camera = next((c for c in cfg.cameras if c.id == args.camera), None)
     if camera is None:
         print(f"no camera {args.camera!r} in {args.config}", file=sys.stderr)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alerts.evidence.manifest import resolve_key, verify
 from alerts.evidence.storage import LocalEvidenceStore
-from configs.loader import ConfigError, load_config
+from configs.loader import load_or_exit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,11 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--keep", nargs="*", default=[], help="event ids still under review")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    cfg = load_or_exit(args.config)
     if args.command == "prune":
         removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, set(args.keep))
         print(f"removed {len(removed)} evidence folders")

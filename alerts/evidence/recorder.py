@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class EvidenceRecorder:
         self.futures: list[Future] = []
         self.disk_full = 0
         self.clips_written = 0
+        self.write_seconds: list[float] = []  # per clip job, for the evidence benchmark
         self._lock = threading.Lock()
         hall = cfg.hall(camera.hall)
         self.titles = {"hall": hall.name, "camera": camera.name or camera.id}
@@ -89,8 +91,10 @@ class EvidenceRecorder:
 
     # -- on the writer thread ---------------------------------------------------------------------
     def _write(self, job: ClipJob) -> None:
+        started = time.perf_counter()
         try:
             self._write_clip(job)
+            self.write_seconds.append(time.perf_counter() - started)
         except Exception:  # noqa: BLE001 - evidence failure must not stop detection
             log.exception("camera %s: evidence for %s failed", self.camera.id, job.event_id)
 

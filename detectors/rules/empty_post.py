@@ -42,7 +42,7 @@ class EmptyPostState:
     interval_end: datetime | None = None  # end of the supervised interval the violation lies in
     seen_first: bool = False
 
-    def step(self, t: datetime, occupied: bool, sup: Supervision, track_ids: list[int]) -> list[Transition]:
+    def step(self, t: datetime, occupied: bool, sup: Supervision) -> list[Transition]:
         out: list[Transition] = []
         if not self.seen_first:
             self.seen_first = True

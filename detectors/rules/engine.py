@@ -172,7 +172,7 @@ class CameraRules:
                 if a.covers(self.hall.id, zr.zone.window, zr.zone.id) and a.end > t - _DAY and a.start < t + _DAY]
         sup = supervision_at(t, zr.calendar, mine)
         assert isinstance(zr.tracker, EmptyPostState)
-        return zr.tracker.step(t, bool(members.any()), sup, frame.ids[members].tolist())
+        return zr.tracker.step(t, bool(members.any()), sup)
 
     def _staff_chatting(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
         rule = zr.rules.staff_chatting
