@@ -280,6 +280,11 @@ class AlertStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
+    def under_review(self) -> set[str]:
+        """Event ids whose alert is not closed yet: their evidence must not be deleted."""
+        with self.sessions() as session:
+            return set(session.scalars(select(Alert.event_id).where(Alert.lifecycle != "closed")))
+
     def unacknowledged(self) -> list[Alert]:
         with self.sessions() as session:
             return list(session.scalars(select(Alert).where(Alert.lifecycle == "new")))

@@ -176,3 +176,35 @@ def test_chromium_plays_the_clip(recorded):
         server.shutdown()
     assert error is None
     assert abs(duration - (PRE + POST)) <= 1 / FPS + 0.05
+
+
+def test_retention_never_deletes_evidence_under_review(tmp_path):
+    import os
+    import time
+
+    import yaml
+
+    from alerts.store import AlertStore
+    from tests.test_alert_store import violation
+
+    root, db = tmp_path / "evidence", f"sqlite:///{tmp_path / 'alerts.db'}"
+    store = AlertStore(db)
+    store.apply_violations([violation("under-review"), violation("done")])
+    for actor, action, note, outcome in (("op", "acknowledge", None, None), ("o", "review", "属实", "confirmed"),
+                                         ("o", "close", None, None)):
+        store.transition("done", actor, action, note, outcome)
+    old = time.time() - 400 * 86400
+    for event_id in ("under-review", "done", "recent"):
+        folder = root / "2025-01-01" / "h1" / event_id
+        folder.mkdir(parents=True)
+        (folder / "snapshot.jpg").write_bytes(b"x")
+        if event_id != "recent":
+            os.utime(folder, (old, old))
+    config = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
+    config["evidence"]["root"] = str(root)
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    result = subprocess.run([sys.executable, "-m", "alerts.evidence", "prune", "--config", str(tmp_path / "c.yaml"),
+                             "--database-url", db], cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (root / "2025-01-01" / "h1").iterdir()) == ["recent", "under-review"]

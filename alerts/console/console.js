@@ -53,8 +53,8 @@ function render() {
 
 function matches(a) {
   const region = $("f-region").value, hall = $("f-hall").value, type = $("f-type").value, life = $("f-lifecycle").value;
-  const since = $("f-since").value;
-  return (!region || a.region_path.includes(region)) && (!hall || a.hall_id === hall) && (!type || a.type === type) &&
+  const since = $("f-since").value, level = $("f-level").value;
+  return (!level || a.level === level) && (!region || a.region_path.includes(region)) && (!hall || a.hall_id === hall) && (!type || a.type === type) &&
     (!life || a.lifecycle === life) && (!since || new Date(a.started_at) >= new Date(since));
 }
 
@@ -222,6 +222,7 @@ function tabs() {
   fillForms();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);
+  $("f-level").addEventListener("change", render);
   await loadAlerts();
   live();
 })();

@@ -1,14 +1,16 @@
 """Evidence tools.
 
     python -m alerts.evidence verify FOLDER [FOLDER ...] [--config configs/demo.yaml]
-    python -m alerts.evidence prune [--config configs/demo.yaml] [--keep EVENT_ID ...]
+    python -m alerts.evidence prune [--config configs/demo.yaml] [--database-url URL] [--keep EVENT_ID ...]
 
 verify exits 1 when any file or manifest was altered; the key comes from HALLWATCH_EVIDENCE_KEY
-or the config's evidence.hmac_key.
+or the config's evidence.hmac_key. prune deletes evidence older than evidence.retention_days,
+except that of every alert not yet closed in the alert store (and of any --keep id).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,11 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["verify", "prune"])
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--config", default="configs/demo.yaml")
-    parser.add_argument("--keep", nargs="*", default=[], help="event ids still under review")
+    parser.add_argument("--keep", nargs="*", default=[], help="more event ids to keep")
+    parser.add_argument("--database-url", help="the alert store (default: alerts.database_url)")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
     if args.command == "prune":
-        removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, set(args.keep))
+        from alerts.store import AlertStore
+
+        url = args.database_url or os.environ.get("HALLWATCH_DATABASE_URL") or cfg.alerts.database_url
+        keep = AlertStore(url).under_review() | set(args.keep)
+        removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, keep)
         print(f"removed {len(removed)} evidence folders")
         return 0
     key = resolve_key(cfg.evidence.hmac_key)
