@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from fastjsonschema import JsonSchemaException
 from kafka import KafkaConsumer, KafkaProducer
 
 from configs.model import KafkaTopics
@@ -43,10 +44,9 @@ class AlertConsumer:
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
-        self.validators = {
-            self.topics.violations: messages.validator(messages.VIOLATION_SCHEMA),
-            self.topics.heartbeats: messages.validator(messages.HEARTBEAT_SCHEMA),
-        }
+        names = {self.topics.violations: messages.VIOLATION_SCHEMA, self.topics.heartbeats: messages.HEARTBEAT_SCHEMA}
+        self.fast = {topic: messages.fast_validator(name) for topic, name in names.items()}
+        self.explain = {topic: messages.validator(name) for topic, name in names.items()}
 
     def decode(self, record) -> Received | str:
         """The message, or why it is unusable."""
@@ -56,11 +56,13 @@ class AlertConsumer:
             return f"not JSON: {error}"
         if not isinstance(value, dict):
             return "not a JSON object"
-        errors = sorted(self.validators[record.topic].iter_errors(value), key=lambda e: list(e.path))
-        if errors:
-            first = errors[0]
-            where = "/".join(str(p) for p in first.path) or "(root)"
-            return f"schema {value.get('schema', '?')}: {where}: {first.message}"
+        try:
+            self.fast[record.topic](value)
+        except JsonSchemaException:
+            errors = sorted(self.explain[record.topic].iter_errors(value), key=lambda e: list(e.path))
+            first = errors[0] if errors else None
+            where = "/".join(str(p) for p in first.path) if first and first.path else "(root)"
+            return f"schema {value.get('schema', '?')}: {where}: {first.message if first else 'invalid'}"
         key = record.key.decode(errors="replace") if record.key is not None else None
         return Received(record.topic, key, value, record.partition, record.offset)
 

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event, func, select,
+    JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event, func,
+    select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -141,6 +142,25 @@ def _aware(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _fields(m: dict) -> dict:
+    return dict(
+        type=m["type"], reason=m.get("reason"), hall_id=m["hall_id"], region_id=m["region_id"],
+        region_path=region_path_key(m["region_path"]), level=m["level"], camera_id=m["camera_id"],
+        zone_id=m["zone_id"], window_id=m.get("window_id"), started_at=_aware(m["started_at"]),
+        ended_at=_aware(m.get("ended_at")), duration_s=m["duration_s"], event_status=m["status"],
+        closed_reason=m.get("closed_reason"),
+    )
+
+
+def _newer(a: dict, b: dict) -> dict:
+    """Of two messages for one event, the one that wins (closed over open, else the later), with
+    evidence carried over from either."""
+    winner, other = (b, a) if EVENT_STATUS_RANK[b["status"]] >= EVENT_STATUS_RANK[a["status"]] else (a, b)
+    if not winner.get("evidence") and other.get("evidence"):
+        winner = {**winner, "evidence": other["evidence"]}
+    return winner
+
+
 class AlertStore:
     def __init__(self, url: str = "sqlite:///var/alerts.db"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -158,39 +178,52 @@ class AlertStore:
 
     # -- from Kafka ------------------------------------------------------------------------------
     def apply_violations(self, messages: list[dict]) -> list[str]:
-        """Upsert a batch in one transaction; returns the event ids that were new."""
+        """Upsert a batch in one transaction; returns the event ids that were new.
+
+        One SELECT for the whole batch, bulk INSERTs for new alerts and audit rows; only alerts
+        that already exist are updated one by one (a close after an open, an evidence update)."""
+        batch: dict[str, dict] = {}  # event id -> {"final": message, "seen": {"open", "closed"}}
+        for m in messages:
+            entry = batch.setdefault(m["event_id"], {"final": m, "seen": set()})
+            entry["seen"].add(m["status"])
+            entry["final"] = _newer(entry["final"], m)
         created: list[str] = []
         with self.session() as session:
-            for message in messages:
-                if self._apply(session, message):
-                    created.append(message["event_id"])
+            existing = {a.event_id: a for a in session.scalars(select(Alert).where(Alert.event_id.in_(list(batch))))}
+            rows, audit = [], []
+            now = utcnow()
+            for event_id, entry in batch.items():
+                m = entry["final"]
+                alert = existing.get(event_id)
+                if alert is None:
+                    rows.append({"event_id": event_id, "payload": m, "lifecycle": "new", "escalations": 0,
+                                 "received_at": now, "updated_at": now, **_fields(m)})
+                    for status in ("open", "closed"):
+                        if status in entry["seen"]:
+                            audit.append({"event_id": event_id, "actor": "pipeline", "action": f"violation_{status}",
+                                          "at": now, "details": {"started_at": m["started_at"],
+                                                                 "ended_at": m.get("ended_at")}})
+                    created.append(event_id)
+                elif self._update(alert, m):
+                    audit.append({"event_id": event_id, "actor": "pipeline", "action": "violation_closed", "at": now,
+                                  "details": {"ended_at": m.get("ended_at"), "closed_reason": m.get("closed_reason")}})
+            if rows:
+                session.execute(Alert.__table__.insert(), rows)
+            if audit:
+                session.execute(AuditEntry.__table__.insert(), audit)
         return created
 
-    def _apply(self, session: Session, m: dict) -> bool:
-        alert = session.get(Alert, m["event_id"])
-        fields = dict(
-            type=m["type"], reason=m.get("reason"), hall_id=m["hall_id"], region_id=m["region_id"],
-            region_path=region_path_key(m["region_path"]), level=m["level"], camera_id=m["camera_id"],
-            zone_id=m["zone_id"], window_id=m.get("window_id"), started_at=_aware(m["started_at"]),
-            ended_at=_aware(m.get("ended_at")), duration_s=m["duration_s"], event_status=m["status"],
-            closed_reason=m.get("closed_reason"),
-        )
-        if alert is None:
-            session.add(Alert(event_id=m["event_id"], payload=m, lifecycle="new", **fields))
-            session.flush()
-            session.add(AuditEntry(event_id=m["event_id"], actor="pipeline", action=f"violation_{m['status']}",
-                                   details={"started_at": m["started_at"], "ended_at": m.get("ended_at")}))
-            return True
+    @staticmethod
+    def _update(alert: Alert, m: dict) -> bool:
+        """Merge a message into an existing alert; True when it closed the violation."""
         incoming, current = EVENT_STATUS_RANK[m["status"]], EVENT_STATUS_RANK[alert.event_status]
         evidence = m.get("evidence") or alert.payload.get("evidence") or {}
         if incoming > current or (incoming == current and m != alert.payload):
-            for key, value in fields.items():
+            for key, value in _fields(m).items():
                 setattr(alert, key, value)
             alert.payload = {**m, "evidence": evidence}
-            if incoming > current:
-                session.add(AuditEntry(event_id=alert.event_id, actor="pipeline", action="violation_closed",
-                                       details={"ended_at": m.get("ended_at"), "closed_reason": m.get("closed_reason")}))
-        elif m.get("evidence") and not alert.payload.get("evidence"):
+            return incoming > current
+        if m.get("evidence") and not alert.payload.get("evidence"):
             alert.payload = {**alert.payload, "evidence": m["evidence"]}
         return False
 

@@ -68,7 +68,7 @@ def config(bootstrap: str, group: str):
         "regions": [{"id": "c", "name": "市", "level": "city"}, {"id": "k", "name": "县", "level": "county", "parent": "c"},
                     {"id": "t", "name": "乡", "level": "township", "parent": "k"}],
         "halls": [{"id": "h1", "name": "便民服务中心", "region": "t"}],
-        "kafka": {"bootstrap_servers": bootstrap}, "alerts": {"group_id": group}})
+        "kafka": {"bootstrap_servers": bootstrap}, "alerts": {"group_id": group, "secure_cookies": False}})
 
 
 def ingest_rate(bootstrap: str, url: str, n: int) -> float:
@@ -103,8 +103,9 @@ def latency(bootstrap: str, url: str, rate: float, seconds: float) -> tuple[floa
     service = AlertService(config(bootstrap, f"lat-{uuid.uuid4().hex[:6]}"), url)
     service.start()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(service.cfg, service.store, service.metrics, service),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(service.cfg, service.store, service.metrics, service)
+    app.state.users.add("bench", "benchmark password", "admin", "c")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
     while True:
@@ -113,6 +114,7 @@ def latency(bootstrap: str, url: str, rate: float, seconds: float) -> tuple[floa
             break
         except httpx.HTTPError:
             time.sleep(0.1)
+    client.post("/api/login", json={"username": "bench", "password": "benchmark password"}).raise_for_status()
     seen: dict[str, float] = {}
     produced_at: dict[str, float] = {}
     time.sleep(2)  # let the consumer join its group first

@@ -45,20 +45,37 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(path, size) if path else ImageFont.load_default()
 
 
+@functools.lru_cache(maxsize=4096)
+def _label(text: str, bgr: tuple[int, int, int], size: int, background: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A rendered label as a BGR patch and its alpha (0..1), cached: clips repeat their labels."""
+    font = _font(size)
+    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
+    w, h = right - left + 4, bottom - top + 4
+    patch = Image.new("RGBA", (w, h), (0, 0, 0, 255 if background else 0))
+    b, g, r = bgr
+    ImageDraw.Draw(patch).text((2 - left, 2 - top), text, font=font, fill=(r, g, b, 255))
+    rgba = np.asarray(patch)
+    return np.ascontiguousarray(rgba[:, :, 2::-1]), rgba[:, :, 3:4].astype(np.float32) / 255.0
+
+
 def put_texts(image: np.ndarray, items: list[tuple[str, tuple[int, int], tuple[int, int, int]]],
               size: int = 18, background: bool = True) -> np.ndarray:
-    """Draw several (text, (x, y), BGR colour) on a BGR image in one Pillow round trip."""
-    if not items:
-        return image
-    pil = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    draw = ImageDraw.Draw(pil)
-    font = _font(size)
-    for text, (x, y), (b, g, r) in items:
-        if background:
-            left, top, right, bottom = draw.textbbox((x, y), text, font=font)
-            draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=(0, 0, 0))
-        draw.text((x, y), text, font=font, fill=(r, g, b))
-    return cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
+    """Draw several (text, (x, y), BGR colour) on a BGR image (in place; also returned). Labels
+    are rendered once by Pillow with a CJK font and blended in with NumPy."""
+    height, width = image.shape[:2]
+    for text, (x, y), colour in items:
+        patch, alpha = _label(text, tuple(int(c) for c in colour), size, background)
+        ph, pw = patch.shape[:2]
+        x0, y0 = max(0, int(x)), max(0, int(y))
+        x1, y1 = min(width, int(x) + pw), min(height, int(y) + ph)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        px, py = x0 - int(x), y0 - int(y)
+        region = image[y0:y1, x0:x1]
+        a = alpha[py:py + (y1 - y0), px:px + (x1 - x0)]
+        p = patch[py:py + (y1 - y0), px:px + (x1 - x0)]
+        region[:] = (p * a + region * (1.0 - a)).astype(np.uint8)
+    return image
 
 
 def draw_zones(image: np.ndarray, zones: list[Zone]) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:

@@ -11,6 +11,7 @@ alert store merges it without reopening anything).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,14 @@ from ingest.ring_buffer import FrameRing
 
 log = logging.getLogger(__name__)
 SOFTWARE = "hallwatch 0.1.0"
+
+
+def _lower_thread_priority() -> None:
+    """Linux schedules threads separately: the clip writer yields to the analysis threads."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass
@@ -91,6 +100,7 @@ class EvidenceRecorder:
 
     # -- on the writer thread ---------------------------------------------------------------------
     def _write(self, job: ClipJob) -> None:
+        _lower_thread_priority()
         started = time.perf_counter()
         try:
             self._write_clip(job)
