@@ -32,6 +32,7 @@ class FrameRing:
         self._bytes = 0
         self._lock = threading.Lock()
         self.latest: datetime | None = None
+        self.evicted = 0  # frames dropped to stay under the cap
 
     def push(self, time: datetime, index: int, image: np.ndarray, people: tuple = ()) -> None:
         ok, jpeg = cv2.imencode(".jpg", image, self.quality)
@@ -43,6 +44,7 @@ class FrameRing:
             self._bytes += len(frame.jpeg)
             while self._bytes > self.max_bytes and len(self._frames) > 1:
                 self._bytes -= len(self._frames.popleft().jpeg)
+                self.evicted += 1
             self.latest = time
 
     def between(self, start: datetime, end: datetime) -> list[BufferedFrame]:

@@ -113,7 +113,7 @@ class EvidenceRecorder:
         if not frames:
             log.warning("camera %s: no buffered frames for the %s clip of %s", self.camera.id, job.kind, job.event_id)
             return
-        if frames[0].time > job.start + timedelta(seconds=1):
+        if self.ring.evicted and frames[0].time > job.start + timedelta(seconds=1):
             log.warning("camera %s: the ring buffer (%.0f MB) no longer holds %s; the clip starts at %s",
                         self.camera.id, self.ev.buffer_mb, job.start.isoformat(), frames[0].time.isoformat())
         if self.store.free_bytes() < self.ev.min_free_mb * 2**20:
