@@ -6,7 +6,7 @@ import io
 import json
 import uuid
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,7 @@ from alerts.store import AbsenceRecord, Alert, AlertStore, AuditEntry, region_pa
 from configs.model import HallwatchConfig
 
 CONSOLE = Path(__file__).with_name("console")
+STREAM_WINDOW = timedelta(seconds=3)
 
 
 class AlertOut(BaseModel):
@@ -265,14 +266,23 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
     async def stream(request: Request, principal: Principal = who()):
         """Server-sent events: each alert stored or changed in the user's subtree, within ~0.5 s."""
         async def events():
-            cursor = datetime.now(timezone.utc)
+            # Re-read a short window each time and skip what was already sent: rows committed late
+            # (other instances, batches sharing one timestamp) are still delivered, never twice.
+            since = datetime.now(timezone.utc)
+            sent: dict[str, datetime] = {}
             yield "retry: 2000\n\n"
             while not await request.is_disconnected():
-                changed = await asyncio.to_thread(store.changed_since, cursor, principal.region_prefix)
+                started = datetime.now(timezone.utc)
+                changed = await asyncio.to_thread(store.changed_since, since - STREAM_WINDOW, principal.region_prefix)
                 for alert in changed:
-                    cursor = max(cursor, alert.updated_at)
+                    if sent.get(alert.event_id) == alert.updated_at:
+                        continue
+                    sent[alert.event_id] = alert.updated_at
                     yield f"event: alert\ndata: {json.dumps(alert_out(cfg, alert), default=str, ensure_ascii=False)}\n\n"
-                await asyncio.sleep(0.4)
+                since = started
+                horizon = started - 2 * STREAM_WINDOW
+                sent = {k: v for k, v in sent.items() if v >= horizon}
+                await asyncio.sleep(0.25)
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

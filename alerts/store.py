@@ -306,7 +306,7 @@ class AlertStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
-    def changed_since(self, since: datetime, region_prefix: str, limit: int = 200) -> list[Alert]:
+    def changed_since(self, since: datetime, region_prefix: str, limit: int = 5000) -> list[Alert]:
         query = (select(Alert).where(Alert.updated_at > since)
                  .where(Alert.region_path.startswith(region_prefix, autoescape=True))
                  .order_by(Alert.updated_at).limit(limit))
