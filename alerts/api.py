@@ -282,7 +282,7 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
                 since = started
                 horizon = started - 2 * STREAM_WINDOW
                 sent = {k: v for k, v in sent.items() if v >= horizon}
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(0.1)
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -41,7 +41,7 @@ class AlertConsumer:
         self.consumer = KafkaConsumer(
             self.topics.violations, self.topics.heartbeats,
             bootstrap_servers=bootstrap, group_id=group_id, client_id=f"{group_id}-consumer",
-            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
+            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500, fetch_max_wait_ms=100,
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
         names = {self.topics.violations: messages.VIOLATION_SCHEMA, self.topics.heartbeats: messages.HEARTBEAT_SCHEMA}
