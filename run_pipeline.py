@@ -13,10 +13,8 @@ import logging
 import signal
 import sys
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 log = logging.getLogger("hallwatch")
 

@@ -124,6 +124,7 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
     evidence = LocalEvidenceStore(cfg.evidence.root)
     regions = {r.id for r in cfg.regions}
     hall_paths = {h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls}
+    camera_halls = {c.id: c.hall for c in cfg.cameras}
     app.state.users = users
 
     def who(action: str | None = None):
@@ -360,8 +361,7 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
                 "halls": c.halls, "halls_covered": c.halls_covered, "ratio": ratio(c.ratio),
                 "windows": c.windows, "windows_covered": c.windows_covered, "window_ratio": ratio(c.window_ratio)}
         uncovered = [h for h in cov.uncovered if principal.sees(hall_paths[h["hall_id"]])]
-        camera_up = {c: up for c, up in cov.camera_up.items()
-                     if principal.sees(hall_paths[next(x.hall for x in cfg.cameras if x.id == c)])}
+        camera_up = {c: up for c, up in cov.camera_up.items() if principal.sees(hall_paths[camera_halls[c]])}
         return {"by_region": levels, "uncovered": uncovered, "camera_up": camera_up}
 
     @app.get("/metrics")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import httpx
 
 from benchmarks.common import ROOT
 from configs.loader import parse_config
-from streams.broker import KafkaBroker
+from streams.broker import KafkaBroker, free_port
 from streams.topics import ensure_topics
 
 PRODUCER = """
@@ -87,11 +86,6 @@ def ingest_rate(bootstrap: str, url: str, n: int) -> float:
     service.stop()
     return n / elapsed
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int) -> tuple[float, float, int]:

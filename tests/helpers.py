@@ -1,6 +1,7 @@
 """Small builders for hand-made configs and tracks (1 image pixel = 1 cm on the floor)."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -56,3 +57,13 @@ def write_mot(path: Path, rows: list[tuple[int, int, float, float]], box_h: floa
         for frame, track_id, x, y in rows:
             f.write(f"{frame},{track_id},{x - 25:.1f},{y - box_h:.1f},50,{box_h:.1f},1,-1,-1,-1\n")
     return path
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    """Poll ``predicate`` until it holds, or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

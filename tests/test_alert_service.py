@@ -11,7 +11,6 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import pytest
 import yaml
@@ -25,7 +24,7 @@ from streams.broker import KafkaBroker, free_port
 from streams.spool import SpoolingKafkaPublisher
 from streams.topics import ensure_topics
 from tests.conftest import ROOT
-from tests.helpers import rect
+from tests.helpers import rect, wait_for
 from tests.test_alert_store import violation
 
 pytestmark = pytest.mark.kafka
@@ -60,14 +59,6 @@ def registry(bootstrap: str, group: str, **extra) -> dict:
         **extra,
     }
 
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def audit_actions(store: AlertStore, hall: str) -> list[str]:

@@ -20,19 +20,13 @@ from detectors.analysis import CameraAnalysis
 from tests.conftest import ROOT
 from tests.test_evidence import config as evidence_config
 from tests.test_evidence import frames
+from streams.broker import free_port
 
 pytestmark = [pytest.mark.kafka,
               pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
 PASSWORD = "console test password"
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):

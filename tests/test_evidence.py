@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from kafka import KafkaProducer
 
 from configs.grafana.dashboards import expressions
 from tests.conftest import ROOT
+from streams.broker import free_port
 
 PROM = ROOT / "configs" / "prometheus"
 needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None or shutil.which("promtool") is None,
@@ -45,13 +45,6 @@ def test_committed_dashboards_match_the_code():
         dashboard = json.loads((ROOT / "configs/grafana/dashboards" / name).read_text())
         assert {v["name"] for v in dashboard["templating"]["list"]} == {"county", "township"}
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float) -> None:

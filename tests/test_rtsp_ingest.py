@@ -2,9 +2,7 @@
 comes back; no crash, and the status goes offline and back to online."""
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +12,8 @@ import pytest
 
 from configs.model import Camera
 from ingest.worker import CameraStatus, CameraWorker
+from streams.broker import free_port
+from tests.helpers import wait_for
 
 SERVER = Path(__file__).with_name("rtsp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -29,11 +29,6 @@ def have_gst_rtsp() -> bool:
 
 pytestmark = pytest.mark.skipif(not have_gst_rtsp(), reason="GStreamer RTSP server not installed (scripts/setup.sh)")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +60,6 @@ class RtspServer:
             self.process.kill()
             self.process.wait(10)
 
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
