@@ -11,7 +11,6 @@ state change needs the session's CSRF token in the ``X-CSRF-Token`` header.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,13 +22,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alerts.store import AlertStore, Base, region_path_key, utcnow
+from alerts.db import Base, region_path_key, utcnow
+from alerts.store import AlertStore
+from configs.env import ENV_SESSION_SECRET
 from configs.model import HallwatchConfig
 
 log = logging.getLogger(__name__)
 ROLES = ("operator", "discipline_officer", "admin")
 COOKIE = "hallwatch_session"
-ENV_SECRET = "HALLWATCH_SESSION_SECRET"
 PERMISSIONS = {
     "acknowledge": {"operator", "admin"},
     "review": {"discipline_officer", "admin"},
@@ -104,10 +104,10 @@ class Users:
 
 class Sessions:
     def __init__(self, cfg: HallwatchConfig, users: Users, max_age_s: int = 12 * 3600):
-        secret = os.environ.get(ENV_SECRET) or cfg.alerts.session_secret
+        secret = cfg.alerts.session_secret
         if not secret:
             secret = secrets.token_urlsafe(32)
-            log.warning("no %s / alerts.session_secret: sessions end when this process stops", ENV_SECRET)
+            log.warning("no %s / alerts.session_secret: sessions end when this process stops", ENV_SESSION_SECRET)
         self.serializer = URLSafeTimedSerializer(secret, salt="hallwatch-session")
         self.users, self.cfg, self.max_age_s = users, cfg, max_age_s
         self.secure = cfg.alerts.secure_cookies

@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from configs.model import KafkaTopics
 from streams import messages
+from streams.wire import Violation, violation_from_wire
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Received:
     value: dict
     partition: int
     offset: int
+    violation: Violation | None = None  # the typed event, for the violations topic
 
 
 class AlertConsumer:
@@ -63,8 +65,14 @@ class AlertConsumer:
             first = errors[0] if errors else None
             where = "/".join(str(p) for p in first.path) if first and first.path else "(root)"
             return f"schema {value.get('schema', '?')}: {where}: {first.message if first else 'invalid'}"
+        violation = None
+        if record.topic == self.topics.violations:
+            try:
+                violation = violation_from_wire(value)
+            except (ValueError, TypeError, KeyError) as error:
+                return f"schema {value.get('schema', '?')}: unreadable value: {error}"
         key = record.key.decode(errors="replace") if record.key is not None else None
-        return Received(record.topic, key, value, record.partition, record.offset)
+        return Received(record.topic, key, value, record.partition, record.offset, violation)
 
     def dead_letter(self, record, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)

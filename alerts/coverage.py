@@ -8,6 +8,7 @@ in, numbers out.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -80,3 +81,27 @@ def compute(cfg: HallwatchConfig, seen: dict[str, CameraSeen], now: datetime, st
                 "stale_cameras": stale,
             })
     return cov
+
+
+def coverage_view(cfg: HallwatchConfig, cov: Coverage, region_id: str, region_prefix: str,
+                  sees_hall: Callable[[str], bool]) -> dict:
+    """The coverage a user of ``region_id`` may see: their subtree's regions, and the whole
+    registry's totals only for users at the top of the tree."""
+    def ratio(value: float) -> float | None:
+        return None if value != value else round(value, 4)  # NaN: no hall at that level
+
+    paths = {r.id: "/" + "/".join(cfg.region_path(r.id)) + "/" for r in cfg.regions}
+    top_user = cfg.region(region_id).parent is None
+    levels: dict[str, dict] = {}
+    for (region, level), c in cov.by_region_level.items():
+        if region == "*" and not top_user:
+            continue
+        if region != "*" and not paths[region].startswith(region_prefix):
+            continue
+        levels.setdefault("all" if region == "*" else region, {})[level] = {
+            "halls": c.halls, "halls_covered": c.halls_covered, "ratio": ratio(c.ratio),
+            "windows": c.windows, "windows_covered": c.windows_covered, "window_ratio": ratio(c.window_ratio)}
+    camera_halls = {c.id: c.hall for c in cfg.cameras}
+    return {"by_region": levels,
+            "uncovered": [h for h in cov.uncovered if sees_hall(h["hall_id"])],
+            "camera_up": {c: up for c, up in cov.camera_up.items() if sees_hall(camera_halls[c])}}

@@ -9,33 +9,47 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import dataclass
 
 import httpx
 
+from configs.labels import type_label
 from configs.model import Webhook
+from streams.wire import Violation, violation_to_wire
 
 log = logging.getLogger(__name__)
 
-TYPE_NAMES = {"empty_post": "空岗/离岗", "staff_chatting": "聚众聊天/串岗", "queue_crowding": "一米线拥挤"}
+
+@dataclass(frozen=True)
+class Notice:
+    """A violation with the names people read (from the config, not from the message)."""
+
+    violation: Violation
+    hall_name: str
+    region_names: tuple[str, ...]
+    window_name: str | None = None
 
 
-def describe(alert: dict, why: str) -> str:
+def describe(notice: Notice, why: str) -> str:
+    v = notice.violation
     lines = [
-        f"### 电子监察告警：{TYPE_NAMES.get(alert['type'], alert['type'])}",
+        f"### 电子监察告警：{type_label(v.type)}",
         f"- 事件：{why}",
-        f"- 大厅：{alert.get('hall_name') or alert['hall_id']}　窗口：{alert.get('window_id') or '—'}",
-        f"- 区域：{' / '.join(alert.get('region_names') or alert['region_path'])}",
-        f"- 开始：{alert['started_at']}",
-        f"- 编号：{alert['event_id']}",
+        f"- 大厅：{notice.hall_name}　窗口：{notice.window_name or '—'}",
+        f"- 区域：{' / '.join(notice.region_names or v.region_path)}",
+        f"- 开始：{v.started_at.isoformat()}",
+        f"- 编号：{v.event_id}",
     ]
     return "\n".join(lines)
 
 
-def payload(hook: Webhook, alert: dict, why: str) -> dict:
+def payload(hook: Webhook, notice: Notice, why: str) -> dict:
     if hook.format == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": "电子监察告警", "text": describe(alert, why)}}
+        return {"msgtype": "markdown", "markdown": {"title": "电子监察告警", "text": describe(notice, why)}}
     if hook.format == "wecom":
-        return {"msgtype": "markdown", "markdown": {"content": describe(alert, why)}}
+        return {"msgtype": "markdown", "markdown": {"content": describe(notice, why)}}
+    alert = {**violation_to_wire(notice.violation), "hall_name": notice.hall_name,
+             "region_names": list(notice.region_names)}
     return {"event": why, "alert": alert}
 
 
@@ -52,12 +66,12 @@ class Notifier:
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self._thread.start()
 
-    def notify(self, alert: dict, why: str) -> None:
+    def notify(self, notice: Notice, why: str) -> None:
         for hook in self.hooks:
-            if hook.regions and not set(hook.regions) & set(alert["region_path"]):
+            if hook.regions and not set(hook.regions) & set(notice.violation.region_path):
                 continue
             try:
-                self._queue.put_nowait((hook, payload(hook, alert, why)))
+                self._queue.put_nowait((hook, payload(hook, notice, why)))
             except queue.Full:
                 self.failed += 1
                 log.error("notification queue full: dropping a notification for %s", hook.url)
@@ -79,6 +93,3 @@ class Notifier:
             else:
                 self.failed += 1
                 log.error("webhook %s failed after %d attempts: %s", hook.url, self.attempts, error)
-
-    def pending(self) -> int:
-        return self._queue.qsize()

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import threading
-import time
 from datetime import datetime, timezone
 
 from alerts.consumer import AlertConsumer, Received
 from alerts.escalation import due_escalations
+from alerts.lifecycle import Lifecycle
 from alerts.metrics import ServiceMetrics, county_of
-from alerts.notify import Notifier
+from alerts.notify import Notice, Notifier
 from alerts.store import AbsenceRecord, AlertStore
 from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
-from detectors.rules.absence_book import AbsenceBook
-from detectors.rules.absences import Absence
+from streams.absence_book import AbsenceBook, absence_of
+from streams.wire import Violation, violation_from_wire
 
 log = logging.getLogger("hallwatch.alerts")
 
@@ -30,7 +29,8 @@ log = logging.getLogger("hallwatch.alerts")
 class AlertService:
     def __init__(self, cfg: HallwatchConfig, database_url: str | None = None, bootstrap: str | None = None):
         self.cfg = cfg
-        self.store = AlertStore(database_url or os.environ.get("HALLWATCH_DATABASE_URL") or cfg.alerts.database_url)
+        self.store = AlertStore(database_url or cfg.alerts.database_url)
+        self.lifecycle = Lifecycle(self.store)
         self.metrics = ServiceMetrics(cfg, self.store)
         self.notifier = Notifier(cfg.alerts.webhooks, cfg.alerts.webhook_attempts)
         self.bootstrap = bootstrap or cfg.kafka.bootstrap_servers
@@ -38,10 +38,11 @@ class AlertService:
         self.consumer: AlertConsumer | None = None
         self._threads: list[threading.Thread] = []
         self._regions = {r.id: r for r in cfg.regions}
+        self._halls = {h.id: h for h in cfg.halls}
 
     # -- consumption -------------------------------------------------------------------------------
     def handle(self, batch: list[Received]) -> None:
-        violations = [m.value for m in batch if m.topic == self.cfg.kafka.topics.violations]
+        violations = [m.violation for m in batch if m.violation is not None]
         beats = [m.value for m in batch if m.topic == self.cfg.kafka.topics.heartbeats]
         for m in batch:
             self.metrics.consumed.labels(m.topic).inc()
@@ -50,18 +51,20 @@ class AlertService:
         if violations:
             created = set(self.store.apply_violations(violations))
             for v in violations:
-                if v["event_id"] in created:
-                    created.discard(v["event_id"])
+                if v.event_id in created:
+                    created.discard(v.event_id)
                     self.metrics.violations.labels(
-                        v["type"], v.get("reason") or "", v["level"], v["region_id"],
-                        county_of(self.cfg, v["region_id"]) if v["region_id"] in self._regions else "",
-                        v["hall_id"], v.get("window_id") or "").inc()
-                    self.notifier.notify(self._described(v), "新告警")
+                        v.type, v.reason or "", v.level, v.region_id,
+                        county_of(self.cfg, v.region_id) if v.region_id in self._regions else "",
+                        v.hall_id, v.window_id or "").inc()
+                    self.notifier.notify(self._notice(v), "新告警")
 
-    def _described(self, v: dict) -> dict:
-        hall = next((h for h in self.cfg.halls if h.id == v["hall_id"]), None)
-        names = [self._regions[r].name for r in v["region_path"] if r in self._regions]
-        return {**v, "hall_name": hall.name if hall else v["hall_id"], "region_names": names}
+    def _notice(self, v: Violation) -> Notice:
+        hall = self._halls.get(v.hall_id)
+        windows = {w.id: w.name for w in hall.windows} if hall else {}
+        return Notice(v, hall.name if hall else v.hall_id,
+                      tuple(self._regions[r].name for r in v.region_path if r in self._regions),
+                      windows.get(v.window_id or "") or v.window_id)
 
     def _dead_letter(self, reason: str) -> None:
         self.metrics.dlq.labels("not_json" if reason.startswith("not JSON") else "schema").inc()
@@ -94,10 +97,11 @@ class AlertService:
         now = now or datetime.now(timezone.utc)
         due = due_escalations(self.store.unacknowledged(), self.cfg, self.cfg.alerts.escalation_minutes, now)
         for d in due:
-            self.store.escalate(d.event_id, d.to_region)
+            self.lifecycle.escalate(d.event_id, d.to_region)
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
-            self.notifier.notify(self._described(alert.payload), f"超时未处置，升级至{self._regions[d.to_region].name}")
+            self.notifier.notify(self._notice(violation_from_wire(alert.payload)),
+                                 f"超时未处置，升级至{self._regions[d.to_region].name}")
         return len(due)
 
     def _escalate_loop(self) -> None:
@@ -111,9 +115,7 @@ class AlertService:
     # -- absences ----------------------------------------------------------------------------------
     def absence_registered(self, record: AbsenceRecord) -> None:
         """Hand the absence to the pipelines on this host through the shared register file."""
-        AbsenceBook(self.cfg.absences_file).add(Absence(
-            record.id, record.hall_id, record.start, record.end, record.reason, record.registered_by,
-            record.window_id, record.zone_id, record.person))
+        AbsenceBook(self.cfg.absences_file).add(absence_of(record))
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -152,5 +154,4 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         service.stop()
-        time.sleep(0)
     return 0

@@ -1,171 +1,34 @@
-"""The alert store (SQLAlchemy 2): SQLite in WAL mode by default, PostgreSQL in production.
+"""The alert repository: persistence of alerts, camera states, absences and the audit trail.
 
 Idempotent by ``event_id``: duplicates and replays leave one alert, and open/close messages that
-arrive out of order end in the right final state (a closed message always wins over an open one;
-an open message never reopens a closed alert). Every lifecycle change is appended to ``audit``.
-
-Alert lifecycle: new -> acknowledged (operator) -> reviewed (discipline officer: confirmed or
-dismissed, note required) -> closed. Escalation moves an unacknowledged alert's ``escalated_to``
-up the region tree without changing its lifecycle.
+arrive out of order end in the right final state (``alerts.merge``: a closed message always wins
+over an open one; an open message never reopens a closed alert). The operators' lifecycle
+(acknowledge, review, close, escalate) is ``alerts.lifecycle``; this module only stores.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import (
-    JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event, func,
-    select,
-)
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-LIFECYCLE = ("new", "acknowledged", "reviewed", "closed")
-EVENT_STATUS_RANK = {"open": 0, "closed": 1}
+from alerts.db import AbsenceRecord, Alert, AuditEntry, Base, CameraState, make_engine, region_path_key, utcnow
+from alerts.merge import alert_fields, merge_into, newer
+from streams.wire import Violation, violation_to_wire
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+__all__ = ["AbsenceRecord", "Alert", "AlertStore", "AuditEntry", "CameraState", "region_path_key", "utcnow"]
 
 
-class UtcDateTime(TypeDecorator):
-    """Stored as UTC everywhere (SQLite keeps no offset); read back as aware UTC datetimes."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: times in the alert store must carry an offset")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime()}
-
-
-class Alert(Base):
-    __tablename__ = "alerts"
-
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    type: Mapped[str] = mapped_column(String(32), index=True)
-    reason: Mapped[str | None] = mapped_column(String(32))
-    hall_id: Mapped[str] = mapped_column(String(64), index=True)
-    region_id: Mapped[str] = mapped_column(String(64))
-    region_path: Mapped[str] = mapped_column(String(512), index=True)  # "/city/county/township/"
-    level: Mapped[str] = mapped_column(String(16))
-    camera_id: Mapped[str] = mapped_column(String(64))
-    zone_id: Mapped[str] = mapped_column(String(64))
-    window_id: Mapped[str | None] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(index=True)
-    ended_at: Mapped[datetime | None] = mapped_column()
-    duration_s: Mapped[float] = mapped_column(Float)
-    event_status: Mapped[str] = mapped_column(String(8), index=True)  # open | closed (the violation)
-    closed_reason: Mapped[str | None] = mapped_column(String(32))
-    payload: Mapped[dict] = mapped_column(JSON)  # the latest message, merged
-    lifecycle: Mapped[str] = mapped_column(String(16), default="new", index=True)
-    review_outcome: Mapped[str | None] = mapped_column(String(16))
-    escalated_to: Mapped[str | None] = mapped_column(String(64))
-    escalations: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_at: Mapped[datetime | None] = mapped_column()
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    acknowledged_at: Mapped[datetime | None] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class AuditEntry(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
-
-    __tablename__ = "audit"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("alerts.event_id"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(32))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
-
-
-class CameraState(Base):
-    __tablename__ = "cameras"
-
-    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    hall_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    received_at: Mapped[datetime] = mapped_column()
-    payload: Mapped[dict] = mapped_column(JSON)
-
-
-class AbsenceRecord(Base):
-    __tablename__ = "absences"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    hall_id: Mapped[str] = mapped_column(String(64), index=True)
-    window_id: Mapped[str | None] = mapped_column(String(64))
-    zone_id: Mapped[str | None] = mapped_column(String(64))
-    person: Mapped[str | None] = mapped_column(String(64))
-    start: Mapped[datetime] = mapped_column()
-    end: Mapped[datetime] = mapped_column()
-    reason: Mapped[str] = mapped_column(Text)
-    registered_by: Mapped[str] = mapped_column(String(64))
-    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
-    return engine
-
-
-def region_path_key(path: Iterable[str]) -> str:
-    """'/ziyang/yanjiang/lianhua/': a subtree is a prefix match."""
-    return "/" + "/".join(path) + "/"
-
-
-def _aware(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _fields(m: dict) -> dict:
-    return dict(
-        type=m["type"], reason=m.get("reason"), hall_id=m["hall_id"], region_id=m["region_id"],
-        region_path=region_path_key(m["region_path"]), level=m["level"], camera_id=m["camera_id"],
-        zone_id=m["zone_id"], window_id=m.get("window_id"), started_at=_aware(m["started_at"]),
-        ended_at=_aware(m.get("ended_at")), duration_s=m["duration_s"], event_status=m["status"],
-        closed_reason=m.get("closed_reason"),
-    )
-
-
-def _newer(a: dict, b: dict) -> dict:
-    """Of two messages for one event, the one that wins (closed over open, else the later), with
-    evidence carried over from either."""
-    winner, other = (b, a) if EVENT_STATUS_RANK[b["status"]] >= EVENT_STATUS_RANK[a["status"]] else (a, b)
-    if not winner.get("evidence") and other.get("evidence"):
-        winner = {**winner, "evidence": other["evidence"]}
-    return winner
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 class AlertStore:
     def __init__(self, url: str = "sqlite:///var/alerts.db"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            from pathlib import Path
-
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
@@ -177,55 +40,38 @@ class AlertStore:
             yield session
 
     # -- from Kafka ------------------------------------------------------------------------------
-    def apply_violations(self, messages: list[dict]) -> list[str]:
+    def apply_violations(self, violations: list[Violation]) -> list[str]:
         """Upsert a batch in one transaction; returns the event ids that were new.
 
         One SELECT for the whole batch, bulk INSERTs for new alerts and audit rows; only alerts
         that already exist are updated one by one (a close after an open, an evidence update)."""
-        batch: dict[str, dict] = {}  # event id -> {"final": message, "seen": {"open", "closed"}}
-        for m in messages:
-            entry = batch.setdefault(m["event_id"], {"final": m, "seen": set()})
-            entry["seen"].add(m["status"])
-            entry["final"] = _newer(entry["final"], m)
+        batch: dict[str, tuple[Violation, set[str]]] = {}  # event id -> (winning state, statuses seen)
+        for v in violations:
+            final, seen = batch.get(v.event_id, (v, set()))
+            seen.add(v.status)
+            batch[v.event_id] = (newer(final, v), seen)
         created: list[str] = []
         with self.session() as session:
             existing = {a.event_id: a for a in session.scalars(select(Alert).where(Alert.event_id.in_(list(batch))))}
             rows, audit = [], []
             now = utcnow()
-            for event_id, entry in batch.items():
-                m = entry["final"]
+            for event_id, (v, seen) in batch.items():
                 alert = existing.get(event_id)
                 if alert is None:
-                    rows.append({"event_id": event_id, "payload": m, "lifecycle": "new", "escalations": 0,
-                                 "received_at": now, "updated_at": now, **_fields(m)})
-                    for status in ("open", "closed"):
-                        if status in entry["seen"]:
-                            audit.append({"event_id": event_id, "actor": "pipeline", "action": f"violation_{status}",
-                                          "at": now, "details": {"started_at": m["started_at"],
-                                                                 "ended_at": m.get("ended_at")}})
+                    rows.append({"event_id": event_id, "payload": violation_to_wire(v), "lifecycle": "new",
+                                 "escalations": 0, "received_at": now, "updated_at": now, **alert_fields(v)})
+                    audit.extend({"event_id": event_id, "actor": "pipeline", "action": f"violation_{status}",
+                                  "at": now, "details": {"started_at": _iso(v.started_at), "ended_at": _iso(v.ended_at)}}
+                                 for status in ("open", "closed") if status in seen)
                     created.append(event_id)
-                elif self._update(alert, m):
+                elif merge_into(alert, v):
                     audit.append({"event_id": event_id, "actor": "pipeline", "action": "violation_closed", "at": now,
-                                  "details": {"ended_at": m.get("ended_at"), "closed_reason": m.get("closed_reason")}})
+                                  "details": {"ended_at": _iso(v.ended_at), "closed_reason": v.closed_reason}})
             if rows:
                 session.execute(Alert.__table__.insert(), rows)
             if audit:
                 session.execute(AuditEntry.__table__.insert(), audit)
         return created
-
-    @staticmethod
-    def _update(alert: Alert, m: dict) -> bool:
-        """Merge a message into an existing alert; True when it closed the violation."""
-        incoming, current = EVENT_STATUS_RANK[m["status"]], EVENT_STATUS_RANK[alert.event_status]
-        evidence = m.get("evidence") or alert.payload.get("evidence") or {}
-        if incoming > current or (incoming == current and m != alert.payload):
-            for key, value in _fields(m).items():
-                setattr(alert, key, value)
-            alert.payload = {**m, "evidence": evidence}
-            return incoming > current
-        if m.get("evidence") and not alert.payload.get("evidence"):
-            alert.payload = {**alert.payload, "evidence": m["evidence"]}
-        return False
 
     def apply_heartbeats(self, beats: list[dict]) -> None:
         now = utcnow()
@@ -239,44 +85,11 @@ class AlertStore:
                     state.hall_id, state.status, state.received_at, state.payload = (
                         beat["hall_id"], beat["status"], now, beat)
 
-    # -- operators ---------------------------------------------------------------------------------
-    def transition(self, event_id: str, actor: str, action: str, note: str | None = None,
-                   outcome: str | None = None) -> Alert:
-        """acknowledge | review | close, each only from the state before it."""
-        allowed = {"acknowledge": ("new", "acknowledged"), "review": ("acknowledged", "reviewed"),
-                   "close": ("reviewed", "closed")}
-        if action not in allowed:
-            raise ValueError(f"unknown action {action!r}")
-        before, after = allowed[action]
-        if action == "review":
-            if outcome not in ("confirmed", "dismissed"):
-                raise ValueError("a review is `confirmed` or `dismissed`")
-            if not note or not note.strip():
-                raise ValueError("a review needs a note")
+    # -- audit rows that change no alert (the lifecycle's own writes are in alerts.lifecycle) ------
+    def record(self, event_id: str | None, actor: str, action: str, details: dict | None = None) -> None:
+        """Append one audit row: an evidence view, an export, a login."""
         with self.session() as session:
-            alert = session.get(Alert, event_id, with_for_update=True)
-            if alert is None:
-                raise KeyError(event_id)
-            if alert.lifecycle != before:
-                raise PermissionError(f"cannot {action} an alert that is {alert.lifecycle}")
-            alert.lifecycle = after
-            now = utcnow()
-            if action == "acknowledge":
-                alert.acknowledged_at = now
-            if action == "review":
-                alert.review_outcome = outcome
-            session.add(AuditEntry(event_id=event_id, actor=actor, action=action, at=now,
-                                   details={k: v for k, v in {"note": note, "outcome": outcome}.items() if v}))
-            return alert
-
-    def escalate(self, event_id: str, to_region: str) -> None:
-        with self.session() as session:
-            alert = session.get(Alert, event_id)
-            alert.escalated_to = to_region
-            alert.escalations += 1
-            alert.escalated_at = utcnow()
-            session.add(AuditEntry(event_id=event_id, actor="system", action="escalate",
-                                   details={"to_region": to_region, "escalations": alert.escalations}))
+            session.add(AuditEntry(event_id=event_id, actor=actor, action=action, details=details or {}))
 
     # -- queries -------------------------------------------------------------------------------------
     def get(self, event_id: str) -> Alert | None:

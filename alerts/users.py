@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 from alerts.auth import ROLES, Users
@@ -28,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
-    url = args.database_url or os.environ.get("HALLWATCH_DATABASE_URL") or cfg.alerts.database_url
+    url = args.database_url or cfg.alerts.database_url
     users = Users(AlertStore(url), cfg)
     if args.command == "list":
         for user in users.all():

@@ -20,9 +20,11 @@ import numpy as np
 
 from benchmarks.common import shared
 from configs.loader import parse_config
-from detectors.analysis import CameraAnalysis
-from ingest.frames import Detections, Frame
+from ingest.analysis import CameraAnalysis
+from detectors.detections import Detections
+from ingest.frames import Frame
 from ingest.sources import Sampler, read_mot
+from streams.wire import violation_to_wire
 from tests.scenario import event_f1
 from tests.scenario import Expected
 
@@ -80,7 +82,7 @@ def run(cfg, by_frame: dict, last: int, fps: float) -> list[dict]:
             det = by_frame.get(index, Detections.empty())
             out += analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), None, det))
     out += analysis.finish()
-    return [m for m in out if m["status"] == "closed"]
+    return [violation_to_wire(v) for v in out if v.status == "closed"]
 
 
 def as_expected(events: list[dict]) -> list[Expected]:

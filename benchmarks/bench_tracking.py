@@ -54,7 +54,7 @@ def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps:
     tracker = PersonTracker(config, fps)
     acc = mm.MOTAccumulator(auto_id=True)
     floor_errors = []
-    from ingest.frames import Detections
+    from detectors.detections import Detections
 
     for frame in range(1, max(gt) + 1):
         people = [p for p in tracker.update(detections.get(frame, Detections.empty())) if held or p.detected]

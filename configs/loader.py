@@ -15,10 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from configs.env import apply_overrides
 from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules
-
-ENV_BOOTSTRAP = "HALLWATCH_KAFKA_BOOTSTRAP_SERVERS"
-
 
 class ConfigError(Exception):
     """A config that cannot be used; ``issues`` holds (key path, message) pairs."""
@@ -123,17 +121,6 @@ def _override_issues(defaults: Rules, overrides: BaseModel | None, prefix: list[
     return issues
 
 
-def effective_rules(cfg: HallwatchConfig, zone_overrides: BaseModel | None) -> Rules:
-    """The global rule defaults with one zone's overrides applied."""
-    if zone_overrides is None:
-        return cfg.rules
-    merged = {
-        name: {**getattr(cfg.rules, name).model_dump(), **(getattr(zone_overrides, name) or {})}
-        for name in Rules.model_fields
-    }
-    return Rules.model_validate(merged)
-
-
 def parse_config(data: Any, source: str = "<config>") -> HallwatchConfig:
     if not isinstance(data, dict):
         raise ConfigError(source, [("(top level)", "expected a mapping of keys")])
@@ -144,12 +131,7 @@ def parse_config(data: Any, source: str = "<config>") -> HallwatchConfig:
     issues = reference_issues(cfg)
     if issues:
         raise ConfigError(source, issues)
-    bootstrap = os.environ.get(ENV_BOOTSTRAP)
-    if bootstrap:
-        cfg = cfg.model_copy(
-            update={"kafka": cfg.kafka.model_copy(update={"bootstrap_servers": bootstrap})}
-        )
-    return cfg
+    return apply_overrides(cfg)
 
 
 def resolve_relative(cfg: HallwatchConfig, base: Path) -> HallwatchConfig:

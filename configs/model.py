@@ -84,7 +84,7 @@ class Calibration(StrictModel):
     def _pairs_match(self) -> Calibration:
         if len(self.image) != len(self.floor):
             raise ValueError(f"image has {len(self.image)} points but floor has {len(self.floor)}")
-        from detectors.geometry import homography_from_points  # local: keeps cv2 off import path
+        from configs.calibration import homography_from_points  # local: keeps cv2 off the import path
 
         homography_from_points(self.image, self.floor)  # raises ValueError when degenerate
         return self
@@ -138,6 +138,17 @@ class Rules(StrictModel):
     queue_crowding: QueueCrowdingRule = Field(
         default_factory=QueueCrowdingRule, description="Queue crowding (one-metre line) rule."
     )
+
+
+def effective_rules(defaults: Rules, zone_overrides: RuleOverrides | None) -> Rules:
+    """The global rule defaults with one zone's overrides applied."""
+    if zone_overrides is None:
+        return defaults
+    merged = {
+        name: {**getattr(defaults, name).model_dump(), **(getattr(zone_overrides, name) or {})}
+        for name in Rules.model_fields
+    }
+    return Rules.model_validate(merged)
 
 
 class RuleOverrides(StrictModel):
@@ -345,7 +356,7 @@ class HallwatchConfig(StrictModel):
     absences_file: str = Field(
         "var/absences.jsonl",
         description="The absence register (去向公开) the pipeline follows; written by "
-        "`python -m detectors.rules.absence_book`.",
+        "`python -m streams.absence_book`.",
     )
 
     @field_validator("timezone")

@@ -5,7 +5,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.frames import Detections
+from detectors.detections import Detections
 
 
 class PersonDetector(Protocol):

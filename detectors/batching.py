@@ -10,7 +10,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from detectors.base import PersonDetector
-from ingest.frames import Detections
+from detectors.detections import Detections
 
 
 class BatchingDetector:

@@ -1,37 +1,12 @@
 """Floor geometry: image pixels -> floor metres through a calibrated homography."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import cv2
 import numpy as np
 
-# A homography whose condition number exceeds this maps tiny pixel errors to huge floor errors.
-_MAX_CONDITION = 1e12
+from configs.calibration import homography_from_points
 
-
-def homography_from_points(image: Sequence[Sequence[float]], floor: Sequence[Sequence[float]]) -> np.ndarray:
-    """Least-squares homography (all pairs, no RANSAC: installers' points are trusted).
-
-    Raises ValueError for degenerate input (fewer than 4 pairs, three or more collinear points
-    in a 4-point set, or a singular result), so config validation can name the key.
-    """
-    src = np.asarray(image, dtype=np.float64).reshape(-1, 2)
-    dst = np.asarray(floor, dtype=np.float64).reshape(-1, 2)
-    if len(src) < 4 or len(src) != len(dst):
-        raise ValueError("needs at least 4 matching image/floor point pairs")
-    if len(src) == 4:
-        for pts, name in ((src, "image"), (dst, "floor")):
-            for skip in range(4):
-                a, b, c = np.delete(pts, skip, axis=0)
-                (ux, uy), (vx, vy) = b - a, c - a
-                if abs(ux * vy - uy * vx) < 1e-6 * max(1.0, np.ptp(pts) ** 2):
-                    raise ValueError(f"three of the 4 {name} points are collinear")
-    matrix, _ = cv2.findHomography(src, dst, method=0)
-    if matrix is None or not np.all(np.isfinite(matrix)) or np.linalg.cond(matrix) > _MAX_CONDITION:
-        raise ValueError("the calibration points do not define a usable homography")
-    return matrix
-
+__all__ = ["foot_points", "homography_from_points", "to_floor", "to_image"]
 
 def to_floor(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Map Nx2 image points to Nx2 floor points (metres)."""
@@ -50,10 +25,3 @@ def foot_points(boxes_xyxy: np.ndarray) -> np.ndarray:
     """Bottom-centre of each box: where a standing person touches the floor."""
     boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
     return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2.0, boxes[:, 3]], axis=1)
-
-
-def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Boolean mask of the Nx2 points inside (or on the edge of) the polygon."""
-    contour = np.asarray(polygon, dtype=np.float32).reshape(-1, 1, 2)
-    pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
-    return np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), False) >= 0 for x, y in pts], dtype=bool)

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 from detectors.base import nms
-from ingest.frames import Detections
+from detectors.detections import Detections
 
 
 class HogDetector:

@@ -17,7 +17,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from streams.broker import cache_dir
+from configs.env import cache_dir
 
 log = logging.getLogger(__name__)
 

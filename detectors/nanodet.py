@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from detectors.base import nms
-from ingest.frames import Detections
+from detectors.detections import Detections
 
 INPUT = 416
 STRIDES = (8, 16, 32)

@@ -14,7 +14,7 @@ import numpy as np
 from ultralytics.trackers.byte_tracker import BYTETracker
 
 from configs.model import TrackerConfig
-from ingest.frames import Detections
+from detectors.detections import Detections
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.frames import Detections
+from detectors.detections import Detections
 
 PERSON = 0
 

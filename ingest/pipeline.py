@@ -9,13 +9,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from configs.model import HallwatchConfig
-from detectors.analysis import CameraAnalysis
+from ingest.analysis import CameraAnalysis
 from detectors.batching import BatchingDetector
 from detectors.factory import build_detector
 from ingest.metrics import PipelineMetrics
 from ingest.worker import CameraWorker
+from detectors.rules.events import Violation
 from streams import messages
+from streams.absence_book import AbsenceBook
 from streams.publisher import JsonLinesWriter, NullPublisher, Publisher
+from streams.wire import violation_to_wire
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +32,6 @@ class Pipeline:
         self.publisher: Publisher = publisher or self._connect(use_kafka)
         self.events_out = JsonLinesWriter(events_out) if events_out else None
         if absences is None:
-            from detectors.rules.absence_book import AbsenceBook
-
             absences = AbsenceBook(cfg.absences_file).all
         self.absences = absences
         needs_detector = any(not c.source.startswith("mot:") for c in cfg.cameras)
@@ -62,18 +63,20 @@ class Pipeline:
         return SpoolingKafkaPublisher(kafka.bootstrap_servers, kafka.spool_dir, int(kafka.spool_max_mb * 2**20),
                                       priority_topics=(kafka.topics.violations,), topics=kafka.topics)
 
-    def _emit(self, message: dict) -> None:
-        self.violations += message["status"] == "open"
-        log.info("violation %s %s %s zone=%s started=%s", message["status"], message["type"],
-                 message["reason"], message["zone_id"], message["started_at"])
-        self.publisher.publish(self.cfg.kafka.topics.violations, message["hall_id"], message)
-        if self.events_out is not None:
-            self.events_out.write(message)
+    def _emit(self, violation: Violation) -> None:
+        self.violations += violation.is_open
+        log.info("violation %s %s %s zone=%s started=%s", violation.status, violation.type,
+                 violation.reason, violation.zone_id, violation.started_at.isoformat())
+        self._publish(violation)
 
-    def _emit_update(self, message: dict) -> None:
-        """The same event again, now with its evidence (see alerts/evidence/recorder.py)."""
-        log.info("evidence ready for %s %s: %s", message["type"], message["event_id"], message["evidence"].get("manifest"))
-        self.publisher.publish(self.cfg.kafka.topics.violations, message["hall_id"], message)
+    def _emit_update(self, violation: Violation) -> None:
+        """The same event again, now with its evidence (see ingest/evidence/recorder.py)."""
+        log.info("evidence ready for %s %s: %s", violation.type, violation.event_id, violation.evidence.get("manifest"))
+        self._publish(violation)
+
+    def _publish(self, violation: Violation) -> None:
+        message = violation_to_wire(violation)
+        self.publisher.publish(self.cfg.kafka.topics.violations, violation.hall_id, message)
         if self.events_out is not None:
             self.events_out.write(message)
 
@@ -113,4 +116,4 @@ class Pipeline:
             log.error("camera %s failed: %s", camera_id, self.workers[camera_id].last_error)
         log.info("done: %d frames analysed, %d violations",
                  sum(a.frames for a in self.analyses.values()), self.violations)
-        return 0
+        return 1 if failed else 0

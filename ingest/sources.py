@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from configs.model import Camera
-from ingest.frames import Detections, Frame
+from detectors.detections import Detections
+from ingest.frames import Frame
 
 
 class SourceError(RuntimeError):

@@ -52,7 +52,7 @@ cat <<INFO
     tracks (MOT format):      $STATE/tracks/cam-01.txt
     alerting service log:     $STATE/alerts.log
     Kafka topics:             hallwatch.violations, hallwatch.heartbeats at 127.0.0.1:$port
-    calibration preview:      $PY -m detectors.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
+    calibration preview:      $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
 
   The broker and the alerting service keep running; press Ctrl-C to stop everything.
 INFO

@@ -24,15 +24,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from configs.env import cache_dir, state_dir
+
 log = logging.getLogger(__name__)
 
 POM = Path(__file__).with_name("kafka_dist") / "pom.xml"
-DEFAULT_STATE = Path(os.environ.get("HALLWATCH_STATE", "var")) / "broker"
-
-
-def cache_dir() -> Path:
-    """Downloads and converted models live outside the clone so every clone reuses them."""
-    return Path(os.environ.get("HALLWATCH_CACHE", Path.home() / ".cache" / "hallwatch"))
+DEFAULT_STATE = state_dir() / "broker"
 
 
 def kafka_version() -> str:

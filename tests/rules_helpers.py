@@ -5,19 +5,21 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from configs.model import HallwatchConfig
-from detectors.rules.absences import Absence
+from detectors.rules.events import Absence
 from detectors.rules.engine import CameraRules, Observation
+from streams.wire import violation_to_wire
 from tests.helpers import T0
 
 
 def run_rules(cfg: HallwatchConfig, observations: Iterable[Observation],
               absences: Callable[[], list[Absence]] = list, finish: bool = True) -> list[dict]:
+    """The violations, in their wire form (what the contract says and consumers read)."""
     rules = CameraRules(cfg, cfg.cameras[0], absences, clock=lambda: T0)
     out: list[dict] = []
     for observation in observations:
-        out.extend(rules.step(observation))
+        out.extend(map(violation_to_wire, rules.step(observation)))
     if finish:
-        out.extend(rules.finish())
+        out.extend(map(violation_to_wire, rules.finish()))
     return out
 
 

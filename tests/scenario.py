@@ -25,7 +25,8 @@ import numpy as np
 
 from configs.loader import parse_config
 from configs.model import HallwatchConfig
-from ingest.frames import Detections, Frame
+from detectors.detections import Detections
+from ingest.frames import Frame
 from tests.helpers import T0
 
 FPS = 5.0

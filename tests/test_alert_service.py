@@ -25,40 +25,10 @@ from streams.spool import SpoolingKafkaPublisher
 from streams.topics import ensure_topics
 from tests.conftest import ROOT
 from tests.helpers import rect, wait_for
-from tests.test_alert_store import violation
+from tests.alert_fixtures import received, registry, violation_message as violation
 
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
-
-
-def registry(bootstrap: str, group: str, **extra) -> dict:
-    post = lambda w: {"id": f"{w}-post", "kind": "post", "window": w, "polygon": rect(0, 0, 100, 100)}  # noqa: E731
-    return {
-        "regions": [
-            {"id": "city", "name": "资阳市", "level": "city"},
-            {"id": "county", "name": "雁江区", "level": "county", "parent": "city"},
-            {"id": "county2", "name": "安岳县", "level": "county", "parent": "city"},
-            {"id": "town", "name": "莲花街道", "level": "township", "parent": "county"},
-            {"id": "town2", "name": "石羊镇", "level": "township", "parent": "county2"},
-        ],
-        "halls": [
-            {"id": "h-city", "name": "市政务服务中心", "region": "city", "windows": [{"id": "w1"}, {"id": "w2"}]},
-            {"id": "h-county", "name": "区政务服务中心", "region": "county", "windows": [{"id": "w1"}]},
-            {"id": "h1", "name": "莲花街道便民服务中心", "region": "town", "windows": [{"id": "w1"}, {"id": "w2"}]},
-            {"id": "h2", "name": "石羊镇便民服务中心", "region": "town2", "windows": [{"id": "w1"}]},
-        ],
-        "cameras": [
-            {"id": "c-city-1", "hall": "h-city", "source": "rtsp://x/1", "zones": [post("w1"), post("w2")]},
-            {"id": "c-city-2", "hall": "h-city", "source": "rtsp://x/2", "zones": []},
-            {"id": "c-county", "hall": "h-county", "source": "rtsp://x/3", "zones": [post("w1")]},
-            {"id": "c-h1", "hall": "h1", "source": "rtsp://x/4", "zones": [post("w1")]},
-            # h2 has no camera at all
-        ],
-        "kafka": {"bootstrap_servers": bootstrap},
-        "alerts": {"group_id": group, "escalation_minutes": {"township": 10, "county": 20}},
-        **extra,
-    }
-
 
 
 def audit_actions(store: AlertStore, hall: str) -> list[str]:
@@ -150,9 +120,7 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
     service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     service.notifier.base_delay_s = 0.05
     eid = str(uuid.uuid4())
-    from alerts.consumer import Received
-
-    service.handle([Received("hallwatch.violations", "h1", violation(eid), 0, 0)])
+    service.handle([received(violation(eid))])
     wait_for(lambda: len(Hook.received) == 2, 10, "new-alert notifications")
     received_at = service.store.get(eid).received_at
     assert service.escalate_once(received_at + timedelta(minutes=9)) == 0
@@ -169,7 +137,7 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
     ding = [b for p, b in Hook.received if p == "/dingtalk"]
     assert ding[0]["msgtype"] == "markdown" and "空岗" in ding[0]["markdown"]["text"]
     assert "升级至雁江区" in ding[1]["markdown"]["text"] and "莲花街道便民服务中心" in ding[1]["markdown"]["text"]
-    service.store.transition(eid, "op", "acknowledge")
+    service.lifecycle.transition(eid, "op", "acknowledge")
     assert service.escalate_once(datetime.now(timezone.utc) + timedelta(days=1)) == 0
     assert [e.action for e in service.store.audit(eid)].count("escalate") == 2
     server.shutdown()
@@ -179,10 +147,8 @@ def test_dead_webhook_never_blocks_consumption(tmp_path):
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"webhooks": [{"url": "http://127.0.0.1:9/x"}],
                                                               "webhook_attempts": 3}))
     service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
-    from alerts.consumer import Received
-
     start = time.monotonic()
-    service.handle([Received("hallwatch.violations", "h1", violation(str(uuid.uuid4())), 0, i) for i in range(50)])
+    service.handle([received(violation(str(uuid.uuid4())), i) for i in range(50)])
     assert time.monotonic() - start < 5 and service.store.count() == 50
 
 

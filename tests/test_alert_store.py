@@ -2,26 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
+from alerts.lifecycle import Lifecycle, TransitionRefused
 from alerts.store import AlertStore, AuditEntry
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-
-
-def violation(event_id: str, status: str = "open", **extra) -> dict:
-    closed = status == "closed"
-    return {
-        "schema": "hallwatch.violation.v1", "event_id": event_id, "status": status, "type": "empty_post",
-        "reason": "empty", "hall_id": "h1", "region_id": "town", "region_path": ["city", "county", "town"],
-        "level": "township", "camera_id": "cam", "zone_id": "p1", "window_id": "w1",
-        "started_at": T0.isoformat(), "ended_at": (T0 + timedelta(minutes=7)).isoformat() if closed else None,
-        "duration_s": 420.0 if closed else 300.0, "people": 0, "track_ids": [], "min_distance_m": None,
-        "evidence": {}, "closed_reason": "returned" if closed else None, "produced_at": T0.isoformat(), **extra,
-    }
-
+from tests.alert_fixtures import T0, violation
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
@@ -76,15 +63,16 @@ def test_evidence_update_merges_without_reopening(store):
 def test_lifecycle_is_ordered_and_audited(store):
     eid = str(uuid.uuid4())
     store.apply_violations([violation(eid)])
-    with pytest.raises(PermissionError):
-        store.transition(eid, "officer", "review", "ok", "confirmed")  # not acknowledged yet
-    store.transition(eid, "operator-1", "acknowledge", "已电话提醒")
+    lifecycle = Lifecycle(store)
+    with pytest.raises(TransitionRefused):
+        lifecycle.transition(eid, "officer", "review", "ok", "confirmed")  # not acknowledged yet
+    lifecycle.transition(eid, "operator-1", "acknowledge", "已电话提醒")
     with pytest.raises(ValueError, match="note"):
-        store.transition(eid, "officer", "review", "  ", "confirmed")
+        lifecycle.transition(eid, "officer", "review", "  ", "confirmed")
     with pytest.raises(ValueError):
-        store.transition(eid, "officer", "review", "note", "maybe")
-    store.transition(eid, "officer-1", "review", "核实为无故离岗", "dismissed")
-    store.transition(eid, "officer-1", "close")
+        lifecycle.transition(eid, "officer", "review", "note", "maybe")
+    lifecycle.transition(eid, "officer-1", "review", "核实为无故离岗", "dismissed")
+    lifecycle.transition(eid, "officer-1", "close")
     alert = store.get(eid)
     assert alert.lifecycle == "closed" and alert.review_outcome == "dismissed"
     trail = store.audit(eid)

@@ -7,7 +7,8 @@ import sys
 import pytest
 import yaml
 
-from configs.loader import ConfigError, effective_rules, parse_config
+from configs.loader import ConfigError, parse_config
+from configs.model import effective_rules
 from tests.conftest import ROOT
 
 
@@ -114,7 +115,7 @@ def test_zone_rule_overrides_validate_and_apply(config_dict):
     assert paths(config_dict) == ["cameras[0].zones[0].rules.empty_post.after_s"]
     zone["rules"] = {"empty_post": {"after_s": 42}}
     cfg = parse_config(config_dict)
-    rules = effective_rules(cfg, cfg.cameras[0].zones[0].rules)
+    rules = effective_rules(cfg.rules, cfg.cameras[0].zones[0].rules)
     assert rules.empty_post.after_s == 42
     assert rules.empty_post.return_s == cfg.rules.empty_post.return_s
 

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from alerts.api import create_app
 from alerts.service import AlertService
 from configs.loader import parse_config
-from tests.test_alert_service import registry
-from tests.test_alert_store import violation
+from tests.alert_fixtures import registry, violation
 
 PASSWORD = "correct horse battery"
 USERS = {  # name: (role, region)

@@ -16,11 +16,12 @@ from kafka import KafkaProducer
 
 from alerts.api import create_app
 from alerts.service import AlertService
-from detectors.analysis import CameraAnalysis
+from ingest.analysis import CameraAnalysis
 from tests.conftest import ROOT
-from tests.test_evidence import config as evidence_config
-from tests.test_evidence import frames
 from streams.broker import free_port
+from streams.wire import violation_to_wire
+from tests.evidence_fixtures import config as evidence_config
+from tests.evidence_fixtures import frames
 
 pytestmark = [pytest.mark.kafka,
               pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
@@ -41,7 +42,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     })
     # A real violation with real evidence: the pipeline's analysis and recorder on synthetic frames.
     messages, updates = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=messages.append, emit_update=updates.append)
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
+                              emit_update=lambda v: updates.append(violation_to_wire(v)))
     for frame in frames(40, crowded=(10, 30)):
         analysis.process(frame)
     analysis.finish()

@@ -69,7 +69,7 @@ def test_every_message_matches_the_published_schema(tmp_path):
 def test_absence_registered_through_the_cli_suppresses_empty_post(tmp_path):
     book = tmp_path / "absences.jsonl"
     register = subprocess.run(
-        [sys.executable, "-m", "detectors.rules.absence_book", "--file", str(book), "add", "--hall", "h1",
+        [sys.executable, "-m", "streams.absence_book", "--file", str(book), "add", "--hall", "h1",
          "--window", "w1", "--from", "2026-03-02T09:00:30+08:00", "--until", "2026-03-02T09:10:00+08:00",
          "--reason", "到县局开会", "--by", "值班员王五"],
         cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
@@ -88,7 +88,21 @@ def test_absence_registered_through_the_cli_suppresses_empty_post(tmp_path):
 
 def test_absence_cli_rejects_a_span_that_ends_before_it_starts(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "detectors.rules.absence_book", "--file", str(tmp_path / "a.jsonl"), "add",
+        [sys.executable, "-m", "streams.absence_book", "--file", str(tmp_path / "a.jsonl"), "add",
          "--hall", "h1", "--window", "w1", "--from", "2026-03-02T10:00+08:00", "--until", "2026-03-02T09:00+08:00",
          "--reason", "x", "--by", "y"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "after" in result.stderr
+
+
+def test_a_camera_that_failed_for_good_makes_the_run_fail(tmp_path):
+    """A missing video file is logged and the pipeline exits non-zero (it analysed nothing)."""
+    config = hall_yaml(tmp_path, tmp_path / "t.txt")
+    data = yaml.safe_load(open(config))
+    data["cameras"][0].update(source=str(tmp_path / "no-such-video.mp4"))
+    del data["cameras"][0]["frame_size"]
+    data["evidence"] = {"enabled": False}
+    (tmp_path / "hall.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    result = subprocess.run([sys.executable, "run_pipeline.py", "--config", config, "--no-kafka"], cwd=ROOT,
+                            env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "camera cam failed" in result.stderr

@@ -11,65 +11,22 @@ from functools import partial
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
-from alerts.evidence.manifest import verify
-from configs.loader import parse_config
-from detectors.analysis import CameraAnalysis
-from ingest.frames import Detections, Frame
+from streams.evidence.manifest import verify
+from ingest.analysis import CameraAnalysis
+from streams.wire import violation_to_wire
 from tests.conftest import ROOT
-from tests.helpers import T0, rect
-
-FPS = 5.0
-PRE, POST = 4.0, 6.0
-KEY = "test-signing-key"
-
-
-def encode_index(image: np.ndarray, index: int) -> None:
-    """The frame number as 12 black/white blocks along the top, readable after H.264."""
-    for bit in range(12):
-        value = 255 if index >> bit & 1 else 0
-        image[0:40, bit * 40:(bit + 1) * 40] = value
-
-
-def decode_index(image: np.ndarray) -> int:
-    return sum(1 << bit for bit in range(12) if image[10:30, bit * 40 + 10:bit * 40 + 30].mean() > 127)
-
-
-def config(tmp_path: Path, **rules):
-    return parse_config({
-        "regions": [{"id": "c", "name": "资阳市", "level": "city"}],
-        "halls": [{"id": "h1", "name": "市民中心", "region": "c", "windows": [{"id": "w1", "name": "1号窗口"}]}],
-        "cameras": [{"id": "cam", "name": "排队区", "hall": "h1", "source": "synthetic.avi", "analysis_fps": FPS,
-                     "calibration": {"image": rect(0, 0, 640, 480), "floor": rect(0, 0, 6.4, 4.8)},
-                     "zones": [{"id": "queue", "kind": "queue_area", "polygon": rect(0, 200, 640, 480)}]}],
-        "rules": {"queue_crowding": {"min_duration_s": 0, "clear_s": 1, **rules},
-                  "empty_post": {"enabled": False}, "staff_chatting": {"enabled": False}},
-        "evidence": {"root": str(tmp_path / "evidence"), "pre_s": PRE, "post_s": POST, "hmac_key": KEY,
-                     "long_violation_s": 15, "min_free_mb": 0},
-    })
-
-
-def frames(seconds: float, crowded: tuple[float, float]):
-    """Two people in the queue, 0.5 m apart during ``crowded``, 3 m apart otherwise."""
-    for i in range(int(seconds * FPS)):
-        t = i / FPS
-        image = np.full((480, 640, 3), 60, np.uint8)
-        encode_index(image, i + 1)
-        gap = 50 if crowded[0] <= t < crowded[1] else 300
-        boxes = np.array([[200, 250, 240, 400], [200 + gap, 250, 240 + gap, 400]], float)
-        for x1, y1, x2, y2 in boxes.astype(int):
-            cv2.rectangle(image, (x1, y1), (x2, y2), (200, 200, 200), -1)
-        yield Frame("cam", i + 1, T0 + timedelta(seconds=t), image, Detections(boxes, np.ones(2), np.array([1, 2])))
-
+from tests.evidence_fixtures import FPS, KEY, POST, PRE, config, decode_index, frames
+from tests.helpers import T0
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("evidence")
     cfg = config(tmp)
     updates, messages = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=messages.append, emit_update=updates.append)
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
+                              emit_update=lambda v: updates.append(violation_to_wire(v)))
     for frame in frames(60, crowded=(20, 40)):
         analysis.process(frame)
     analysis.finish()
@@ -143,7 +100,8 @@ def test_full_disk_stops_clips_not_detection(tmp_path):
     cfg = config(tmp_path)
     cfg = cfg.model_copy(update={"evidence": cfg.evidence.model_copy(update={"min_free_mb": 1e12})})
     messages, updates = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=messages.append, emit_update=updates.append)
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
+                              emit_update=lambda v: updates.append(violation_to_wire(v)))
     for frame in frames(30, crowded=(10, 20)):
         analysis.process(frame)
     analysis.finish()
@@ -185,14 +143,15 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
     import yaml
 
     from alerts.store import AlertStore
-    from tests.test_alert_store import violation
+    from alerts.lifecycle import Lifecycle
+    from tests.alert_fixtures import violation
 
     root, db = tmp_path / "evidence", f"sqlite:///{tmp_path / 'alerts.db'}"
     store = AlertStore(db)
     store.apply_violations([violation("under-review"), violation("done")])
     for actor, action, note, outcome in (("op", "acknowledge", None, None), ("o", "review", "属实", "confirmed"),
                                          ("o", "close", None, None)):
-        store.transition("done", actor, action, note, outcome)
+        Lifecycle(store).transition("done", actor, action, note, outcome)
     old = time.time() - 400 * 86400
     for event_id in ("under-review", "done", "recent"):
         folder = root / "2025-01-01" / "h1" / event_id

@@ -58,3 +58,15 @@ def test_under_min_duration_is_nothing_and_gaps_split():
     gap = short + [obs(t, person(1, 2, 7), person(2, 5, 7)) for t in frames(4.8, 7.8)] + \
         [obs(t, person(1, 2, 7), person(2, 2.5, 7)) for t in frames(7.8, 12.6)]
     assert run_rules(config(), gap) == []  # 3 s gap = clear_s: two short episodes
+
+
+def test_the_violation_reports_its_close_pairs_with_the_zones_own_distance():
+    """A zone override of min_distance_m decides which pairs are reported (the overlay draws these)."""
+    zones = [{**ZONES[0], "rules": {"queue_crowding": {"min_distance_m": 2.0}}}, ZONES[1]]
+    cfg = hall_config(zones, rules={"queue_crowding": {"min_duration_s": 1, "clear_s": 3},
+                                    "empty_post": {"enabled": False}, "staff_chatting": {"enabled": False}})
+    people = (person(1, 2, 7), person(2, 3.5, 7), person(3, 7, 7))  # 1.5 m apart (< 2 m here, > 1 m globally)
+    opened, closed = run_rules(cfg, [obs(t, *people) for t in frames(0, 2)])
+    assert opened["reason"] == "too_close"
+    assert opened["pairs"] == [{"track_ids": [1, 2], "distance_m": 1.5}]  # #3 is 3.5 m away: not a pair
+    assert closed["pairs"] == opened["pairs"]

@@ -5,7 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from detectors.analysis import CameraAnalysis
+from ingest.analysis import CameraAnalysis
+from streams.wire import violation_to_wire
 from tests import scenario
 from tests.helpers import T0
 
@@ -15,8 +16,8 @@ def run(frames) -> list[dict]:
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
     messages = []
     for frame in frames:
-        messages += analysis.process(frame)
-    messages += analysis.finish()
+        messages += map(violation_to_wire, analysis.process(frame))
+    messages += map(violation_to_wire, analysis.finish())
     return messages
 
 

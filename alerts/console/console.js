@@ -2,8 +2,8 @@
 // camera health and coverage, absence registration. Plain JS: no build step, no CDN.
 "use strict";
 
-const TYPES = {empty_post: "空岗/离岗", staff_chatting: "聚众聊天/串岗", queue_crowding: "一米线拥挤"};
-const REASONS = {empty: "岗位无人", gathering: "聚集", too_close: "间距不足1米", line_crossed: "越线", over_capacity: "排队超员"};
+// Violation types and reasons come from the API (/api/labels): one list for the whole system.
+let TYPES = {}, REASONS = {};
 const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", closed: "已办结"};
 const ACTIONS = {violation_open: "违规开始", violation_closed: "违规结束", acknowledge: "值班员确认", review: "纪检复核",
   close: "办结", escalate: "超时升级", evidence_view: "查看证据", export: "导出案卷", login: "登录"};
@@ -185,6 +185,7 @@ async function loadAbsences() {
 }
 
 function fillForms() {
+  $("f-type").insertAdjacentHTML("beforeend", Object.entries(TYPES).map(([code, name]) => `<option value="${esc(code)}">${esc(name)}</option>`).join(""));
   const hallOptions = registry.halls.map((h) => `<option value="${esc(h.id)}">${esc(h.name)}</option>`).join("");
   $("f-hall").insertAdjacentHTML("beforeend", hallOptions);
   $("f-region").insertAdjacentHTML("beforeend", registry.regions.map((r) => `<option value="${esc(r.id)}">${esc(r.name)}</option>`).join(""));
@@ -218,7 +219,7 @@ function tabs() {
   me = await api("/api/me");
   $("user").textContent = `${me.display_name || me.username}（${{operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员"}[me.role]} · ${me.region_name}）`;
   $("logout").addEventListener("click", async () => { await api("/api/logout", {method: "POST"}); location.href = "/login"; });
-  registry = await api("/api/registry");
+  [registry, {types: TYPES, reasons: REASONS}] = await Promise.all([api("/api/registry"), api("/api/labels")]);
   fillForms();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);

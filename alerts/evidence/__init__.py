@@ -1,1 +1,1 @@
-"""Evidence: clips, snapshots and signed manifests (see ``python -m alerts.evidence --help``)."""
+"""Evidence in the alerting service: verification and retention (``python -m alerts.evidence``)."""

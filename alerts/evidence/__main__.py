@@ -10,12 +10,11 @@ except that of every alert not yet closed in the alert store (and of any --keep 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from alerts.evidence.manifest import resolve_key, verify
-from alerts.evidence.storage import LocalEvidenceStore
+from streams.evidence.manifest import resolve_key, verify
+from streams.evidence.storage import LocalEvidenceStore
 from configs.loader import load_or_exit
 
 
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "prune":
         from alerts.store import AlertStore
 
-        url = args.database_url or os.environ.get("HALLWATCH_DATABASE_URL") or cfg.alerts.database_url
+        url = args.database_url or cfg.alerts.database_url
         keep = AlertStore(url).under_review() | set(args.keep)
         removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, keep)
         print(f"removed {len(removed)} evidence folders")

@@ -1,5 +1,5 @@
-"""All rules of one camera: (time, people) in, violation messages out. Pure: no I/O, no clock
-other than ``produced_at`` (injectable), no globals.
+"""All rules of one camera: (time, people) in, typed ``Violation`` events out. Pure: no I/O, no
+clock other than ``produced_at`` (injectable), no globals.
 """
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from configs.loader import effective_rules
-from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind
-from detectors.rules.absences import Absence, supervision_at
+from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind, effective_rules
+from detectors.rules.absences import supervision_at
 from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
-from detectors.rules.geometry import ZoneSet, closest_pair, pairwise_distances, single_linkage_groups
+from detectors.rules.events import Absence, ClosePair, Violation
+from detectors.rules.geometry import ZoneSet, close_pairs, closest_pair, pairwise_distances, single_linkage_groups
 from detectors.rules.schedule import ServiceCalendar
-from streams.messages import VIOLATION_SCHEMA
 
 _DAY = timedelta(days=1)
 EVENT_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4c55-9b53-2f7a9e3f0c11")
@@ -103,7 +102,7 @@ class CameraRules:
         self._posts = ZoneSet([z.polygon for z in self.posts])
         self.zone_rules: list[_ZoneRule] = []
         for zone in camera.zones:
-            rules = effective_rules(cfg, zone.rules)
+            rules = effective_rules(cfg.rules, zone.rules)
             window = windows.get(zone.window) if zone.window else None
             schedule = (window.schedule if window and window.schedule else None) or self.hall.schedule
             polygon = np.asarray(zone.polygon, dtype=float)
@@ -124,7 +123,7 @@ class CameraRules:
         self.last_frame: int | None = None
 
     # -- per frame ------------------------------------------------------------------------------
-    def step(self, obs: Observation) -> list[dict]:
+    def step(self, obs: Observation) -> list[Violation]:
         self.last_time, self.last_frame = obs.time, obs.frame
         ids, feet, floor = obs.as_arrays()
         in_post = self._posts.contains(feet)
@@ -136,7 +135,7 @@ class CameraRules:
             post_of=(np.where(in_post.any(axis=1), in_post.argmax(axis=1), -1) if in_post.shape[1]
                      else np.full(len(feet), -1)),
         )
-        messages: list[dict] = []
+        messages: list[Violation] = []
         for column, zr in enumerate(self.zone_rules):
             members = frame.membership[:, column]
             if zr.type == "empty_post":
@@ -148,7 +147,7 @@ class CameraRules:
             messages.extend(self._message(zr, tr, obs.time) for tr in transitions)
         return messages
 
-    def finish(self) -> list[dict]:
+    def finish(self) -> list[Violation]:
         """Close every open violation at the last analysed frame (end of input)."""
         if self.last_time is None:
             return []
@@ -203,6 +202,7 @@ class CameraRules:
         count = len(idx)
         reasons: list[str] = []
         min_distance = None
+        pairs: list = []
         if zr.zone.kind is ZoneKind.service_area:
             if count > rule.max_in_service_area:
                 reasons.append("line_crossed")
@@ -210,23 +210,26 @@ class CameraRules:
             if rule.max_in_queue is not None and count > rule.max_in_queue:
                 reasons.append("over_capacity")
             if frame.floor is not None and count >= 2:
-                pair = closest_pair(frame.distances(idx))
+                distances = frame.distances(idx)
+                pair = closest_pair(distances)
                 if pair is not None and pair[0] < rule.min_distance_m:
                     reasons.append("too_close")
                     min_distance = round(pair[0], 3)
+                    pairs = [((int(frame.ids[idx[i]]), int(frame.ids[idx[j]])), round(d, 3))
+                             for i, j, d in close_pairs(distances, rule.min_distance_m)]
         if not reasons:
             return zr.tracker.step(t, False)
         details = {"people": count, "track_ids": frame.ids[idx].tolist(), "reasons": reasons,
-                   "min_distance_m": min_distance}
+                   "min_distance_m": min_distance, "pairs": pairs}
         return zr.tracker.step(t, True, details)
 
     # -- messages -------------------------------------------------------------------------------
-    def _message(self, zr: _ZoneRule, tr: Transition, t: datetime) -> dict:
+    def _message(self, zr: _ZoneRule, tr: Transition, t: datetime) -> Violation:
         ep = tr.episode
         started = ep.started_at
         ended = tr.ended_at if tr.kind == "close" else None
         details = ep.details
-        reasons = details.get("reasons", [])
+        reasons = tuple(details.get("reasons", ()))
         if zr.type == "empty_post":
             reason = "empty"
         elif zr.type == "staff_chatting":
@@ -234,32 +237,27 @@ class CameraRules:
         else:
             reason = reasons[0] if reasons else None
         event_id = uuid.uuid5(EVENT_NAMESPACE, f"{self.camera.id}|{zr.zone.id}|{zr.type}|{started.isoformat()}")
-        message = {
-            "schema": VIOLATION_SCHEMA,
-            "event_id": str(event_id),
-            "status": "open" if tr.kind == "open" else "closed",
-            "type": zr.type,
-            "reason": reason,
-            "hall_id": self.hall.id,
-            "region_id": self.region.id,
-            "region_path": self.region_path,
-            "level": self.region.level.value,
-            "camera_id": self.camera.id,
-            "zone_id": zr.zone.id,
-            "window_id": zr.zone.window,
-            "started_at": started.isoformat(),
-            "ended_at": ended.isoformat() if ended else None,
-            "duration_s": round(((ended or t) - started).total_seconds(), 3),
-            "people": details.get("people", 0),
-            "track_ids": details.get("track_ids", []),
-            "min_distance_m": details.get("min_distance_m"),
-            "evidence": {},
-            "closed_reason": tr.closed_reason if tr.kind == "close" else None,
-            "produced_at": self.clock().isoformat(),
-        }
-        if reasons:
-            message["reasons"] = reasons
-        if "suppressed" in details:
-            message["suppressed"] = details["suppressed"]
-        return message
-
+        return Violation(
+            event_id=str(event_id),
+            status="open" if tr.kind == "open" else "closed",
+            type=zr.type,
+            reason=reason,
+            hall_id=self.hall.id,
+            region_id=self.region.id,
+            region_path=tuple(self.region_path),
+            level=self.region.level.value,
+            camera_id=self.camera.id,
+            zone_id=zr.zone.id,
+            window_id=zr.zone.window,
+            started_at=started,
+            ended_at=ended,
+            duration_s=round(((ended or t) - started).total_seconds(), 3),
+            people=details.get("people", 0),
+            track_ids=tuple(details.get("track_ids", ())),
+            min_distance_m=details.get("min_distance_m"),
+            produced_at=self.clock(),
+            closed_reason=tr.closed_reason if tr.kind == "close" else None,
+            reasons=reasons,
+            pairs=tuple(ClosePair(ids, d) for ids, d in details.get("pairs", ())),
+            suppressed=details.get("suppressed"),
+        )

@@ -37,11 +37,6 @@ class ZoneSet:
         return (np.add.reduceat(hit.astype(np.int16), self.starts, axis=1) % 2) == 1
 
 
-def inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Which of the Nx2 points lie inside one polygon."""
-    return ZoneSet([polygon]).contains(points)[:, 0]
-
-
 def pairwise_distances(points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
     dx = pts[:, 0:1] - pts[:, 0]
@@ -80,3 +75,13 @@ def closest_pair(distances: np.ndarray) -> tuple[float, tuple[int, int]] | None:
     d = distances + np.diag(np.full(len(distances), np.inf))
     i, j = np.unravel_index(np.argmin(d), d.shape)
     return float(d[i, j]), (int(min(i, j)), int(max(i, j)))
+
+
+def close_pairs(distances: np.ndarray, below: float, limit: int = 20) -> list[tuple[int, int, float]]:
+    """Index pairs (i < j) of a pairwise distance matrix closer than ``below``, closest first,
+    at most ``limit`` of them (a message stays small in a packed queue)."""
+    i, j = np.triu_indices(len(distances), k=1)
+    d = distances[i, j]
+    hit = np.flatnonzero(d < below)
+    order = hit[np.argsort(d[hit], kind="stable")][:limit]
+    return [(int(i[k]), int(j[k]), float(d[k])) for k in order]

@@ -21,12 +21,14 @@ from datetime import datetime, timedelta
 
 import cv2
 
-from alerts.evidence.clips import encode_mp4
-from alerts.evidence.manifest import resolve_key, write_manifest
-from alerts.evidence.overlay import annotate
-from alerts.evidence.storage import LocalEvidenceStore
+from ingest.evidence.clips import encode_mp4
+from streams.evidence.manifest import resolve_key, write_manifest
+from ingest.evidence.overlay import Titles, annotate
 from configs.model import Camera, HallwatchConfig
-from ingest.ring_buffer import FrameRing
+from detectors.rules.events import Violation
+from ingest.evidence.ring_buffer import FrameRing
+from streams.evidence.storage import LocalEvidenceStore
+from streams.wire import violation_to_wire
 
 log = logging.getLogger(__name__)
 SOFTWARE = "hallwatch 0.1.0"
@@ -50,7 +52,7 @@ class ClipJob:
 
 
 class EvidenceRecorder:
-    def __init__(self, cfg: HallwatchConfig, camera: Camera, ring: FrameRing, publish: Callable[[dict], None],
+    def __init__(self, cfg: HallwatchConfig, camera: Camera, ring: FrameRing, publish: Callable[[Violation], None],
                  executor: ThreadPoolExecutor | None = None):
         self.cfg, self.camera, self.ring, self.publish = cfg, camera, ring, publish
         self.ev = cfg.evidence
@@ -58,7 +60,7 @@ class EvidenceRecorder:
         self.key = resolve_key(self.ev.hmac_key)
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"evidence-{camera.id}")
         self.pending: list[ClipJob] = []
-        self.latest: dict[str, dict] = {}  # event_id -> latest message
+        self.latest: dict[str, Violation] = {}  # event_id -> latest state
         self.evidence: dict[str, dict] = {}
         self.futures: list[Future] = []
         self.disk_full = 0
@@ -66,21 +68,20 @@ class EvidenceRecorder:
         self.write_seconds: list[float] = []  # per clip job, for the evidence benchmark
         self._lock = threading.Lock()
         hall = cfg.hall(camera.hall)
-        self.titles = {"hall": hall.name, "camera": camera.name or camera.id}
+        self.hall_name = hall.name
         self.window_names = {w.id: w.name or w.id for w in hall.windows}
 
     # -- called from the camera thread ---------------------------------------------------------
-    def on_message(self, message: dict) -> None:
-        eid = message["event_id"]
+    def on_violation(self, violation: Violation) -> None:
+        eid = violation.event_id
         with self._lock:
-            self.latest[eid] = message
-        started = datetime.fromisoformat(message["started_at"])
+            self.latest[eid] = violation
         pre, post = timedelta(seconds=self.ev.pre_s), timedelta(seconds=self.ev.post_s)
-        if message["status"] == "open":
-            opened = started + timedelta(seconds=message["duration_s"])
-            self.pending.append(ClipJob(eid, "open", started - pre, opened + post, opened))
-        elif message["duration_s"] > self.ev.long_violation_s:
-            ended = datetime.fromisoformat(message["ended_at"])
+        if violation.is_open:
+            opened = violation.opened_at
+            self.pending.append(ClipJob(eid, "open", violation.started_at - pre, opened + post, opened))
+        elif violation.duration_s > self.ev.long_violation_s and violation.ended_at is not None:
+            ended = violation.ended_at
             self.pending.append(ClipJob(eid, "close", ended - pre, ended + post, ended))
 
     def on_frame(self, t: datetime) -> None:
@@ -121,10 +122,9 @@ class EvidenceRecorder:
             log.error("evidence disk nearly full (%s): not writing the clip of %s", self.ev.root, job.event_id)
             return
         with self._lock:
-            event = dict(self.latest[job.event_id])
-        folder = self.store.folder_for(event)
-        titles = {**self.titles, "window": self.window_names.get(event.get("window_id")),
-                  "min_distance_m": self.cfg.rules.queue_crowding.min_distance_m}
+            event = self.latest[job.event_id]
+        folder = self.store.folder_for(event.event_id, event.hall_id, event.started_at)
+        titles = Titles(self.hall_name, self.camera.name or self.camera.id, self.window_names.get(event.window_id))
         raw = [f.image() for f in frames]
         annotated = [annotate(img, f.time, f.people, self.camera, event, titles) for img, f in zip(raw, frames)]
         fps = self.camera.analysis_fps
@@ -145,11 +145,11 @@ class EvidenceRecorder:
                  and ".partial" not in p.name]
         camera_info = {"id": self.camera.id, "name": self.camera.name, "hall": self.camera.hall,
                        "source": self.camera.source, "analysis_fps": fps}
-        manifest = write_manifest(folder, event, camera_info, files, self.key, self.ev.key_id, SOFTWARE)
+        manifest = write_manifest(folder, violation_to_wire(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE)
         with self._lock:
             evidence = self.evidence.setdefault(job.event_id, {})
             evidence.update(refs)
             evidence["manifest"] = self.store.relative(manifest)
-            update = {**self.latest[job.event_id], "evidence": dict(evidence)}
+            update = self.latest[job.event_id].with_evidence(evidence)
         self.clips_written += 1
         self.publish(update)

@@ -1,9 +1,9 @@
 """The absence register (去向公开) as an append-only JSON-lines file, and its CLI.
 
-    python -m detectors.rules.absence_book add --hall H --window W --from ISO --until ISO \\
+    python -m streams.absence_book add --hall H --window W --from ISO --until ISO \\
         --reason 到县局开会 --by 张三 [--person 李四] [--zone POST_ZONE] [--file PATH]
-    python -m detectors.rules.absence_book list [--hall H] [--file PATH]
-    python -m detectors.rules.absence_book cancel ID [--by NAME] [--file PATH]
+    python -m streams.absence_book list [--hall H] [--file PATH]
+    python -m streams.absence_book cancel ID [--by NAME] [--file PATH]
 
 The running pipeline re-reads the file when it changes, so a registration takes effect within a
 second. Records are never rewritten: a cancellation is a new line.
@@ -12,16 +12,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
 
-from detectors.rules.absences import Absence
+from configs.env import state_dir
+from detectors.rules.events import Absence
 
-DEFAULT_FILE = Path(os.environ.get("HALLWATCH_STATE", "var")) / "absences.jsonl"
+DEFAULT_FILE = state_dir() / "absences.jsonl"
+ABSENCE_FIELDS = ("id", "hall_id", "start", "end", "reason", "registered_by", "window_id", "zone_id", "person")
+
+
+def absence_of(record: object) -> Absence:
+    """An ``Absence`` from any record with its fields as attributes (e.g. the console's database row)."""
+    return Absence(**{name: getattr(record, name) for name in ABSENCE_FIELDS})
 
 
 class AbsenceBook:
@@ -90,7 +96,7 @@ def _aware(text: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m detectors.rules.absence_book", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m streams.absence_book", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     sub = parser.add_subparsers(dest="command", required=True)

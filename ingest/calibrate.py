@@ -1,6 +1,6 @@
 """Calibration preview: check a camera's zones and floor calibration by eye.
 
-    python -m detectors.calibrate --config configs/demo.yaml --camera cam-01 --out preview.png [--frame N]
+    python -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out preview.png [--frame N]
 
 Draws the zones, a 1-metre floor grid from the homography, and the people the detector finds with
 their floor coordinates in metres, on one frame of the camera's source.
@@ -23,7 +23,7 @@ from ingest.sources import SourceStats, open_source
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m detectors.calibrate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m ingest.calibrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--camera", required=True)

@@ -31,7 +31,6 @@ class FrameRing:
         self._frames: deque[BufferedFrame] = deque()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.latest: datetime | None = None
         self.evicted = 0  # frames dropped to stay under the cap
 
     def push(self, time: datetime, index: int, image: np.ndarray, people: tuple = ()) -> None:
@@ -45,16 +44,7 @@ class FrameRing:
             while self._bytes > self.max_bytes and len(self._frames) > 1:
                 self._bytes -= len(self._frames.popleft().jpeg)
                 self.evicted += 1
-            self.latest = time
 
     def between(self, start: datetime, end: datetime) -> list[BufferedFrame]:
         with self._lock:
             return [f for f in self._frames if start <= f.time <= end]
-
-    def oldest(self) -> datetime | None:
-        with self._lock:
-            return self._frames[0].time if self._frames else None
-
-    @property
-    def bytes(self) -> int:
-        return self._bytes

@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from configs.env import ENV_EVIDENCE_KEY
+
 MANIFEST = "manifest.json"
-ENV_KEY = "HALLWATCH_EVIDENCE_KEY"
 
 
 def sha256_file(path: Path) -> str:
@@ -30,10 +30,11 @@ def canonical(manifest: dict) -> bytes:
 
 
 def resolve_key(configured: str | None) -> bytes:
-    key = os.environ.get(ENV_KEY) or configured
-    if not key:
-        raise ValueError(f"no evidence signing key: set evidence.hmac_key or {ENV_KEY}")
-    return key.encode()
+    """The signing key as bytes (``evidence.hmac_key``, which ``HALLWATCH_EVIDENCE_KEY`` overrides
+    when the config is loaded)."""
+    if not configured:
+        raise ValueError(f"no evidence signing key: set evidence.hmac_key or {ENV_EVIDENCE_KEY}")
+    return configured.encode()
 
 
 def sign(manifest: dict, key: bytes) -> str:

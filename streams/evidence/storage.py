@@ -1,27 +1,20 @@
-"""Where evidence lives: a local folder tree by date and hall (an S3-compatible store can
-implement the same small interface later)."""
+"""Where evidence lives: a local folder tree by date, hall and event. The pipeline writes case
+folders here; the alerting service resolves, serves and prunes them."""
 from __future__ import annotations
 
 import shutil
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
-
-
-class EvidenceStore(Protocol):
-    def folder_for(self, event: dict) -> Path: ...
-    def free_bytes(self) -> int: ...
-    def prune(self, retention_days: float, keep: set[str]) -> list[Path]: ...
 
 
 class LocalEvidenceStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
-    def folder_for(self, event: dict) -> Path:
-        day = datetime.fromisoformat(event["started_at"]).date().isoformat()
-        folder = self.root / day / event["hall_id"] / event["event_id"]
+    def folder_for(self, event_id: str, hall_id: str, started_at: datetime) -> Path:
+        """``<root>/<day the violation started>/<hall>/<event id>/``, created."""
+        folder = self.root / started_at.date().isoformat() / hall_id / event_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 

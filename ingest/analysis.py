@@ -1,4 +1,5 @@
-"""One camera's analysis: detections -> tracks -> floor positions -> rules -> violation messages."""
+"""The camera stage of the pipeline: detections -> tracks -> floor positions -> rules -> violations,
+with the evidence recorder fed alongside."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,21 +7,23 @@ from pathlib import Path
 
 import numpy as np
 
-from configs.model import HallwatchConfig, Camera
+from configs.model import Camera, HallwatchConfig
 from detectors.base import PersonDetector
 from detectors.geometry import foot_points, homography_from_points, to_floor
-from detectors.rules.absences import Absence
 from detectors.rules.engine import CameraRules, Observation, Person
+from detectors.rules.events import Absence, Violation
 from detectors.tracking import PersonTracker, TrackedPerson
-from ingest.frames import Detections, Frame
-from ingest.ring_buffer import FrameRing
+from detectors.detections import Detections
+from ingest.frames import Frame
+from ingest.evidence.recorder import EvidenceRecorder
+from ingest.evidence.ring_buffer import FrameRing
 
 
 class CameraAnalysis:
     def __init__(self, cfg: HallwatchConfig, camera: Camera, detector: PersonDetector | None,
-                 emit: Callable[[dict], None], tracks_out: Path | None = None,
+                 emit: Callable[[Violation], None], tracks_out: Path | None = None,
                  absences: Callable[[], list[Absence]] = list,
-                 emit_update: Callable[[dict], None] | None = None):
+                 emit_update: Callable[[Violation], None] | None = None):
         self.camera = camera
         self.detector = detector
         self.emit = emit
@@ -34,10 +37,8 @@ class CameraAnalysis:
             self._tracks_file = (tracks_out / f"{camera.id}.txt").open("w")
         self.frames = 0
         self.ring: FrameRing | None = None
-        self.recorder = None
+        self.recorder: EvidenceRecorder | None = None
         if cfg.evidence.enabled and not camera.source.startswith("mot:"):
-            from alerts.evidence.recorder import EvidenceRecorder
-
             self.ring = FrameRing(int(cfg.evidence.buffer_mb * 2**20), cfg.evidence.jpeg_quality)
             self.recorder = EvidenceRecorder(cfg, camera, self.ring, emit_update or emit)
 
@@ -54,7 +55,7 @@ class CameraAnalysis:
                 detections = self.detector.detect([frame.image])[0]
         return self.tracker.update(detections)
 
-    def process(self, frame: Frame) -> list[dict]:
+    def process(self, frame: Frame) -> list[Violation]:
         tracked = self.track(frame)
         boxes = np.array([t.xyxy for t in tracked], dtype=float).reshape(-1, 4)
         feet = foot_points(boxes)
@@ -71,14 +72,17 @@ class CameraAnalysis:
                 (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)))
         self.frames += 1
         ids = np.array([t.track_id for t in tracked], dtype=int)
-        messages = self.rules.step(Observation(frame.time, frame.index, people, (ids, feet, floor)))
-        for message in messages:
-            self.emit(message)
-            if self.recorder is not None:
-                self.recorder.on_message(message)
+        violations = self.rules.step(Observation(frame.time, frame.index, people, (ids, feet, floor)))
+        self._emit_all(violations)
         if self.recorder is not None:
             self.recorder.on_frame(frame.time)
-        return messages
+        return violations
+
+    def _emit_all(self, violations: list[Violation]) -> None:
+        for violation in violations:
+            self.emit(violation)
+            if self.recorder is not None:
+                self.recorder.on_violation(violation)
 
     def _write_tracks(self, index: int, tracked: list[TrackedPerson], floor: np.ndarray | None) -> None:
         lines = []
@@ -89,15 +93,12 @@ class CameraAnalysis:
                          f"{t.score:.3f},{fx:.3f},{fy:.3f},-1\n")
         self._tracks_file.writelines(lines)
 
-    def finish(self) -> list[dict]:
-        messages = self.rules.finish()
-        for message in messages:
-            self.emit(message)
-            if self.recorder is not None:
-                self.recorder.on_message(message)
+    def finish(self) -> list[Violation]:
+        violations = self.rules.finish()
+        self._emit_all(violations)
         if self.recorder is not None:
             self.recorder.finish()
         if self._tracks_file is not None:
             self._tracks_file.close()
             self._tracks_file = None
-        return messages
+        return violations

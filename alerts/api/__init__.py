@@ -1,0 +1,25 @@
+"""The REST API of the alerting service (FastAPI; OpenAPI at /docs and /openapi.json).
+
+One router per resource: sessions, alerts (list, detail, lifecycle, live stream), evidence
+(files, case export), absences, sites (registry, cameras, coverage, labels), operations
+(metrics, health) and the console's pages. They share one ``ApiContext``.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from alerts.api import absences, alerts, console, evidence, ops, sessions, sites
+from alerts.api.context import ApiContext
+from alerts.store import AlertStore
+from configs.model import HallwatchConfig
+
+
+def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -> FastAPI:
+    app = FastAPI(title="hallwatch alerting service", version="1",
+                  description="Alerts of the electronic supervision of service halls (电子监察告警服务).")
+    ctx = ApiContext.build(cfg, store, metrics, service)
+    app.state.ctx = ctx
+    app.state.users = ctx.users
+    for module in (sessions, alerts, evidence, absences, sites, ops, console):
+        app.include_router(module.router)
+    return app

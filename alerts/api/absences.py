@@ -1,0 +1,37 @@
+"""Registered absences (去向公开): list and register."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, HTTPException
+
+from alerts.api.context import ApiContext, Ctx, who
+from alerts.api.models import AbsenceIn, AbsenceOut
+from alerts.auth import Principal
+from alerts.db import AbsenceRecord
+
+router = APIRouter(tags=["absences"])
+
+
+@router.get("/api/absences", response_model=list[AbsenceOut])
+def list_absences(hall: str | None = None, principal: Principal = who(), ctx: ApiContext = Ctx):
+    visible = [h for h in ctx.hall_paths if ctx.sees_hall(principal, h) and hall in (None, h)]
+    return [AbsenceOut.model_validate(r, from_attributes=True) for r in ctx.store.absences(visible)]
+
+
+@router.post("/api/absences", response_model=AbsenceOut, status_code=201)
+def register_absence(body: AbsenceIn, principal: Principal = who("register_absence"), ctx: ApiContext = Ctx):
+    hall = ctx.halls.get(body.hall_id)
+    if hall is None or not ctx.sees_hall(principal, hall.id):
+        raise HTTPException(404, f"unknown hall {body.hall_id!r}")
+    if body.window_id is None and body.zone_id is None:
+        raise HTTPException(422, "an absence needs window_id or zone_id")
+    if body.window_id is not None and body.window_id not in {w.id for w in hall.windows}:
+        raise HTTPException(422, f"hall {hall.id!r} has no window {body.window_id!r}")
+    if body.start.tzinfo is None or body.end.tzinfo is None or body.end <= body.start:
+        raise HTTPException(422, "start and end need UTC offsets, and end must be after start")
+    record = AbsenceRecord(id=uuid.uuid4().hex[:12], registered_by=principal.username, **body.model_dump())
+    ctx.store.add_absence(record, principal.username)
+    if ctx.service is not None:
+        ctx.service.absence_registered(record)
+    return AbsenceOut.model_validate(record, from_attributes=True)

@@ -1,0 +1,98 @@
+"""Alerts: list, detail, the lifecycle actions, and the live stream (server-sent events)."""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from alerts.api.context import ApiContext, Ctx, who
+from alerts.api.models import Ack, AlertDetail, AlertOut, AuditOut, Close, Review, alert_out
+from alerts.auth import Principal
+from alerts.evidence.case import integrity
+from alerts.lifecycle import TransitionRefused
+
+router = APIRouter(tags=["alerts"])
+STREAM_WINDOW = timedelta(seconds=3)
+
+
+@router.get("/api/alerts", response_model=list[AlertOut])
+def list_alerts(region: str | None = Query(None, description="Region id: its whole subtree"),
+                hall: str | None = None, type: str | None = None,
+                lifecycle: Literal["new", "acknowledged", "reviewed", "closed"] | None = None,
+                status: Literal["open", "closed"] | None = Query(None, description="The violation's own status"),
+                since: datetime | None = None, until: datetime | None = None,
+                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                principal: Principal = who(), ctx: ApiContext = Ctx):
+    prefix = ctx.region_prefix(region, principal)
+    alerts = ctx.store.list(prefix, hall, type, lifecycle, status, since, until, limit, offset)
+    return [alert_out(ctx.cfg, a) for a in alerts]
+
+
+@router.get("/api/alerts/{event_id}", response_model=AlertDetail)
+def get_alert(event_id: str, principal: Principal = who(), ctx: ApiContext = Ctx):
+    alert = ctx.scoped_alert(event_id, principal)
+    trail = [AuditOut(at=e.at, actor=e.actor, action=e.action, details=e.details) for e in ctx.store.audit(event_id)]
+    status, problems = integrity(ctx.evidence, alert.payload.get("evidence") or {}, ctx.cfg.evidence.hmac_key)
+    if status != "none":
+        ctx.store.record(event_id, principal.username, "evidence_view", {"integrity": status})
+    camera = ctx.cameras.get(alert.camera_id)
+    zone = next((z for z in camera.zones if z.id == alert.zone_id), None) if camera else None
+    return {**alert_out(ctx.cfg, alert), "audit": trail, "integrity": status, "integrity_problems": problems,
+            "zone_polygon": zone.polygon if zone else None}
+
+
+def _transition(ctx: ApiContext, event_id: str, principal: Principal, action: str, note: str | None,
+                outcome: str | None = None):
+    ctx.scoped_alert(event_id, principal)
+    try:
+        return ctx.lifecycle.transition(event_id, principal.username, action, note, outcome)
+    except TransitionRefused as error:
+        raise HTTPException(409, str(error)) from None
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+
+
+@router.post("/api/alerts/{event_id}/ack", response_model=AlertOut)
+def acknowledge(event_id: str, body: Ack, principal: Principal = who("acknowledge"), ctx: ApiContext = Ctx):
+    alert = _transition(ctx, event_id, principal, "acknowledge", body.note)
+    ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
+    return alert_out(ctx.cfg, alert)
+
+
+@router.post("/api/alerts/{event_id}/review", response_model=AlertOut)
+def review(event_id: str, body: Review, principal: Principal = who("review"), ctx: ApiContext = Ctx):
+    return alert_out(ctx.cfg, _transition(ctx, event_id, principal, "review", body.note, body.outcome))
+
+
+@router.post("/api/alerts/{event_id}/close", response_model=AlertOut)
+def close(event_id: str, body: Close, principal: Principal = who("close"), ctx: ApiContext = Ctx):
+    return alert_out(ctx.cfg, _transition(ctx, event_id, principal, "close", body.note))
+
+
+@router.get("/api/stream")
+async def stream(request: Request, principal: Principal = who(), ctx: ApiContext = Ctx):
+    """Server-sent events: each alert stored or changed in the user's subtree, within ~0.5 s."""
+    async def events():
+        # Re-read a short window each time and skip what was already sent: rows committed late
+        # (other instances, batches sharing one timestamp) are still delivered, never twice.
+        since = datetime.now(timezone.utc)
+        sent: dict[str, datetime] = {}
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            started = datetime.now(timezone.utc)
+            changed = await asyncio.to_thread(ctx.store.changed_since, since - STREAM_WINDOW, principal.region_prefix)
+            for alert in changed:
+                if sent.get(alert.event_id) == alert.updated_at:
+                    continue
+                sent[alert.event_id] = alert.updated_at
+                yield f"event: alert\ndata: {json.dumps(alert_out(ctx.cfg, alert), default=str, ensure_ascii=False)}\n\n"
+            since = started
+            horizon = started - 2 * STREAM_WINDOW
+            sent = {k: v for k, v in sent.items() if v >= horizon}
+            await asyncio.sleep(0.1)
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

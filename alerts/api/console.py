@@ -1,0 +1,33 @@
+"""The console's pages and static files (Simplified Chinese)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from alerts.api.context import ApiContext, Ctx
+
+router = APIRouter(include_in_schema=False)
+CONSOLE = Path(__file__).resolve().parent.parent / "console"
+
+
+@router.get("/")
+def index(request: Request, ctx: ApiContext = Ctx):
+    if ctx.sessions.principal(request) is None:
+        return RedirectResponse("/login")
+    return HTMLResponse((CONSOLE / "console.html").read_text(encoding="utf-8"))
+
+
+@router.get("/login")
+def login_page():
+    return HTMLResponse((CONSOLE / "login.html").read_text(encoding="utf-8"))
+
+
+@router.get("/static/{name}")
+def static(name: str):
+    path = (CONSOLE / name).resolve()
+    if path.parent != CONSOLE or not path.is_file():
+        raise HTTPException(404)
+    media = {".js": "text/javascript", ".css": "text/css"}.get(path.suffix, "application/octet-stream")
+    return FileResponse(path, media_type=media)

@@ -1,0 +1,72 @@
+"""What every route needs: the config, the store, sessions, and region scoping."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+
+from alerts.auth import Principal, Sessions, Users
+from alerts.db import Alert, region_path_key
+from alerts.lifecycle import Lifecycle
+from alerts.store import AlertStore
+from configs.model import Camera, Hall, HallwatchConfig
+from streams.evidence.storage import LocalEvidenceStore
+
+
+@dataclass
+class ApiContext:
+    cfg: HallwatchConfig
+    store: AlertStore
+    lifecycle: Lifecycle
+    metrics: Any
+    service: Any
+    users: Users
+    sessions: Sessions
+    evidence: LocalEvidenceStore
+    halls: dict[str, Hall] = field(default_factory=dict)
+    hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
+    cameras: dict[str, Camera] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, cfg: HallwatchConfig, store: AlertStore, metrics: Any, service: Any = None) -> ApiContext:
+        users = Users(store, cfg)
+        lifecycle = service.lifecycle if service is not None else Lifecycle(store)
+        return cls(cfg, store, lifecycle, metrics, service, users, Sessions(cfg, users),
+                   LocalEvidenceStore(cfg.evidence.root),
+                   halls={h.id: h for h in cfg.halls},
+                   hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
+                   cameras={c.id: c for c in cfg.cameras})
+
+    def scoped_alert(self, event_id: str, principal: Principal) -> Alert:
+        alert = self.store.get(event_id)
+        if alert is None or not principal.sees(alert.region_path):
+            raise HTTPException(404, "no such alert")  # outside the subtree: as if it did not exist
+        return alert
+
+    def region_prefix(self, region: str | None, principal: Principal) -> str:
+        if region is None:
+            return principal.region_prefix
+        if region not in {r.id for r in self.cfg.regions}:
+            raise HTTPException(404, f"unknown region {region!r}")
+        prefix = region_path_key(self.cfg.region_path(region))
+        if not prefix.startswith(principal.region_prefix):
+            raise HTTPException(404, f"unknown region {region!r}")
+        return prefix
+
+    def sees_hall(self, principal: Principal, hall_id: str) -> bool:
+        return hall_id in self.hall_paths and principal.sees(self.hall_paths[hall_id])
+
+
+def context(request: Request) -> ApiContext:
+    return request.app.state.ctx
+
+
+def who(action: str | None = None):
+    """The logged-in user (401), with the CSRF token on changes (403) and the right to ``action``."""
+    def dependency(request: Request) -> Principal:
+        return context(request).sessions.require(request, action)
+    return Depends(dependency)
+
+
+Ctx = Depends(context)

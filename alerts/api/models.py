@@ -1,0 +1,103 @@
+"""Request and response models of the API (they are the OpenAPI schema)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from alerts.db import Alert
+from configs.model import HallwatchConfig
+from streams.wire import violation_from_wire
+
+
+class AlertOut(BaseModel):
+    event_id: str
+    type: str
+    reason: str | None
+    hall_id: str
+    hall_name: str
+    window_id: str | None
+    region_id: str
+    region_path: list[str]
+    level: str
+    camera_id: str
+    zone_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float
+    event_status: str
+    closed_reason: str | None
+    lifecycle: str
+    review_outcome: str | None
+    escalated_to: str | None
+    escalations: int
+    received_at: datetime
+    acknowledged_at: datetime | None
+    people: int
+    track_ids: list[int]
+    min_distance_m: float | None
+    evidence: dict
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    details: dict
+
+
+class AlertDetail(AlertOut):
+    audit: list[AuditOut]
+    integrity: str  # ok | failed | none
+    integrity_problems: list[str]
+    zone_polygon: list[list[float]] | None
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+class Ack(BaseModel):
+    note: str | None = None
+
+
+class Review(BaseModel):
+    outcome: Literal["confirmed", "dismissed"]
+    note: str = Field(min_length=1, description="Required: why.")
+
+
+class Close(BaseModel):
+    note: str | None = None
+
+
+class AbsenceIn(BaseModel):
+    hall_id: str
+    window_id: str | None = None
+    zone_id: str | None = None
+    person: str | None = None
+    start: datetime
+    end: datetime
+    reason: str = Field(min_length=1)
+
+
+class AbsenceOut(AbsenceIn):
+    id: str
+    registered_by: str
+    registered_at: datetime
+
+
+def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
+    """The stored alert's columns and its latest violation state, for ``AlertOut``."""
+    hall = next((h for h in cfg.halls if h.id == a.hall_id), None)
+    v = violation_from_wire(a.payload)
+    return dict(
+        event_id=a.event_id, type=a.type, reason=a.reason, hall_id=a.hall_id, hall_name=hall.name if hall else a.hall_id,
+        window_id=a.window_id, region_id=a.region_id, region_path=a.region_path.strip("/").split("/"), level=a.level,
+        camera_id=a.camera_id, zone_id=a.zone_id, started_at=a.started_at, ended_at=a.ended_at,
+        duration_s=a.duration_s, event_status=a.event_status, closed_reason=a.closed_reason, lifecycle=a.lifecycle,
+        review_outcome=a.review_outcome, escalated_to=a.escalated_to, escalations=a.escalations,
+        received_at=a.received_at, acknowledged_at=a.acknowledged_at, people=v.people,
+        track_ids=list(v.track_ids), min_distance_m=v.min_distance_m, evidence=dict(v.evidence),
+    )

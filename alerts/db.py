@@ -1,0 +1,125 @@
+"""The alert store's schema (SQLAlchemy 2): SQLite in WAL mode by default, PostgreSQL in production.
+
+Times are stored as UTC everywhere and read back as aware datetimes. ``audit`` is append-only.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """Stored as UTC everywhere (SQLite keeps no offset); read back as aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times in the alert store must carry an offset")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_id: Mapped[str] = mapped_column(String(64))
+    region_path: Mapped[str] = mapped_column(String(512), index=True)  # "/city/county/township/"
+    level: Mapped[str] = mapped_column(String(16))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    zone_id: Mapped[str] = mapped_column(String(64))
+    window_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    duration_s: Mapped[float] = mapped_column(Float)
+    event_status: Mapped[str] = mapped_column(String(8), index=True)  # open | closed (the violation)
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)  # the latest message, merged
+    lifecycle: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    review_outcome: Mapped[str | None] = mapped_column(String(16))
+    escalated_to: Mapped[str | None] = mapped_column(String(64))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("alerts.event_id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CameraState(Base):
+    __tablename__ = "cameras"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column()
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+class AbsenceRecord(Base):
+    __tablename__ = "absences"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    window_id: Mapped[str | None] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[str | None] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column()
+    end: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+    return engine
+
+
+def region_path_key(path: Iterable[str]) -> str:
+    """'/ziyang/yanjiang/lianhua/': a subtree is a prefix match."""
+    return "/" + "/".join(path) + "/"

@@ -1,0 +1,63 @@
+"""Shared test data for the alerting service: a region/hall registry and violation messages."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from alerts.consumer import Received
+from streams.wire import Violation, violation_from_wire
+from tests.helpers import rect
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+def violation_message(event_id: str, status: str = "open", **extra) -> dict:
+    """A schema-valid ``hallwatch.violation.v1`` message (empty post in hall h1)."""
+    closed = status == "closed"
+    return {
+        "schema": "hallwatch.violation.v1", "event_id": event_id, "status": status, "type": "empty_post",
+        "reason": "empty", "hall_id": "h1", "region_id": "town", "region_path": ["city", "county", "town"],
+        "level": "township", "camera_id": "cam", "zone_id": "p1", "window_id": "w1",
+        "started_at": T0.isoformat(), "ended_at": (T0 + timedelta(minutes=7)).isoformat() if closed else None,
+        "duration_s": 420.0 if closed else 300.0, "people": 0, "track_ids": [], "min_distance_m": None,
+        "evidence": {}, "closed_reason": "returned" if closed else None, "produced_at": T0.isoformat(), **extra,
+    }
+
+
+
+def violation(event_id: str, status: str = "open", **extra) -> Violation:
+    """The same violation, typed (as the consumer hands it to the store)."""
+    return violation_from_wire(violation_message(event_id, status, **extra))
+
+
+def received(message: dict, offset: int = 0, topic: str = "hallwatch.violations") -> Received:
+    """A consumed violation message, as the consumer hands it to the service."""
+    return Received(topic, message["hall_id"], message, 0, offset, violation_from_wire(message))
+
+
+def registry(bootstrap: str, group: str, **extra) -> dict:
+    post = lambda w: {"id": f"{w}-post", "kind": "post", "window": w, "polygon": rect(0, 0, 100, 100)}  # noqa: E731
+    return {
+        "regions": [
+            {"id": "city", "name": "资阳市", "level": "city"},
+            {"id": "county", "name": "雁江区", "level": "county", "parent": "city"},
+            {"id": "county2", "name": "安岳县", "level": "county", "parent": "city"},
+            {"id": "town", "name": "莲花街道", "level": "township", "parent": "county"},
+            {"id": "town2", "name": "石羊镇", "level": "township", "parent": "county2"},
+        ],
+        "halls": [
+            {"id": "h-city", "name": "市政务服务中心", "region": "city", "windows": [{"id": "w1"}, {"id": "w2"}]},
+            {"id": "h-county", "name": "区政务服务中心", "region": "county", "windows": [{"id": "w1"}]},
+            {"id": "h1", "name": "莲花街道便民服务中心", "region": "town", "windows": [{"id": "w1"}, {"id": "w2"}]},
+            {"id": "h2", "name": "石羊镇便民服务中心", "region": "town2", "windows": [{"id": "w1"}]},
+        ],
+        "cameras": [
+            {"id": "c-city-1", "hall": "h-city", "source": "rtsp://x/1", "zones": [post("w1"), post("w2")]},
+            {"id": "c-city-2", "hall": "h-city", "source": "rtsp://x/2", "zones": []},
+            {"id": "c-county", "hall": "h-county", "source": "rtsp://x/3", "zones": [post("w1")]},
+            {"id": "c-h1", "hall": "h1", "source": "rtsp://x/4", "zones": [post("w1")]},
+            # h2 has no camera at all
+        ],
+        "kafka": {"bootstrap_servers": bootstrap},
+        "alerts": {"group_id": group, "escalation_minutes": {"township": 10, "county": 20}},
+        **extra,
+    }
