@@ -94,3 +94,37 @@ def test_yolo_from_architecture_yaml_batches_and_exports_to_onnx(tmp_path, monke
     assert out.shape[0] == 2 and out.shape[1] == 84  # 4 box + 80 COCO classes, batched
     onnx_detector = YoloDetector(str(exported), device="cpu", imgsz=320, conf=0.001)
     assert len(onnx_detector.detect(images[:2])) == 2
+
+
+def _one_box_outputs(stride: int, col: int, row: int, bins: tuple[int, int, int, int]):
+    """Head outputs with a single confident person at cell (col, row) of ``stride`` whose edges
+    lie ``bins`` x stride from the cell's prior (left, top, right, bottom)."""
+    from detectors.nanodet import BINS, INPUT, STRIDES
+
+    out = {}
+    for s in STRIDES:
+        cells = (INPUT // s) ** 2
+        out[s] = (np.zeros((cells, 80), np.float32), np.zeros((cells, 4 * BINS), np.float32))
+    scores, box = out[stride]
+    index = row * (INPUT // stride) + col
+    scores[index, 0] = 0.9
+    logits = np.full((4, BINS), -50.0, np.float32)
+    for side, k in enumerate(bins):
+        logits[side, k] = 50.0  # the softmax expectation is exactly bin k
+    box[index] = logits.ravel()
+    return out
+
+
+@pytest.mark.parametrize("stride", [8, 16, 32])
+def test_nanodet_decoding_puts_each_prior_at_its_cell_centre(stride):
+    from detectors.nanodet import INPUT, decode
+
+    col, row, bins = 5, 7, (1, 3, 2, 4)
+    cx, cy = (col + 0.5) * stride, (row + 0.5) * stride
+    expected = np.array([cx - bins[0] * stride, cy - bins[1] * stride, cx + bins[2] * stride, cy + bins[3] * stride])
+    found = decode(_one_box_outputs(stride, col, row, bins), INPUT, INPUT, conf=0.5, iou=0.5)
+    assert len(found) == 1 and np.abs(found.xyxy[0] - expected).max() < 1.0, (found.xyxy, expected)
+    # The same box in a 768x576 frame (the model sees it squeezed into 416x416).
+    frame = decode(_one_box_outputs(stride, col, row, bins), 768, 576, conf=0.5, iou=0.5)
+    scale = np.array([768 / INPUT, 576 / INPUT] * 2)
+    assert np.abs(frame.xyxy[0] - np.clip(expected, 0, INPUT) * scale).max() < 1.0
