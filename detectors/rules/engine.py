@@ -202,7 +202,7 @@ class CameraRules:
         count = len(idx)
         reasons: list[str] = []
         min_distance = None
-        pairs: list = []
+        pairs: list[tuple[tuple[int, int], float]] = []
         if zr.zone.kind is ZoneKind.service_area:
             if count > rule.max_in_service_area:
                 reasons.append("line_crossed")
@@ -215,13 +215,27 @@ class CameraRules:
                 if pair is not None and pair[0] < rule.min_distance_m:
                     reasons.append("too_close")
                     min_distance = round(pair[0], 3)
-                    pairs = [((int(frame.ids[idx[i]]), int(frame.ids[idx[j]])), round(d, 3))
-                             for i, j, d in close_pairs(distances, rule.min_distance_m)]
+                    if self._closest_so_far(zr, t, rule.clear_s, min_distance):
+                        i, j, d = close_pairs(distances, rule.min_distance_m)
+                        ids = frame.ids[idx]
+                        pairs = list(zip(zip(ids[i].tolist(), ids[j].tolist()), np.round(d, 3).tolist()))
         if not reasons:
             return zr.tracker.step(t, False)
         details = {"people": count, "track_ids": frame.ids[idx].tolist(), "reasons": reasons,
-                   "min_distance_m": min_distance, "pairs": pairs}
+                   "min_distance_m": min_distance}
+        if pairs:
+            details["pairs"] = pairs
         return zr.tracker.step(t, True, details)
+
+    @staticmethod
+    def _closest_so_far(zr: _ZoneRule, t: datetime, clear_s: float, distance: float) -> bool:
+        """Whether this frame is the closest moment of its episode yet: the violation reports the
+        pairs of that moment, so they are listed only then (not on every crowded frame)."""
+        ep = zr.tracker.episode
+        if ep is None or (t - ep.last_at).total_seconds() >= clear_s:
+            return True  # a new episode starts here
+        best = ep.details.get("min_distance_m")
+        return best is None or distance < best
 
     # -- messages -------------------------------------------------------------------------------
     def _message(self, zr: _ZoneRule, tr: Transition, t: datetime) -> Violation:

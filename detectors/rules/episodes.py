@@ -69,7 +69,7 @@ class EpisodeTracker:
 
 def _merge(into: dict[str, Any], new: dict[str, Any]) -> None:
     """Accumulate episode details: track ids unite, peaks take the max, minima the min, close
-    pairs keep each pair's smallest distance."""
+    pairs are those of the closest moment."""
     for key, value in new.items():
         if key == "track_ids":
             into[key] = sorted(set(into.get(key, [])) | set(value))
@@ -78,11 +78,8 @@ def _merge(into: dict[str, Any], new: dict[str, Any]) -> None:
                 into[key] = value if into.get(key) is None else min(into[key], value)
         elif key == "people":
             into[key] = max(into.get(key, 0), value)
-        elif key == "pairs":  # ((id, id), metres): each pair at its closest
-            closest = dict(into.get(key, []))
-            for ids, d in value:
-                closest[ids] = min(d, closest.get(ids, d))
-            into[key] = sorted(closest.items())
+        elif key == "pairs":  # given only at the episode's closest moment so far: that moment's pairs
+            into[key] = value
         elif key == "reasons":
             into[key] = list(dict.fromkeys([*into.get(key, []), *value]))
         else:

@@ -77,11 +77,10 @@ def closest_pair(distances: np.ndarray) -> tuple[float, tuple[int, int]] | None:
     return float(d[i, j]), (int(min(i, j)), int(max(i, j)))
 
 
-def close_pairs(distances: np.ndarray, below: float, limit: int = 20) -> list[tuple[int, int, float]]:
-    """Index pairs (i < j) of a pairwise distance matrix closer than ``below``, closest first,
-    at most ``limit`` of them (a message stays small in a packed queue)."""
-    i, j = np.triu_indices(len(distances), k=1)
+def close_pairs(distances: np.ndarray, below: float, limit: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i < j) of a pairwise distance matrix closer than ``below``, closest first, at
+    most ``limit`` of them (a message stays small in a packed queue): arrays i, j, distance."""
+    i, j = np.nonzero(np.triu(distances < below, 1))
     d = distances[i, j]
-    hit = np.flatnonzero(d < below)
-    order = hit[np.argsort(d[hit], kind="stable")][:limit]
-    return [(int(i[k]), int(j[k]), float(d[k])) for k in order]
+    order = np.argsort(d, kind="stable")[:limit]
+    return i[order], j[order], d[order]
