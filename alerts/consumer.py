@@ -1,26 +1,36 @@
 """Kafka consumption for the alerting service: validate, hand on, dead-letter the rest.
 
 At-least-once: offsets are committed only after the handler has stored a batch, so a crash
-replays the uncommitted tail (the store is idempotent by ``event_id``). A message that is not
-JSON or fails its schema goes to the DLQ topic with the reason, and consumption goes on.
+replays the uncommitted tail (the store is idempotent by ``event_id``). No message can stop
+consumption: one that is not JSON, fails its schema, carries a value the store cannot take, or
+that the handler rejects (unknown hall, a conflicting event id) goes to the DLQ topic with the
+reason, and consumption goes on. The one case that retries is a store that is down
+(``StoreUnavailable``): the batch is read again after a back-off, nothing is committed, and the
+lag grows where Prometheus sees it.
 """
 from __future__ import annotations
 
 import base64
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from fastjsonschema import JsonSchemaException
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from configs.model import KafkaTopics
 from streams import messages
 from streams.wire import Violation, violation_from_wire
 
 log = logging.getLogger(__name__)
+DLQ_VALUE_BYTES = 256 * 1024  # the copy of a rejected message kept in the DLQ (the producer's limit is 1 MB)
+
+
+class StoreUnavailable(Exception):
+    """The alert store cannot be reached: retry the same messages later, commit nothing."""
 
 
 @dataclass(frozen=True)
@@ -33,10 +43,14 @@ class Received:
     violation: Violation | None = None  # the typed event, for the violations topic
 
 
+# The handler stores a batch and returns the messages it would not take, each with the reason.
+Handler = Callable[[list[Received]], list[tuple[Received, str]]]
+
+
 class AlertConsumer:
-    def __init__(self, bootstrap: str, handle: Callable[[list[Received]], None],
-                 topics: KafkaTopics | None = None, group_id: str = "hallwatch-alerts",
-                 on_dead_letter: Callable[[str], None] | None = None):
+    def __init__(self, bootstrap: str, handle: Handler, topics: KafkaTopics | None = None,
+                 group_id: str = "hallwatch-alerts", on_dead_letter: Callable[[str], None] | None = None,
+                 instance_id: str | None = None, session_timeout_ms: int = 10000):
         self.topics = topics or KafkaTopics()
         self.handle = handle
         self.on_dead_letter = on_dead_letter or (lambda reason: None)
@@ -44,17 +58,21 @@ class AlertConsumer:
             self.topics.violations, self.topics.heartbeats,
             bootstrap_servers=bootstrap, group_id=group_id, client_id=f"{group_id}-consumer",
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500, fetch_max_wait_ms=100,
+            group_instance_id=instance_id, session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(500, session_timeout_ms // 4),
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
         names = {self.topics.violations: messages.VIOLATION_SCHEMA, self.topics.heartbeats: messages.HEARTBEAT_SCHEMA}
         self.fast = {topic: messages.fast_validator(name) for topic, name in names.items()}
         self.explain = {topic: messages.validator(name) for topic, name in names.items()}
+        self.dead_lettered = 0
+        self._lag, self._lag_at = 0, 0.0
 
     def decode(self, record) -> Received | str:
         """The message, or why it is unusable."""
         try:
-            value = json.loads(record.value)
-        except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as error:
+            value = messages.loads(record.value)
+        except (UnicodeDecodeError, ValueError, TypeError) as error:
             return f"not JSON: {error}"
         if not isinstance(value, dict):
             return "not a JSON object"
@@ -64,57 +82,73 @@ class AlertConsumer:
             errors = sorted(self.explain[record.topic].iter_errors(value), key=lambda e: list(e.path))
             first = errors[0] if errors else None
             where = "/".join(str(p) for p in first.path) if first and first.path else "(root)"
-            return f"schema {value.get('schema', '?')}: {where}: {first.message if first else 'invalid'}"
+            return f"schema {value.get('schema', '?')}: {where}: {first.message if first else 'invalid'}"[:1000]
         violation = None
         if record.topic == self.topics.violations:
             try:
                 violation = violation_from_wire(value)
             except (ValueError, TypeError, KeyError) as error:
-                return f"schema {value.get('schema', '?')}: unreadable value: {error}"
+                return f"schema {value.get('schema', '?')}: unusable value: {error}"[:1000]
         key = record.key.decode(errors="replace") if record.key is not None else None
         return Received(record.topic, key, value, record.partition, record.offset, violation)
 
     def dead_letter(self, record, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
-        self.dlq.send(self.topics.dlq, key=record.key, value=json.dumps({
+        raw = record.value or b""
+        self.dlq.send(self.topics.dlq, key=(record.key or b"")[:1024] or None, value=json.dumps({
             "reason": reason,
             "topic": record.topic,
             "partition": record.partition,
             "offset": record.offset,
-            "value_base64": base64.b64encode(record.value or b"").decode(),
+            "size": len(raw),
+            "truncated": len(raw) > DLQ_VALUE_BYTES,
+            "value_base64": base64.b64encode(raw[:DLQ_VALUE_BYTES]).decode(),
             "dead_lettered_at": datetime.now(timezone.utc).isoformat(),
         }, ensure_ascii=False).encode())
+        self.dead_lettered += 1
         self.on_dead_letter(reason)
 
     def poll_once(self, timeout_ms: int = 500) -> int:
+        """Read, validate, store and commit one batch. Raises StoreUnavailable (after rewinding to
+        the batch's first offsets) when the store is down."""
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         good: list[Received] = []
-        for records in batches.values():
-            for record in records:
+        records = {}
+        for batch in batches.values():
+            for record in batch:
                 decoded = self.decode(record)
                 if isinstance(decoded, str):
                     self.dead_letter(record, decoded)
                 else:
                     good.append(decoded)
+                    records[(decoded.topic, decoded.partition, decoded.offset)] = record
         if good:
-            self.handle(good)
+            try:
+                rejected = self.handle(good)
+            except StoreUnavailable:
+                for tp, batch in batches.items():
+                    self.consumer.seek(tp, batch[0].offset)
+                raise
+            for received, reason in rejected:
+                self.dead_letter(records[(received.topic, received.partition, received.offset)], reason)
         if batches:
             self.dlq.flush()
             self.consumer.commit()
         return sum(len(r) for r in batches.values())
 
     def lag(self, every_s: float = 5.0) -> int:
-        """Messages between the committed position and the end of each assigned partition."""
-        import time
-
+        """Messages between the committed offset and the end of each assigned partition: it grows
+        while the store is down, since nothing is committed then."""
         now = time.monotonic()
-        if now - getattr(self, "_lag_at", 0.0) < every_s:
-            return getattr(self, "_lag", 0)
-        partitions = list(self.consumer.assignment())
+        if now - self._lag_at < every_s:
+            return self._lag
+        partitions: list[TopicPartition] = list(self.consumer.assignment())
         lag = 0
         if partitions:
             ends = self.consumer.end_offsets(partitions)
-            lag = sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in partitions)
+            for tp in partitions:
+                committed = self.consumer.committed(tp)
+                lag += max(0, ends[tp] - (committed if committed is not None else 0))
         self._lag, self._lag_at = lag, now
         return lag
 

@@ -93,6 +93,9 @@ class ServiceMetrics:
                                      buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200), registry=self.registry)
         self.consumer_lag = Gauge("hallwatch_consumer_lag", "Messages behind the end of the subscribed topics",
                                   registry=self.registry)
+        self.store_up = Gauge("hallwatch_alert_store_up", "1 while the alert store accepts writes, 0 while it is "
+                              "unreachable (consumption waits and retries)", registry=self.registry)
+        self.store_up.set(1)
         self.consumed = Counter("hallwatch_messages_consumed", "Messages consumed", ["topic"], registry=self.registry)
         self.escalations = Counter("hallwatch_escalations", "Alerts escalated to a parent region", ["level"],
                                    registry=self.registry)

@@ -8,16 +8,17 @@ them, and the store is idempotent by event id.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import threading
 from datetime import datetime, timezone
 
-from alerts.consumer import AlertConsumer, Received
+from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
 from alerts.lifecycle import Lifecycle
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notice, Notifier
-from alerts.store import AbsenceRecord, AlertStore
+from alerts.store import AbsenceRecord, AlertStore, Applied, identity, is_unavailable
 from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
 from streams.absence_book import AbsenceBook, absence_of
@@ -39,25 +40,85 @@ class AlertService:
         self._threads: list[threading.Thread] = []
         self._regions = {r.id: r for r in cfg.regions}
         self._halls = {h.id: h for h in cfg.halls}
+        self._cameras = {c.id: c for c in cfg.cameras}
+        self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
+        self.store_error: str | None = None
 
     # -- consumption -------------------------------------------------------------------------------
-    def handle(self, batch: list[Received]) -> None:
-        violations = [m.violation for m in batch if m.violation is not None]
-        beats = [m.value for m in batch if m.topic == self.cfg.kafka.topics.heartbeats]
+    def handle(self, batch: list[Received]) -> list[tuple[Received, str]]:
+        """Store a batch; return the messages refused, with why (they go to the DLQ). Hall,
+        region, path and level come from the config, never from the message. Raises
+        StoreUnavailable when the database cannot be reached (the batch is retried)."""
+        rejected: list[tuple[Received, str]] = []
+        violations: list[tuple[Received, Violation]] = []
+        beats: list[dict] = []
         for m in batch:
             self.metrics.consumed.labels(m.topic).inc()
-        if beats:
-            self.store.apply_heartbeats(beats)
-        if violations:
-            created = set(self.store.apply_violations(violations))
-            for v in violations:
-                if v.event_id in created:
-                    created.discard(v.event_id)
-                    self.metrics.violations.labels(
-                        v.type, v.reason or "", v.level, v.region_id,
-                        county_of(self.cfg, v.region_id) if v.region_id in self._regions else "",
-                        v.hall_id, v.window_id or "").inc()
-                    self.notifier.notify(self._notice(v), "新告警")
+            if m.violation is not None:
+                trusted = self._trusted(m.violation)
+                if isinstance(trusted, str):
+                    rejected.append((m, trusted))
+                else:
+                    violations.append((m, trusted))
+            elif m.topic == self.cfg.kafka.topics.heartbeats:
+                camera = self._cameras.get(m.value["camera_id"])
+                if camera is None or camera.hall != m.value["hall_id"]:
+                    rejected.append((m, f"unknown camera {m.value['camera_id']!r} of hall {m.value['hall_id']!r}"))
+                else:
+                    beats.append(m.value)
+        try:
+            if beats:
+                self.store.apply_heartbeats(beats)
+            if violations:
+                rejected += self._store(violations)
+        except Exception as error:
+            if is_unavailable(error):
+                raise StoreUnavailable(str(error).splitlines()[0]) from error
+            raise
+        return rejected
+
+    def _trusted(self, v: Violation) -> Violation | str:
+        hall = self._halls.get(v.hall_id)
+        if hall is None:
+            return f"unknown hall {v.hall_id!r}"
+        camera = self._cameras.get(v.camera_id)
+        if camera is None or camera.hall != hall.id:
+            return f"camera {v.camera_id!r} is not a camera of hall {hall.id!r}"
+        region = self._regions[hall.region]
+        return dataclasses.replace(v, region_id=region.id, region_path=self._paths[region.id], level=region.level.value)
+
+    def _store(self, items: list[tuple[Received, Violation]]) -> list[tuple[Received, str]]:
+        """Store the batch at once; if one message breaks that, store them one by one so that only
+        the messages the database refuses are rejected."""
+        try:
+            applied = self.store.apply_violations([v for _, v in items])
+            rejected = []
+        except Exception as error:  # noqa: BLE001 - a value the database refuses
+            if is_unavailable(error):
+                raise
+            applied, rejected = Applied(), []
+            for m, v in items:
+                try:
+                    one = self.store.apply_violations([v])
+                except Exception as single:  # noqa: BLE001
+                    if is_unavailable(single):
+                        raise
+                    rejected.append((m, f"the alert store refused it: {type(single).__name__}: "
+                                        f"{str(single).splitlines()[0][:300]}"))
+                    continue
+                applied.created += one.created
+                applied.conflicts |= one.conflicts
+        rejected += [(m, f"conflict: event {v.event_id} exists for another hall, camera, zone or type")
+                     for m, v in items if (v.event_id, identity(v)) in applied.conflicts]
+        created = set(applied.created)
+        for _, v in items:
+            if v.event_id in created:
+                created.discard(v.event_id)
+                self.metrics.violations.labels(
+                    v.type, v.reason or "", v.level, v.region_id, county_of(self.cfg, v.region_id),
+                    v.hall_id, v.window_id or "").inc()
+                self.notifier.notify(self._notice(v), "新告警")
+        return rejected
 
     def _notice(self, v: Violation) -> Notice:
         hall = self._halls.get(v.hall_id)
@@ -67,16 +128,28 @@ class AlertService:
                       windows.get(v.window_id or "") or v.window_id)
 
     def _dead_letter(self, reason: str) -> None:
-        self.metrics.dlq.labels("not_json" if reason.startswith("not JSON") else "schema").inc()
+        kind = reason.split(":", 1)[0] if reason.startswith(("schema", "conflict")) else (
+            "not_json" if reason.startswith("not JSON") else "rejected")
+        self.metrics.dlq.labels(kind.split()[0]).inc()
 
     def _consume(self) -> None:
+        backoff = 1.0
         while not self.stop_event.is_set():
             try:
                 if self.consumer is None:
+                    alerts = self.cfg.alerts
                     self.consumer = AlertConsumer(self.bootstrap, self.handle, self.cfg.kafka.topics,
-                                                  self.cfg.alerts.group_id, self._dead_letter)
+                                                  alerts.group_id, self._dead_letter, alerts.instance_id,
+                                                  int(alerts.session_timeout_s * 1000))
                 self.consumer.poll_once(500)
-                self.metrics.consumer_lag.set(self.consumer.lag())
+                self.store_error, backoff = None, 1.0
+                self.metrics.store_up.set(1)
+            except StoreUnavailable as error:
+                self.store_error = str(error)
+                self.metrics.store_up.set(0)
+                log.error("alert store unavailable (%s); retrying in %.0f s", error, backoff)
+                self.stop_event.wait(backoff)
+                backoff = min(30.0, backoff * 2)
             except Exception as error:  # noqa: BLE001 - the broker may be away: keep trying
                 log.warning("consumer: %s; retrying", error)
                 if self.consumer is not None:
@@ -86,11 +159,23 @@ class AlertService:
                         pass
                     self.consumer = None
                 self.stop_event.wait(2)
+            try:
+                if self.consumer is not None:
+                    self.metrics.consumer_lag.set(self.consumer.lag())
+            except Exception:  # noqa: BLE001 - lag is best effort while the broker is away
+                pass
         if self.consumer is not None:
             self.consumer.close()
 
     def consumer_alive(self) -> bool:
         return any(t.name == "consumer" and t.is_alive() for t in self._threads)
+
+    def health(self) -> dict:
+        """For /healthz: ``ok`` is false (HTTP 503) when the consumer thread died or the store is down."""
+        alive = self.consumer_alive()
+        return {"ok": alive and self.store_error is None, "consumer_alive": alive,
+                "store_ok": self.store_error is None, "store_error": self.store_error,
+                "consumer_lag": int(self.metrics.consumer_lag._value.get())}
 
     # -- escalation --------------------------------------------------------------------------------
     def escalate_once(self, now: datetime | None = None) -> int:
@@ -100,7 +185,7 @@ class AlertService:
             self.lifecycle.escalate(d.event_id, d.to_region)
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
-            self.notifier.notify(self._notice(violation_from_wire(alert.payload)),
+            self.notifier.notify(self._notice(violation_from_wire(alert.payload, stored=True)),
                                  f"超时未处置，升级至{self._regions[d.to_region].name}")
         return len(due)
 

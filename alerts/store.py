@@ -12,14 +12,35 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.db import AbsenceRecord, Alert, AuditEntry, Base, CameraState, make_engine, region_path_key, utcnow
 from alerts.merge import alert_fields, merge_into, newer
 from streams.wire import Violation, violation_to_wire
 
-__all__ = ["AbsenceRecord", "Alert", "AlertStore", "AuditEntry", "CameraState", "region_path_key", "utcnow"]
+__all__ = ["AbsenceRecord", "Alert", "AlertStore", "Applied", "AuditEntry", "CameraState", "identity",
+           "is_unavailable", "region_path_key", "utcnow"]
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached (retry later), as opposed to refusing one value."""
+    return isinstance(error, (OperationalError, InterfaceError)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def identity(v: Violation) -> tuple[str, str, str, str]:
+    """What an event id stands for: a later message with the same id must agree on it."""
+    return v.hall_id, v.camera_id, v.zone_id, v.type
+
+
+@dataclass
+class Applied:
+    created: list[str] = field(default_factory=list)  # event ids that were new
+    conflicts: set[tuple[str, tuple]] = field(default_factory=set)  # (event id, identity) refused
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -40,30 +61,37 @@ class AlertStore:
             yield session
 
     # -- from Kafka ------------------------------------------------------------------------------
-    def apply_violations(self, violations: list[Violation]) -> list[str]:
-        """Upsert a batch in one transaction; returns the event ids that were new.
+    def apply_violations(self, violations: list[Violation]) -> Applied:
+        """Upsert a batch in one transaction: which event ids were new, and which messages were
+        refused because their event id already stands for another hall, camera, zone or type.
 
         One SELECT for the whole batch, bulk INSERTs for new alerts and audit rows; only alerts
         that already exist are updated one by one (a close after an open, an evidence update)."""
+        applied = Applied()
         batch: dict[str, tuple[Violation, set[str]]] = {}  # event id -> (winning state, statuses seen)
         for v in violations:
             final, seen = batch.get(v.event_id, (v, set()))
+            if identity(final) != identity(v):
+                applied.conflicts.add((v.event_id, identity(v)))
+                continue
             seen.add(v.status)
             batch[v.event_id] = (newer(final, v), seen)
-        created: list[str] = []
         with self.session() as session:
             existing = {a.event_id: a for a in session.scalars(select(Alert).where(Alert.event_id.in_(list(batch))))}
             rows, audit = [], []
             now = utcnow()
             for event_id, (v, seen) in batch.items():
                 alert = existing.get(event_id)
+                if alert is not None and (alert.hall_id, alert.camera_id, alert.zone_id, alert.type) != identity(v):
+                    applied.conflicts.add((event_id, identity(v)))
+                    continue
                 if alert is None:
                     rows.append({"event_id": event_id, "payload": violation_to_wire(v), "lifecycle": "new",
                                  "escalations": 0, "received_at": now, "updated_at": now, **alert_fields(v)})
                     audit.extend({"event_id": event_id, "actor": "pipeline", "action": f"violation_{status}",
                                   "at": now, "details": {"started_at": _iso(v.started_at), "ended_at": _iso(v.ended_at)}}
                                  for status in ("open", "closed") if status in seen)
-                    created.append(event_id)
+                    applied.created.append(event_id)
                 elif merge_into(alert, v):
                     audit.append({"event_id": event_id, "actor": "pipeline", "action": "violation_closed", "at": now,
                                   "details": {"ended_at": _iso(v.ended_at), "closed_reason": v.closed_reason}})
@@ -71,7 +99,7 @@ class AlertStore:
                 session.execute(Alert.__table__.insert(), rows)
             if audit:
                 session.execute(AuditEntry.__table__.insert(), audit)
-        return created
+        return applied
 
     def apply_heartbeats(self, beats: list[dict]) -> None:
         now = utcnow()

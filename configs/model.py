@@ -294,6 +294,14 @@ class AlertsConfig(StrictModel):
     host: str = Field("127.0.0.1", description="Address the API and console listen on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the API and console.")
     group_id: str = Field("hallwatch-alerts", description="Kafka consumer group; instances share partitions.")
+    instance_id: str | None = Field(
+        None, description="Static group membership (Kafka group.instance.id): a stable id unique to this instance, "
+        "e.g. the host name. A restarted instance then takes its partitions back at once, without a rebalance.",
+    )
+    session_timeout_s: float = Field(
+        10, ge=6, le=300, description="Seconds without a heartbeat after which Kafka gives a dead instance's "
+        "partitions to the others (shorter: faster take-over after a crash; longer: fewer rebalances on pauses).",
+    )
     stale_after_s: float = Field(120, gt=0, description="A heartbeat older than this leaves its camera uncovered.")
     escalation_minutes: dict[Level, float] = Field(
         default_factory=lambda: {Level.township: 10, Level.county: 20, Level.city: 30},

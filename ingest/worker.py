@@ -146,6 +146,6 @@ class CameraWorker:
             "last_frame_at": self.stats.last_frame_time.isoformat() if self.stats.last_frame_time else None,
             "reconnects": self.reconnects,
             "stalls": self.stalls,
-            "error": self.last_error,
+            "error": self.last_error[:500] if self.last_error else None,
             "ended": self.ended,
         }

@@ -13,6 +13,15 @@ HEARTBEAT_SCHEMA = "hallwatch.heartbeat.v1"
 VIOLATION_SCHEMA = "hallwatch.violation.v1"
 
 
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(raw: bytes | str) -> object:
+    """Strict JSON: NaN and Infinity, which Python's json accepts, are rejected (no store takes them)."""
+    return json.loads(raw, parse_constant=_no_constant)
+
+
 @cache
 def schema(name: str) -> dict:
     return json.loads((SCHEMAS / f"{name}.json").read_text())

@@ -16,7 +16,7 @@ def violation_message(event_id: str, status: str = "open", **extra) -> dict:
     return {
         "schema": "hallwatch.violation.v1", "event_id": event_id, "status": status, "type": "empty_post",
         "reason": "empty", "hall_id": "h1", "region_id": "town", "region_path": ["city", "county", "town"],
-        "level": "township", "camera_id": "cam", "zone_id": "p1", "window_id": "w1",
+        "level": "township", "camera_id": "c-h1", "zone_id": "p1", "window_id": "w1",
         "started_at": T0.isoformat(), "ended_at": (T0 + timedelta(minutes=7)).isoformat() if closed else None,
         "duration_s": 420.0 if closed else 300.0, "people": 0, "track_ids": [], "min_distance_m": None,
         "evidence": {}, "closed_reason": "returned" if closed else None, "produced_at": T0.isoformat(), **extra,
@@ -61,3 +61,12 @@ def registry(bootstrap: str, group: str, **extra) -> dict:
         "alerts": {"group_id": group, "escalation_minutes": {"township": 10, "county": 20}},
         **extra,
     }
+
+
+def add_hall(data: dict, hall_id: str, region: str = "town") -> str:
+    """A hall with one camera added to a registry config; returns the camera id (messages must
+    name a configured hall and one of its cameras)."""
+    camera_id = f"c-{hall_id}"
+    data["halls"].append({"id": hall_id, "name": "测试大厅", "region": region, "windows": [{"id": "w1"}]})
+    data["cameras"].append({"id": camera_id, "hall": hall_id, "source": "rtsp://x/test", "zones": []})
+    return camera_id

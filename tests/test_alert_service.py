@@ -25,7 +25,7 @@ from streams.spool import SpoolingKafkaPublisher
 from streams.topics import ensure_topics
 from tests.conftest import ROOT
 from tests.helpers import rect, wait_for
-from tests.alert_fixtures import received, registry, violation_message as violation
+from tests.alert_fixtures import add_hall, received, registry, violation_message as violation
 
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -155,14 +155,16 @@ def test_dead_webhook_never_blocks_consumption(tmp_path):
 # -- the real broker ----------------------------------------------------------------------------------
 def test_garbage_goes_to_the_dlq_and_the_service_keeps_going(kafka_broker, tmp_path):
     group = f"dlq-{uuid.uuid4().hex[:6]}"
-    cfg = parse_config(registry(kafka_broker.bootstrap, group))
+    marker = uuid.uuid4().hex
+    data = registry(kafka_broker.bootstrap, group)
+    camera = add_hall(data, f"h-{marker}")
+    cfg = parse_config(data)
     service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
-    marker = uuid.uuid4().hex
     producer.send("hallwatch.violations", key=marker.encode(), value=b"\x00not json at all")
     producer.send("hallwatch.violations", key=marker.encode(), value=json.dumps(
         {"schema": "hallwatch.violation.v1", "event_id": "x"}).encode())
-    good = violation(str(uuid.uuid4()), hall_id=f"h-{marker}")
+    good = violation(str(uuid.uuid4()), hall_id=f"h-{marker}", camera_id=camera)
     producer.send("hallwatch.violations", key=marker.encode(), value=json.dumps(good).encode())
     producer.flush()
     service.start()
@@ -218,16 +220,16 @@ def test_broker_outage_mid_stream_loses_nothing_and_doubles_nothing(tmp_path):
 def test_service_killed_mid_batch_and_restarted(kafka_broker, tmp_path):
     hall = f"h-kill-{uuid.uuid4().hex[:6]}"
     data = registry(kafka_broker.bootstrap, f"kill-{hall}")
-    data["halls"].append({"id": hall, "name": "测试大厅", "region": "town"})
+    camera = add_hall(data, hall)
     data["alerts"]["database_url"] = f"sqlite:///{tmp_path / 'alerts.db'}"
     config = tmp_path / "service.yaml"
     config.write_text(yaml.safe_dump(data, allow_unicode=True))
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, linger_ms=20)
     ids = [str(uuid.uuid4()) for _ in range(1500)]
     for eid in ids:
-        producer.send("hallwatch.violations", key=hall.encode(), value=json.dumps(violation(eid, hall_id=hall)).encode())
+        producer.send("hallwatch.violations", key=hall.encode(), value=json.dumps(violation(eid, hall_id=hall, camera_id=camera)).encode())
         producer.send("hallwatch.violations", key=hall.encode(),
-                      value=json.dumps(violation(eid, "closed", hall_id=hall)).encode())
+                      value=json.dumps(violation(eid, "closed", hall_id=hall, camera_id=camera)).encode())
     producer.flush()
     store = AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
 

@@ -26,8 +26,8 @@ def store(request, tmp_path):
 
 def test_duplicates_and_replays_leave_one_alert(store):
     eid = str(uuid.uuid4())
-    assert store.apply_violations([violation(eid)]) == [eid]
-    assert store.apply_violations([violation(eid), violation(eid)]) == []
+    assert store.apply_violations([violation(eid)]).created == [eid]
+    assert store.apply_violations([violation(eid), violation(eid)]).created == []
     assert store.count() == 1
     assert [e.action for e in store.audit(eid)] == ["violation_open"]
 
@@ -55,9 +55,9 @@ def test_open_then_close_then_replay(store):
 def test_evidence_update_merges_without_reopening(store):
     eid = str(uuid.uuid4())
     store.apply_violations([violation(eid, "closed")])
-    store.apply_violations([violation(eid, "closed", evidence={"clip": "a.mp4"})])
+    store.apply_violations([violation(eid, "closed", evidence={"clip": f"2026-03-02/h1/{eid}/a.mp4"})])
     alert = store.get(eid)
-    assert alert.event_status == "closed" and alert.payload["evidence"] == {"clip": "a.mp4"}
+    assert alert.event_status == "closed" and alert.payload["evidence"] == {"clip": f"2026-03-02/h1/{eid}/a.mp4"}
 
 
 def test_lifecycle_is_ordered_and_audited(store):

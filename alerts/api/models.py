@@ -91,7 +91,7 @@ class AbsenceOut(AbsenceIn):
 def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
     """The stored alert's columns and its latest violation state, for ``AlertOut``."""
     hall = next((h for h in cfg.halls if h.id == a.hall_id), None)
-    v = violation_from_wire(a.payload)
+    v = violation_from_wire(a.payload, stored=True)
     return dict(
         event_id=a.event_id, type=a.type, reason=a.reason, hall_id=a.hall_id, hall_name=hall.name if hall else a.hall_id,
         window_id=a.window_id, region_id=a.region_id, region_path=a.region_path.strip("/").split("/"), level=a.level,
