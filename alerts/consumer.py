@@ -78,11 +78,13 @@ class AlertConsumer:
             return "not a JSON object"
         try:
             self.fast[record.topic](value)
-        except JsonSchemaException:
+        except JsonSchemaException as fast_error:
             errors = sorted(self.explain[record.topic].iter_errors(value), key=lambda e: list(e.path))
-            first = errors[0] if errors else None
-            where = "/".join(str(p) for p in first.path) if first and first.path else "(root)"
-            return f"schema {value.get('schema', '?')}: {where}: {first.message if first else 'invalid'}"[:1000]
+            if not errors:  # a format jsonschema does not check here (e.g. date-time): the fast reason
+                return f"schema {value.get('schema', '?')}: {fast_error.message}"[:1000]
+            first = errors[0]
+            where = "/".join(str(p) for p in first.path) if first.path else "(root)"
+            return f"schema {value.get('schema', '?')}: {where}: {first.message}"[:1000]
         violation = None
         if record.topic == self.topics.violations:
             try:

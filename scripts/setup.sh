@@ -27,6 +27,7 @@ command -v npm >/dev/null || need+=(npm)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 [ -x /usr/bin/chromium ] || need+=(chromium)       # browser tests (clip playback, console)
 command -v promtool >/dev/null || need+=(prometheus)  # the real Prometheus server and promtool
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # the alert store on a real PostgreSQL
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need+=(docker-compose)  # validates deploy/
 # The RTSP ingest tests serve a clip with GStreamer's RTSP server through Debian's Python.
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \

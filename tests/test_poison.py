@@ -1,0 +1,172 @@
+"""No message may stop ingestion: a corpus of poison messages followed by valid ones, through the
+real broker into the real service, on SQLite and on PostgreSQL. Every valid message is stored once
+within seconds; every poison lands in the DLQ with its reason; a store that is down is retried
+(lag rises, /healthz says 503, the store gauge drops) and nothing is lost when it returns."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from alerts.service import AlertService
+from configs.loader import parse_config
+from tests.alert_fixtures import add_hall, registry, violation_message
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.kafka
+
+
+def poison_corpus(hall: str, camera: str, valid_id: str) -> list[tuple[bytes, str]]:
+    """(raw message, a word its DLQ reason must contain)."""
+    def msg(**change) -> bytes:
+        message = violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera)
+        return json.dumps({**message, **change}).encode()
+
+    nan = msg(duration_s=1.5).replace(b'"duration_s": 1.5', b'"duration_s": NaN')
+    assert b"NaN" in nan
+    return [
+        (nan, "not a JSON number"),
+        (msg(started_at="2026-03-02T09:00:60+08:00"), "started_at"),
+        (msg(started_at="0000-03-02T09:00:00+08:00"), "started_at"),
+        (msg(started_at="2026-03-02T09:00:00"), "started_at"),
+        (json.dumps(violation_message("not-a-uuid", hall_id=hall, camera_id=camera)).encode(), "event_id"),
+        (b"\xff" * 800_000, "not JSON"),
+        (msg(hall_id="h" * 300), "hall_id"),
+        (msg(zone_id="z" * 65), "zone_id"),
+        (msg(hall_id="no-such-hall"), "unknown hall"),
+        (msg(camera_id="c-h1"), "is not a camera of hall"),
+        (msg(status="closed", ended_at="9999-12-31T23:59:59-01:00", closed_reason="returned"), "ended_at"),
+        (msg(evidence={"snapshot": f"2026-03-02/{hall}/../../secret.jpg"}), "evidence"),
+        (msg(people=10**12), "people"),
+        (msg(event_id=valid_id, zone_id="elsewhere"), "conflict"),
+        (b"[1, 2, 3]", "not a JSON object"),
+    ]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'alerts.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def read_dlq(bootstrap: str, key: bytes, expected: int, timeout_s: float = 30) -> list[dict]:
+    consumer = KafkaConsumer("hallwatch.dlq", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             group_id=f"check-{uuid.uuid4().hex}", consumer_timeout_ms=2000)
+    found: list[dict] = []
+    deadline = time.monotonic() + timeout_s
+    while len(found) < expected and time.monotonic() < deadline:
+        found += [json.loads(r.value) for r in consumer if r.key == key]
+    consumer.close()
+    return found
+
+
+def test_poison_messages_go_to_the_dlq_and_valid_ones_are_stored_once(kafka_broker, database_url):
+    marker = uuid.uuid4().hex[:10]
+    data = registry(kafka_broker.bootstrap, f"poison-{marker}")
+    hall = f"h-{marker}"
+    camera = add_hall(data, hall)
+    service = AlertService(parse_config(data), database_url)
+    ids = [str(uuid.uuid4()) for _ in range(10)]
+    valid = [violation_message(event_id, status, hall_id=hall, camera_id=camera)
+             for event_id in ids for status in ("open", "closed")]
+    # A valid message that claims another county: stored, but under its hall's configured region.
+    spoofed = violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera, region_id="town2",
+                                region_path=["city", "county2", "town2"], level="city")
+    poison = poison_corpus(hall, camera, valid[0]["event_id"])
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, max_request_size=2_000_000)
+    key = marker.encode()
+    producer.send("hallwatch.violations", key=key, value=json.dumps(valid[0]).encode())
+    for raw, _ in poison:
+        producer.send("hallwatch.violations", key=key, value=raw)
+    for message in [*valid[1:], spoofed]:
+        producer.send("hallwatch.violations", key=key, value=json.dumps(message).encode())
+    producer.flush()
+    started = time.monotonic()
+    service.start()
+    try:
+        wait_for(lambda: len(service.store.list(hall=hall, limit=100)) == len(ids) + 1, 60, "every valid event")
+        stored_after_s = time.monotonic() - started
+    finally:
+        service.stop()
+    alerts = {a.event_id: a for a in service.store.list(hall=hall, limit=100)}
+    assert set(alerts) == {m["event_id"] for m in [*valid, spoofed]}
+    assert alerts[spoofed["event_id"]].region_path == "/city/county/town/"  # from the config
+    assert alerts[spoofed["event_id"]].level == "township"
+    assert alerts[valid[0]["event_id"]].zone_id == "p1"  # the conflicting copy changed nothing
+    for event_id in ids:  # stored once: one opening and one closing each, whatever the poison around them
+        actions = [e.action for e in service.store.audit(event_id)]
+        assert sorted(actions) == ["violation_closed", "violation_open"], actions
+        assert alerts[event_id].event_status == "closed"
+    dead = read_dlq(kafka_broker.bootstrap, key, len(poison))
+    assert len(dead) == len(poison), [d["reason"] for d in dead]
+    by_offset = sorted(dead, key=lambda d: d["offset"])
+    for (raw, word), letter in zip(poison, by_offset):
+        assert word in letter["reason"], (word, letter["reason"])
+        assert letter["size"] == len(raw) and letter["topic"] == "hallwatch.violations"
+    big = next(d for d in dead if d["size"] == 800_000)
+    assert big["truncated"] and len(big["value_base64"]) < 400_000
+    assert stored_after_s < 30, stored_after_s
+
+
+def test_a_store_that_is_down_is_retried_and_reported(kafka_broker):
+    from tests.pgserver import PostgresUnavailable, running_postgres
+
+    import uvicorn
+
+    from alerts.api import create_app
+    from streams.broker import free_port
+
+    try:
+        pg_context = running_postgres()
+        server = pg_context.__enter__()
+    except PostgresUnavailable as why:
+        pytest.skip(str(why))
+    marker = uuid.uuid4().hex[:10]
+    data = registry(kafka_broker.bootstrap, f"down-{marker}", alerts={"secure_cookies": False})
+    hall = f"h-{marker}"
+    camera = add_hall(data, hall)
+    cfg = parse_config(data)
+    service = AlertService(cfg, server.url)
+    app = create_app(cfg, service.store, service.metrics, service)
+    port = free_port()
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    import threading
+
+    threading.Thread(target=web.run, daemon=True).start()
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    key = marker.encode()
+
+    def send(n: int) -> list[str]:
+        ids = [str(uuid.uuid4()) for _ in range(n)]
+        for event_id in ids:
+            producer.send("hallwatch.violations", key=key,
+                          value=json.dumps(violation_message(event_id, hall_id=hall, camera_id=camera)).encode())
+        producer.flush()
+        return ids
+
+    service.start()
+    try:
+        first = send(5)
+        wait_for(lambda: len(service.store.list(hall=hall, limit=100)) == 5, 60, "the first messages")
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        server.stop()  # the database goes away
+        second = send(20)
+        wait_for(lambda: service.store_error is not None, 30, "the outage to be noticed")
+        wait_for(lambda: service.metrics.consumer_lag._value.get() >= 20, 30, "the lag to rise")
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+        assert health.status_code == 503 and health.json()["store_ok"] is False
+        assert service.metrics.store_up._value.get() == 0
+        server.start()  # back
+        wait_for(lambda: len(service.store.list(hall=hall, limit=100)) == 25, 90, "everything after the outage")
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, 30, "health again")
+        assert {a.event_id for a in service.store.list(hall=hall, limit=100)} == set(first + second)
+        assert read_dlq(kafka_broker.bootstrap, key, 0, timeout_s=3) == []  # an outage is no poison
+    finally:
+        service.stop()
+        web.should_exit = True
+        pg_context.__exit__(None, None, None)
