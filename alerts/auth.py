@@ -1,42 +1,34 @@
-"""Users, roles, region scopes, sessions and CSRF for the console and API.
+"""Users, roles and region scopes for the console and API.
 
 Roles: ``operator`` (监控值班员: sees and acknowledges alerts, registers absences),
 ``discipline_officer`` (纪检人员: reviews and exports cases), ``admin`` (everything). Every user is
 bound to a region and sees only that subtree: lists are filtered, and an id or file outside it
-answers 404, exactly as one that does not exist.
-
-Sessions are signed cookies (HttpOnly, SameSite=Strict, Secure unless configured off); every
-state change needs the session's CSRF token in the ``X-CSRF-Token`` header.
+answers 404, exactly as one that does not exist. Sessions are in ``alerts.sessions``.
 """
 from __future__ import annotations
 
-import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import HTTPException, Request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import String, select
+from sqlalchemy import Boolean, String, inspect, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alerts.db import Base, region_path_key, utcnow
+from alerts.db import Base, utcnow
 from alerts.store import AlertStore
-from configs.env import ENV_SESSION_SECRET
 from configs.model import HallwatchConfig
 
-log = logging.getLogger(__name__)
 ROLES = ("operator", "discipline_officer", "admin")
-COOKIE = "hallwatch_session"
 PERMISSIONS = {
     "acknowledge": {"operator", "admin"},
     "review": {"discipline_officer", "admin"},
     "close": {"discipline_officer", "admin"},
     "register_absence": {"operator", "admin"},
     "export": {"discipline_officer", "admin"},
+    "manage_users": {"admin"},
 }
+MIN_PASSWORD, MAX_PASSWORD = 10, 256
 _hasher = PasswordHasher()
 
 
@@ -49,6 +41,7 @@ class User(Base):
     region_id: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +52,7 @@ class Principal:
     region_prefix: str  # "/city/county/": the subtree this user may see
     csrf: str
     display_name: str = ""
+    session_id: str = ""
 
     def can(self, action: str) -> bool:
         return self.role in PERMISSIONS[action]
@@ -67,28 +61,46 @@ class Principal:
         return region_path.startswith(self.region_prefix)
 
 
+def _add_missing_columns(store: AlertStore) -> None:
+    """Databases created by an earlier version lack ``users.disabled``: add it in place."""
+    columns = {c["name"] for c in inspect(store.engine).get_columns("users")}
+    if "disabled" not in columns:
+        with store.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 class Users:
     def __init__(self, store: AlertStore, cfg: HallwatchConfig):
         self.store, self.cfg = store, cfg
         Base.metadata.create_all(store.engine)
+        _add_missing_columns(store)
+
+    @staticmethod
+    def check_password(password: str) -> None:
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise ValueError(f"the password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
 
     def add(self, username: str, password: str, role: str, region_id: str, display_name: str = "") -> None:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if region_id not in {r.id for r in self.cfg.regions}:
             raise ValueError(f"unknown region {region_id!r}")
-        if len(password) < 10:
-            raise ValueError("the password needs at least 10 characters")
+        if not 1 <= len(username) <= 64:
+            raise ValueError("a user name has 1 to 64 characters")
+        self.check_password(password)
         with self.store.session() as session:
             if session.get(User, username) is not None:
                 raise ValueError(f"user {username!r} exists")
             session.add(User(username=username, password_hash=_hasher.hash(password), role=role,
-                             region_id=region_id, display_name=display_name))
+                             region_id=region_id, display_name=display_name, disabled=False))
+
+    def get(self, username: str) -> User | None:
+        with self.store.sessions() as session:
+            return session.get(User, username)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        with self.store.sessions() as session:
-            user = session.get(User, username)
-        if user is None:
+        user = self.get(username)
+        if user is None or user.disabled:
             _hasher.hash(password)  # same work either way: no user enumeration by timing
             return None
         try:
@@ -97,48 +109,21 @@ class Users:
             return None
         return user
 
+    def set_password(self, username: str, password: str) -> None:
+        self.check_password(password)
+        with self.store.session() as session:
+            user = session.get(User, username)
+            if user is None:
+                raise KeyError(username)
+            user.password_hash = _hasher.hash(password)
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        with self.store.session() as session:
+            user = session.get(User, username)
+            if user is None:
+                raise KeyError(username)
+            user.disabled = disabled
+
     def all(self) -> list[User]:
         with self.store.sessions() as session:
             return list(session.scalars(select(User).order_by(User.username)))
-
-
-class Sessions:
-    def __init__(self, cfg: HallwatchConfig, users: Users, max_age_s: int = 12 * 3600):
-        secret = cfg.alerts.session_secret
-        if not secret:
-            secret = secrets.token_urlsafe(32)
-            log.warning("no %s / alerts.session_secret: sessions end when this process stops", ENV_SESSION_SECRET)
-        self.serializer = URLSafeTimedSerializer(secret, salt="hallwatch-session")
-        self.users, self.cfg, self.max_age_s = users, cfg, max_age_s
-        self.secure = cfg.alerts.secure_cookies
-
-    def issue(self, user: User) -> tuple[str, str]:
-        csrf = secrets.token_urlsafe(24)
-        return self.serializer.dumps({"u": user.username, "c": csrf}), csrf
-
-    def principal(self, request: Request) -> Principal | None:
-        token = request.cookies.get(COOKIE)
-        if not token:
-            return None
-        try:
-            data = self.serializer.loads(token, max_age=self.max_age_s)
-        except (BadSignature, SignatureExpired):
-            return None
-        with self.users.store.sessions() as session:
-            user = session.get(User, data["u"])
-        if user is None:
-            return None
-        prefix = region_path_key(self.cfg.region_path(user.region_id))
-        return Principal(user.username, user.role, user.region_id, prefix, data["c"], user.display_name)
-
-    def require(self, request: Request, action: str | None = None) -> Principal:
-        principal = self.principal(request)
-        if principal is None:
-            raise HTTPException(401, "not logged in")
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            sent = request.headers.get("x-csrf-token", "")
-            if not secrets.compare_digest(sent, principal.csrf):
-                raise HTTPException(403, "missing or wrong CSRF token")
-        if action is not None and not principal.can(action):
-            raise HTTPException(403, f"a {principal.role} may not {action.replace('_', ' ')}")
-        return principal

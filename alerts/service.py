@@ -234,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     service.start()
     app = create_app(cfg, service.store, service.metrics, service)
     host, port = args.host or cfg.alerts.host, args.port if args.port is not None else cfg.alerts.port
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("!" * 78)
+        log.warning("The console listens on %s over plain HTTP: passwords and session cookies would cross the "
+                    "network in clear. Serve it through an HTTPS reverse proxy (X-Forwarded-Proto: https); "
+                    "session cookies are then marked Secure (alerts.secure_cookies: auto).", host)
+        log.warning("!" * 78)
     log.info("alerting service on http://%s:%d (API docs /docs, metrics /metrics)", host, port)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")

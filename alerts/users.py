@@ -3,6 +3,10 @@
     python -m alerts.users add NAME --role operator|discipline_officer|admin --region REGION_ID
                                [--name 显示名] [--config site.yaml]      # password from stdin or a prompt
     python -m alerts.users list [--config site.yaml]
+    python -m alerts.users passwd NAME       # a new password (stdin or a prompt); ends the user's sessions
+    python -m alerts.users disable NAME      # no more logins; ends the user's sessions at once
+    python -m alerts.users enable NAME
+    python -m alerts.users logout NAME       # ends every session of the user ("log out everywhere")
 """
 from __future__ import annotations
 
@@ -11,14 +15,21 @@ import getpass
 import sys
 
 from alerts.auth import ROLES, Users
+from alerts.sessions import Sessions
 from alerts.store import AlertStore
 from configs.loader import load_or_exit
+
+COMMANDS = ["add", "list", "passwd", "disable", "enable", "logout"]
+
+
+def _password() -> str:
+    return sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alerts.users", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["add", "list"])
+    parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("username", nargs="?")
     parser.add_argument("--role", choices=ROLES)
     parser.add_argument("--region")
@@ -27,21 +38,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
-    url = args.database_url or cfg.alerts.database_url
-    users = Users(AlertStore(url), cfg)
+    users = Users(AlertStore(args.database_url or cfg.alerts.database_url), cfg)
     if args.command == "list":
         for user in users.all():
-            print(f"{user.username}\t{user.role}\t{user.region_id}\t{user.display_name}")
+            state = "disabled" if user.disabled else "active"
+            print(f"{user.username}\t{user.role}\t{user.region_id}\t{state}\t{user.display_name}")
         return 0
-    if not (args.username and args.role and args.region):
-        parser.error("add needs NAME, --role and --region")
-    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
+    if not args.username:
+        parser.error(f"{args.command} needs NAME")
     try:
-        users.add(args.username, password, args.role, args.region, args.name)
+        if args.command == "add":
+            if not (args.role and args.region):
+                parser.error("add needs NAME, --role and --region")
+            users.add(args.username, _password(), args.role, args.region, args.name)
+            print(f"added {args.username} ({args.role}, {args.region})")
+            return 0
+        sessions = Sessions(cfg, users)
+        if args.command == "passwd":
+            users.set_password(args.username, _password())
+            ended = sessions.revoke_user(args.username, "password_changed")
+        elif args.command in ("disable", "enable"):
+            users.set_disabled(args.username, args.command == "disable")
+            ended = sessions.revoke_user(args.username, "disabled") if args.command == "disable" else 0
+        else:
+            ended = sessions.revoke_user(args.username, "admin_logout")
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"added {args.username} ({args.role}, {args.region})")
+    except KeyError:
+        print(f"error: no user {args.username!r}", file=sys.stderr)
+        return 2
+    print(f"{args.command} {args.username}: done, {ended} session(s) ended")
     return 0
 
 

@@ -9,6 +9,7 @@ variable in one list:
 | ``HALLWATCH_DATABASE_URL`` | ``alerts.database_url`` | the config |
 | ``HALLWATCH_SESSION_SECRET`` | ``alerts.session_secret`` | the config |
 | ``HALLWATCH_EVIDENCE_KEY`` | ``evidence.hmac_key`` | the config |
+| ``HALLWATCH_METRICS_TOKEN`` | ``alerts.metrics_token`` | the config |
 | ``HALLWATCH_CACHE`` | downloads, the Python environment, converted models | ``~/.cache/hallwatch`` |
 | ``HALLWATCH_STATE`` | local state (broker data, the absence register) | ``var`` |
 
@@ -31,6 +32,7 @@ ENV_BOOTSTRAP = "HALLWATCH_KAFKA_BOOTSTRAP_SERVERS"
 ENV_DATABASE_URL = "HALLWATCH_DATABASE_URL"
 ENV_SESSION_SECRET = "HALLWATCH_SESSION_SECRET"
 ENV_EVIDENCE_KEY = "HALLWATCH_EVIDENCE_KEY"
+ENV_METRICS_TOKEN = "HALLWATCH_METRICS_TOKEN"
 ENV_CACHE = "HALLWATCH_CACHE"
 ENV_STATE = "HALLWATCH_STATE"
 
@@ -40,6 +42,7 @@ OVERRIDES = (
     (ENV_DATABASE_URL, "alerts", "database_url"),
     (ENV_SESSION_SECRET, "alerts", "session_secret"),
     (ENV_EVIDENCE_KEY, "evidence", "hmac_key"),
+    (ENV_METRICS_TOKEN, "alerts", "metrics_token"),
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from configs.env import apply_overrides
+from configs.env import ENV_EVIDENCE_KEY, apply_overrides
 from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules
 
 class ConfigError(Exception):
@@ -131,7 +131,20 @@ def parse_config(data: Any, source: str = "<config>") -> HallwatchConfig:
     issues = reference_issues(cfg)
     if issues:
         raise ConfigError(source, issues)
-    return apply_overrides(cfg)
+    cfg = apply_overrides(cfg)
+    issues = secret_issues(cfg)
+    if issues:
+        raise ConfigError(source, issues)
+    return cfg
+
+
+def secret_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
+    """Secrets a config needs once the environment is applied."""
+    records = cfg.evidence.enabled and any(not c.source.startswith("mot:") for c in cfg.cameras)
+    if records and not cfg.evidence.hmac_key:
+        return [("evidence.hmac_key", f"evidence is recorded for the cameras but nothing signs it: set "
+                 f"evidence.hmac_key or {ENV_EVIDENCE_KEY}, or set evidence.enabled: false")]
+    return []
 
 
 def resolve_relative(cfg: HallwatchConfig, base: Path) -> HallwatchConfig:

@@ -313,8 +313,17 @@ class AlertsConfig(StrictModel):
         None, description="Key signing session cookies (env HALLWATCH_SESSION_SECRET overrides; keep it out of git). "
         "Without one, sessions end when the service restarts.",
     )
-    secure_cookies: bool = Field(
-        True, description="Send the session cookie over HTTPS only (browsers also allow it on localhost)."
+    secure_cookies: bool | Literal["auto"] = Field(
+        "auto", description="Mark the session cookie Secure: `auto` = when the request came over HTTPS (directly "
+        "or through a proxy sending X-Forwarded-Proto: https); true = always (the console then works only over "
+        "HTTPS or on localhost); false = never.",
+    )
+    session_idle_minutes: float = Field(30, gt=0, description="A console session ends after this long without a request.")
+    session_max_hours: float = Field(12, gt=0, description="A console session ends this long after login, however active.")
+    max_body_kb: int = Field(64, ge=1, le=10240, description="Largest request body the API accepts (413 above it).")
+    metrics_token: str | None = Field(
+        None, description="Bearer token Prometheus must send to read /metrics (env HALLWATCH_METRICS_TOKEN "
+        "overrides; keep it out of git). Without one, /metrics is open: bind the service to an internal address.",
     )
 
 

@@ -59,6 +59,7 @@ def registry(bootstrap: str, group: str, **extra) -> dict:
         ],
         "kafka": {"bootstrap_servers": bootstrap},
         "alerts": {"group_id": group, "escalation_minutes": {"township": 10, "county": 20}},
+        "evidence": {"hmac_key": "registry-test-key"},
         **extra,
     }
 

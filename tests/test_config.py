@@ -146,3 +146,25 @@ def test_invalid_yaml_names_the_line(tmp_path):
                             capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 2
     assert "line" in result.stderr and "not valid YAML" in result.stderr
+
+
+def test_evidence_without_a_signing_key_is_a_config_error(config_dict, tmp_path, monkeypatch):
+    """Recording evidence nobody can verify is refused at load time, naming the key (not a traceback
+    when the first clip is written)."""
+    monkeypatch.delenv("HALLWATCH_EVIDENCE_KEY", raising=False)
+    config_dict["evidence"].pop("hmac_key", None)
+    with pytest.raises(ConfigError) as error:
+        parse_config(config_dict)
+    assert error.value.issues[0][0] == "evidence.hmac_key"
+    monkeypatch.setenv("HALLWATCH_EVIDENCE_KEY", "from-the-environment")
+    assert parse_config(config_dict).evidence.hmac_key == "from-the-environment"
+    monkeypatch.delenv("HALLWATCH_EVIDENCE_KEY")
+    config_dict["evidence"]["enabled"] = False
+    assert parse_config(config_dict).evidence.enabled is False
+    path = tmp_path / "site.yaml"
+    config_dict["evidence"]["enabled"] = True
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
+    result = subprocess.run([sys.executable, "run_pipeline.py", "--config", str(path), "--no-kafka"], cwd=ROOT,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "evidence.hmac_key" in result.stderr and "Traceback" not in result.stderr

@@ -168,5 +168,5 @@ def test_users_cli_creates_a_user_and_refuses_weak_passwords(tmp_path):
     assert run("short\n", "add", "wang", "--role", "operator", "--region", "lianhua").returncode == 2
     ok = run("a sufficiently long one\n", "add", "wang", "--role", "operator", "--region", "lianhua", "--name", "王五")
     assert ok.returncode == 0, ok.stderr
-    assert "wang\toperator\tlianhua\t王五" in run("", "list").stdout
+    assert "wang\toperator\tlianhua\tactive\t王五" in run("", "list").stdout
     assert Path(tmp_path / "u.db").exists()

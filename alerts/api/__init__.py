@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from alerts.api import absences, alerts, console, evidence, ops, sessions, sites
 from alerts.api.context import ApiContext
+from alerts.api.limits import BodyLimit
 from alerts.store import AlertStore
 from configs.model import HallwatchConfig
 
@@ -22,4 +23,5 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
     app.state.users = ctx.users
     for module in (sessions, alerts, evidence, absences, sites, ops, console):
         app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=cfg.alerts.max_body_kb * 1024)
     return app

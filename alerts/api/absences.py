@@ -5,16 +5,16 @@ import uuid
 
 from fastapi import APIRouter, HTTPException
 
-from alerts.api.context import ApiContext, Ctx, who
-from alerts.api.models import AbsenceIn, AbsenceOut
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.models import AbsenceIn, AbsenceOut, Id
 from alerts.auth import Principal
 from alerts.db import AbsenceRecord
 
-router = APIRouter(tags=["absences"])
+router = APIRouter(tags=["absences"], responses=COMMON_RESPONSES)
 
 
 @router.get("/api/absences", response_model=list[AbsenceOut])
-def list_absences(hall: str | None = None, principal: Principal = who(), ctx: ApiContext = Ctx):
+def list_absences(hall: Id | None = None, principal: Principal = who(), ctx: ApiContext = Ctx):
     visible = [h for h in ctx.hall_paths if ctx.sees_hall(principal, h) and hall in (None, h)]
     return [AbsenceOut.model_validate(r, from_attributes=True) for r in ctx.store.absences(visible)]
 

@@ -9,23 +9,24 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from alerts.api.context import ApiContext, Ctx, who
-from alerts.api.models import Ack, AlertDetail, AlertOut, AuditOut, Close, Review, alert_out
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.models import Ack, AlertDetail, AlertOut, AuditOut, AwareTime, Close, Id, Review, alert_out
 from alerts.auth import Principal
 from alerts.evidence.case import integrity
 from alerts.lifecycle import TransitionRefused
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], responses=COMMON_RESPONSES)
+CONFLICT = {409: {"description": "The alert is not in the state this action starts from"}}
 STREAM_WINDOW = timedelta(seconds=3)
 
 
 @router.get("/api/alerts", response_model=list[AlertOut])
 def list_alerts(region: str | None = Query(None, description="Region id: its whole subtree"),
-                hall: str | None = None, type: str | None = None,
+                hall: Id | None = None, type: Id | None = None,
                 lifecycle: Literal["new", "acknowledged", "reviewed", "closed"] | None = None,
                 status: Literal["open", "closed"] | None = Query(None, description="The violation's own status"),
-                since: datetime | None = None, until: datetime | None = None,
-                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                since: AwareTime | None = None, until: AwareTime | None = None,
+                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000),
                 principal: Principal = who(), ctx: ApiContext = Ctx):
     prefix = ctx.region_prefix(region, principal)
     alerts = ctx.store.list(prefix, hall, type, lifecycle, status, since, until, limit, offset)
@@ -36,7 +37,7 @@ def list_alerts(region: str | None = Query(None, description="Region id: its who
 def get_alert(event_id: str, principal: Principal = who(), ctx: ApiContext = Ctx):
     alert = ctx.scoped_alert(event_id, principal)
     trail = [AuditOut(at=e.at, actor=e.actor, action=e.action, details=e.details) for e in ctx.store.audit(event_id)]
-    status, problems = integrity(ctx.evidence, alert.payload.get("evidence") or {}, ctx.cfg.evidence.hmac_key)
+    status, problems = integrity(ctx.evidence, alert.payload, ctx.cfg.evidence.hmac_key)
     if status != "none":
         ctx.store.record(event_id, principal.username, "evidence_view", {"integrity": status})
     camera = ctx.cameras.get(alert.camera_id)
@@ -56,24 +57,24 @@ def _transition(ctx: ApiContext, event_id: str, principal: Principal, action: st
         raise HTTPException(422, str(error)) from None
 
 
-@router.post("/api/alerts/{event_id}/ack", response_model=AlertOut)
+@router.post("/api/alerts/{event_id}/ack", response_model=AlertOut, responses=CONFLICT)
 def acknowledge(event_id: str, body: Ack, principal: Principal = who("acknowledge"), ctx: ApiContext = Ctx):
     alert = _transition(ctx, event_id, principal, "acknowledge", body.note)
     ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
     return alert_out(ctx.cfg, alert)
 
 
-@router.post("/api/alerts/{event_id}/review", response_model=AlertOut)
+@router.post("/api/alerts/{event_id}/review", response_model=AlertOut, responses=CONFLICT)
 def review(event_id: str, body: Review, principal: Principal = who("review"), ctx: ApiContext = Ctx):
     return alert_out(ctx.cfg, _transition(ctx, event_id, principal, "review", body.note, body.outcome))
 
 
-@router.post("/api/alerts/{event_id}/close", response_model=AlertOut)
+@router.post("/api/alerts/{event_id}/close", response_model=AlertOut, responses=CONFLICT)
 def close(event_id: str, body: Close, principal: Principal = who("close"), ctx: ApiContext = Ctx):
     return alert_out(ctx.cfg, _transition(ctx, event_id, principal, "close", body.note))
 
 
-@router.get("/api/stream")
+@router.get("/api/stream", responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(request: Request, principal: Principal = who(), ctx: ApiContext = Ctx):
     """Server-sent events: each alert stored or changed in the user's subtree, within ~0.5 s."""
     async def events():

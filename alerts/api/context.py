@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 
-from alerts.auth import Principal, Sessions, Users
+from alerts.auth import Principal, Users
 from alerts.db import Alert, region_path_key
 from alerts.lifecycle import Lifecycle
+from alerts.login_guard import LoginGuard
+from alerts.sessions import Sessions
 from alerts.store import AlertStore
 from configs.model import Camera, Hall, HallwatchConfig
 from streams.evidence.storage import LocalEvidenceStore
@@ -24,6 +26,7 @@ class ApiContext:
     users: Users
     sessions: Sessions
     evidence: LocalEvidenceStore
+    guard: LoginGuard = field(default_factory=LoginGuard)
     halls: dict[str, Hall] = field(default_factory=dict)
     hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
     cameras: dict[str, Camera] = field(default_factory=dict)
@@ -54,8 +57,22 @@ class ApiContext:
             raise HTTPException(404, f"unknown region {region!r}")
         return prefix
 
+    def region_key(self, region_id: str) -> str:
+        """The region's subtree key, "/city/county/" (an unknown region: a key nobody sees)."""
+        known = {r.id for r in self.cfg.regions}
+        return region_path_key(self.cfg.region_path(region_id)) if region_id in known else "//"
+
     def sees_hall(self, principal: Principal, hall_id: str) -> bool:
         return hall_id in self.hall_paths and principal.sees(self.hall_paths[hall_id])
+
+
+# Every route may answer these; FastAPI adds 422 itself where a route takes input.
+COMMON_RESPONSES = {
+    401: {"description": "Not logged in (or the session ended)"},
+    403: {"description": "No CSRF token on a change, or the role may not do this"},
+    404: {"description": "No such thing, or outside the user's region"},
+    413: {"description": "Request body too large"},
+}
 
 
 def context(request: Request) -> ApiContext:

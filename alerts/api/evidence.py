@@ -4,15 +4,16 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import FileResponse
 
-from alerts.api.context import ApiContext, Ctx, who
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.auth import Principal
 from alerts.evidence.case import case_zip
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)
 MEDIA = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}
 
 
-@router.get("/api/alerts/{event_id}/evidence/{name}")
+@router.get("/api/alerts/{event_id}/evidence/{name}",
+            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def evidence_file(event_id: str, name: str, principal: Principal = who(), ctx: ApiContext = Ctx):
     alert = ctx.scoped_alert(event_id, principal)
     relative = (alert.payload.get("evidence") or {}).get(name)
@@ -23,7 +24,7 @@ def evidence_file(event_id: str, name: str, principal: Principal = who(), ctx: A
     return FileResponse(path, media_type=MEDIA.get(path.suffix))
 
 
-@router.get("/api/alerts/{event_id}/export")
+@router.get("/api/alerts/{event_id}/export", responses={200: {"content": {"application/zip": {}}}})
 def export_case(event_id: str, principal: Principal = who("export"), ctx: ApiContext = Ctx):
     alert = ctx.scoped_alert(event_id, principal)
     trail = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}

@@ -1,14 +1,33 @@
 """Request and response models of the API (they are the OpenAPI schema)."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timezone
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from alerts.auth import MAX_PASSWORD
 
 from alerts.db import Alert
 from configs.model import HallwatchConfig
 from streams.wire import violation_from_wire
+
+
+def _bounded_time(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+    try:
+        utc = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not 1970 <= utc.year <= 2200:
+        raise ValueError("must lie between the years 1970 and 2200")
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_bounded_time), Field(description="ISO 8601 with a UTC offset")]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Note = Annotated[str, Field(max_length=2000)]
 
 
 class AlertOut(BaseModel):
@@ -55,31 +74,35 @@ class AlertDetail(AlertOut):
 
 
 class Login(BaseModel):
-    username: str
-    password: str
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
+class Logout(BaseModel):
+    everywhere: bool = Field(False, description="End every session of this user, on every device.")
 
 
 class Ack(BaseModel):
-    note: str | None = None
+    note: Note | None = None
 
 
 class Review(BaseModel):
     outcome: Literal["confirmed", "dismissed"]
-    note: str = Field(min_length=1, description="Required: why.")
+    note: Note = Field(min_length=1, description="Required: why.")
 
 
 class Close(BaseModel):
-    note: str | None = None
+    note: Note | None = None
 
 
 class AbsenceIn(BaseModel):
-    hall_id: str
-    window_id: str | None = None
-    zone_id: str | None = None
-    person: str | None = None
-    start: datetime
-    end: datetime
-    reason: str = Field(min_length=1)
+    hall_id: Id
+    window_id: Id | None = None
+    zone_id: Id | None = None
+    person: str | None = Field(None, max_length=64)
+    start: AwareTime
+    end: AwareTime
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class AbsenceOut(AbsenceIn):

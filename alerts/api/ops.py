@@ -1,7 +1,9 @@
 """For Prometheus and the orchestrator: metrics and health."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import secrets
+
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -10,8 +12,16 @@ from alerts.api.context import ApiContext, Ctx
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics")
-def prometheus_metrics(ctx: ApiContext = Ctx):
+@router.get("/metrics", responses={200: {"content": {"text/plain": {}}},
+                                   401: {"description": "alerts.metrics_token is set and the bearer token is wrong"}})
+def prometheus_metrics(request: Request, ctx: ApiContext = Ctx):
+    """Prometheus metrics; with ``alerts.metrics_token`` set, only for ``Authorization: Bearer <token>``."""
+    token = ctx.cfg.alerts.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "")
+        if not secrets.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"detail": "a bearer token is required"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
     return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,29 +1,60 @@
-"""Login, logout and who am I."""
+"""Login, logout, who am I, and the administrators' user controls."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
-from alerts.api.context import ApiContext, Ctx, who
-from alerts.api.models import Login
-from alerts.auth import COOKIE, Principal
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.models import Id, Login, Logout
+from alerts.auth import Principal
+from alerts.login_guard import TooManyAttempts
+from alerts.sessions import COOKIE
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
+TOO_MANY = {429: {"description": "Too many failed logins (see Retry-After), or too many at once"}}
 
 
-@router.post("/api/login")
-def login(body: Login, response: Response, ctx: ApiContext = Ctx):
-    user = ctx.users.authenticate(body.username, body.password)
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _authenticate(ctx: ApiContext, username: str, password: str):
+    if not ctx.guard.hashing.acquire(timeout=10):
+        raise TooManyAttempts(1, "too many logins at once; try again")
+    try:
+        return ctx.users.authenticate(username, password)
+    finally:
+        ctx.guard.hashing.release()
+
+
+@router.post("/api/login", responses=TOO_MANY)
+async def login(body: Login, request: Request, response: Response, ctx: ApiContext = Ctx):
+    client = _client(request)
+    try:
+        ctx.guard.check(body.username, client)
+        user = await run_in_threadpool(_authenticate, ctx, body.username, body.password)
+    except TooManyAttempts as error:
+        return JSONResponse({"detail": str(error)}, status_code=429,
+                            headers={"Retry-After": str(error.retry_after_s)})
     if user is None:
+        ctx.guard.failed(body.username, client)
+        await run_in_threadpool(ctx.store.record, None, body.username[:64], "login_failed", {"client": client})
         raise HTTPException(401, "wrong username or password")
-    token, csrf = ctx.sessions.issue(user)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.sessions.secure,
+    ctx.guard.succeeded(body.username)
+    token, csrf = ctx.sessions.issue(user, client)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.sessions.secure(request),
                         max_age=ctx.sessions.max_age_s, path="/")
-    ctx.store.record(None, user.username, "login")
+    await run_in_threadpool(ctx.store.record, None, user.username, "login", {"client": client})
     return {"username": user.username, "role": user.role, "region_id": user.region_id, "csrf": csrf}
 
 
 @router.post("/api/logout")
-def logout(response: Response, principal: Principal = who()):
+def logout(response: Response, body: Logout | None = None, principal: Principal = who(), ctx: ApiContext = Ctx):
+    if body is not None and body.everywhere:
+        ctx.sessions.revoke_user(principal.username, "logout_everywhere")
+    else:
+        ctx.sessions.revoke(principal.session_id)
     response.delete_cookie(COOKIE, path="/")
     return {"ok": True}
 
@@ -34,3 +65,44 @@ def me(principal: Principal = who(), ctx: ApiContext = Ctx):
     return {"username": principal.username, "role": principal.role, "region_id": principal.region_id,
             "region_name": names[principal.region_id], "csrf": principal.csrf, "timezone": ctx.cfg.timezone,
             "display_name": principal.display_name}
+
+
+def _managed_user(ctx: ApiContext, principal: Principal, username: str):
+    user = ctx.users.get(username)
+    if user is None or not principal.sees(ctx.region_key(user.region_id)):
+        raise HTTPException(404, "no such user")
+    return user
+
+
+@router.get("/api/users")
+def list_users(principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
+    """The users of the administrator's subtree."""
+    return [{"username": u.username, "role": u.role, "region_id": u.region_id, "display_name": u.display_name,
+             "disabled": u.disabled} for u in ctx.users.all()
+            if principal.sees(ctx.region_key(u.region_id))]
+
+
+@router.post("/api/users/{username}/logout")
+def log_user_out_everywhere(username: Id, principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
+    """End every session of a user at once (a lost laptop, a staff change)."""
+    _managed_user(ctx, principal, username)
+    ended = ctx.sessions.revoke_user(username, "admin_logout")
+    ctx.store.record(None, principal.username, "user_logged_out", {"user": username, "sessions": ended})
+    return {"ok": True, "sessions_ended": ended}
+
+
+@router.post("/api/users/{username}/disable")
+def disable_user(username: Id, principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
+    _managed_user(ctx, principal, username)
+    ctx.users.set_disabled(username, True)
+    ended = ctx.sessions.revoke_user(username, "disabled")
+    ctx.store.record(None, principal.username, "user_disabled", {"user": username, "sessions": ended})
+    return {"ok": True, "sessions_ended": ended}
+
+
+@router.post("/api/users/{username}/enable")
+def enable_user(username: Id, principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
+    _managed_user(ctx, principal, username)
+    ctx.users.set_disabled(username, False)
+    ctx.store.record(None, principal.username, "user_enabled", {"user": username})
+    return {"ok": True}

@@ -5,13 +5,13 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter
 
-from alerts.api.context import ApiContext, Ctx, who
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.auth import Principal
 from alerts.coverage import coverage_view
 from alerts.db import region_path_key
 from configs import labels
 
-router = APIRouter(tags=["sites"])
+router = APIRouter(tags=["sites"], responses=COMMON_RESPONSES)
 
 
 @router.get("/api/registry")

@@ -1,9 +1,10 @@
 """Evidence tools.
 
-    python -m alerts.evidence verify FOLDER [FOLDER ...] [--config configs/demo.yaml]
+    python -m alerts.evidence verify FOLDER [FOLDER ...] [--event EVENT_ID] [--config configs/demo.yaml]
     python -m alerts.evidence prune [--config configs/demo.yaml] [--database-url URL] [--keep EVENT_ID ...]
 
-verify exits 1 when any file or manifest was altered; the key comes from HALLWATCH_EVIDENCE_KEY
+verify exits 1 when any file or manifest was altered, a file was added, or the manifest is
+another event's (the folder's place in the evidence store, or --event, names the event); the key comes from HALLWATCH_EVIDENCE_KEY
 or the config's evidence.hmac_key. prune deletes evidence older than evidence.retention_days,
 except that of every alert not yet closed in the alert store (and of any --keep id).
 """
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--keep", nargs="*", default=[], help="more event ids to keep")
+    parser.add_argument("--event", help="verify: the event id the case must belong to")
     parser.add_argument("--database-url", help="the alert store (default: alerts.database_url)")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
@@ -36,10 +38,15 @@ def main(argv: list[str] | None = None) -> int:
         removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, keep)
         print(f"removed {len(removed)} evidence folders")
         return 0
-    key = resolve_key(cfg.evidence.hmac_key)
+    try:
+        key = resolve_key(cfg.evidence.hmac_key)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    root = Path(cfg.evidence.root).resolve()
     failed = 0
     for folder in args.folders:
-        problems = verify(folder, key)
+        problems = verify(folder, key, _binding(folder, root, args.event))
         if problems:
             failed += 1
             print(f"FAILED {folder}")
@@ -49,6 +56,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ok     {folder}")
     return 1 if failed else 0
 
+
+def _binding(folder: Path, root: Path, event_id: str | None) -> dict:
+    """What the manifest must be about: --event, and inside the evidence root the event and hall
+    that the folder's place names (<day>/<hall>/<event id>/)."""
+    expect = {"event_id": event_id} if event_id else {}
+    try:
+        parts = folder.resolve().relative_to(root).parts
+    except ValueError:
+        return expect
+    if len(parts) == 3:
+        expect.setdefault("event_id", parts[2])
+        expect["hall_id"] = parts[1]
+    return expect
 
 if __name__ == "__main__":
     sys.exit(main())

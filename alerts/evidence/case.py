@@ -7,18 +7,24 @@ import json
 import zipfile
 from collections.abc import Mapping
 
-from streams.evidence.manifest import resolve_key, verify
+from streams.evidence.manifest import listed_files, read_manifest, resolve_key, verify
 from streams.evidence.storage import LocalEvidenceStore
 
 
-def integrity(store: LocalEvidenceStore, refs: Mapping[str, str], key: str | None) -> tuple[str, list[str]]:
-    """("none", []) without a manifest, else ("ok" | "failed", problems)."""
+BINDING = ("event_id", "hall_id", "camera_id", "started_at")
+
+
+def integrity(store: LocalEvidenceStore, event: Mapping, key: str | None) -> tuple[str, list[str]]:
+    """("none", []) without a manifest, else ("ok" | "failed", problems): the case folder must be
+    intact, hold nothing unlisted, and its signed manifest must be this event's."""
+    refs = event.get("evidence") or {}
     manifest = refs.get("manifest")
     if not manifest:
         return "none", []
     path = store.resolve(manifest)
     try:
-        problems = verify(path.parent, resolve_key(key)) if path else ["manifest missing"]
+        problems = (verify(path.parent, resolve_key(key), {f: event.get(f) for f in BINDING}) if path
+                    else ["manifest missing"])
     except ValueError as error:
         problems = [str(error)]
     return ("failed" if problems else "ok"), problems
@@ -31,8 +37,10 @@ def case_zip(store: LocalEvidenceStore, event: dict, audit: list[dict]) -> bytes
         refs = event.get("evidence") or {}
         files = {p for p in (store.resolve(v) for v in refs.values() if isinstance(v, str)) if p is not None}
         manifest = store.resolve(refs["manifest"]) if refs.get("manifest") else None
-        if manifest is not None:  # the whole signed case folder
-            files |= {f for f in manifest.parent.iterdir() if f.is_file()}
+        if manifest is not None:  # the signed case: the manifest and the files it lists, nothing else
+            listed = listed_files(read_manifest(manifest.parent))
+            files |= {manifest.parent / name for name in listed if (manifest.parent / name).is_file()}
+            files = {f for f in files if f.parent == manifest.parent and (f.name in listed or f == manifest)}
         for file in sorted(files):
             archive.write(file, f"evidence/{file.name}")
         archive.writestr("event.json", json.dumps(event, ensure_ascii=False, indent=2))

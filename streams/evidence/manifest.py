@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from pathlib import Path
 
 from configs.env import ENV_EVIDENCE_KEY
@@ -59,21 +60,60 @@ def write_manifest(folder: Path, event: dict, camera: dict, files: list[str], ke
     return path
 
 
-def verify(folder: Path, key: bytes) -> list[str]:
-    """Problems found (empty = intact)."""
-    path = Path(folder) / MANIFEST
+def listed_files(manifest: object) -> list[str]:
+    """The plain file names a manifest lists (malformed entries and paths are left out)."""
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    names = []
+    for entry in files if isinstance(files, list) else []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name not in ("", ".", "..", MANIFEST) and "/" not in name and "\\" not in name:
+            names.append(name)
+    return names
+
+
+def read_manifest(folder: Path) -> dict | None:
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads((Path(folder) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def verify(folder: Path, key: bytes, expect: Mapping[str, object] | None = None) -> list[str]:
+    """Problems found (empty = intact): the signature, every listed file's SHA-256, no file that
+    the manifest does not list, and, with ``expect``, that the manifest is this event's (its
+    ``event`` has these values: event_id, hall_id, camera_id, started_at)."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError) as error:
         return [f"manifest unreadable: {error}"]
+    if not isinstance(manifest, dict):
+        return ["manifest is not a JSON object"]
     problems = []
-    expected = manifest.get("signature", {}).get("value", "")
-    if not hmac.compare_digest(expected, sign(manifest, key)):
+    signature = manifest.get("signature")
+    expected = signature.get("value") if isinstance(signature, dict) else None
+    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), sign(manifest, key).encode()):
         problems.append("manifest signature does not match (manifest altered or wrong key)")
-    for entry in manifest.get("files", []):
-        file = Path(folder) / entry["name"]
-        if not file.exists():
-            problems.append(f"{entry['name']}: missing")
-        elif sha256_file(file) != entry["sha256"]:
-            problems.append(f"{entry['name']}: SHA-256 differs (file altered)")
+    files = manifest.get("files")
+    entries = files if isinstance(files, list) else []
+    if not entries:
+        problems.append("manifest lists no files")
+    names = set(listed_files(manifest))
+    for entry in entries:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name not in names or not isinstance(entry.get("sha256"), str):
+            problems.append(f"manifest entry {str(entry)[:80]!r} is malformed")
+            continue
+        file = folder / name
+        if not file.is_file():
+            problems.append(f"{name}: missing")
+        elif not hmac.compare_digest(sha256_file(file), entry["sha256"]):
+            problems.append(f"{name}: SHA-256 differs (file altered)")
+    for extra in sorted(p.name for p in folder.iterdir() if p.name != MANIFEST and p.name not in names):
+        problems.append(f"{extra}: not listed in the manifest (added after signing)")
+    event = manifest.get("event") if isinstance(manifest.get("event"), dict) else {}
+    for field, value in (expect or {}).items():
+        if event.get(field) != value:
+            problems.append(f"manifest is for another {field}: {str(event.get(field))[:80]!r}, expected {value!r}")
     return problems
