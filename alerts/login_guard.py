@@ -25,30 +25,33 @@ class LoginGuard:
         self._lock = threading.Lock()
         self.hashing = threading.BoundedSemaphore(concurrent)
 
-    def check(self, username: str, client: str) -> None:
-        """Raises TooManyAttempts while the user or the client address is locked out."""
+    def attempt(self, username: str, client: str) -> None:
+        """Count a login attempt before its password is checked (so a burst of concurrent attempts
+        is counted too); raises TooManyAttempts while the user or the client is locked out."""
         now = self.clock()
+        keys = ((f"user:{username}", self.per_user), (f"client:{client}", self.per_client))
         with self._lock:
-            for key in (f"user:{username}", f"client:{client}"):
+            for key, limit in keys:
                 until = self._locked_until.get(key, 0)
                 if until > now:
                     raise TooManyAttempts(int(until - now) + 1, "too many failed logins; try again later")
-
-    def failed(self, username: str, client: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key, limit in ((f"user:{username}", self.per_user), (f"client:{client}", self.per_client)):
                 attempts = self._failures[key]
-                attempts.append(now)
                 while attempts and attempts[0] < now - self.window_s:
                     attempts.popleft()
                 if len(attempts) >= limit:
                     self._locked_until[key] = now + self.lockout_s
                     attempts.clear()
-            if len(self._failures) > 100_000:  # a flood of names: forget the oldest, keep the locks
+                    raise TooManyAttempts(int(self.lockout_s), "too many failed logins; try again later")
+            for key, _ in keys:
+                self._failures[key].append(now)
+            if len(self._failures) > 100_000:  # a flood of names: forget the oldest counts, keep the locks
                 for key in list(self._failures)[:50_000]:
                     del self._failures[key]
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, username: str, client: str) -> None:
+        """A right password: its attempt does not count against the user or the client."""
         with self._lock:
             self._failures.pop(f"user:{username}", None)
+            attempts = self._failures.get(f"client:{client}")
+            if attempts:
+                attempts.pop()

@@ -32,16 +32,15 @@ def _authenticate(ctx: ApiContext, username: str, password: str):
 async def login(body: Login, request: Request, response: Response, ctx: ApiContext = Ctx):
     client = _client(request)
     try:
-        ctx.guard.check(body.username, client)
+        ctx.guard.attempt(body.username, client)
         user = await run_in_threadpool(_authenticate, ctx, body.username, body.password)
     except TooManyAttempts as error:
         return JSONResponse({"detail": str(error)}, status_code=429,
                             headers={"Retry-After": str(error.retry_after_s)})
     if user is None:
-        ctx.guard.failed(body.username, client)
         await run_in_threadpool(ctx.store.record, None, body.username[:64], "login_failed", {"client": client})
         raise HTTPException(401, "wrong username or password")
-    ctx.guard.succeeded(body.username)
+    ctx.guard.succeeded(body.username, client)
     token, csrf = ctx.sessions.issue(user, client)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.sessions.secure(request),
                         max_age=ctx.sessions.max_age_s, path="/")

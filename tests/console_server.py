@@ -1,0 +1,33 @@
+"""The alerting service's API on a real port (uvicorn in a thread), for tests that speak HTTP."""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+import uvicorn
+
+from alerts.api import create_app
+from alerts.service import AlertService
+from streams.broker import free_port
+
+
+@contextmanager
+def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: str):
+    """Yields (base url, service); ``users``: name -> (role, region)."""
+    service = AlertService(cfg, database_url)
+    app = create_app(cfg, service.store, service.metrics, service)
+    for name, (role, region) in users.items():
+        app.state.users.add(name, password, role, region)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", service
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,244 @@
+"""The console against a hostile insider, over real HTTP: sessions end when they should, logins
+are rate-limited and hashing is bounded, bodies are capped, bad input answers 4xx, cookies are
+Secure over HTTPS, /metrics can require a token, and evidence proves which event it belongs to."""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from configs.loader import parse_config
+from streams.evidence.manifest import write_manifest
+from tests.alert_fixtures import registry, violation
+from tests.conftest import ROOT
+from tests.console_server import serve
+
+PASSWORD = "correct horse battery"
+USERS = {"op": ("operator", "town"), "op2": ("operator", "town"), "admin": ("admin", "city")}
+
+
+def config(tmp_path, **alerts):
+    return parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": "auto", **alerts},
+                                 evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"}))
+
+
+@pytest.fixture
+def site(tmp_path):
+    cfg = config(tmp_path)
+    with serve(cfg, f"sqlite:///{tmp_path / 'a.db'}", USERS, PASSWORD) as (url, service):
+        service.store.apply_violations([violation("a"), violation("b")])
+        yield url, service
+
+
+def login(url: str, name: str, password: str = PASSWORD, **headers) -> tuple[httpx.Client, dict]:
+    client = httpx.Client(base_url=url, headers=headers)
+    response = client.post("/api/login", json={"username": name, "password": password})
+    assert response.status_code == 200, response.text
+    return client, {"X-CSRF-Token": response.json()["csrf"]}
+
+
+def reuse(url: str, client: httpx.Client) -> httpx.Client:
+    """Another client holding a copy of the first one's cookie (a stolen or kept cookie)."""
+    return httpx.Client(base_url=url, cookies=dict(client.cookies))
+
+
+def test_logout_ends_the_session_on_the_server(site):
+    url, _ = site
+    client, csrf = login(url, "op")
+    kept = reuse(url, client)
+    assert kept.get("/api/me").status_code == 200
+    assert client.post("/api/logout", headers=csrf).status_code == 200
+    assert kept.get("/api/me").status_code == 401
+    assert kept.post("/api/alerts/a/ack", json={}, headers=csrf).status_code == 401  # the old cookie and token
+
+
+def test_log_out_everywhere_disable_and_password_change_end_every_session(site, tmp_path):
+    url, service = site
+    laptop, csrf = login(url, "op")
+    phone, _ = login(url, "op")
+    assert laptop.post("/api/logout", json={"everywhere": True}, headers=csrf).status_code == 200
+    assert phone.get("/api/me").status_code == 401
+    admin, admin_csrf = login(url, "admin")
+    other, _ = login(url, "op2")
+    assert admin.post("/api/users/op2/logout", headers=admin_csrf).json()["sessions_ended"] == 1
+    assert other.get("/api/me").status_code == 401
+    again, _ = login(url, "op2")
+    assert admin.post("/api/users/op2/disable", headers=admin_csrf).status_code == 200
+    assert again.get("/api/me").status_code == 401
+    assert httpx.post(f"{url}/api/login", json={"username": "op2", "password": PASSWORD}).status_code == 401
+    assert admin.post("/api/users/op2/enable", headers=admin_csrf).status_code == 200
+    operator, op_csrf = login(url, "op2")
+    assert operator.post("/api/users/op/disable", headers=op_csrf).status_code == 403  # admins only
+    # The CLI's password change ends the sessions too.
+    cfg_path = tmp_path / "site.yaml"
+    import yaml
+
+    cfg_path.write_text(yaml.safe_dump(registry("127.0.0.1:1", "g", evidence={"hmac_key": "k"}), allow_unicode=True))
+    result = subprocess.run([sys.executable, "-m", "alerts.users", "passwd", "op2", "--config", str(cfg_path),
+                             "--database-url", str(service.store.engine.url)], input="a brand new password\n",
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert operator.get("/api/me").status_code == 401
+    login(url, "op2", "a brand new password")
+
+
+def test_an_idle_session_ends(tmp_path):
+    cfg = config(tmp_path, session_idle_minutes=0.02)  # 1.2 s
+    with serve(cfg, f"sqlite:///{tmp_path / 'a.db'}", USERS, PASSWORD) as (url, _):
+        client, _ = login(url, "op")
+        assert client.get("/api/me").status_code == 200
+        time.sleep(1.6)
+        assert client.get("/api/me").status_code == 401
+
+
+def test_failed_logins_are_limited_per_user_and_per_client(site):
+    url, _ = site
+    for _ in range(5):
+        assert httpx.post(f"{url}/api/login", json={"username": "op", "password": "wrong password!"}).status_code == 401
+    locked = httpx.post(f"{url}/api/login", json={"username": "op", "password": PASSWORD})
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 60  # even the right password
+    statuses = [httpx.post(f"{url}/api/login", json={"username": f"guess{i}", "password": "wrong password!"}).status_code
+                for i in range(20)]
+    assert statuses[-1] == 429 and statuses.count(401) < 20  # the client address is locked out too
+
+
+def test_huge_passwords_and_login_floods_do_not_exhaust_memory(site):
+    url, _ = site
+    assert httpx.post(f"{url}/api/login", json={"username": "op", "password": "x" * 1_000_000}).status_code == 413
+    assert httpx.post(f"{url}/api/login", json={"username": "op", "password": "x" * 30_000}).status_code == 422
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, this process serves the API
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        statuses = list(pool.map(lambda i: httpx.post(f"{url}/api/login", timeout=60, json={
+            "username": f"flood{i}", "password": "w" * 200}).status_code, range(40)))
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert set(statuses) <= {401, 429} and 429 in statuses
+    assert grown_mib < 300, grown_mib  # at most two argon2 hashes (64 MiB each) at a time
+
+
+def test_request_bodies_are_capped(site):
+    url, _ = site
+    client, csrf = login(url, "op")
+    big_note = client.post("/api/alerts/a/ack", json={"note": "备注" * 6_000_000}, headers=csrf)
+    assert big_note.status_code == 413
+    reason = client.post("/api/absences", headers=csrf, json={
+        "hall_id": "h1", "window_id": "w1", "start": "2026-03-02T10:00:00+08:00", "end": "2026-03-02T11:00:00+08:00",
+        "reason": "x" * 20_000_000})
+    assert reason.status_code == 413
+
+    def chunks():
+        for _ in range(200):
+            yield b"x" * 4096  # no Content-Length: streamed
+
+    streamed = client.post("/api/alerts/a/ack", content=chunks(), headers={**csrf, "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    long_note = client.post("/api/alerts/a/ack", json={"note": "x" * 3000}, headers=csrf)
+    assert long_note.status_code == 422  # under the body cap, over the field's
+    assert client.get("/api/alerts/a").json()["lifecycle"] == "new"  # nothing of it was stored
+
+
+@pytest.mark.parametrize("query", [
+    "since=2026-03-02T09:00:00", "since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-01:00",
+    "offset=9223372036854775808", "limit=0", "since=not-a-time"])
+def test_bad_queries_answer_422_not_500(site, query):
+    url, _ = site
+    client, _ = login(url, "op")
+    assert client.get(f"/api/alerts?{query}").status_code == 422
+
+
+@pytest.mark.parametrize("start, end", [
+    ("2026-03-02T10:00:00", "2026-03-02T11:00:00+08:00"), ("0001-01-01T00:00:00+01:00", "2026-03-02T11:00:00+08:00"),
+    ("2026-03-02T10:00:00+08:00", "9999-12-31T23:59:59-01:00")])
+def test_bad_absence_times_answer_422(site, start, end):
+    url, _ = site
+    client, csrf = login(url, "op")
+    response = client.post("/api/absences", headers=csrf, json={
+        "hall_id": "h1", "window_id": "w1", "start": start, "end": end, "reason": "开会"})
+    assert response.status_code == 422
+
+
+def test_secure_cookies_follow_the_scheme(site):
+    url, _ = site
+    plain = httpx.post(f"{url}/api/login", json={"username": "op", "password": PASSWORD})
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    proxied = httpx.post(f"{url}/api/login", json={"username": "op", "password": PASSWORD},
+                         headers={"X-Forwarded-Proto": "https"})
+    assert "secure" in proxied.headers["set-cookie"].lower()
+
+
+def test_metrics_can_require_a_bearer_token(tmp_path):
+    cfg = config(tmp_path, metrics_token="scrape-me")
+    with serve(cfg, f"sqlite:///{tmp_path / 'a.db'}", {}, PASSWORD) as (url, _):
+        assert httpx.get(f"{url}/metrics").status_code == 401
+        assert httpx.get(f"{url}/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+        ok = httpx.get(f"{url}/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert ok.status_code == 200 and "hallwatch_coverage_ratio" in ok.text
+
+
+def make_case(root, event: dict, key: bytes = b"k"):
+    folder = root / "2026-03-02" / event["hall_id"] / event["event_id"]
+    folder.mkdir(parents=True)
+    (folder / "snapshot.jpg").write_bytes(b"\xff\xd8" + event["event_id"].encode())
+    write_manifest(folder, event, {"id": event["camera_id"]}, ["snapshot.jpg"], key, "k1", "test")
+    return folder
+
+
+def test_evidence_proves_which_event_it_belongs_to(site, tmp_path):
+    url, service = site
+    from streams.wire import violation_to_wire
+
+    root = tmp_path / "evidence"
+    events = {}
+    for event_id in ("a", "b"):
+        v = violation(event_id)
+        wire = violation_to_wire(v)
+        folder = make_case(root, wire)
+        events[event_id] = dataclasses.replace(v, evidence={
+            "snapshot": f"2026-03-02/h1/{event_id}/snapshot.jpg", "manifest": f"2026-03-02/h1/{event_id}/manifest.json"})
+    service.store.apply_violations(list(events.values()))
+    client, _ = login(url, "admin")
+    assert client.get("/api/alerts/a").json()["integrity"] == "ok"
+    # Another event's validly signed case swapped into a's folder.
+    folder_a, folder_b = root / "2026-03-02/h1/a", root / "2026-03-02/h1/b"
+    shutil.copy(folder_b / "manifest.json", folder_a / "manifest.json")
+    shutil.copy(folder_b / "snapshot.jpg", folder_a / "snapshot.jpg")
+    detail = client.get("/api/alerts/a").json()
+    assert detail["integrity"] == "failed" and any("another event_id" in p for p in detail["integrity_problems"])
+    cli = subprocess.run([sys.executable, "-m", "alerts.evidence", "verify", str(folder_a), "--event", "a",
+                          "--config", str(ROOT / "configs/demo.yaml")], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HALLWATCH_EVIDENCE_KEY": "k"})
+    assert cli.returncode == 1 and "another event_id" in cli.stdout
+    # A file added to b's folder after signing: verification fails and the export leaves it out.
+    (folder_b / "planted.jpg").write_bytes(b"not evidence")
+    detail = client.get("/api/alerts/b").json()
+    assert detail["integrity"] == "failed" and any("planted.jpg" in p for p in detail["integrity_problems"])
+    import io
+    import zipfile
+
+    names = zipfile.ZipFile(io.BytesIO(client.get("/api/alerts/b/export").content)).namelist()
+    assert "evidence/planted.jpg" not in names and "evidence/snapshot.jpg" in names
+
+
+@pytest.mark.parametrize("manifest", ["[]", '{"signature": "x"}', '{"files": [{"sha256": "00"}]}', "not json"])
+def test_a_malformed_manifest_is_a_failed_check_not_a_crash(site, tmp_path, manifest):
+    url, service = site
+    root = tmp_path / "evidence"
+    folder = root / "2026-03-02/h1/a"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(manifest)
+    service.store.apply_violations([dataclasses.replace(
+        violation("a", "closed"), evidence={"manifest": "2026-03-02/h1/a/manifest.json"})])
+    client, _ = login(url, "admin")
+    detail = client.get("/api/alerts/a")
+    assert detail.status_code == 200 and detail.json()["integrity"] == "failed"
+    cli = subprocess.run([sys.executable, "-m", "alerts.evidence", "verify", str(folder),
+                          "--config", str(ROOT / "configs/demo.yaml")], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr and json.dumps("FAILED")[1:-1] in cli.stdout
