@@ -68,6 +68,7 @@ class ApiContext:
 
 # Every route may answer these; FastAPI adds 422 itself where a route takes input.
 COMMON_RESPONSES = {
+    400: {"description": "The body is not JSON"},
     401: {"description": "Not logged in (or the session ended)"},
     403: {"description": "No CSRF token on a change, or the role may not do this"},
     404: {"description": "No such thing, or outside the user's region"},
