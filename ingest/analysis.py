@@ -93,6 +93,12 @@ class CameraAnalysis:
                          f"{t.score:.3f},{fx:.3f},{fy:.3f},-1\n")
         self._tracks_file.writelines(lines)
 
+    def camera_offline(self) -> list[Violation]:
+        """No frames for longer than the camera's ``stall_s``: end what is open at the last frame seen."""
+        violations = self.rules.interrupt()
+        self._emit_all(violations)
+        return violations
+
     def finish(self) -> list[Violation]:
         violations = self.rules.finish()
         self._emit_all(violations)

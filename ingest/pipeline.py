@@ -47,7 +47,8 @@ class Pipeline:
             for c in cfg.cameras
         }
         self.workers = {
-            c.id: CameraWorker(c, self.tz, self.analyses[c.id].process, start_override, realtime=realtime)
+            c.id: CameraWorker(c, self.tz, self.analyses[c.id].process, start_override, realtime=realtime,
+                               on_offline=self.analyses[c.id].camera_offline)
             for c in cfg.cameras
         }
         self.violations = 0

@@ -53,13 +53,18 @@ class RateWindow:
 
 
 class CameraWorker:
-    """Runs in its own thread; ``on_frame`` is called from that thread for every analysed frame."""
+    """Runs in its own thread; ``on_frame`` is called from that thread for every analysed frame,
+    and ``on_offline`` (from the same thread) once a live camera has delivered no frame for longer
+    than its ``stall_s``, before it delivers frames again."""
 
     def __init__(self, camera: Camera, tz: ZoneInfo, on_frame: Callable[[Frame], None],
-                 start_override: datetime | None = None, backoff: Backoff | None = None, realtime: bool = False):
+                 start_override: datetime | None = None, backoff: Backoff | None = None, realtime: bool = False,
+                 on_offline: Callable[[], None] | None = None):
         self.camera = camera
         self.tz = tz
         self.on_frame = on_frame
+        self.on_offline = on_offline or (lambda: None)
+        self.offline_reported = True  # nothing to end before the first frame
         self.start_override = start_override
         self.realtime = realtime
         self.backoff = backoff or Backoff(camera.reconnect_initial_s, camera.reconnect_max_s)
@@ -91,6 +96,7 @@ class CameraWorker:
                     self.failures = 0
                     self.status = CameraStatus.online
                     self._connected_at = self._connected_at or time.monotonic()
+                    self.offline_reported = False
                     self.on_frame(frame)
                     if self.stop_event.is_set():
                         break
@@ -106,14 +112,36 @@ class CameraWorker:
                     break
                 delay = self.backoff.delay(self.failures)
                 log.warning("camera %s: %s; reconnecting in %.0f s", self.camera.id, error, delay)
-                self.stop_event.wait(delay)
+                self._wait(delay)
                 self.reconnects += 1
             except Exception as error:  # noqa: BLE001 - one camera's bug must not take the process down
                 log.exception("camera %s: analysis failed", self.camera.id)
                 self._failed(f"{type(error).__name__}: {error}", stalled=False)
-                self.stop_event.wait(self.backoff.delay(self.failures))
+                self._wait(self.backoff.delay(self.failures))
                 self.reconnects += 1
         self.status = CameraStatus.offline
+
+    def _wait(self, seconds: float) -> None:
+        """The back-off before a reconnect, watching the gap since the last frame meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.stop_event.is_set():
+            self._check_gap()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.stop_event.wait(min(0.25, left))
+
+    def _check_gap(self) -> None:
+        last = self.stats.last_frame_monotonic
+        if self.offline_reported or last is None or time.monotonic() - last <= self.camera.stall_s:
+            return
+        self.offline_reported = True
+        log.warning("camera %s: no frame for more than %.0f s: its open violations end at the last frame seen",
+                    self.camera.id, self.camera.stall_s)
+        try:
+            self.on_offline()
+        except Exception:  # noqa: BLE001 - the watchdog goes on whatever the analysis does
+            log.exception("camera %s: closing at the outage failed", self.camera.id)
 
     def _failed(self, message: str, stalled: bool) -> None:
         self.failures += 1

@@ -32,6 +32,9 @@ command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 |
 # The RTSP ingest tests serve a clip with GStreamer's RTSP server through Debian's Python.
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" \
   >/dev/null 2>&1 || need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-base)
+# ... and an H.264 stream, as IP cameras send it (h264parse is in plugins-bad).
+/usr/bin/python3 -c "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); \
+assert Gst.ElementFactory.find('h264parse')" >/dev/null 2>&1 || need+=(gstreamer1.0-plugins-bad)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${need[*]}"

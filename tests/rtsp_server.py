@@ -1,6 +1,8 @@
-"""A real RTSP server for the ingest tests: GStreamer's rtsp-server serving an MJPEG AVI file.
+"""A real RTSP server for the ingest tests: GStreamer's rtsp-server serving an MJPEG AVI file, or an
+H.264 MP4 (the codec real cameras send) with ``--codec h264``.
 
     /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.avi      # rtsp://127.0.0.1:8554/cam
+    /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.mp4 --codec h264
 
 Runs with Debian's system Python (python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good,
 installed by scripts/setup.sh). Each client gets the file from its start, played in real time.
@@ -19,13 +21,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", required=True)
+    parser.add_argument("--codec", choices=["mjpeg", "h264"], default="mjpeg")
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(f'( filesrc location="{args.file}" ! avidemux ! jpegparse ! rtpjpegpay name=pay0 pt=26 )')
+    if args.codec == "h264":
+        factory.set_launch(f'( filesrc location="{args.file}" ! qtdemux ! h264parse ! '
+                           f'rtph264pay name=pay0 pt=96 config-interval=1 )')
+    else:
+        factory.set_launch(f'( filesrc location="{args.file}" ! avidemux ! jpegparse ! rtpjpegpay name=pay0 pt=26 )')
     factory.set_shared(False)
     server.get_mount_points().add_factory("/cam", factory)
     server.attach(None)

@@ -45,13 +45,23 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def h264_clip(clip) -> Path:
+    """The same clip in H.264 (a keyframe every second), as IP cameras send it."""
+    path = clip.with_name("clip.mp4")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(clip), "-c:v", "libx264", "-preset", "veryfast",
+                    "-g", "10", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
 class RtspServer:
-    def __init__(self, port: int, clip: Path):
-        self.port, self.clip = port, clip
+    def __init__(self, port: int, clip: Path, codec: str = "mjpeg"):
+        self.port, self.clip, self.codec = port, clip, codec
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(self.port), "--file", str(self.clip)],
+        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(self.port), "--file", str(self.clip),
+                                         "--codec", self.codec],
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert self.process.stdout.readline().strip() == "ready"
 
@@ -112,3 +122,53 @@ def test_unreachable_camera_is_reported_not_fatal():
         worker.thread.join(20)
     assert not worker.thread.is_alive()
 
+
+
+def test_a_camera_that_cannot_see_accuses_no_one(h264_clip, tmp_path):
+    """An empty post open when an H.264 camera drops ends at the last frame seen (camera_offline);
+    nothing opens while it is away; after it returns an episode starts afresh."""
+    import time
+    from datetime import datetime
+
+    from configs.loader import parse_config
+    from ingest.analysis import CameraAnalysis
+    from tests.helpers import rect
+
+    port = free_port()
+    server = RtspServer(port, h264_clip, codec="h264")
+    server.start()
+    cfg = parse_config({
+        "regions": [{"id": "c", "name": "市", "level": "city"}],
+        "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
+        "cameras": [{"id": "live", "hall": "h", "source": f"rtsp://127.0.0.1:{port}/cam", "analysis_fps": 5,
+                     "stall_s": 3, "reconnect_initial_s": 0.5, "reconnect_max_s": 1,
+                     "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 0, 100, 100)}]}],
+        "rules": {"empty_post": {"after_s": 2, "return_s": 1}},
+        "evidence": {"enabled": False},
+    })
+    camera = cfg.cameras[0]
+    events = []
+    analysis = CameraAnalysis(cfg, camera, None, emit=events.append)  # no detector: nobody at the post
+    worker = CameraWorker(camera, ZoneInfo(cfg.timezone), analysis.process, on_offline=analysis.camera_offline)
+    worker.start()
+    try:
+        wait_for(lambda: any(v.is_open for v in events), 30, "an empty post to open")
+        first = next(v for v in events if v.is_open)
+        time.sleep(1)
+        server.kill()  # the camera drops
+        dropped = datetime.now(ZoneInfo(cfg.timezone))
+        wait_for(lambda: any(v.status == "closed" for v in events), 20, "the outage to close it")
+        closed = next(v for v in events if v.status == "closed")
+        assert closed.event_id == first.event_id and closed.closed_reason == "camera_offline"
+        assert closed.ended_at <= dropped  # the last frame seen, not the time the outage was noticed
+        time.sleep(4)  # the outage goes on: nothing new opens, nothing is counted as empty
+        assert len(events) == 2
+        server.start()
+        returned = datetime.now(ZoneInfo(cfg.timezone))
+        wait_for(lambda: len([v for v in events if v.is_open]) == 2, 30, "an episode after the outage")
+        second = [v for v in events if v.is_open][1]
+        assert second.event_id != first.event_id and second.started_at >= returned
+    finally:
+        worker.stop()
+        worker.thread.join(20)
+        server.kill()

@@ -147,20 +147,32 @@ class CameraRules:
             messages.extend(self._message(zr, tr, obs.time) for tr in transitions)
         return messages
 
-    def finish(self) -> list[Violation]:
-        """Close every open violation at the last analysed frame (end of input)."""
+    def finish(self, reason: str = "end_of_stream") -> list[Violation]:
+        """Close every open violation at the last analysed frame: the end of the input, or
+        (``camera_offline``) a camera that stopped delivering frames."""
         if self.last_time is None:
             return []
         messages = []
         for zr in self.zone_rules:
             tracker = zr.tracker
             transitions = (tracker.finish(self.last_time) if isinstance(tracker, EmptyPostState)
-                           else tracker.finish("end_of_stream"))
+                           else tracker.finish(reason))
             for tr in transitions:
                 if tr.kind == "close":
-                    tr = Transition("close", tr.episode, ended_at=tr.ended_at, closed_reason="end_of_stream")
+                    tr = Transition("close", tr.episode, ended_at=tr.ended_at, closed_reason=reason)
                 messages.append(self._message(zr, tr, self.last_time))
         return messages
+
+    def interrupt(self) -> list[Violation]:
+        """The camera went offline: what is open ends at the last frame seen (``camera_offline``),
+        and every rule starts afresh when frames flow again (unseen time is never "empty")."""
+        closed = self.finish("camera_offline")
+        for zr in self.zone_rules:
+            tracker = zr.tracker
+            zr.tracker = (EmptyPostState(tracker.rule) if isinstance(tracker, EmptyPostState)
+                          else EpisodeTracker(tracker.min_duration_s, tracker.clear_s))
+        self.last_time = self.last_frame = None
+        return closed
 
     # -- the rules ------------------------------------------------------------------------------
     def _in_service(self, zr: _ZoneRule, t: datetime, always: bool) -> bool:
