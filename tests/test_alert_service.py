@@ -253,3 +253,48 @@ def test_service_killed_mid_batch_and_restarted(kafka_broker, tmp_path):
     actions = audit_actions(store, hall)
     assert actions.count("violation_open") == 1500 and actions.count("violation_closed") == 1500
     assert len(store.list(hall=hall, limit=5000)) == 1500
+
+
+@pytest.mark.parametrize("static_membership", [False, True])
+def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, static_membership):
+    """kill -9 of the alerting service, then a restart: the group rejoins within 15 s (a 10 s session
+    timeout by default; at once with static membership, alerts.instance_id)."""
+    hall = f"h-rejoin-{uuid.uuid4().hex[:6]}"
+    data = registry(kafka_broker.bootstrap, f"rejoin-{hall}")
+    camera = add_hall(data, hall)
+    data["alerts"]["database_url"] = f"sqlite:///{tmp_path / 'alerts.db'}"
+    if static_membership:
+        data["alerts"]["instance_id"] = f"alerts-{hall}"
+    config = tmp_path / "service.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True))
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    store = AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
+
+    def send() -> str:
+        event_id = str(uuid.uuid4())
+        producer.send("hallwatch.violations", key=hall.encode(),
+                      value=json.dumps(violation(event_id, hall_id=hall, camera_id=camera)).encode())
+        producer.flush()
+        return event_id
+
+    def start():
+        return subprocess.Popen([sys.executable, "-m", "alerts", "--config", str(config), "--port", str(free_port())],
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    service = start()
+    try:
+        first = send()
+        wait_for(lambda: store.get(first) is not None, 90, "the first message")
+        service.send_signal(signal.SIGKILL)
+        service.wait(10)
+        killed = time.monotonic()
+        second = send()
+        service = start()
+        wait_for(lambda: store.get(second) is not None, 60, "consumption after the restart")
+        resumed_s = time.monotonic() - killed
+    finally:
+        service.terminate()
+        service.wait(20)
+    print(f"\nrejoin after kill -9 (static membership {static_membership}): {resumed_s:.1f} s")
+    assert resumed_s < 15, resumed_s

@@ -115,3 +115,26 @@ def test_absence_for_another_window_changes_nothing():
 
 def test_occupied_post_never_opens():
     assert run_rules(config(after_s=1), timeline([(0, 100, True)])) == []
+
+
+def test_a_camera_outage_ends_the_violation_at_the_last_frame_and_restarts_the_rule():
+    from detectors.rules.engine import CameraRules
+    from streams.wire import violation_to_wire
+
+    cfg = config(after_s=10, return_s=2)
+    rules = CameraRules(cfg, cfg.cameras[0], clock=lambda: T0)
+    events = []
+    for o in timeline([(0, 30, False)]):
+        events += rules.step(o)
+    events += rules.interrupt()  # no frames since 29.8 s
+    assert rules.interrupt() == []  # nothing left open
+    for o in timeline([(100, 105, False)]):  # back after the outage, still nobody there
+        events += rules.step(o)
+    events += rules.finish()
+    wire = [violation_to_wire(v) for v in events]
+    assert [(m["status"], m["closed_reason"]) for m in wire] == [("open", None), ("closed", "camera_offline")]
+    assert wire[1]["ended_at"] == at(29.8) and wire[1]["duration_s"] == 29.8  # the unseen time is not counted
+    events = []
+    for o in timeline([(106, 120, False)]):
+        events += rules.step(o)
+    assert events and events[0].started_at == T0 + timedelta(seconds=100)  # afresh, from the first frame back
