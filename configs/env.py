@@ -10,6 +10,7 @@ variable in one list:
 | ``HALLWATCH_SESSION_SECRET`` | ``alerts.session_secret`` | the config |
 | ``HALLWATCH_EVIDENCE_KEY`` | ``evidence.hmac_key`` | the config |
 | ``HALLWATCH_METRICS_TOKEN`` | ``alerts.metrics_token`` | the config |
+| ``HALLWATCH_INSTANCE_ID`` | ``alerts.instance_id`` | the config |
 | ``HALLWATCH_CACHE`` | downloads, the Python environment, converted models | ``~/.cache/hallwatch`` |
 | ``HALLWATCH_STATE`` | local state (broker data, the absence register) | ``var`` |
 
@@ -33,6 +34,7 @@ ENV_DATABASE_URL = "HALLWATCH_DATABASE_URL"
 ENV_SESSION_SECRET = "HALLWATCH_SESSION_SECRET"
 ENV_EVIDENCE_KEY = "HALLWATCH_EVIDENCE_KEY"
 ENV_METRICS_TOKEN = "HALLWATCH_METRICS_TOKEN"
+ENV_INSTANCE_ID = "HALLWATCH_INSTANCE_ID"
 ENV_CACHE = "HALLWATCH_CACHE"
 ENV_STATE = "HALLWATCH_STATE"
 
@@ -43,6 +45,7 @@ OVERRIDES = (
     (ENV_SESSION_SECRET, "alerts", "session_secret"),
     (ENV_EVIDENCE_KEY, "evidence", "hmac_key"),
     (ENV_METRICS_TOKEN, "alerts", "metrics_token"),
+    (ENV_INSTANCE_ID, "alerts", "instance_id"),
 )
 
 
