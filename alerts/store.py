@@ -8,6 +8,7 @@ over an open one; an open message never reopens a closed alert). The operators' 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+import functools
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -68,23 +69,24 @@ class AlertStore:
         One SELECT for the whole batch, bulk INSERTs for new alerts and audit rows; only alerts
         that already exist are updated one by one (a close after an open, an evidence update)."""
         applied = Applied()
-        batch: dict[str, tuple[Violation, set[str]]] = {}  # event id -> (winning state, statuses seen)
+        by_event: dict[str, list[Violation]] = {}
         for v in violations:
-            final, seen = batch.get(v.event_id, (v, set()))
-            if identity(final) != identity(v):
-                applied.conflicts.add((v.event_id, identity(v)))
-                continue
-            seen.add(v.status)
-            batch[v.event_id] = (newer(final, v), seen)
+            by_event.setdefault(v.event_id, []).append(v)
         with self.session() as session:
-            existing = {a.event_id: a for a in session.scalars(select(Alert).where(Alert.event_id.in_(list(batch))))}
+            existing = {a.event_id: a for a in
+                        session.scalars(select(Alert).where(Alert.event_id.in_(list(by_event))))}
             rows, audit = [], []
             now = utcnow()
-            for event_id, (v, seen) in batch.items():
+            for event_id, items in by_event.items():
                 alert = existing.get(event_id)
-                if alert is not None and (alert.hall_id, alert.camera_id, alert.zone_id, alert.type) != identity(v):
-                    applied.conflicts.add((event_id, identity(v)))
+                # What the event id stands for: the stored alert's, else the first message's.
+                truth = (alert.hall_id, alert.camera_id, alert.zone_id, alert.type) if alert else identity(items[0])
+                agreeing = [v for v in items if identity(v) == truth]
+                applied.conflicts |= {(event_id, identity(v)) for v in items if identity(v) != truth}
+                if not agreeing:
                     continue
+                v = functools.reduce(newer, agreeing)
+                seen = {m.status for m in agreeing}
                 if alert is None:
                     rows.append({"event_id": event_id, "payload": violation_to_wire(v), "lifecycle": "new",
                                  "escalations": 0, "received_at": now, "updated_at": now, **alert_fields(v)})

@@ -95,7 +95,7 @@ def nanodet(video, last: int, fps: float) -> dict:
     from configs.model import DetectorConfig
     from detectors.factory import build_detector
 
-    detector = build_detector(DetectorConfig(backend="auto", conf=0.4))
+    detector = build_detector(DetectorConfig(backend="auto"))  # the product's defaults
     cap = cv2.VideoCapture(str(video))
     sampler = Sampler(5.0)
     out = {}

@@ -37,7 +37,7 @@ def nanodet_detections(frames: int) -> dict:
     from configs.model import DetectorConfig
     from detectors.factory import build_detector
 
-    detector = build_detector(DetectorConfig(backend="auto", conf=0.4))
+    detector = build_detector(DetectorConfig(backend="auto"))  # the product's defaults
     cap = cv2.VideoCapture(str(VTEST))
     out = {}
     for i in range(1, frames + 1):

@@ -28,8 +28,17 @@ def _centres(stride: int) -> np.ndarray:
     return np.stack([(cols.ravel() + 0.5) * stride, (rows.ravel() + 0.5) * stride], axis=1).astype(np.float32)
 
 
+def input_transform(width: int, height: int, letterbox: bool) -> tuple[float, float, float, float]:
+    """(scale x, scale y, pad x, pad y): input pixel = frame pixel * scale + pad. A plain resize
+    squeezes the frame into the square input; a letterbox keeps its aspect ratio and pads."""
+    if not letterbox:
+        return INPUT / width, INPUT / height, 0.0, 0.0
+    scale = min(INPUT / width, INPUT / height)
+    return scale, scale, (INPUT - width * scale) / 2, (INPUT - height * scale) / 2
+
+
 def decode(per_stride: dict[int, tuple[np.ndarray, np.ndarray]], width: int, height: int,
-           conf: float, iou: float) -> Detections:
+           conf: float, iou: float, letterbox: bool = False) -> Detections:
     """Person boxes in a ``width`` x ``height`` frame from the raw head outputs: for each stride,
     class scores [cells, 80] and distance bins [cells, 4 * BINS] (left, top, right, bottom)."""
     boxes, scores = [], []
@@ -48,7 +57,8 @@ def decode(per_stride: dict[int, tuple[np.ndarray, np.ndarray]], width: int, hei
         scores.append(person[keep])
     if not boxes:
         return Detections.empty()
-    xyxy = np.concatenate(boxes) * np.array([width / INPUT, height / INPUT] * 2, dtype=np.float32)
+    sx, sy, px, py = input_transform(width, height, letterbox)
+    xyxy = (np.concatenate(boxes) - np.array([px, py] * 2, dtype=np.float32)) / np.array([sx, sy] * 2, dtype=np.float32)
     xyxy = np.clip(xyxy, 0, [width, height, width, height])
     score = np.concatenate(scores)
     keep = nms(xyxy, score, iou)
@@ -58,7 +68,8 @@ def decode(per_stride: dict[int, tuple[np.ndarray, np.ndarray]], width: int, hei
 class NanoDetDetector:
     name = "nanodet"
 
-    def __init__(self, model_path: str | Path, conf: float = 0.5, iou: float = 0.5, threads: int = 0):
+    def __init__(self, model_path: str | Path, conf: float = 0.5, iou: float = 0.5, threads: int = 0,
+                 letterbox: bool = False):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -68,6 +79,7 @@ class NanoDetDetector:
         self.input_name = self.session.get_inputs()[0].name
         self.conf = conf
         self.iou = iou
+        self.letterbox = letterbox
         # Output order differs by conversion: find each stride's score/box tensors by shape.
         self.outputs: dict[int, tuple[str, str]] = {}
         for stride in STRIDES:
@@ -78,7 +90,17 @@ class NanoDetDetector:
         self._names = [n for pair in self.outputs.values() for n in pair]
 
     def _preprocess(self, image: np.ndarray) -> np.ndarray:
-        rgb = cv2.cvtColor(cv2.resize(image, (INPUT, INPUT)), cv2.COLOR_BGR2RGB)
+        h, w = image.shape[:2]
+        if self.letterbox:
+            sx, _, px, py = input_transform(w, h, True)
+            nw, nh = round(w * sx), round(h * sx)
+            canvas = np.full((INPUT, INPUT, 3), 114, np.uint8)
+            x0, y0 = round(px), round(py)
+            canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+            image = canvas
+        else:
+            image = cv2.resize(image, (INPUT, INPUT))
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         return (rgb.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
@@ -87,5 +109,5 @@ class NanoDetDetector:
             raw = self.session.run(self._names, {self.input_name: self._preprocess(image)})
             results = dict(zip(self._names, raw))
             per_stride = {s: (results[score][0], results[box][0]) for s, (score, box) in self.outputs.items()}
-            out.append(decode(per_stride, image.shape[1], image.shape[0], self.conf, self.iou))
+            out.append(decode(per_stride, image.shape[1], image.shape[0], self.conf, self.iou, self.letterbox))
         return out

@@ -90,3 +90,14 @@ def test_listing_filters_by_region_subtree_and_time(store):
     assert [x.event_id for x in store.list(since=T0 + timedelta(minutes=30))] == [b]
     assert [x.event_id for x in store.list(hall="h2")] == [b]
     assert store.list(region_path="/city/county_/") == []  # LIKE wildcards are escaped
+
+
+def test_an_event_id_keeps_what_it_stands_for(store):
+    """A message reusing a stored event id for another zone is a conflict, even ahead of a valid
+    message of the same id in one batch; the valid one is applied."""
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid)])
+    applied = store.apply_violations([violation(eid, zone_id="elsewhere"), violation(eid, "closed")])
+    assert applied.conflicts == {(eid, ("h1", "c-h1", "elsewhere", "empty_post"))}
+    alert = store.get(eid)
+    assert alert.zone_id == "p1" and alert.event_status == "closed"

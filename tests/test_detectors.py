@@ -128,3 +128,41 @@ def test_nanodet_decoding_puts_each_prior_at_its_cell_centre(stride):
     frame = decode(_one_box_outputs(stride, col, row, bins), 768, 576, conf=0.5, iou=0.5)
     scale = np.array([768 / INPUT, 576 / INPUT] * 2)
     assert np.abs(frame.xyxy[0] - np.clip(expected, 0, INPUT) * scale).max() < 1.0
+
+
+def test_nanodet_letterbox_maps_boxes_back_to_the_frame():
+    """A 4:3 frame keeps its aspect ratio in the square input (padded top and bottom): a box decoded
+    there lands where it is in the frame."""
+    from detectors.nanodet import INPUT, decode, input_transform
+
+    sx, sy, px, py = input_transform(768, 576, letterbox=True)
+    assert sx == sy == INPUT / 768 and px == 0 and py == (INPUT - 576 * sx) / 2
+    stride, col, row, bins = 16, 10, 12, (1, 2, 1, 3)
+    cx, cy = (col + 0.5) * stride, (row + 0.5) * stride
+    in_input = np.array([cx - stride, cy - 2 * stride, cx + stride, cy + 3 * stride])
+    expected = (in_input - [px, py, px, py]) / sx
+    found = decode(_one_box_outputs(stride, col, row, bins), 768, 576, conf=0.5, iou=0.5, letterbox=True)
+    assert np.abs(found.xyxy[0] - expected).max() < 1.0
+
+
+def test_tracks_report_the_filtered_state_not_one_frames_jitter():
+    """A person standing still, detected with a few pixels of jitter: the tracker reports its
+    Kalman-filtered box, whose foot point moves much less than the raw detections'."""
+    from configs.model import TrackerConfig
+    from detectors.detections import Detections
+    from detectors.geometry import foot_points
+    from detectors.tracking import PersonTracker
+
+    rng = np.random.default_rng(7)
+    tracker = PersonTracker(TrackerConfig(), analysis_fps=5)
+    raw, tracked = [], []
+    for _ in range(60):
+        box = np.array([[300, 200, 360, 380]], float) + rng.normal(0, 4, size=(1, 4))
+        raw.append(foot_points(box)[0])
+        people = tracker.update(Detections(box, np.array([0.9]), np.array([-1])))
+        if people:
+            assert len(people) == 1
+            tracked.append(foot_points(people[0].xyxy[None])[0])
+    raw_spread = np.std(np.array(raw[10:]), axis=0)
+    tracked_spread = np.std(np.array(tracked[10:]), axis=0)
+    assert (tracked_spread < 0.8 * raw_spread).all(), (tracked_spread, raw_spread)

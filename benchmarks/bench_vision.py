@@ -1,0 +1,184 @@
+"""The vision stage against human annotation, per sequence, detector and analysis rate: the
+numbers of docs/model_card.md.
+
+    python -m benchmarks.bench_vision [--detectors det,nanodet] [--rates all,5] [--sequences ...]
+
+For each sequence of ../shared/data: boxes against the annotation at IoU 0.5 (precision, recall,
+the foot point's bias and spread in pixels, the width ratio), tracks (MOTA, IDF1, ID switches,
+with motmetrics), the floor position of matched people against the annotated ground-plane
+position (median and p90, where the annotation has one; the calibration is fitted from the
+annotation, as an installer's would be from measured floor marks), the event F1 of the rules
+against the same rules on the annotated tracks (bench_event_f1's zones and rules, at 5 fps), and
+frames/s of detection plus tracking. ``det`` replays the public CNN detections (det.txt; scores
+clipped to [0, 1]); ``nanodet`` runs the offline default detector on the video.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import time
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from benchmarks.bench_event_f1 import T0, as_expected, calibration, config, run
+from benchmarks.common import shared
+from configs.model import DetectorConfig, TrackerConfig
+from detectors.detections import Detections
+from detectors.geometry import foot_points, homography_from_points, to_floor
+from detectors.tracking import PersonTracker
+from ingest.sources import Sampler, read_mot
+from tests.scenario import event_f1
+
+if not hasattr(np, "asfarray"):  # motmetrics 1.4 still calls np.asfarray, removed in NumPy 2
+    np.asfarray = lambda a, dtype=np.float64: np.asarray(a, dtype=dtype)  # type: ignore[attr-defined]
+
+SEQUENCES = {"pets09-s2l1": "vtest.avi", "tud-stadtmitte": "video.mp4", "tud-campus": "video.mp4"}
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix of xyxy boxes."""
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
+
+
+def match(a: np.ndarray, b: np.ndarray, threshold: float = 0.5) -> list[tuple[int, int]]:
+    if len(a) == 0 or len(b) == 0:
+        return []
+    overlap = iou(a, b)
+    rows, cols = linear_sum_assignment(-overlap)
+    return [(r, c) for r, c in zip(rows, cols) if overlap[r, c] >= threshold]
+
+
+def gt_boxes(rows: np.ndarray) -> np.ndarray:
+    return np.column_stack([rows[:, 2], rows[:, 3], rows[:, 2] + rows[:, 4], rows[:, 3] + rows[:, 5]])
+
+
+def detect_video(path, indices: list[int], detector_cfg: DetectorConfig) -> tuple[dict[int, Detections], float]:
+    from detectors.factory import build_detector
+
+    detector = build_detector(detector_cfg)
+    cap = cv2.VideoCapture(str(path))
+    wanted, out, spent = set(indices), {}, 0.0
+    for index in range(1, max(indices) + 1):
+        if not cap.grab():
+            break
+        if index in wanted:
+            image = cap.retrieve()[1]
+            started = time.perf_counter()
+            out[index] = detector.detect([image])[0]
+            spent += time.perf_counter() - started
+    return out, spent
+
+
+def evaluate(name: str, source: str, rate: str, tracker_cfg: TrackerConfig, detector_cfg: DetectorConfig,
+             box_conf: float = 0.4) -> dict:
+    import motmetrics as mm
+
+    folder = shared(name)
+    seq = configparser.ConfigParser()
+    seq.read(folder / "seqinfo.ini")
+    info = seq["Sequence"]
+    w, h, fps, last = int(info["imWidth"]), int(info["imHeight"]), float(info["frameRate"]), int(info["seqLength"])
+    analysis_fps = fps if rate == "all" else min(fps, float(rate))
+    sampler = Sampler(analysis_fps)
+    indices = [i for i in range(1, last + 1) if sampler.take((i - 1) / fps)]
+    gt = np.loadtxt(folder / "gt.txt", delimiter=",")
+    by_frame = {int(f): gt[gt[:, 0] == f] for f in np.unique(gt[:, 0])}
+    if source == "det":
+        raw = read_mot(folder / "det.txt")
+        dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
+        detect_s = 0.0
+    else:
+        dets, detect_s = detect_video(folder / SEQUENCES[name], indices, detector_cfg)
+    cal = calibration(gt)
+    homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
+    tracker = PersonTracker(tracker_cfg, analysis_fps)
+    acc = mm.MOTAccumulator(auto_id=True)
+    tp = fp = fn = 0
+    bias, widths, floor_errors = [], [], []
+    track_s = 0.0
+    for index in indices:
+        d = dets.get(index, Detections.empty())
+        g = by_frame.get(index, np.empty((0, 10)))
+        truth = gt_boxes(g)
+        confident = d.xyxy[d.scores >= box_conf]
+        pairs = match(confident, truth)
+        tp, fp, fn = tp + len(pairs), fp + len(confident) - len(pairs), fn + len(truth) - len(pairs)
+        for di, gi in pairs:
+            bias.append(foot_points(confident[di:di + 1])[0] - foot_points(truth[gi:gi + 1])[0])
+            widths.append((confident[di, 2] - confident[di, 0]) / max(1e-6, truth[gi, 2] - truth[gi, 0]))
+        started = time.perf_counter()
+        people = [p for p in tracker.update(d) if p.detected]
+        track_s += time.perf_counter() - started
+        hyp = np.array([p.xyxy for p in people]).reshape(-1, 4)
+        distance = 1 - iou(truth, hyp) if len(truth) and len(hyp) else np.empty((len(truth), len(hyp)))
+        distance[distance > 0.5] = np.nan
+        acc.update(g[:, 1].astype(int).tolist(), [p.track_id for p in people], distance)
+        if homography is not None:
+            floor = to_floor(homography, foot_points(hyp)) if len(hyp) else np.empty((0, 2))
+            for hi, gi in match(hyp, truth):
+                floor_errors.append(float(np.linalg.norm(floor[hi] - g[gi, 7:9])))
+    summary = mm.metrics.create().compute(acc, metrics=["mota", "idf1", "num_switches"], name="x").iloc[0]
+    bias_arr = np.array(bias).reshape(-1, 2)
+    events = event_f1_for(name, source, dets, w, h, fps, last, gt, cal)
+    return {
+        "sequence": name, "source": source, "rate": f"{analysis_fps:g}", "frames": len(indices),
+        "precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn),
+        "bias_x": float(np.median(bias_arr[:, 0])) if len(bias_arr) else float("nan"),
+        "bias_y": float(np.median(bias_arr[:, 1])) if len(bias_arr) else float("nan"),
+        "spread": float(np.percentile(np.linalg.norm(bias_arr, axis=1), 90)) if len(bias_arr) else float("nan"),
+        "width": float(np.median(widths)) if widths else float("nan"),
+        "mota": float(summary["mota"]), "idf1": float(summary["idf1"]), "switches": int(summary["num_switches"]),
+        "floor_median": float(np.median(floor_errors)) if floor_errors else float("nan"),
+        "floor_p90": float(np.percentile(floor_errors, 90)) if floor_errors else float("nan"),
+        "event_f1": events, "fps": len(indices) / max(1e-9, detect_s + track_s),
+    }
+
+
+def event_f1_for(name, source, dets, w, h, fps, last, gt, cal) -> float:
+    cfg = config(w, h, fps, cal)
+    reference = as_expected(run(cfg, read_mot(shared(name) / "gt.txt"), last, fps))
+    predicted = run(cfg, dets, last, fps)
+    return event_f1(predicted, reference, T0)[0]
+
+
+HEADER = ("| sequence | detector | fps analysed | box P / R @0.5 | foot bias x, y (px) | foot p90 (px) | width x "
+          "| MOTA | IDF1 | ID sw. | floor err. median / p90 (m) | event F1 | frames/s |")
+
+
+def row(r: dict) -> str:
+    floor = "—" if r["floor_median"] != r["floor_median"] else f"{r['floor_median']:.2f} / {r['floor_p90']:.2f}"
+    return (f"| {r['sequence']} | {r['source']} | {r['rate']} | {r['precision']:.2f} / {r['recall']:.2f} | "
+            f"{r['bias_x']:+.1f}, {r['bias_y']:+.1f} | {r['spread']:.1f} | {r['width']:.2f} | {r['mota']:.2f} | "
+            f"{r['idf1']:.2f} | {r['switches']} | {floor} | {r['event_f1']:.2f} | "
+            f"{'replayed' if r['source'] == 'det' else format(r['fps'], '.1f')} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--detectors", default="det,nanodet")
+    parser.add_argument("--rates", default="all,5")
+    parser.add_argument("--sequences", default=",".join(SEQUENCES))
+    parser.add_argument("--conf", type=float, default=DetectorConfig().conf, help="the detector's threshold")
+    parser.add_argument("--box-conf", type=float, default=0.4, help="boxes counted in precision/recall")
+    parser.add_argument("--letterbox", action=argparse.BooleanOptionalAction, default=DetectorConfig().letterbox)
+    args = parser.parse_args()
+    detector_cfg = DetectorConfig(backend="auto", conf=args.conf, letterbox=args.letterbox)
+
+    print(HEADER)
+    print("|" + "---|" * 13)
+    for name in args.sequences.split(","):
+        for source in args.detectors.split(","):
+            for rate in args.rates.split(","):
+                print(row(evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

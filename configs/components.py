@@ -1,0 +1,146 @@
+"""The config of the system's parts: detector, tracker, Kafka, the alerting service, evidence.
+
+Re-exported by ``configs.model``, which assembles them into ``HallwatchConfig``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from configs.base import Level, StrictModel
+
+
+class DetectorConfig(StrictModel):
+    backend: Literal["auto", "nanodet", "yolo", "hog", "replay"] = Field(
+        "auto",
+        description="auto = the offline NanoDet model if set-up converted it, else OpenCV HOG; "
+        "yolo = Ultralytics (production); replay = detections from mot: sources.",
+    )
+    weights: str = Field("yolo11n.pt", description="Ultralytics weights file or name (yolo backend).")
+    device: str = Field("cpu", description="cpu, cuda or cuda:N (yolo backend).")
+    imgsz: int = Field(640, gt=0, description="Inference image size (yolo backend).")
+    conf: float = Field(
+        0.1, gt=0, lt=1, description="Minimum person score passed to the tracker. Low on purpose: ByteTrack "
+        "starts and matches tracks with confident detections (tracker.high_thresh, new_track_thresh) and uses "
+        "the weaker ones only to keep existing tracks through partial occlusion.",
+    )
+    letterbox: bool = Field(
+        True, description="NanoDet: keep the frame's aspect ratio (pad) instead of squeezing it into the square input.",
+    )
+    half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
+
+class TrackerConfig(StrictModel):
+    """ByteTrack (ultralytics' implementation) plus a short memory for missed detections."""
+
+    high_thresh: float = Field(0.5, gt=0, lt=1, description="Detections at or above this score match first.")
+    low_thresh: float = Field(0.1, ge=0, lt=1, description="Lower-score detections only extend existing tracks.")
+    new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score needed to start a new track.")
+    match_thresh: float = Field(
+        0.9, gt=0, le=1,
+        description="Association cost threshold (1 - IoU, fused with the score). Looser than ByteTrack's 0.8 "
+        "because at a few analysed frames per second a walking person's boxes overlap little.",
+    )
+    lost_s: float = Field(3.0, ge=0, description="Seconds a lost track can still be re-found with its id.")
+    hold_s: float = Field(
+        1.5, ge=0,
+        description="Seconds a person missed by the detector still counts as present at the last position, "
+        "so dropouts neither open empty posts nor split episodes.",
+    )
+
+class KafkaTopics(StrictModel):
+    violations: str = Field("hallwatch.violations", description="Violation events topic.")
+    heartbeats: str = Field("hallwatch.heartbeats", description="Camera heartbeat topic.")
+    dlq: str = Field("hallwatch.dlq", description="Dead-letter topic for malformed messages.")
+
+class KafkaConfig(StrictModel):
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        description="Comma-separated host:port list. Env HALLWATCH_KAFKA_BOOTSTRAP_SERVERS overrides it.",
+    )
+    topics: KafkaTopics = Field(default_factory=KafkaTopics, description="Topic names.")
+    heartbeat_interval_s: float = Field(10, gt=0, description="Seconds between camera heartbeats.")
+    spool_dir: str = Field(
+        "var/spool", description="Local disk queue that holds messages while Kafka is unreachable "
+        "(one per pipeline process).",
+    )
+    spool_max_mb: float = Field(
+        256, gt=0, description="Spool size at which heartbeats are dropped; violations may use twice this.",
+    )
+
+class Webhook(StrictModel):
+    url: str = Field(description="Where to POST notifications.")
+    format: Literal["generic", "dingtalk", "wecom"] = Field(
+        "generic", description="generic JSON, or the DingTalk (钉钉) / WeCom (企业微信) robot formats."
+    )
+    regions: list[str] = Field(
+        default_factory=list, description="Only alerts in these regions' subtrees (empty = all)."
+    )
+
+class AlertsConfig(StrictModel):
+    """The alerting service (``python -m alerts``)."""
+
+    database_url: str = Field(
+        "sqlite:///var/alerts.db",
+        description="SQLAlchemy URL: SQLite (WAL) by default, postgresql+psycopg://user:pw@host/db in production. "
+        "Env HALLWATCH_DATABASE_URL overrides it.",
+    )
+    host: str = Field("127.0.0.1", description="Address the API and console listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of the API and console.")
+    group_id: str = Field("hallwatch-alerts", description="Kafka consumer group; instances share partitions.")
+    instance_id: str | None = Field(
+        None, description="Static group membership (Kafka group.instance.id): a stable id unique to this instance, "
+        "e.g. the host name. A restarted instance then takes its partitions back at once, without a rebalance.",
+    )
+    session_timeout_s: float = Field(
+        10, ge=6, le=300, description="Seconds without a heartbeat after which Kafka gives a dead instance's "
+        "partitions to the others (shorter: faster take-over after a crash; longer: fewer rebalances on pauses).",
+    )
+    stale_after_s: float = Field(120, gt=0, description="A heartbeat older than this leaves its camera uncovered.")
+    escalation_minutes: dict[Level, float] = Field(
+        default_factory=lambda: {Level.township: 10, Level.county: 20, Level.city: 30},
+        description="Minutes an unacknowledged alert owned at a level waits before it escalates to the parent region.",
+    )
+    webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
+    webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
+    session_secret: str | None = Field(
+        None, description="Key signing session cookies (env HALLWATCH_SESSION_SECRET overrides; keep it out of git). "
+        "Without one, sessions end when the service restarts.",
+    )
+    secure_cookies: bool | Literal["auto"] = Field(
+        "auto", description="Mark the session cookie Secure: `auto` = when the request came over HTTPS (directly "
+        "or through a proxy sending X-Forwarded-Proto: https); true = always (the console then works only over "
+        "HTTPS or on localhost); false = never.",
+    )
+    session_idle_minutes: float = Field(30, gt=0, description="A console session ends after this long without a request.")
+    session_max_hours: float = Field(12, gt=0, description="A console session ends this long after login, however active.")
+    max_body_kb: int = Field(64, ge=1, le=10240, description="Largest request body the API accepts (413 above it).")
+    metrics_token: str | None = Field(
+        None, description="Bearer token Prometheus must send to read /metrics (env HALLWATCH_METRICS_TOKEN "
+        "overrides; keep it out of git). Without one, /metrics is open: bind the service to an internal address.",
+    )
+
+class EvidenceConfig(StrictModel):
+    """Evidence clips, snapshots and signed manifests for discipline officers (纪检)."""
+
+    enabled: bool = Field(True, description="Record evidence for violations.")
+    root: str = Field("var/evidence", description="Local evidence store; files go under <date>/<hall>/<event_id>/.")
+    pre_s: float = Field(10, ge=0, description="Seconds of video before the violation's start.")
+    post_s: float = Field(10, ge=0, description="Seconds of video after the violation opens.")
+    long_violation_s: float = Field(
+        60, gt=0, description="A violation that lasted longer also gets a clip around its close."
+    )
+    buffer_mb: float = Field(
+        256, gt=0, description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames.",
+    )
+    jpeg_quality: int = Field(90, ge=50, le=100, description="JPEG quality of buffered frames and snapshots.")
+    retention_days: float = Field(
+        180, gt=0, description="Evidence older than this is deleted, except for alerts still under review."
+    )
+    min_free_mb: float = Field(
+        512, ge=0, description="Below this much free disk, clip writing stops (alert + metric); detection goes on.",
+    )
+    hmac_key: str | None = Field(
+        None, description="Key signing the manifests (env HALLWATCH_EVIDENCE_KEY overrides; keep it out of git).",
+    )
+    key_id: str = Field("k1", description="Name of the signing key, recorded in each manifest (for rotation).")
