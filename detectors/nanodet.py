@@ -96,7 +96,7 @@ class NanoDetDetector:
             nw, nh = round(w * sx), round(h * sx)
             canvas = np.full((INPUT, INPUT, 3), 114, np.uint8)
             x0, y0 = round(px), round(py)
-            canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+            canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(image, (nw, nh))
             image = canvas
         else:
             image = cv2.resize(image, (INPUT, INPUT))

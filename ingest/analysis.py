@@ -62,7 +62,7 @@ class CameraAnalysis:
         floor = to_floor(self.homography, feet) if self.homography is not None else None
         people = tuple(
             Person(t.track_id, (float(feet[i, 0]), float(feet[i, 1])),
-                   (float(floor[i, 0]), float(floor[i, 1])) if floor is not None else None, t.detected)
+                   (float(floor[i, 0]), float(floor[i, 1])) if floor is not None else None, t.detected, t.score)
             for i, t in enumerate(tracked)
         )
         if self._tracks_file is not None:

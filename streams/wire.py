@@ -45,6 +45,8 @@ def violation_to_wire(v: Violation) -> dict:
         message["pairs"] = [{"track_ids": list(p.track_ids), "distance_m": p.distance_m} for p in v.pairs]
     if v.suppressed is not None:
         message["suppressed"] = dict(v.suppressed)
+    if v.detection is not None:
+        message["detection"] = dict(v.detection)
     return message
 
 
@@ -109,6 +111,7 @@ def violation_from_wire(m: dict, stored: bool = False) -> Violation:
         reasons=tuple(m.get("reasons", ())),
         pairs=tuple(ClosePair(tuple(p["track_ids"]), p["distance_m"]) for p in m.get("pairs", ())),
         suppressed=m.get("suppressed"),
+        detection=m.get("detection"),
         evidence=m.get("evidence") or {},
     )
     return v if stored else _check(v)

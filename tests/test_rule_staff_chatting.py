@@ -76,3 +76,21 @@ def test_gap_of_clear_s_splits_the_episode():
     seq = [together(t) for t in frames(0, 30)] + [apart(t) for t in frames(30, 34.8)] + \
           [together(t) for t in frames(34.8, 64.6)]
     assert run_rules(config(), seq) == []
+
+
+def test_the_violation_says_how_much_rests_on_the_detector():
+    """Every other frame one of the two is a track held through a missed detection: half of the
+    appearances of #2, a quarter of all, were not seen by the detector."""
+    from detectors.rules.engine import Person
+    from tests.helpers import obs as observe
+
+    def frame(t, i):
+        held = i % 2 == 1
+        return observe(t, Person(1, (500, 500), (5, 5), True, 0.9),
+                       Person(2, (640, 500), (6.4, 5), not held, 0.7 if not held else 0.0))
+
+    events = run_rules(config(min_duration_s=3), [frame(t, i) for i, t in enumerate(frames(0, 4))])
+    closed = events[-1]
+    assert closed["detection"]["frames"] == 20
+    assert closed["detection"]["detected_share"] == 0.75
+    assert abs(closed["detection"]["mean_score"] - (10 * 0.7 + 20 * 0.9) / 30) < 1e-3

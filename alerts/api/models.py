@@ -56,6 +56,8 @@ class AlertOut(BaseModel):
     people: int
     track_ids: list[int]
     min_distance_m: float | None
+    detection: dict | None = Field(None, description="How much the violation rests on the detector: frames, "
+                                   "detected_share (not held tracks), mean_score")
     evidence: dict
 
 
@@ -123,4 +125,5 @@ def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
         review_outcome=a.review_outcome, escalated_to=a.escalated_to, escalations=a.escalations,
         received_at=a.received_at, acknowledged_at=a.acknowledged_at, people=v.people,
         track_ids=list(v.track_ids), min_distance_m=v.min_distance_m, evidence=dict(v.evidence),
+        detection=dict(v.detection) if v.detection else None,
     )

@@ -15,6 +15,11 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<
 // Times in the halls' time zone, whatever the operator's machine says.
 const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false, timeZone: me?.timezone}) : "—";
 const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
+// How much a violation rests on the detector: a discipline officer weighs a borderline case by it.
+const detectionText = (d) => !d ? "" : `<span class="detection" title="检测依据：违规持续期间分析的帧数、涉及人员被实际检出（而非跟踪推算）的比例、平均检测置信度">检测依据：${d.frames} 帧` +
+  (d.detected_share != null ? `，实际检出 ${Math.round(d.detected_share * 100)}%` : "") +
+  (d.mean_score != null ? `，平均置信度 ${d.mean_score.toFixed(2)}` : "") +
+  (d.detected_share != null && d.detected_share < 0.8 ? ` <b class="warn">（检出不足，请人工核实）</b>` : "") + "</span><br>";
 const hallName = (id) => (registry.halls.find((h) => h.id === id) || {name: id}).name;
 const regionName = (id) => (registry.regions.find((r) => r.id === id) || {name: id}).name;
 
@@ -122,6 +127,7 @@ async function showDetail(id) {
     <p>${esc(a.hall_name)} ${a.window_id ? "· 窗口 " + esc(a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 区域 ${esc(a.zone_id)}<br>
     ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），人数 ${a.people}
     ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>
+    ${detectionText(a.detection)}
     状态：<span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span> ${a.review_outcome ? "（" + (a.review_outcome === "confirmed" ? "认定违规" : "不予认定") + "）" : ""}
     ${a.escalated_to ? " · 已升级至 " + esc(regionName(a.escalated_to)) : ""}</p>
     <p>${integrity}</p>

@@ -28,7 +28,8 @@ class Person:
     track_id: int
     foot: tuple[float, float]  # image pixels
     floor: tuple[float, float] | None = None  # metres, when the camera is calibrated
-    detected: bool = True
+    detected: bool = True  # False: held by the tracker through a missed detection
+    score: float = 1.0  # the detector's confidence (1 for annotated or replayed tracks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +72,20 @@ class _Frame:
     floor: np.ndarray | None
     membership: np.ndarray  # [person, zone rule]
     post_of: np.ndarray  # index of the first post zone containing each person, else -1
+    people: tuple[Person, ...] = ()
 
     def distances(self, idx: np.ndarray) -> np.ndarray:
         """Floor distances among the people ``idx``."""
         return pairwise_distances(self.floor[idx])
+
+    def detection(self, idx: np.ndarray) -> tuple[int, int, int, float]:
+        """(frames, people, of them detected, sum of their scores) of the people ``idx`` at this
+        frame: how much of a violation rests on real detections rather than held tracks."""
+        if not self.people:  # arrays only (e.g. a benchmark): count them as detected
+            return 1, len(idx), len(idx), float(len(idx))
+        chosen = [self.people[i] for i in idx.tolist()]
+        detected = [p for p in chosen if p.detected]
+        return 1, len(chosen), len(detected), float(sum(p.score for p in detected))
 
 
 class CameraRules:
@@ -134,6 +145,7 @@ class CameraRules:
             membership=self._zones.contains(feet),
             post_of=(np.where(in_post.any(axis=1), in_post.argmax(axis=1), -1) if in_post.shape[1]
                      else np.full(len(feet), -1)),
+            people=obs.people,
         )
         messages: list[Violation] = []
         for column, zr in enumerate(self.zone_rules):
@@ -203,7 +215,8 @@ class CameraRules:
         if best is None:
             return zr.tracker.step(t, False)
         ids = frame.ids[idx[best]].tolist()
-        return zr.tracker.step(t, True, {"people": len(best), "track_ids": ids})
+        return zr.tracker.step(t, True, {"people": len(best), "track_ids": ids,
+                                         "detection": frame.detection(idx[best])})
 
     def _queue(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
         rule = zr.rules.queue_crowding
@@ -234,7 +247,7 @@ class CameraRules:
         if not reasons:
             return zr.tracker.step(t, False)
         details = {"people": count, "track_ids": frame.ids[idx].tolist(), "reasons": reasons,
-                   "min_distance_m": min_distance}
+                   "min_distance_m": min_distance, "detection": frame.detection(idx)}
         if pairs:
             details["pairs"] = pairs
         return zr.tracker.step(t, True, details)
@@ -286,4 +299,14 @@ class CameraRules:
             reasons=reasons,
             pairs=tuple(ClosePair(ids, d) for ids, d in details.get("pairs", ())),
             suppressed=details.get("suppressed"),
+            detection=_detection_summary(details.get("detection")),
         )
+
+
+def _detection_summary(totals: tuple[int, int, int, float] | None) -> dict | None:
+    """How much a violation rests on the detector, for an officer weighing a borderline case."""
+    if totals is None:
+        return None
+    frames, people, detected, score_sum = totals
+    return {"frames": frames, "detected_share": round(detected / people, 3) if people else None,
+            "mean_score": round(score_sum / detected, 3) if detected else None}

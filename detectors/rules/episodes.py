@@ -80,6 +80,9 @@ def _merge(into: dict[str, Any], new: dict[str, Any]) -> None:
             into[key] = max(into.get(key, 0), value)
         elif key == "pairs":  # given only at the episode's closest moment so far: that moment's pairs
             into[key] = value
+        elif key == "detection":  # (frames, people, detected, score sum): totals over the episode
+            old = into.get(key, (0, 0, 0, 0.0))
+            into[key] = tuple(a + b for a, b in zip(old, value))
         elif key == "reasons":
             into[key] = list(dict.fromkeys([*into.get(key, []), *value]))
         else:

@@ -80,6 +80,10 @@ class Violation:
     reasons: tuple[str, ...] = ()
     pairs: tuple[ClosePair, ...] = ()
     suppressed: Mapping[str, object] | None = None
+    # For staff_chatting and queue_crowding: analysed frames the condition held, the share of the
+    # decisive people's appearances that were real detections (not tracks held through a miss),
+    # and their mean detector score.
+    detection: Mapping[str, object] | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
 
     @property
