@@ -1,6 +1,6 @@
 """Tracking quality on PETS09-S2L1 (../shared/data), with motmetrics, and floor-position error.
 
-    python -m benchmarks.bench_tracking [--source det|nanodet]
+    python -m benchmarks.bench_tracking [--sources det,nanodet]
 
 det: the public CNN detections (det.txt) replayed through our tracker; nanodet: the offline
 detector run on vtest.avi. Every frame is analysed (7 fps, as captured). Reports MOTA, IDF1, ID
@@ -78,20 +78,24 @@ def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--source", choices=["det", "nanodet"], default="det")
+    parser.add_argument("--sources", default="det,nanodet", help="det (det.txt replayed), nanodet, or both")
     args = parser.parse_args()
     folder = shared("pets09-s2l1")
     gt = load_gt(folder / "gt.txt")
     cfg = load_config("configs/demo.yaml")
     cal = cfg.cameras[0].calibration
     homography = homography_from_points(cal.image, cal.floor)
-    detections = read_mot(folder / "det.txt") if args.source == "det" else nanodet_detections(max(gt))
-    for held in (False, True):
-        m, floor = evaluate(detections, gt, homography, cfg.tracker, 7.0, held)
-        label = "tracks incl. held" if held else "tracks (detected)"
-        print(f"{args.source:8s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
-              f"ID switches {int(m['num_switches'])}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
-              f"median floor error {floor:.3f} m")
+    for source in args.sources.split(","):
+        detections = read_mot(folder / "det.txt") if source == "det" else nanodet_detections(max(gt))
+        for held in (False, True):
+            report(source, held, *evaluate(detections, gt, homography, cfg.tracker, 7.0, held))
+
+
+def report(source: str, held: bool, m, floor: float) -> None:
+    label = "tracks incl. held" if held else "tracks (detected)"
+    print(f"{source:8s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
+          f"ID switches {int(m['num_switches'])}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
+          f"median floor error {floor:.3f} m")
 
 
 if __name__ == "__main__":
