@@ -2,9 +2,13 @@
 
     python run_pipeline.py [--config PATH] [--events-out PATH] [--tracks-out DIR] [--no-kafka]
                            [--start-time ISO8601] [--realtime]
+    python run_pipeline.py --config site.yaml --group NAME [--worker-id ID]     # one worker of many
 
 File and ``mot:`` inputs are processed as fast as possible and the program exits 0 when all have
 ended; live sources run until SIGINT/SIGTERM, then shut down cleanly. A config error exits 2.
+With --group, every process started with the same config and group shares the config's cameras
+through a Kafka consumer group and takes over the cameras of a worker that stops or dies; file
+and mot: sources then play as live cameras anchored at their start_time.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="media clock origin for file and mot: sources (overrides start_time)")
     parser.add_argument("--realtime", action="store_true",
                         help="play file and mot: sources at their real speed, as a camera would (demos, soak tests)")
+    parser.add_argument("--group", help="scale-out: share the cameras with every worker of this group (Kafka)")
+    parser.add_argument("--worker-id", help="this worker's name in the group (default: host name and a number)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -42,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     from configs.loader import load_or_exit
 
     cfg = load_or_exit(args.config)
+    if args.group and args.no_kafka:
+        print("--group needs Kafka (drop --no-kafka)", file=sys.stderr)
+        return 2
 
     from ingest.pipeline import Pipeline
 
     pipeline = Pipeline(cfg, events_out=args.events_out, tracks_out=args.tracks_out,
-                        use_kafka=not args.no_kafka, start_override=args.start_time, realtime=args.realtime)
+                        use_kafka=not args.no_kafka, start_override=args.start_time, realtime=args.realtime,
+                        group=args.group, worker_id=args.worker_id)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -23,7 +23,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from configs.model import KafkaTopics
 from streams import messages
-from streams.wire import Violation, violation_from_wire
+from streams.absence_book import Absence, check, from_record
+from streams.wire import Violation, real_time, violation_from_wire
 
 log = logging.getLogger(__name__)
 DLQ_VALUE_BYTES = 256 * 1024  # the copy of a rejected message kept in the DLQ (the producer's limit is 1 MB)
@@ -41,6 +42,7 @@ class Received:
     partition: int
     offset: int
     violation: Violation | None = None  # the typed event, for the violations topic
+    absence: Absence | None = None  # for the absences topic (None with a tombstone: cancelled)
 
 
 # The handler stores a batch and returns the messages it would not take, each with the reason.
@@ -55,7 +57,7 @@ class AlertConsumer:
         self.handle = handle
         self.on_dead_letter = on_dead_letter or (lambda reason: None)
         self.consumer = KafkaConsumer(
-            self.topics.violations, self.topics.heartbeats,
+            self.topics.violations, self.topics.heartbeats, self.topics.absences,
             bootstrap_servers=bootstrap, group_id=group_id, client_id=f"{group_id}-consumer",
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500, fetch_max_wait_ms=100,
             group_instance_id=instance_id, session_timeout_ms=session_timeout_ms,
@@ -70,6 +72,8 @@ class AlertConsumer:
 
     def decode(self, record) -> Received | str:
         """The message, or why it is unusable."""
+        if record.topic == self.topics.absences:
+            return self._absence(record)
         try:
             value = messages.loads(record.value)
         except (UnicodeDecodeError, ValueError, TypeError) as error:
@@ -93,6 +97,28 @@ class AlertConsumer:
                 return f"schema {value.get('schema', '?')}: unusable value: {error}"[:1000]
         key = record.key.decode(errors="replace") if record.key is not None else None
         return Received(record.topic, key, value, record.partition, record.offset, violation)
+
+    def _absence(self, record) -> Received | str:
+        key = record.key.decode(errors="replace") if record.key is not None else ""
+        if not key or len(key) > 32:
+            return "absence: the key must be the absence id (1-32 characters)"
+        if record.value is None:  # a tombstone: cancelled
+            return Received(record.topic, key, {"cancel": key}, record.partition, record.offset)
+        try:
+            value = messages.loads(record.value)
+            absence = check(from_record(value))
+            if absence.id != key:
+                return "absence: the key is not the absence's id"
+            for name in ("hall_id", "window_id", "zone_id", "person", "registered_by"):
+                if len(getattr(absence, name) or "") > 64:
+                    return f"absence: {name} longer than 64 characters"
+            if len(absence.reason) > 500:
+                return "absence: reason longer than 500 characters"
+            real_time(absence.start.isoformat(), "start")
+            real_time(absence.end.isoformat(), "end")
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
+            return f"absence: unusable value: {error}"[:1000]
+        return Received(record.topic, key, value, record.partition, record.offset, absence=absence)
 
     def dead_letter(self, record, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)

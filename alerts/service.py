@@ -21,7 +21,8 @@ from alerts.notify import Notice, Notifier
 from alerts.store import AbsenceRecord, AlertStore, Applied, identity, is_unavailable
 from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
-from streams.absence_book import AbsenceBook, absence_of
+from streams.absence_book import absence_of
+from streams.absence_feed import publish_absence
 from streams.wire import Violation, violation_from_wire
 
 log = logging.getLogger("hallwatch.alerts")
@@ -52,9 +53,18 @@ class AlertService:
         rejected: list[tuple[Received, str]] = []
         violations: list[tuple[Received, Violation]] = []
         beats: list[dict] = []
+        absences, cancelled = [], []
         for m in batch:
             self.metrics.consumed.labels(m.topic).inc()
-            if m.violation is not None:
+            if m.topic == self.cfg.kafka.topics.absences:
+                if m.absence is None:
+                    cancelled.append(m.value["cancel"])
+                elif self._valid_absence(m.absence):
+                    absences.append(m.absence)
+                else:
+                    rejected.append((m, f"absence for an unknown hall or window: {m.absence.hall_id}/"
+                                        f"{m.absence.window_id}"))
+            elif m.violation is not None:
                 trusted = self._trusted(m.violation)
                 if isinstance(trusted, str):
                     rejected.append((m, trusted))
@@ -69,6 +79,8 @@ class AlertService:
         try:
             if beats:
                 self.store.apply_heartbeats(beats)
+            if absences or cancelled:
+                self.store.mirror_absences(absences, cancelled)
             if violations:
                 rejected += self._store(violations)
         except Exception as error:
@@ -76,6 +88,10 @@ class AlertService:
                 raise StoreUnavailable(str(error).splitlines()[0]) from error
             raise
         return rejected
+
+    def _valid_absence(self, absence) -> bool:  # noqa: ANN001 - an Absence
+        hall = self._halls.get(absence.hall_id)
+        return hall is not None and (absence.window_id is None or absence.window_id in {w.id for w in hall.windows})
 
     def _trusted(self, v: Violation) -> Violation | str:
         hall = self._halls.get(v.hall_id)
@@ -199,8 +215,8 @@ class AlertService:
 
     # -- absences ----------------------------------------------------------------------------------
     def absence_registered(self, record: AbsenceRecord) -> None:
-        """Hand the absence to the pipelines on this host through the shared register file."""
-        AbsenceBook(self.cfg.absences_file).add(absence_of(record))
+        """Publish the absence to the absences topic, which every pipeline worker follows."""
+        publish_absence(self.bootstrap, self.cfg.kafka.topics.absences, absence_of(record))
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:

@@ -7,13 +7,12 @@ over an open one; an open message never reopens a closed alert). The operators' 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 import functools
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -21,10 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.db import AbsenceRecord, Alert, AuditEntry, Base, CameraState, make_engine, region_path_key, utcnow
 from alerts.merge import alert_fields, merge_into, newer
+from streams.absence_book import Absence
 from streams.wire import Violation, violation_to_wire
 
 __all__ = ["AbsenceRecord", "Alert", "AlertStore", "Applied", "AuditEntry", "CameraState", "identity",
            "is_unavailable", "region_path_key", "utcnow"]
+
+
+MIRRORED = ("hall_id", "window_id", "zone_id", "person", "start", "end", "reason", "registered_by")
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -188,6 +191,25 @@ class AlertStore:
             session.add(AuditEntry(event_id=None, actor=actor, action="absence_registered",
                                    details={"absence_id": record.id, "hall_id": record.hall_id}))
         return record
+
+    def mirror_absences(self, absences: list[Absence], cancelled: list[str]) -> None:
+        """The absences topic into the table the console lists (idempotent by absence id)."""
+        with self.session() as session:
+            for absence in absences:
+                record = session.get(AbsenceRecord, absence.id)
+                if record is None:
+                    session.add(AbsenceRecord(id=absence.id, **{f: getattr(absence, f) for f in MIRRORED}))
+                    session.add(AuditEntry(event_id=None, actor=absence.registered_by[:64], action="absence_registered",
+                                           details={"absence_id": absence.id, "hall_id": absence.hall_id}))
+                else:
+                    for name in MIRRORED:
+                        setattr(record, name, getattr(absence, name))
+            for absence_id in cancelled:
+                record = session.get(AbsenceRecord, absence_id)
+                if record is not None:
+                    session.delete(record)
+                    session.add(AuditEntry(event_id=None, actor="register", action="absence_cancelled",
+                                           details={"absence_id": absence_id}))
 
     def absences(self, hall_ids: Iterable[str] | None = None) -> list[AbsenceRecord]:
         query = select(AbsenceRecord).order_by(AbsenceRecord.start.desc())

@@ -52,6 +52,18 @@ class KafkaTopics(StrictModel):
     violations: str = Field("hallwatch.violations", description="Violation events topic.")
     heartbeats: str = Field("hallwatch.heartbeats", description="Camera heartbeat topic.")
     dlq: str = Field("hallwatch.dlq", description="Dead-letter topic for malformed messages.")
+    cameras: str = Field(
+        "hallwatch.cameras", description="Scale-out: pipeline workers of one group share the cameras through "
+        "this topic's partitions (cameras are hashed onto them; the topic carries no data).",
+    )
+    rule_state: str = Field(
+        "hallwatch.rule-state", description="Compacted, keyed by camera: each camera's rule state, so a worker "
+        "that takes a camera over continues its open episodes.",
+    )
+    absences: str = Field(
+        "hallwatch.absences", description="Compacted, keyed by absence id: the absence register (去向公开), the one "
+        "source of truth for every pipeline worker and the alerting service.",
+    )
 
 class KafkaConfig(StrictModel):
     bootstrap_servers: str = Field(
@@ -60,6 +72,14 @@ class KafkaConfig(StrictModel):
     )
     topics: KafkaTopics = Field(default_factory=KafkaTopics, description="Topic names.")
     heartbeat_interval_s: float = Field(10, gt=0, description="Seconds between camera heartbeats.")
+    camera_partitions: int = Field(
+        12, ge=1, le=1000, description="Partitions of the cameras topic: the most pipeline workers one group can "
+        "use (set when the topic is created; more partitions than workers spread cameras more evenly).",
+    )
+    worker_session_timeout_s: float = Field(
+        10, ge=6, le=300, description="Scale-out: seconds without a heartbeat before a dead worker's cameras go to "
+        "the others.",
+    )
     spool_dir: str = Field(
         "var/spool", description="Local disk queue that holds messages while Kafka is unreachable "
         "(one per pipeline process).",

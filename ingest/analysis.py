@@ -99,6 +99,15 @@ class CameraAnalysis:
         self._emit_all(violations)
         return violations
 
+    def release(self) -> None:
+        """The camera moves to another worker: its open episodes are not closed (they continue
+        there from the checkpoint); pending clips are written and the tracks file is closed."""
+        if self.recorder is not None:
+            self.recorder.finish()
+        if self._tracks_file is not None:
+            self._tracks_file.close()
+            self._tracks_file = None
+
     def finish(self) -> list[Violation]:
         violations = self.rules.finish()
         self._emit_all(violations)

@@ -26,7 +26,7 @@ class PipelineCollector:
                                    labels=["camera", "hall"])
         up = GaugeMetricFamily("hallwatch_pipeline_camera_online", "1 online, 0.5 degraded, 0 offline",
                                labels=["camera", "hall"])
-        for camera_id, worker in self.pipeline.workers.items():
+        for camera_id, worker in list(self.pipeline.workers.items()):
             hall = worker.camera.hall
             health = self.pipeline.last_health.get(camera_id, {})
             frames_in.add_metric([camera_id], worker.stats.frames_in)
@@ -38,6 +38,15 @@ class PipelineCollector:
             target.add_metric([camera_id, hall], worker.camera.analysis_fps)
             up.add_metric([camera_id, hall], {"online": 1.0, "degraded": 0.5}.get(health.get("status"), 0.0))
         yield from (frames_in, analysed, reconnects, stalls, fps_in, fps_an, target, up)
+        worker = self.pipeline.worker_id
+        owned = GaugeMetricFamily("hallwatch_pipeline_cameras_owned", "Cameras this worker runs", labels=["worker"])
+        owned.add_metric([worker], len(self.pipeline.workers))
+        yield owned
+        membership = self.pipeline.membership
+        rebalances = CounterMetricFamily("hallwatch_pipeline_rebalances", "Scale-out: camera assignments "
+                                         "changed (partitions gained or lost)", labels=["worker"])
+        rebalances.add_metric([worker], membership.rebalances if membership else 0)
+        yield rebalances
         evidence = self.pipeline.cfg.evidence
         if evidence.enabled:
             import shutil
@@ -52,7 +61,7 @@ class PipelineCollector:
             full = CounterMetricFamily("hallwatch_pipeline_evidence_disk_full", "Clips not written: disk full",
                                        labels=["camera"])
             clips = CounterMetricFamily("hallwatch_pipeline_evidence_clips", "Evidence clips written", labels=["camera"])
-            for camera_id, analysis in self.pipeline.analyses.items():
+            for camera_id, analysis in list(self.pipeline.analyses.items()):
                 if analysis.recorder is not None:
                     full.add_metric([camera_id], analysis.recorder.disk_full)
                     clips.add_metric([camera_id], analysis.recorder.clips_written)
@@ -75,6 +84,9 @@ class PipelineMetrics:
         self.inference_seconds = Histogram(
             "hallwatch_pipeline_inference_seconds", "Detector time per batched call",
             buckets=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28), registry=self.registry)
+        self.handover_seconds = Histogram(
+            "hallwatch_pipeline_handover_seconds", "Scale-out: from a camera's assignment to this worker to its "
+            "first analysed frame here", buckets=(0.5, 1, 2, 5, 10, 20, 40), registry=self.registry)
         self.registry.register(PipelineCollector(pipeline))
 
     def serve(self, port: int) -> None:

@@ -67,26 +67,38 @@ def is_file_source(source: str) -> bool:
 
 class VideoFileSource:
     """A video file on the media clock ``origin + (frame - 1) / fps``. With ``realtime`` the frames
-    are paced to the wall clock, as a camera would deliver them (demos, soak tests)."""
+    are paced to the wall clock, as a camera would deliver them (demos, soak tests). A
+    ``live_replay`` is anchored to the wall clock at its media origin: the frame of time T plays at
+    T, and a source opened late joins at the present (frames already past are skipped), so any
+    worker of a scale-out group can pick the camera up where it is."""
 
     live = False
 
-    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False):
+    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False,
+                 live_replay: bool = False):
         self.camera = camera
         self.origin = origin
         self.stats = stats
         self.path = camera.source
-        self.realtime = realtime
+        self.realtime = realtime or live_replay
+        self.live_replay = live_replay
         self._wall_start: float | None = None
 
-    def _pace(self, t: float) -> None:
+    def _pace(self, t: float) -> bool:
+        """Wait for the frame's moment; False: skip it (a live replay that is behind the clock)."""
         if not self.realtime:
-            return
-        if self._wall_start is None:
-            self._wall_start = time.monotonic() - t
-        delay = self._wall_start + t - time.monotonic()
+            return True
+        if self.live_replay:
+            delay = self.origin.timestamp() + t - time.time()
+            if delay < -1.0 / self.camera.analysis_fps:
+                return False
+        else:
+            if self._wall_start is None:
+                self._wall_start = time.monotonic() - t
+            delay = self._wall_start + t - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        return True
 
     def frames(self) -> Iterator[Frame]:
         if not Path(self.path).exists():
@@ -102,9 +114,8 @@ class VideoFileSource:
                 index += 1
                 t = (index - 1) / fps
                 self.stats.frames_in += 1
-                if not sampler.take(t):
+                if not sampler.take(t) or not self._pace(t):
                     continue
-                self._pace(t)
                 ok, image = cap.retrieve()
                 if not ok:
                     continue
@@ -136,8 +147,9 @@ def read_mot(path: str | os.PathLike[str]) -> dict[int, Detections]:
 class MotReplaySource(VideoFileSource):
     """Replays detections from a MOT file; frames without rows are still analysed (nobody seen)."""
 
-    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False):
-        super().__init__(camera, origin, stats, realtime)
+    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False,
+                 live_replay: bool = False):
+        super().__init__(camera, origin, stats, realtime, live_replay)
         self.path = camera.source.removeprefix("mot:")
 
     def frames(self) -> Iterator[Frame]:
@@ -150,8 +162,7 @@ class MotReplaySource(VideoFileSource):
         for index in range(1, last + 1):
             t = (index - 1) / fps
             self.stats.frames_in += 1
-            if sampler.take(t):
-                self._pace(t)
+            if sampler.take(t) and self._pace(t):
                 yield self._frame(index, t, None, by_frame.get(index, Detections.empty()))
 
 
@@ -215,10 +226,10 @@ class LiveSource:
 
 
 def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override: datetime | None = None,
-                realtime: bool = False):
+                realtime: bool = False, live_replay: bool = False):
     """The source object for a camera's ``source`` string."""
     if camera.source.startswith("mot:"):
-        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats, realtime)
+        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay)
     if is_file_source(camera.source):
-        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats, realtime)
+        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay)
     return LiveSource(camera, tz, stats, transport=camera.rtsp_transport)

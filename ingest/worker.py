@@ -59,11 +59,12 @@ class CameraWorker:
 
     def __init__(self, camera: Camera, tz: ZoneInfo, on_frame: Callable[[Frame], None],
                  start_override: datetime | None = None, backoff: Backoff | None = None, realtime: bool = False,
-                 on_offline: Callable[[], None] | None = None):
+                 on_offline: Callable[[], None] | None = None, live_replay: bool = False):
         self.camera = camera
         self.tz = tz
         self.on_frame = on_frame
         self.on_offline = on_offline or (lambda: None)
+        self.live_replay = live_replay
         self.offline_reported = True  # nothing to end before the first frame
         self.start_override = start_override
         self.realtime = realtime
@@ -88,7 +89,8 @@ class CameraWorker:
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            source = open_source(self.camera, self.tz, self.stats, self.start_override, self.realtime)
+            source = open_source(self.camera, self.tz, self.stats, self.start_override, self.realtime,
+                                 self.live_replay)
             try:
                 for frame in prefetch(source.frames()):
                     if self.failures:

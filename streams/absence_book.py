@@ -5,6 +5,10 @@
     python -m streams.absence_book list [--hall H] [--file PATH]
     python -m streams.absence_book cancel ID [--by NAME] [--file PATH]
 
+With ``--kafka BOOTSTRAP`` (``add`` and ``cancel``) the absence goes to the absences topic that
+every pipeline worker and the alerting service follow, instead of the local file (which remains
+an import/export format for a single host).
+
 The running pipeline re-reads the file when it changes, so a registration takes effect within a
 second. Records are never rewritten: a cancellation is a new line.
 """
@@ -21,6 +25,7 @@ from pathlib import Path
 from configs.env import state_dir
 from detectors.rules.events import Absence
 
+__all__ = ["Absence", "AbsenceBook", "absence_of", "check", "from_record", "to_record"]
 DEFAULT_FILE = state_dir() / "absences.jsonl"
 ABSENCE_FIELDS = ("id", "hall_id", "start", "end", "reason", "registered_by", "window_id", "zone_id", "person")
 
@@ -28,6 +33,28 @@ ABSENCE_FIELDS = ("id", "hall_id", "start", "end", "reason", "registered_by", "w
 def absence_of(record: object) -> Absence:
     """An ``Absence`` from any record with its fields as attributes (e.g. the console's database row)."""
     return Absence(**{name: getattr(record, name) for name in ABSENCE_FIELDS})
+
+
+def check(absence: Absence) -> Absence:
+    if absence.end <= absence.start:
+        raise ValueError("`until` must be after `from`")
+    if absence.window_id is None and absence.zone_id is None:
+        raise ValueError("an absence needs a window or a post zone")
+    return absence
+
+
+def to_record(absence: Absence) -> dict:
+    """The absence as JSON: a line of the register file, a message of the absences topic."""
+    return {"op": "add", "id": absence.id, "hall_id": absence.hall_id, "window_id": absence.window_id,
+            "zone_id": absence.zone_id, "person": absence.person, "start": absence.start.isoformat(),
+            "end": absence.end.isoformat(), "reason": absence.reason, "registered_by": absence.registered_by,
+            "registered_at": datetime.now().astimezone().isoformat()}
+
+
+def from_record(r: dict) -> Absence:
+    return Absence(id=r["id"], hall_id=r["hall_id"], start=datetime.fromisoformat(r["start"]),
+                   end=datetime.fromisoformat(r["end"]), reason=r["reason"], registered_by=r["registered_by"],
+                   window_id=r.get("window_id"), zone_id=r.get("zone_id"), person=r.get("person"))
 
 
 class AbsenceBook:
@@ -38,15 +65,7 @@ class AbsenceBook:
         self._cache: list[Absence] = []
 
     def add(self, absence: Absence) -> Absence:
-        if absence.end <= absence.start:
-            raise ValueError("`until` must be after `from`")
-        if absence.window_id is None and absence.zone_id is None:
-            raise ValueError("an absence needs a window or a post zone")
-        record = {"op": "add", "id": absence.id, "hall_id": absence.hall_id, "window_id": absence.window_id,
-                  "zone_id": absence.zone_id, "person": absence.person, "start": absence.start.isoformat(),
-                  "end": absence.end.isoformat(), "reason": absence.reason, "registered_by": absence.registered_by,
-                  "registered_at": datetime.now().astimezone().isoformat()}
-        self._append(record)
+        self._append(to_record(check(absence)))
         return absence
 
     def cancel(self, absence_id: str, by: str) -> None:
@@ -80,11 +99,7 @@ class AbsenceBook:
             if r["op"] == "cancel":
                 records.pop(r["id"], None)
                 continue
-            records[r["id"]] = Absence(
-                id=r["id"], hall_id=r["hall_id"], start=datetime.fromisoformat(r["start"]),
-                end=datetime.fromisoformat(r["end"]), reason=r["reason"], registered_by=r["registered_by"],
-                window_id=r.get("window_id"), zone_id=r.get("zone_id"), person=r.get("person"),
-            )
+            records[r["id"]] = from_record(r)
         return list(records.values())
 
 
@@ -99,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m streams.absence_book", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--kafka", metavar="BOOTSTRAP", help="publish to the absences topic at this broker")
+    parser.add_argument("--topic", default="hallwatch.absences", help="the absences topic (with --kafka)")
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add")
     add.add_argument("--hall", required=True)
@@ -117,9 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     book = AbsenceBook(args.file)
     if args.command == "add":
+        absence = Absence(uuid.uuid4().hex[:12], args.hall, args.start, args.end, args.reason, args.by,
+                          args.window, args.zone, args.person)
         try:
-            absence = book.add(Absence(uuid.uuid4().hex[:12], args.hall, args.start, args.end, args.reason,
-                                       args.by, args.window, args.zone, args.person))
+            if args.kafka:
+                from streams.absence_feed import publish_absence
+
+                publish_absence(args.kafka, args.topic, absence)
+            else:
+                book.add(absence)
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -129,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.hall in (None, a.hall_id):
                 print(json.dumps({"id": a.id, "hall": a.hall_id, "window": a.window_id, "zone": a.zone_id,
                                   **a.describe()}, ensure_ascii=False))
+    elif args.kafka:
+        from streams.absence_feed import cancel_absence
+
+        cancel_absence(args.kafka, args.topic, args.id)
     else:
         book.cancel(args.id, args.by)
     return 0

@@ -19,6 +19,7 @@ DAY_MS = 24 * 3600 * 1000
 class TopicSpec:
     partitions: int
     retention_ms: int
+    compacted: bool = False
 
 
 # Violations are keyed by hall, so one hall's events stay in order on one partition.
@@ -26,12 +27,24 @@ SPECS = {
     "violations": TopicSpec(partitions=6, retention_ms=30 * DAY_MS),
     "heartbeats": TopicSpec(partitions=3, retention_ms=2 * DAY_MS),
     "dlq": TopicSpec(partitions=1, retention_ms=90 * DAY_MS),
+    "cameras": TopicSpec(partitions=12, retention_ms=DAY_MS),  # partitions: KafkaConfig.camera_partitions
+    "rule_state": TopicSpec(partitions=6, retention_ms=-1, compacted=True),
+    "absences": TopicSpec(partitions=1, retention_ms=-1, compacted=True),
 }
 
 
-def ensure_topics(bootstrap: str, topics: KafkaTopics | None = None) -> list[str]:
+def _configs(spec: TopicSpec) -> dict[str, str]:
+    if spec.compacted:  # the latest value per key, kept forever; a null value deletes the key
+        return {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1", "segment.ms": str(3600 * 1000)}
+    return {"retention.ms": str(spec.retention_ms)}
+
+
+def ensure_topics(bootstrap: str, topics: KafkaTopics | None = None, camera_partitions: int | None = None) -> list[str]:
     """Create any missing project topic; returns the names created."""
     topics = topics or KafkaTopics()
+    specs = dict(SPECS)
+    if camera_partitions:
+        specs["cameras"] = TopicSpec(partitions=camera_partitions, retention_ms=DAY_MS)
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hallwatch-admin", request_timeout_ms=15000)
     try:
         existing = set(admin.list_topics())
@@ -40,9 +53,9 @@ def ensure_topics(bootstrap: str, topics: KafkaTopics | None = None) -> list[str
                 name=getattr(topics, key),
                 num_partitions=spec.partitions,
                 replication_factor=1,
-                topic_configs={"retention.ms": str(spec.retention_ms)},
+                topic_configs=_configs(spec),
             )
-            for key, spec in SPECS.items()
+            for key, spec in specs.items()
             if getattr(topics, key) not in existing
         ]
         if wanted:

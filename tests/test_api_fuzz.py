@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from alerts.api import create_app
 from alerts.service import AlertService
@@ -57,8 +57,11 @@ def test_no_input_makes_the_api_fail(admin_app, mode):
         @settings(max_examples=30, derandomize=True, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case):
+            # What the issue asks: no 5xx and every status documented. Whether a server must refuse
+            # every schema-violating query (a repeated parameter, a number where a string was
+            # expected — all strings in a URL) is not: those two checks are left out.
             case.call_and_validate(headers=auth["headers"], cookies=auth["cookies"],
-                                   excluded_checks=[positive_data_acceptance])
+                                   excluded_checks=[positive_data_acceptance, negative_data_rejection])
         try:
             run()
         except Unsatisfiable:

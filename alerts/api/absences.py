@@ -19,7 +19,8 @@ def list_absences(hall: Id | None = None, principal: Principal = who(), ctx: Api
     return [AbsenceOut.model_validate(r, from_attributes=True) for r in ctx.store.absences(visible)]
 
 
-@router.post("/api/absences", response_model=AbsenceOut, status_code=201)
+@router.post("/api/absences", response_model=AbsenceOut, status_code=201,
+             responses={503: {"description": "Kafka unreachable: nothing was registered, try again"}})
 def register_absence(body: AbsenceIn, principal: Principal = who("register_absence"), ctx: ApiContext = Ctx):
     hall = ctx.halls.get(body.hall_id)
     if hall is None or not ctx.sees_hall(principal, hall.id):
@@ -31,7 +32,10 @@ def register_absence(body: AbsenceIn, principal: Principal = who("register_absen
     if body.start.tzinfo is None or body.end.tzinfo is None or body.end <= body.start:
         raise HTTPException(422, "start and end need UTC offsets, and end must be after start")
     record = AbsenceRecord(id=uuid.uuid4().hex[:12], registered_by=principal.username, **body.model_dump())
+    if ctx.service is not None:  # to the pipelines first: an absence they never see is not registered
+        try:
+            ctx.service.absence_registered(record)
+        except Exception as error:  # noqa: BLE001 - Kafka unreachable
+            raise HTTPException(503, f"the absence could not reach the pipelines (Kafka): {error}") from None
     ctx.store.add_absence(record, principal.username)
-    if ctx.service is not None:
-        ctx.service.absence_registered(record)
     return AbsenceOut.model_validate(record, from_attributes=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from alerts.auth import MAX_PASSWORD
 
@@ -25,7 +25,15 @@ def _bounded_time(value: datetime) -> datetime:
     return value
 
 
-AwareTime = Annotated[datetime, AfterValidator(_bounded_time), Field(description="ISO 8601 with a UTC offset")]
+def _iso_text(value: object) -> object:
+    """Times are ISO 8601 text: a bare number (which pydantic would read as a Unix time) is refused."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.replace(".", "", 1).isdigit()):
+        raise ValueError("an ISO 8601 time with a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+    return value
+
+
+AwareTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_bounded_time),
+                      Field(description="ISO 8601 with a UTC offset")]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Note = Annotated[str, Field(max_length=2000)]
 

@@ -17,6 +17,7 @@ from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
 from detectors.rules.events import Absence, ClosePair, Violation
 from detectors.rules.geometry import ZoneSet, close_pairs, closest_pair, pairwise_distances, single_linkage_groups
+from detectors.rules import snapshot
 from detectors.rules.schedule import ServiceCalendar
 
 _DAY = timedelta(days=1)
@@ -174,6 +175,29 @@ class CameraRules:
                     tr = Transition("close", tr.episode, ended_at=tr.ended_at, closed_reason=reason)
                 messages.append(self._message(zr, tr, self.last_time))
         return messages
+
+    # -- moving a camera between workers -----------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The rule state as JSON (see detectors/rules/snapshot.py)."""
+        return {"version": snapshot.VERSION, "camera_id": self.camera.id,
+                "last_time": self.last_time.isoformat() if self.last_time else None,
+                "zones": {f"{zr.zone.id}|{zr.type}": snapshot.tracker_out(zr.tracker) for zr in self.zone_rules}}
+
+    def restore(self, state: dict) -> None:
+        """Continue from another worker's snapshot of this camera. Zones the config no longer has
+        are ignored; new zones start afresh."""
+        if state.get("version") != snapshot.VERSION or state.get("camera_id") != self.camera.id:
+            return
+        zones = state.get("zones", {})
+        for zr in self.zone_rules:
+            data = zones.get(f"{zr.zone.id}|{zr.type}")
+            if data is not None and data.get("kind") == ("empty_post" if zr.type == "empty_post" else "episode"):
+                snapshot.tracker_in(zr.tracker, data)
+        self.last_time = datetime.fromisoformat(state["last_time"]) if state.get("last_time") else None
+
+    def structure(self) -> tuple:
+        """Changes when an episode starts, opens or ends: when a checkpoint matters."""
+        return tuple(snapshot.structure(zr.tracker) for zr in self.zone_rules)
 
     def interrupt(self) -> list[Violation]:
         """The camera went offline: what is open ends at the last frame seen (``camera_offline``),

@@ -1,0 +1,59 @@
+"""Checkpoints of each camera's rule state on a compacted topic keyed by camera id: a worker that
+takes a camera over reads the latest one and continues the camera's open episodes."""
+from __future__ import annotations
+
+import json
+import logging
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+log = logging.getLogger(__name__)
+
+
+class RuleStateStore:
+    def __init__(self, bootstrap: str, topic: str):
+        self.bootstrap, self.topic = bootstrap, topic
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                      client_id="hallwatch-rule-state")
+
+    def save(self, camera_id: str, state: dict) -> None:
+        """Asynchronous; ``flush`` waits for the broker."""
+        try:
+            self.producer.send(self.topic, key=camera_id.encode(), value=json.dumps(state).encode())
+        except Exception as error:  # noqa: BLE001 - a lost checkpoint costs continuity, never analysis
+            log.warning("checkpoint of camera %s not sent: %s", camera_id, error)
+
+    def flush(self, timeout_s: float = 10) -> None:
+        try:
+            self.producer.flush(timeout_s)
+        except Exception as error:  # noqa: BLE001
+            log.warning("checkpoints not flushed: %s", error)
+
+    def load(self, camera_ids: set[str], timeout_s: float = 15) -> dict[str, dict]:
+        """The latest checkpoint of each of ``camera_ids`` (the whole compacted topic is read)."""
+        import time
+
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None,
+                                 client_id="hallwatch-rule-state-reader")
+        latest: dict[str, dict | None] = {}
+        try:
+            parts = [TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or ()]
+            if not parts:
+                return {}
+            consumer.assign(parts)
+            consumer.seek_to_beginning(*parts)
+            end = consumer.end_offsets(parts)
+            deadline = time.monotonic() + timeout_s
+            while any(consumer.position(tp) < end[tp] for tp in parts) and time.monotonic() < deadline:
+                for records in consumer.poll(timeout_ms=500).values():
+                    for record in records:
+                        key = record.key.decode(errors="replace") if record.key else ""
+                        if key in camera_ids:
+                            latest[key] = json.loads(record.value) if record.value is not None else None
+        finally:
+            consumer.close()
+        return {k: v for k, v in latest.items() if v is not None}
+
+    def close(self) -> None:
+        self.flush()
+        self.producer.close()
