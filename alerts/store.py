@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.db import AbsenceRecord, Alert, AuditEntry, Base, CameraState, make_engine, region_path_key, utcnow
@@ -186,10 +186,16 @@ class AlertStore:
 
     # -- absences ------------------------------------------------------------------------------------
     def add_absence(self, record: AbsenceRecord, actor: str) -> AbsenceRecord:
-        with self.session() as session:
-            session.add(record)
-            session.add(AuditEntry(event_id=None, actor=actor, action="absence_registered",
-                                   details={"absence_id": record.id, "hall_id": record.hall_id}))
+        """Store a registered absence (the mirror of the absences topic may have stored it first)."""
+        try:
+            with self.session() as session:
+                if session.get(AbsenceRecord, record.id) is not None:
+                    return record
+                session.add(record)
+                session.add(AuditEntry(event_id=None, actor=actor, action="absence_registered",
+                                       details={"absence_id": record.id, "hall_id": record.hall_id}))
+        except IntegrityError:  # the mirror won the race: it is stored, audited, and the same
+            pass
         return record
 
     def mirror_absences(self, absences: list[Absence], cancelled: list[str]) -> None:

@@ -87,8 +87,10 @@ class Pipeline:
         from streams.spool import SpoolingKafkaPublisher
 
         kafka = self.cfg.kafka
-        log.info("publishing to Kafka at %s (spool: %s)", kafka.bootstrap_servers, kafka.spool_dir)
-        return SpoolingKafkaPublisher(kafka.bootstrap_servers, kafka.spool_dir, int(kafka.spool_max_mb * 2**20),
+        # Workers of a group share one config: each keeps its own spool under the configured folder.
+        spool = Path(kafka.spool_dir) / self.worker_id if self.group else Path(kafka.spool_dir)
+        log.info("publishing to Kafka at %s (spool: %s)", kafka.bootstrap_servers, spool)
+        return SpoolingKafkaPublisher(kafka.bootstrap_servers, spool, int(kafka.spool_max_mb * 2**20),
                                       priority_topics=(kafka.topics.violations,), topics=kafka.topics)
 
     def _absences_source(self):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import AbsenceIn, AbsenceOut, Id
 from alerts.auth import Principal
-from alerts.db import AbsenceRecord
+from alerts.db import AbsenceRecord, utcnow
 
 router = APIRouter(tags=["absences"], responses=COMMON_RESPONSES)
 
@@ -31,7 +31,8 @@ def register_absence(body: AbsenceIn, principal: Principal = who("register_absen
         raise HTTPException(422, f"hall {hall.id!r} has no window {body.window_id!r}")
     if body.start.tzinfo is None or body.end.tzinfo is None or body.end <= body.start:
         raise HTTPException(422, "start and end need UTC offsets, and end must be after start")
-    record = AbsenceRecord(id=uuid.uuid4().hex[:12], registered_by=principal.username, **body.model_dump())
+    record = AbsenceRecord(id=uuid.uuid4().hex[:12], registered_by=principal.username, registered_at=utcnow(),
+                           **body.model_dump())
     if ctx.service is not None:  # to the pipelines first: an absence they never see is not registered
         try:
             ctx.service.absence_registered(record)
