@@ -28,9 +28,12 @@ class CoverageCollector:
     def __init__(self, cfg: HallwatchConfig, store: AlertStore, now: Callable[[], datetime] | None = None):
         self.cfg, self.store = cfg, store
         self.now = now or (lambda: datetime.now(timezone.utc))
+        self.workers: dict[str, tuple[str, str]] = {}  # camera -> (hall, worker) of its last heartbeat
 
     def coverage(self):
-        seen = {c.camera_id: CameraSeen(c.status, c.received_at) for c in self.store.cameras()}
+        cameras = self.store.cameras()
+        seen = {c.camera_id: CameraSeen(c.status, c.received_at) for c in cameras}
+        self.workers = {c.camera_id: (c.hall_id, c.payload.get("worker_id") or "") for c in cameras}
         return compute(self.cfg, seen, self.now(), self.cfg.alerts.stale_after_s)
 
     def collect(self):
@@ -59,6 +62,11 @@ class CoverageCollector:
                                labels=["camera", "hall"])
         for camera in self.cfg.cameras:
             up.add_metric([camera.id, camera.hall], 1.0 if cov.camera_up[camera.id] else 0.0)
+        worker = GaugeMetricFamily("hallwatch_camera_worker_info", "The pipeline worker whose heartbeat last "
+                                   "reported the camera (scale-out)", labels=["camera", "hall", "worker"])
+        for camera_id, (hall_id, worker_id) in self.workers.items():
+            worker.add_metric([camera_id, hall_id, worker_id], 1.0)
+        yield worker
         uncovered = GaugeMetricFamily("hallwatch_hall_uncovered", "1 for each uncovered hall, with its stale cameras",
                                       labels=["hall", "hall_name", "level", "region", "county", "reason", "stale_cameras"])
         for hall in cov.uncovered:

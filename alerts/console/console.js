@@ -39,7 +39,7 @@ function row(a, fresh) {
   const tr = document.createElement("tr");
   tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "");
   tr.dataset.id = a.event_id;
-  const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${a.event_id}/evidence/snapshot">` : `<span class="thumb"></span>`;
+  const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot">` : `<span class="thumb"></span>`;
   const window_ = a.window_id ? ` / ${esc(a.window_id)}` : "";
   tr.innerHTML = `<td>${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
     <td>${esc(a.hall_name)}${window_}</td><td>${a.region_path.map(regionName).map(esc).join(" › ")}</td>
@@ -108,9 +108,9 @@ function zoneOverlay(polygon, image) {
 async function showDetail(id) {
   selected = id;
   document.querySelectorAll("tr.alert-row").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
-  const a = await api(`/api/alerts/${id}`);
+  const a = await api(`/api/alerts/${encodeURIComponent(id)}`);
   const ev = a.evidence || {};
-  const file = (name) => `/api/alerts/${id}/evidence/${name}`;
+  const file = (name) => `/api/alerts/${encodeURIComponent(id)}/evidence/${encodeURIComponent(name)}`;
   const integrity = {ok: `<span class="ok">✔ 证据完整性校验通过</span>`, failed: `<span class="failed">✘ 证据校验失败：${esc(a.integrity_problems.join("；"))}</span>`,
     none: "证据生成中或无证据"}[a.integrity];
   const actions = [];
@@ -122,7 +122,7 @@ async function showDetail(id) {
   if (a.lifecycle === "reviewed" && ["discipline_officer", "admin"].includes(me.role))
     actions.push(`<button id="close">办结</button>`);
   if (["discipline_officer", "admin"].includes(me.role))
-    actions.push(`<a href="/api/alerts/${id}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
+    actions.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
   $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
     <p>${esc(a.hall_name)} ${a.window_id ? "· 窗口 " + esc(a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 区域 ${esc(a.zone_id)}<br>
     ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），人数 ${a.people}
@@ -141,7 +141,7 @@ async function showDetail(id) {
   const snap = $("snap");
   if (snap) snap.addEventListener("load", () => snap.insertAdjacentHTML("afterend", zoneOverlay(a.zone_polygon, snap)), {once: true});
   const act = async (path, body) => {
-    try { await api(`/api/alerts/${id}/${path}`, {method: "POST", body: JSON.stringify(body)}); await loadAlerts(); showDetail(id); }
+    try { await api(`/api/alerts/${encodeURIComponent(id)}/${path}`, {method: "POST", body: JSON.stringify(body)}); await loadAlerts(); showDetail(id); }
     catch (e) { $("action-msg").textContent = e.message; }
   };
   $("ack")?.addEventListener("click", () => act("ack", {note: $("ack-note").value || null}));
@@ -163,7 +163,7 @@ async function loadCameras() {
     tr.innerHTML = `<td>${esc(c.name || c.camera_id)}</td><td>${esc(hallName(c.hall_id))}</td>
       <td class="${c.status}">${{online: "在线", degraded: "降级", offline: "离线"}[c.status]}</td>
       <td>${c.last_heartbeat_age_s == null ? "从未" : Math.round(c.last_heartbeat_age_s) + " 秒前"}</td>
-      <td>${beat.fps_analysed ?? "—"} / ${beat.analysis_fps ?? "—"}</td>`;
+      <td>${beat.fps_analysed ?? "—"} / ${beat.analysis_fps ?? "—"}</td><td>${esc(beat.worker_id || "—")}</td>`;
     return tr;
   }));
   const uncovered = new Set(cov.uncovered.map((h) => h.hall_id));
