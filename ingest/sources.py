@@ -65,6 +65,11 @@ def is_file_source(source: str) -> bool:
     return source.startswith("mot:") or ("://" not in source and not source.isdigit())
 
 
+# A live replay a little behind the clock (a busy moment) catches up; further behind, it was
+# picked up late and skips to the present, as a camera joined mid-stream would.
+LIVE_REPLAY_CATCH_UP_S = 2.0
+
+
 class VideoFileSource:
     """A video file on the media clock ``origin + (frame - 1) / fps``. With ``realtime`` the frames
     are paced to the wall clock, as a camera would deliver them (demos, soak tests). A
@@ -90,7 +95,7 @@ class VideoFileSource:
             return True
         if self.live_replay:
             delay = self.origin.timestamp() + t - time.time()
-            if delay < -1.0 / self.camera.analysis_fps:
+            if delay < -LIVE_REPLAY_CATCH_UP_S:  # joined late (a take-over): start at the present
                 return False
         else:
             if self._wall_start is None:

@@ -112,7 +112,9 @@ def events_of(*files: Path) -> list[dict]:
 
 def test_workers_share_cameras_take_over_a_dead_one_and_lose_nothing(kafka_broker, tmp_path):
     marker = uuid.uuid4().hex[:8]
-    start = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=15)
+    # Long enough for three workers to start (Python, imports) and the group to settle, even on a
+    # loaded machine: the replay must find every camera already running, as the reference does.
+    start = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=35)
     config, cameras = site(tmp_path, marker, 6, start, kafka={"heartbeat_interval_s": 1, "worker_session_timeout_s": 6,
                                                               "spool_dir": str(tmp_path / "spool")})
     # The single-process reference on the same inputs, as fast as possible.
@@ -158,6 +160,9 @@ def test_workers_share_cameras_take_over_a_dead_one_and_lose_nothing(kafka_broke
     opened = [m["event_id"] for m in union if m["status"] == "open"]
     assert len(opened) == len(set(opened)), "an event was opened twice"
     key = lambda m: (m["event_id"], m["status"], m["started_at"], m["ended_at"], m["closed_reason"])  # noqa: E731
+    missing = sorted(set(map(key, reference)) - set(map(key, union)))
+    extra = sorted(set(map(key, union)) - set(map(key, reference)))
+    assert not missing and not extra, (f"missing {missing}", f"extra {extra}")
     assert sorted(map(key, union)) == sorted(map(key, reference))
     continued = [m for m in union if m["camera_id"] in its_cameras and m["type"] == "empty_post"]
     assert [m["status"] for m in continued].count("closed") == len(its_cameras)  # closed once, by the new owner
