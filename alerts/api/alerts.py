@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -90,7 +89,8 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
                 if sent.get(alert.event_id) == alert.updated_at:
                     continue
                 sent[alert.event_id] = alert.updated_at
-                yield f"event: alert\ndata: {json.dumps(alert_out(ctx.cfg, alert), default=str, ensure_ascii=False)}\n\n"
+                # The same model and serialisation as the list: one timestamp format everywhere.
+                yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, alert)).model_dump_json()}\n\n"
             since = started
             horizon = started - 2 * STREAM_WINDOW
             sent = {k: v for k, v in sent.items() if v >= horizon}

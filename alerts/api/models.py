@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
@@ -39,14 +40,19 @@ Note = Annotated[str, Field(max_length=2000)]
 
 
 class AlertOut(BaseModel):
+    """Times are ISO 8601 with the halls' UTC offset (``timezone`` of the config), in lists, details
+    and the live stream alike."""
+
     event_id: str
     type: str
     reason: str | None
     hall_id: str
     hall_name: str
     window_id: str | None
+    window_name: str | None = Field(None, description="The window's display name, e.g. 1号综合窗口")
     region_id: str
     region_path: list[str]
+    region_names: list[str] = Field(default_factory=list, description="Display names along region_path")
     level: str
     camera_id: str
     zone_id: str
@@ -124,14 +130,20 @@ class AbsenceOut(AbsenceIn):
 def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
     """The stored alert's columns and its latest violation state, for ``AlertOut``."""
     hall = next((h for h in cfg.halls if h.id == a.hall_id), None)
+    window = next((w for w in hall.windows if w.id == a.window_id), None) if hall and a.window_id else None
+    names = {r.id: r.name for r in cfg.regions}
+    path = a.region_path.strip("/").split("/")
+    tz = ZoneInfo(cfg.timezone)
+    local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
     v = violation_from_wire(a.payload, stored=True)
     return dict(
         event_id=a.event_id, type=a.type, reason=a.reason, hall_id=a.hall_id, hall_name=hall.name if hall else a.hall_id,
-        window_id=a.window_id, region_id=a.region_id, region_path=a.region_path.strip("/").split("/"), level=a.level,
-        camera_id=a.camera_id, zone_id=a.zone_id, started_at=a.started_at, ended_at=a.ended_at,
+        window_id=a.window_id, window_name=(window.name or window.id) if window else a.window_id,
+        region_id=a.region_id, region_path=path, region_names=[names.get(r, r) for r in path], level=a.level,
+        camera_id=a.camera_id, zone_id=a.zone_id, started_at=local(a.started_at), ended_at=local(a.ended_at),
         duration_s=a.duration_s, event_status=a.event_status, closed_reason=a.closed_reason, lifecycle=a.lifecycle,
         review_outcome=a.review_outcome, escalated_to=a.escalated_to, escalations=a.escalations,
-        received_at=a.received_at, acknowledged_at=a.acknowledged_at, people=v.people,
+        received_at=local(a.received_at), acknowledged_at=local(a.acknowledged_at), people=v.people,
         track_ids=list(v.track_ids), min_distance_m=v.min_distance_m, evidence=dict(v.evidence),
         detection=dict(v.detection) if v.detection else None,
     )

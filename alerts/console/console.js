@@ -20,6 +20,21 @@ const detectionText = (d) => !d ? "" : `<span class="detection" title="检测依
   (d.detected_share != null ? `，实际检出 ${Math.round(d.detected_share * 100)}%` : "") +
   (d.mean_score != null ? `，平均置信度 ${d.mean_score.toFixed(2)}` : "") +
   (d.detected_share != null && d.detected_share < 0.8 ? ` <b class="warn">（检出不足，请人工核实）</b>` : "") + "</span><br>";
+const windowName = (hallId, windowId) => {
+  const hall = registry.halls.find((h) => h.id === hallId);
+  const w = hall && hall.windows.find((x) => x.id === windowId);
+  return w ? (w.name || w.id) : windowId;
+};
+// "2026-03-02T10:00" typed in a form -> ISO 8601 with the halls' UTC offset at that moment.
+function withHallOffset(local) {
+  const guess = new Date(local + ":00Z");
+  const parts = new Intl.DateTimeFormat("en-US", {timeZone: me.timezone, hourCycle: "h23", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"}).formatToParts(guess);
+  const get = (t) => Number(parts.find((p) => p.type === t).value);
+  const minutes = Math.round((Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second")) - guess.getTime()) / 60000);
+  const abs = Math.abs(minutes), pad = (n) => String(n).padStart(2, "0");
+  return `${local}:00${minutes >= 0 ? "+" : "-"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
 const hallName = (id) => (registry.halls.find((h) => h.id === id) || {name: id}).name;
 const regionName = (id) => (registry.regions.find((r) => r.id === id) || {name: id}).name;
 
@@ -40,9 +55,9 @@ function row(a, fresh) {
   tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "");
   tr.dataset.id = a.event_id;
   const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot">` : `<span class="thumb"></span>`;
-  const window_ = a.window_id ? ` / ${esc(a.window_id)}` : "";
+  const window_ = a.window_id ? ` / ${esc(a.window_name || a.window_id)}` : "";
   tr.innerHTML = `<td>${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
-    <td>${esc(a.hall_name)}${window_}</td><td>${a.region_path.map(regionName).map(esc).join(" › ")}</td>
+    <td>${esc(a.hall_name)}${window_}</td><td>${(a.region_names || a.region_path.map(regionName)).map(esc).join(" › ")}</td>
     <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
     <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.escalations ? " ⬆" : ""}</td>`;
   tr.addEventListener("click", () => showDetail(a.event_id));
@@ -50,7 +65,8 @@ function row(a, fresh) {
 }
 
 function render() {
-  const sorted = [...alerts.values()].sort((a, b) => b.started_at.localeCompare(a.started_at));
+  // By time, not by text: the newest first whatever the offset a timestamp is written with.
+  const sorted = [...alerts.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
   const list = $("alerts"); list.replaceChildren(...sorted.filter(matches).map((a) => row(a, a._fresh)));
   $("review").replaceChildren(...sorted.filter((a) => a.lifecycle === "acknowledged").map((a) => row(a, false)));
   sorted.forEach((a) => { a._fresh = false; });
@@ -124,7 +140,8 @@ async function showDetail(id) {
   if (["discipline_officer", "admin"].includes(me.role))
     actions.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
   $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
-    <p>${esc(a.hall_name)} ${a.window_id ? "· 窗口 " + esc(a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 区域 ${esc(a.zone_id)}<br>
+    <p>${esc(a.hall_name)} ${a.window_id ? "· " + esc(a.window_name || a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 画面区域 ${esc(a.zone_id)}<br>
+    ${esc((a.region_names || []).join(" › "))}<br>
     ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），人数 ${a.people}
     ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>
     ${detectionText(a.detection)}
@@ -184,8 +201,8 @@ async function loadAbsences() {
   const rows = await api("/api/absences");
   $("absences").replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
-    tr.innerHTML = `<td>${esc(hallName(r.hall_id))}</td><td>${esc(r.window_id || r.zone_id)}</td><td>${fmt(r.start)}</td>
-      <td>${fmt(r.end)}</td><td>${esc(r.reason)}</td><td>${esc(r.registered_by)}</td>`;
+    tr.innerHTML = `<td>${esc(hallName(r.hall_id))}</td><td>${esc(windowName(r.hall_id, r.window_id) || r.zone_id)}</td>
+      <td>${esc(r.person || "—")}</td><td>${fmt(r.start)}</td><td>${fmt(r.end)}</td><td>${esc(r.reason)}</td><td>${esc(r.registered_by)}</td>`;
     return tr;
   }));
 }
@@ -205,8 +222,11 @@ function fillForms() {
   $("absence").addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
+    // Typed times are the halls' local time, whatever time zone this browser is in.
+    const start = withHallOffset(f.get("start")), end = withHallOffset(f.get("end"));
+    if (Date.parse(end) <= Date.parse(start)) { $("absence-msg").textContent = "登记失败：结束时间须晚于开始时间"; return; }
     const body = {hall_id: f.get("hall_id"), window_id: f.get("window_id"), person: f.get("person") || null,
-      start: new Date(f.get("start")).toISOString(), end: new Date(f.get("end")).toISOString(), reason: f.get("reason")};
+      start, end, reason: f.get("reason")};
     try { await api("/api/absences", {method: "POST", body: JSON.stringify(body)}); $("absence-msg").textContent = "已登记"; loadAbsences(); }
     catch (err) { $("absence-msg").textContent = "登记失败：" + err.message; }
   });
