@@ -61,10 +61,16 @@ def calibration(gt: np.ndarray):
 
 
 def config(w, h, fps, cal):
+    zones = layout(w, h)
     camera = {"id": "cam", "hall": "h", "source": "mot:x", "frame_size": [w, h], "source_fps": fps,
-              "analysis_fps": 5, "start_time": T0.isoformat(), "zones": layout(w, h)}
+              "analysis_fps": 5, "start_time": T0.isoformat(), "zones": zones}
     if cal:
         camera["calibration"] = cal
+    else:  # no ground-plane annotation: the rules that measure metres cannot run (the config says so)
+        for zone in zones:
+            rule = {"staff_area": "staff_chatting", "queue_area": "queue_crowding"}.get(zone["kind"])
+            if rule:
+                zone["rules"] = {rule: {"enabled": False}}
     return parse_config({
         "regions": [{"id": "c", "name": "市", "level": "city"}],
         "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}, {"id": "w2"}]}],

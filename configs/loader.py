@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from configs.env import ENV_EVIDENCE_KEY, apply_overrides
-from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules
+from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules, ZoneKind, effective_rules
 
 class ConfigError(Exception):
     """A config that cannot be used; ``issues`` holds (key path, message) pairs."""
@@ -102,6 +102,36 @@ def reference_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
                     (f"cameras[{i}].zones[{j}].window", f"hall {hall.id!r} has no window {zone.window!r}")
                 )
             issues.extend(_override_issues(cfg.rules, zone.rules, [f"cameras[{i}].zones[{j}].rules"]))
+        issues.extend(_installation_issues(cfg, camera, i))
+    return issues
+
+
+# Rules that measure floor distances, by the zone kind they watch.
+NEEDS_METRES = {ZoneKind.staff_area: "staff_chatting", ZoneKind.queue_area: "queue_crowding"}
+
+
+def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[tuple[str, str]]:
+    """Mistakes that would otherwise raise false alarms or none at all, silently: a rule that needs
+    metres on an uncalibrated camera, a zone that lies outside the frame."""
+    issues = []
+    for j, zone in enumerate(camera.zones):
+        rule = NEEDS_METRES.get(zone.kind)
+        if rule and camera.calibration is None:
+            try:
+                enabled = getattr(effective_rules(cfg.rules, zone.rules), rule).enabled
+            except ValidationError:
+                continue  # reported as an override issue
+            if enabled:
+                issues.append((f"cameras[{i}].calibration", f"zone {zone.id!r} ({zone.kind.value}) needs floor "
+                               f"distances for {rule}: calibrate the camera (python -m ingest.calibrate), or set "
+                               f"cameras[{i}].zones[{j}].rules.{rule}.enabled: false"))
+        if camera.frame_size is not None:
+            w, h = camera.frame_size
+            xs, ys = [p[0] for p in zone.polygon], [p[1] for p in zone.polygon]
+            if max(xs) <= 0 or max(ys) <= 0 or min(xs) >= w or min(ys) >= h:
+                issues.append((f"cameras[{i}].zones[{j}].polygon", f"lies outside the {w}x{h} frame: nobody "
+                               f"could ever be seen in it" + (" (a post there is empty all day)"
+                                                              if zone.kind is ZoneKind.post else "")))
     return issues
 
 

@@ -168,3 +168,23 @@ def test_evidence_without_a_signing_key_is_a_config_error(config_dict, tmp_path,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 2 and "evidence.hmac_key" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rules_that_need_metres_on_an_uncalibrated_camera_are_a_config_error(config_dict):
+    camera = config_dict["cameras"][0]
+    del camera["calibration"]
+    issues = issues_of(config_dict)
+    assert any(path == "cameras[0].calibration" and "staff_chatting" in message for path, message in issues)
+    assert any(path == "cameras[0].calibration" and "queue_crowding" in message for path, message in issues)
+    for zone in camera["zones"]:  # switching those rules off for the zones is a valid choice
+        if zone["kind"] in ("staff_area", "queue_area"):
+            rule = "staff_chatting" if zone["kind"] == "staff_area" else "queue_crowding"
+            zone["rules"] = {rule: {"enabled": False}}
+    assert parse_config(config_dict).cameras[0].calibration is None
+
+
+def test_a_zone_outside_the_frame_is_a_config_error(config_dict):
+    camera = config_dict["cameras"][0]
+    camera["frame_size"] = [768, 576]
+    camera["zones"][0]["polygon"] = [[900, 700], [1000, 700], [1000, 800], [900, 800]]
+    assert ("cameras[0].zones[0].polygon" in [path for path, _ in issues_of(config_dict)])
