@@ -8,8 +8,10 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup.sh
 
+PORT ?= $(or $(HALLWATCH_PORT),8080)
+
 demo: setup
-	@bash scripts/demo.sh
+	@HALLWATCH_PORT=$(PORT) bash scripts/demo.sh
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)

@@ -32,28 +32,49 @@ export HALLWATCH_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
 
 export HALLWATCH_DATABASE_URL="sqlite:///$STATE/alerts.db"
 rm -f "$STATE/alerts.db"*
+web=${HALLWATCH_PORT:-8080}
+if (exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null; then
+  say "port $web is taken by another program: the console cannot start there."
+  say "choose another one: make demo PORT=8090 (or HALLWATCH_PORT=8090)"
+  exit 1
+fi
 password=$($PY -c 'import secrets; print(secrets.token_urlsafe(12))')
 echo "$password" | $PY -m alerts.users add demo --role admin --region ziyang --name 演示管理员 >/dev/null
-say "starting the alerting service and console on http://127.0.0.1:8080 (log: $STATE/alerts.log)"
-$PY -m alerts --config configs/demo.yaml >"$STATE/alerts.log" 2>&1 &
-pids+=($!)
-
-say "running the pipeline on configs/demo.yaml (vtest.avi, offline detector)"
-rm -f "$STATE/events.jsonl"
-$PY run_pipeline.py --config configs/demo.yaml --events-out "$STATE/events.jsonl" --tracks-out "$STATE/tracks" \
-  2>"$STATE/pipeline.log" | tail -n +1; tail -n 5 "$STATE/pipeline.log"
-say "pipeline finished: $(wc -l <"$STATE/events.jsonl") violation messages"
+say "starting the alerting service and console on http://127.0.0.1:$web (log: $STATE/alerts.log)"
+$PY -m alerts --config configs/demo.yaml --port "$web" >"$STATE/alerts.log" 2>&1 &
+alerts_pid=$!
+pids+=($alerts_pid)
+for _ in $(seq 1 120); do
+  (exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null && break
+  if ! kill -0 "$alerts_pid" 2>/dev/null; then
+    say "the alerting service stopped while starting; the end of its log:"; tail -n 15 "$STATE/alerts.log"; exit 1
+  fi
+  sleep 0.5
+done
+(exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null || { say "the console did not come up on port $web"; exit 1; }
 cat <<INFO
 
-  Where to look:
-    operator console:         http://127.0.0.1:8080  (user: demo, password: $password)
-    API docs / metrics:       http://127.0.0.1:8080/docs, http://127.0.0.1:8080/metrics, pipeline :9108/metrics
-    violations (JSON lines):  $STATE/events.jsonl
-    tracks (MOT format):      $STATE/tracks/cam-01.txt
-    alerting service log:     $STATE/alerts.log
-    Kafka topics:             hallwatch.violations, hallwatch.heartbeats at 127.0.0.1:$port
-    calibration preview:      $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
+  The console is up:          http://127.0.0.1:$web   (user: demo, password: $password)
+  API docs / metrics:         http://127.0.0.1:$web/docs, http://127.0.0.1:$web/metrics, pipeline :9108/metrics
+  Violations (JSON lines):    $STATE/events.jsonl      tracks: $STATE/tracks/cam-01.txt
+  Kafka topics:               hallwatch.violations, hallwatch.heartbeats at 127.0.0.1:$port
+  Calibration preview:        $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
 
-  The broker and the alerting service keep running; press Ctrl-C to stop everything.
+  The footage plays at its real speed, again and again (each pass a new service-hours morning), so
+  alerts arrive live and the hall stays covered. Ctrl-C stops everything.
+
 INFO
+say "running the pipeline on configs/demo.yaml (vtest.avi, offline detector; log: $STATE/pipeline.log)"
+rm -f "$STATE/events.jsonl"
+(
+  pass=0
+  while true; do
+    start=$($PY -c "from datetime import datetime, timedelta
+print((datetime.fromisoformat('2026-03-02T09:00:00+08:00') + timedelta(minutes=2 * $pass)).isoformat())")
+    $PY run_pipeline.py --config configs/demo.yaml --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
+      --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }
+    pass=$((pass + 1))
+  done
+) &
+pids+=($!)
 wait "${pids[@]}"
