@@ -68,14 +68,15 @@ def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
             page.click("nav button[data-tab=absences]")
             page.fill("input[name=start]", "2026-03-02T10:00")
             page.fill("input[name=end]", "2026-03-02T09:00")
-            page.fill("input[name=reason]", "到区政务服务中心培训")
+            reason = f"到市民中心参加培训 {uuid.uuid4().hex[:6]}"  # the absences topic is shared by the session
+            page.fill("input[name=reason]", reason)
             page.click("#absence button[type=submit]")
             page.wait_for_selector("#absence-msg:has-text('结束时间须晚于开始时间')")
             page.fill("input[name=end]", "2026-03-02T11:30")
             page.fill("input[name=person]", "王五")
             page.click("#absence button[type=submit]")
-            page.wait_for_selector("#absences td:has-text('到区政务服务中心培训')")
-            listed = page.inner_text("#absences")
+            page.wait_for_selector(f"#absences td:has-text('{reason}')")
+            listed = page.inner_text(f"#absences tr:has(td:has-text('{reason}'))")
             browser.close()
     finally:
         server.should_exit = True
