@@ -12,10 +12,10 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, String, inspect, select, text
+from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alerts.db import Base, utcnow
+from alerts.db import Base, add_missing_columns, utcnow
 from alerts.store import AlertStore
 from configs.model import HallwatchConfig
 
@@ -61,19 +61,11 @@ class Principal:
         return region_path.startswith(self.region_prefix)
 
 
-def _add_missing_columns(store: AlertStore) -> None:
-    """Databases created by an earlier version lack ``users.disabled``: add it in place."""
-    columns = {c["name"] for c in inspect(store.engine).get_columns("users")}
-    if "disabled" not in columns:
-        with store.engine.begin() as connection:
-            connection.execute(text("ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE"))
-
-
 class Users:
     def __init__(self, store: AlertStore, cfg: HallwatchConfig):
         self.store, self.cfg = store, cfg
         Base.metadata.create_all(store.engine)
-        _add_missing_columns(store)
+        add_missing_columns(store.engine)
 
     @staticmethod
     def check_password(password: str) -> None:

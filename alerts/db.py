@@ -90,6 +90,7 @@ class CameraState(Base):
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column()
     payload: Mapped[dict] = mapped_column(JSON)
+    worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)  # scale-out: who runs it
 
 
 class AbsenceRecord(Base):
@@ -123,3 +124,22 @@ def make_engine(url: str) -> Engine:
 def region_path_key(path: Iterable[str]) -> str:
     """'/ziyang/yanjiang/lianhua/': a subtree is a prefix match."""
     return "/" + "/".join(path) + "/"
+
+
+# Columns added after a table's first release: (table, column, SQL type).
+LATER_COLUMNS = (
+    ("cameras", "worker_id", "VARCHAR(128)"),
+    ("users", "disabled", "BOOLEAN NOT NULL DEFAULT FALSE"),
+)
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Databases created by an earlier version lack later columns: add them in place."""
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
+    for table, column, sql_type in LATER_COLUMNS:
+        if table in tables and column not in {c["name"] for c in inspector.get_columns(table)}:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))

@@ -31,9 +31,9 @@ class CoverageCollector:
         self.workers: dict[str, tuple[str, str]] = {}  # camera -> (hall, worker) of its last heartbeat
 
     def coverage(self):
-        cameras = self.store.cameras()
-        seen = {c.camera_id: CameraSeen(c.status, c.received_at) for c in cameras}
-        self.workers = {c.camera_id: (c.hall_id, c.payload.get("worker_id") or "") for c in cameras}
+        cameras = self.store.camera_states()
+        seen = {camera: CameraSeen(status, at) for camera, _, status, at, _ in cameras}
+        self.workers = {camera: (hall, worker or "") for camera, hall, _, _, worker in cameras}
         return compute(self.cfg, seen, self.now(), self.cfg.alerts.stale_after_s)
 
     def collect(self):

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.db import AbsenceRecord, Alert, AuditEntry, Base, CameraState, make_engine, region_path_key, utcnow
+from alerts.db import (
+    AbsenceRecord, Alert, AuditEntry, Base, CameraState, add_missing_columns, make_engine, region_path_key, utcnow,
+)
 from alerts.merge import alert_fields, merge_into, newer
 from streams.absence_book import Absence
 from streams.wire import Violation, violation_to_wire
@@ -57,6 +59,7 @@ class AlertStore:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -107,16 +110,25 @@ class AlertStore:
         return applied
 
     def apply_heartbeats(self, beats: list[dict]) -> None:
+        """The latest heartbeat of each camera in the batch, in two statements (SQLAlchemy Core:
+        one bulk INSERT for new cameras, one executemany UPDATE for known ones), not one ORM
+        round trip per heartbeat."""
+        latest = {beat["camera_id"]: beat for beat in beats}  # a later beat of a camera supersedes
         now = utcnow()
+        table = CameraState.__table__
         with self.session() as session:
-            for beat in beats:
-                state = session.get(CameraState, beat["camera_id"])
-                if state is None:
-                    session.add(CameraState(camera_id=beat["camera_id"], hall_id=beat["hall_id"],
-                                            status=beat["status"], received_at=now, payload=beat))
-                else:
-                    state.hall_id, state.status, state.received_at, state.payload = (
-                        beat["hall_id"], beat["status"], now, beat)
+            known = set(session.scalars(select(CameraState.camera_id).where(CameraState.camera_id.in_(list(latest)))))
+            rows = [{"camera_id": camera_id, "hall_id": b["hall_id"], "status": b["status"], "received_at": now,
+                     "payload": b, "worker_id": b.get("worker_id")} for camera_id, b in latest.items()]
+            new = [r for r in rows if r["camera_id"] not in known]
+            old = [{**r, "key": r["camera_id"]} for r in rows if r["camera_id"] in known]
+            if new:
+                session.execute(table.insert(), new)
+            if old:
+                session.execute(table.update().where(table.c.camera_id == bindparam("key"))
+                                .values(hall_id=bindparam("hall_id"), status=bindparam("status"),
+                                        received_at=bindparam("received_at"), payload=bindparam("payload"),
+                                        worker_id=bindparam("worker_id")), old)
 
     # -- audit rows that change no alert (the lifecycle's own writes are in alerts.lifecycle) ------
     def record(self, event_id: str | None, actor: str, action: str, details: dict | None = None) -> None:
@@ -175,6 +187,14 @@ class AlertStore:
     def cameras(self) -> list[CameraState]:
         with self.sessions() as session:
             return list(session.scalars(select(CameraState)))
+
+    def camera_states(self) -> list[tuple[str, str, str, datetime, str | None]]:
+        """(camera, hall, status, received_at, worker) of every camera: what coverage needs,
+        without loading objects or decoding payloads (a province has 20,000 cameras)."""
+        query = select(CameraState.camera_id, CameraState.hall_id, CameraState.status, CameraState.received_at,
+                       CameraState.worker_id)
+        with self.sessions() as session:
+            return [tuple(row) for row in session.execute(query)]
 
     def open_counts(self) -> list[tuple[str, str, str, int]]:
         """(type, level, region_id, count) of alerts not yet reviewed."""

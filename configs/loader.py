@@ -192,11 +192,25 @@ def resolve_relative(cfg: HallwatchConfig, base: Path) -> HallwatchConfig:
     return cfg.model_copy(update={"cameras": cameras})
 
 
+def _json_or_none(text: str) -> object | None:
+    """A config written as JSON (valid YAML too) parses ~30 times faster: worth it for a province's
+    20,000 cameras, which a tool generates anyway. Anything else is YAML."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None  # YAML flow style, or broken: the YAML parser reports where
+
+
 def load_config(path: str | os.PathLike[str]) -> HallwatchConfig:
     """Read, validate and return the config; raises ConfigError naming every bad key path."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = _json_or_none(text)
+        if data is None:  # libyaml's C loader where PyYAML has it
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as error:
         raise ConfigError(str(path), [("(file)", f"cannot read: {error.strerror}")]) from None
     except yaml.YAMLError as error:

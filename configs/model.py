@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from configs.base import LEVEL_PARENT, Level, StrictModel
 from configs.components import (
@@ -213,6 +213,7 @@ class Camera(StrictModel):
 
 
 class HallwatchConfig(StrictModel):
+    _index: tuple | None = PrivateAttr(default=None)
     timezone: str = Field("Asia/Shanghai", description="IANA time zone of the halls.")
     regions: list[Region] = Field(description="The city > county > township hierarchy.")
     halls: list[Hall] = Field(description="Service halls under supervision.")
@@ -247,11 +248,21 @@ class HallwatchConfig(StrictModel):
         return tz
 
     # Lookups used everywhere downstream.
+    def _by_id(self) -> tuple[dict[str, Region], dict[str, Hall]]:
+        """Id lookups, built once per list (a province has a thousand regions and halls, and the
+        coverage metrics look them up tens of thousands of times per scrape)."""
+        index = self._index
+        if index is None or index[0] is not self.regions or index[1] is not self.halls:
+            index = (self.regions, self.halls, {r.id: r for r in self.regions}, {h.id: h for h in self.halls})
+            self._index = index
+        return index[2], index[3]
+
     def region(self, region_id: str) -> Region:
-        return next(r for r in self.regions if r.id == region_id)
+        """KeyError for an unknown id (validated configs only refer to known ones)."""
+        return self._by_id()[0][region_id]
 
     def hall(self, hall_id: str) -> Hall:
-        return next(h for h in self.halls if h.id == hall_id)
+        return self._by_id()[1][hall_id]
 
     def region_path(self, region_id: str) -> list[str]:
         """Region ids from the top (city) down to ``region_id``."""

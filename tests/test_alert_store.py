@@ -101,3 +101,17 @@ def test_an_event_id_keeps_what_it_stands_for(store):
     assert applied.conflicts == {(eid, ("h1", "c-h1", "elsewhere", "empty_post"))}
     alert = store.get(eid)
     assert alert.zone_id == "p1" and alert.event_status == "closed"
+
+
+def test_heartbeats_are_stored_in_bulk_the_latest_of_each_camera_winning(store):
+    cams = [f"hb-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+
+    def beat(camera, status, worker="w1"):
+        return {"camera_id": camera, "hall_id": "h1", "status": status, "worker_id": worker}
+
+    store.apply_heartbeats([beat(cams[0], "online"), beat(cams[1], "online")])
+    store.apply_heartbeats([beat(cams[0], "degraded"), beat(cams[0], "offline", "w2"), beat(cams[2], "online")])
+    states = {c: (status, worker) for c, hall, status, at, worker in store.camera_states() if c in cams}
+    assert states == {cams[0]: ("offline", "w2"), cams[1]: ("online", "w1"), cams[2]: ("online", "w1")}
+    payload = next(c.payload for c in store.cameras() if c.camera_id == cams[0])
+    assert payload["status"] == "offline"

@@ -188,3 +188,17 @@ def test_a_zone_outside_the_frame_is_a_config_error(config_dict):
     camera["frame_size"] = [768, 576]
     camera["zones"][0]["polygon"] = [[900, 700], [1000, 700], [1000, 800], [900, 800]]
     assert ("cameras[0].zones[0].polygon" in [path for path, _ in issues_of(config_dict)])
+
+
+def test_a_config_written_as_json_loads_and_broken_json_is_reported_as_yaml(tmp_path, config_dict):
+    import json
+
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(config_dict, ensure_ascii=False))
+    from configs.loader import load_config
+
+    assert load_config(path).halls[0].id == config_dict["halls"][0]["id"]
+    path.write_text(json.dumps(config_dict, ensure_ascii=False)[:-5])
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "line" in error.value.issues[0][0]
