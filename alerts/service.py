@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
 from alerts.lifecycle import Lifecycle
+from alerts.live import Changes
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notice, Notifier
 from alerts.store import AbsenceRecord, AlertStore, Applied, identity, is_unavailable
@@ -44,6 +45,7 @@ class AlertService:
         self._cameras = {c.id: c for c in cfg.cameras}
         self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
         self.store_error: str | None = None
+        self.changes = Changes()  # bumped after each commit: the live stream pushes at once
 
     # -- consumption -------------------------------------------------------------------------------
     def handle(self, batch: list[Received]) -> list[tuple[Received, str]]:
@@ -83,6 +85,7 @@ class AlertService:
                 self.store.mirror_absences(absences, cancelled)
             if violations:
                 rejected += self._store(violations)
+                self.changes.bump()
         except Exception as error:
             if is_unavailable(error):
                 raise StoreUnavailable(str(error).splitlines()[0]) from error
@@ -199,6 +202,7 @@ class AlertService:
         due = due_escalations(self.store.unacknowledged(), self.cfg, self.cfg.alerts.escalation_minutes, now)
         for d in due:
             self.lifecycle.escalate(d.event_id, d.to_region)
+            self.changes.bump()
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
             self.notifier.notify(self._notice(violation_from_wire(alert.payload, stored=True)),

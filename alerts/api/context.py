@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from alerts.auth import Principal, Users
 from alerts.db import Alert, region_path_key
 from alerts.lifecycle import Lifecycle
+from alerts.live import Changes
 from alerts.login_guard import LoginGuard
 from alerts.sessions import Sessions
 from alerts.store import AlertStore
@@ -27,6 +28,7 @@ class ApiContext:
     sessions: Sessions
     evidence: LocalEvidenceStore
     guard: LoginGuard = field(default_factory=LoginGuard)
+    changes: Changes = field(default_factory=Changes)
     halls: dict[str, Hall] = field(default_factory=dict)
     hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
     cameras: dict[str, Camera] = field(default_factory=dict)
@@ -36,7 +38,7 @@ class ApiContext:
         users = Users(store, cfg)
         lifecycle = service.lifecycle if service is not None else Lifecycle(store)
         return cls(cfg, store, lifecycle, metrics, service, users, Sessions(cfg, users),
-                   LocalEvidenceStore(cfg.evidence.root),
+                   LocalEvidenceStore(cfg.evidence.root), changes=service.changes if service else Changes(),
                    halls={h.id: h for h in cfg.halls},
                    hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
                    cameras={c.id: c for c in cfg.cameras})
