@@ -67,6 +67,9 @@ def config(bootstrap: str, group: str):
         "regions": [{"id": "c", "name": "市", "level": "city"}, {"id": "k", "name": "县", "level": "county", "parent": "c"},
                     {"id": "t", "name": "乡", "level": "township", "parent": "k"}],
         "halls": [{"id": "h1", "name": "便民服务中心", "region": "t"}],
+        # The service takes messages only for configured halls and their cameras.
+        "cameras": [{"id": "cam", "hall": "h1", "source": "rtsp://camera.invalid/1", "zones": []}],
+        "evidence": {"enabled": False},
         "kafka": {"bootstrap_servers": bootstrap}, "alerts": {"group_id": group, "secure_cookies": False}})
 
 
