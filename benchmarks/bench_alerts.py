@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,7 @@ from streams.topics import ensure_topics
 
 PRODUCER = """
 import json, sys, time, uuid
+from datetime import datetime, timezone
 from kafka import KafkaProducer
 bootstrap, n, rate, phase = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
@@ -39,7 +41,10 @@ for i in range(n):
         delay = start + i / rate - time.time()
         if delay > 0:
             time.sleep(delay)
-    m = dict(template, event_id=str(uuid.uuid4()), bench_sent=time.time(), bench_phase=phase)
+    # The contract's own fields carry the measurement (the store keeps nothing else): the send time
+    # in produced_at, the phase in the day of started_at.
+    m = dict(template, event_id=str(uuid.uuid4()), produced_at=datetime.now(timezone.utc).isoformat(),
+             started_at="2026-03-03T09:00:00+08:00" if phase == "latency" else template["started_at"])
     p.send("hallwatch.violations", key=m["hall_id"].encode(), value=json.dumps(m).encode())
 p.flush()
 """
@@ -135,8 +140,8 @@ def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int)
     producer.wait()
     time.sleep(5)  # the last messages' way through
     for alert in service.store.list(limit=backlog + n + 100):
-        if alert.payload.get("bench_phase") == "latency":  # not the ingest phase's backlog
-            produced_at[alert.event_id] = float(alert.payload["bench_sent"])
+        if alert.payload["started_at"].startswith("2026-03-03"):  # not the ingest phase's backlog
+            produced_at[alert.event_id] = datetime.fromisoformat(alert.payload["produced_at"]).timestamp()
     server.should_exit = True
     service.stop()
     lat = sorted((seen[e] - produced_at[e]) * 1000 for e in seen if e in produced_at)
