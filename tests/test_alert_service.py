@@ -233,18 +233,13 @@ def test_service_killed_mid_batch_and_restarted(kafka_broker, tmp_path):
     producer.flush()
     store = AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
 
-    def start():
-        return subprocess.Popen([sys.executable, "-m", "alerts", "--config", str(config), "--port", str(free_port())],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    service = start()
+    service = start_service(config)
     try:
         wait_for(lambda: 0 < len(store.list(hall=hall, limit=2000)) and service.poll() is None, 90, "consumption")
         service.send_signal(signal.SIGKILL)  # mid-batch, no goodbye
         service.wait(10)
         partial = len(store.list(hall=hall, limit=2000))
-        service = start()
+        service = start_service(config)
         wait_for(lambda: len(store.list(hall=hall, event_status="closed", limit=2000)) == 1500, 120, "all 1500")
     finally:
         service.terminate()
@@ -277,12 +272,7 @@ def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, stati
         producer.flush()
         return event_id
 
-    def start():
-        return subprocess.Popen([sys.executable, "-m", "alerts", "--config", str(config), "--port", str(free_port())],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    service = start()
+    service = start_service(config)
     try:
         first = send()
         wait_for(lambda: store.get(first) is not None, 90, "the first message")
@@ -290,7 +280,7 @@ def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, stati
         service.wait(10)
         killed = time.monotonic()
         second = send()
-        service = start()
+        service = start_service(config)
         wait_for(lambda: store.get(second) is not None, 60, "consumption after the restart")
         resumed_s = time.monotonic() - killed
     finally:
@@ -298,3 +288,10 @@ def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, stati
         service.wait(20)
     print(f"\nrejoin after kill -9 (static membership {static_membership}): {resumed_s:.1f} s")
     assert resumed_s < 15, resumed_s
+
+
+def start_service(config) -> subprocess.Popen:
+    """The alerting service as its own process (``python -m alerts``), to be killed with -9."""
+    return subprocess.Popen([sys.executable, "-m", "alerts", "--config", str(config), "--port", str(free_port())],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

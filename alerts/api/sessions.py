@@ -90,18 +90,21 @@ def log_user_out_everywhere(username: Id, principal: Principal = who("manage_use
     return {"ok": True, "sessions_ended": ended}
 
 
+def _set_disabled(ctx: ApiContext, principal: Principal, username: str, disabled: bool) -> dict:
+    """Disabling ends the user's sessions at once; both are audited."""
+    _managed_user(ctx, principal, username)
+    ctx.users.set_disabled(username, disabled)
+    ended = ctx.sessions.revoke_user(username, "disabled") if disabled else 0
+    ctx.store.record(None, principal.username, "user_disabled" if disabled else "user_enabled",
+                     {"user": username, **({"sessions": ended} if disabled else {})})
+    return {"ok": True, "sessions_ended": ended} if disabled else {"ok": True}
+
+
 @router.post("/api/users/{username}/disable")
 def disable_user(username: Id, principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
-    _managed_user(ctx, principal, username)
-    ctx.users.set_disabled(username, True)
-    ended = ctx.sessions.revoke_user(username, "disabled")
-    ctx.store.record(None, principal.username, "user_disabled", {"user": username, "sessions": ended})
-    return {"ok": True, "sessions_ended": ended}
+    return _set_disabled(ctx, principal, username, True)
 
 
 @router.post("/api/users/{username}/enable")
 def enable_user(username: Id, principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
-    _managed_user(ctx, principal, username)
-    ctx.users.set_disabled(username, False)
-    ctx.store.record(None, principal.username, "user_enabled", {"user": username})
-    return {"ok": True}
+    return _set_disabled(ctx, principal, username, False)
