@@ -6,6 +6,7 @@ A source yields only the frames to analyse (sampled at ``analysis_fps``). Skippe
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -80,8 +81,9 @@ class VideoFileSource:
     live = False
 
     def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False,
-                 live_replay: bool = False):
+                 live_replay: bool = False, stop: threading.Event | None = None):
         self.camera = camera
+        self.stop = stop or threading.Event()  # a paced replay waits on it, so stopping is immediate
         self.origin = origin
         self.stats = stats
         self.path = camera.source
@@ -101,9 +103,9 @@ class VideoFileSource:
             if self._wall_start is None:
                 self._wall_start = time.monotonic() - t
             delay = self._wall_start + t - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        return True
+        if delay > 0 and self.stop.wait(delay):
+            return False
+        return not self.stop.is_set()
 
     def frames(self) -> Iterator[Frame]:
         if not Path(self.path).exists():
@@ -115,7 +117,7 @@ class VideoFileSource:
             fps = self.camera.source_fps or cap.get(cv2.CAP_PROP_FPS) or 25.0
             sampler = Sampler(self.camera.analysis_fps)
             index = 0
-            while cap.grab():
+            while not self.stop.is_set() and cap.grab():
                 index += 1
                 t = (index - 1) / fps
                 self.stats.frames_in += 1
@@ -153,8 +155,8 @@ class MotReplaySource(VideoFileSource):
     """Replays detections from a MOT file; frames without rows are still analysed (nobody seen)."""
 
     def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False,
-                 live_replay: bool = False):
-        super().__init__(camera, origin, stats, realtime, live_replay)
+                 live_replay: bool = False, stop: threading.Event | None = None):
+        super().__init__(camera, origin, stats, realtime, live_replay, stop)
         self.path = camera.source.removeprefix("mot:")
 
     def frames(self) -> Iterator[Frame]:
@@ -165,6 +167,8 @@ class MotReplaySource(VideoFileSource):
         fps = self.camera.source_fps or 25.0
         sampler = Sampler(self.camera.analysis_fps)
         for index in range(1, last + 1):
+            if self.stop.is_set():
+                return
             t = (index - 1) / fps
             self.stats.frames_in += 1
             if sampler.take(t) and self._pace(t):
@@ -231,10 +235,10 @@ class LiveSource:
 
 
 def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override: datetime | None = None,
-                realtime: bool = False, live_replay: bool = False):
+                realtime: bool = False, live_replay: bool = False, stop: threading.Event | None = None):
     """The source object for a camera's ``source`` string."""
     if camera.source.startswith("mot:"):
-        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay)
+        return MotReplaySource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay, stop)
     if is_file_source(camera.source):
-        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay)
+        return VideoFileSource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay, stop)
     return LiveSource(camera, tz, stats, transport=camera.rtsp_transport)

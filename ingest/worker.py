@@ -90,7 +90,7 @@ class CameraWorker:
     def run(self) -> None:
         while not self.stop_event.is_set():
             source = open_source(self.camera, self.tz, self.stats, self.start_override, self.realtime,
-                                 self.live_replay)
+                                 self.live_replay, self.stop_event)
             try:
                 for frame in prefetch(source.frames()):
                     if self.failures:
