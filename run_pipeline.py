@@ -1,6 +1,6 @@
 """hallwatch pipeline: cameras -> people -> rules -> Kafka.
 
-    python run_pipeline.py [--config PATH] [--events-out PATH] [--tracks-out DIR] [--no-kafka]
+    python run_pipeline.py [--config PATH] [--events-out PATH] [--measurements-out PATH] [--tracks-out DIR] [--no-kafka]
                            [--start-time ISO8601] [--realtime]
     python run_pipeline.py --config site.yaml --group NAME [--worker-id ID]     # one worker of many
 
@@ -28,6 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="configs/demo.yaml", help="YAML config (default configs/demo.yaml)")
     parser.add_argument("--events-out", type=Path, help="also append every violation message here (JSON lines)")
+    parser.add_argument("--measurements-out", type=Path,
+                        help="also append every per-minute service measurement here (JSON lines)")
     parser.add_argument("--tracks-out", type=Path, help="write per-camera tracks in MOT format into this folder")
     parser.add_argument("--no-kafka", action="store_true", help="do not connect to Kafka")
     parser.add_argument("--start-time", type=datetime.fromisoformat,
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pipeline = Pipeline(cfg, events_out=args.events_out, tracks_out=args.tracks_out,
                         use_kafka=not args.no_kafka, start_override=args.start_time, realtime=args.realtime,
-                        group=args.group, worker_id=args.worker_id)
+                        group=args.group, worker_id=args.worker_id, measurements_out=args.measurements_out)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -64,6 +64,10 @@ class KafkaTopics(StrictModel):
         "hallwatch.absences", description="Compacted, keyed by absence id: the absence register (去向公开), the one "
         "source of truth for every pipeline worker and the alerting service.",
     )
+    service_minutes: str = Field(
+        "hallwatch.service-minutes", description="Per camera and minute: staffed seconds per window, people in "
+        "the queue and service areas, waiting times (hallwatch.service-minute.v1); the attendance report's input.",
+    )
 
 class KafkaConfig(StrictModel):
     bootstrap_servers: str = Field(
@@ -120,6 +124,11 @@ class AlertsConfig(StrictModel):
     escalation_minutes: dict[Level, float] = Field(
         default_factory=lambda: {Level.township: 10, Level.county: 20, Level.city: 30},
         description="Minutes an unacknowledged alert owned at a level waits before it escalates to the parent region.",
+    )
+    start_escalated: list[str] = Field(
+        default_factory=lambda: ["citizen_waiting"],
+        description="Violation types owned one level above their hall's region from the start (a citizen is "
+        "standing at an unstaffed window: the county sees a township's at once).",
     )
     webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
     webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")

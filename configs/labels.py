@@ -9,10 +9,16 @@ VIOLATION_TYPES: dict[str, str] = {
     "empty_post": "空岗/离岗",
     "staff_chatting": "聚众聊天/串岗",
     "queue_crowding": "一米线拥挤",
+    "citizen_waiting": "群众等候无人接待",
 }
 
 REASONS: dict[str, str] = {
     "empty": "岗位无人",
+    "left_post": "离岗",
+    "late_arrival": "迟到",
+    "early_leave": "早退",
+    "absent": "缺岗",
+    "unattended": "窗口无人接待",
     "gathering": "聚集",
     "too_close": "间距不足1米",
     "line_crossed": "越线",

@@ -19,7 +19,7 @@ from configs.components import (
 from configs.schedule_model import ScheduleConfig
 
 __all__ = [
-    "LEVEL_PARENT", "AlertsConfig", "Calibration", "Camera", "DetectorConfig", "EvidenceConfig", "Hall",
+    "LEVEL_PARENT", "AlertsConfig", "Calibration", "Camera", "CitizenWaitingRule", "DetectorConfig", "EvidenceConfig", "Hall",
     "HallwatchConfig", "KafkaConfig", "KafkaTopics", "Level", "Region", "RuleOverrides", "Rules", "StrictModel",
     "TrackerConfig", "Webhook", "Window", "Zone", "ZoneKind", "effective_rules",
 ]
@@ -98,6 +98,15 @@ class EmptyPostRule(StrictModel):
     return_s: float = Field(
         5, ge=0, description="Seconds a person must stay at the post for the empty episode to end."
     )
+    late_after_s: float = Field(
+        60, gt=0, description="迟到: a post still unoccupied this many seconds after a service period starts "
+        "(the morning's, and again after the lunch break) is a late arrival, reported from the period start. "
+        "Needs a schedule: halls without one have no period boundaries.",
+    )
+    early_before_s: float = Field(
+        60, ge=0, description="早退: an unoccupied episode still running when a service period ends is an early "
+        "leave if it began at least this many seconds before the end.",
+    )
 
 
 class StaffChattingRule(StrictModel):
@@ -123,6 +132,18 @@ class QueueCrowdingRule(StrictModel):
     always: bool = Field(False, description="Evaluate outside service hours too.")
 
 
+class CitizenWaitingRule(StrictModel):
+    """群众等候无人接待: a citizen stands at a window whose post is unoccupied."""
+
+    enabled: bool = Field(
+        True, description="Evaluate this rule (for windows whose post and service area one camera sees)."
+    )
+    wait_s: float = Field(
+        30, gt=0, description="Seconds a citizen must stand at an unstaffed window to be a violation."
+    )
+    clear_s: float = Field(5, ge=0, description="Gaps shorter than this do not end an episode.")
+
+
 class Rules(StrictModel):
     empty_post: EmptyPostRule = Field(default_factory=EmptyPostRule, description="Empty post rule.")
     staff_chatting: StaffChattingRule = Field(
@@ -130,6 +151,9 @@ class Rules(StrictModel):
     )
     queue_crowding: QueueCrowdingRule = Field(
         default_factory=QueueCrowdingRule, description="Queue crowding (one-metre line) rule."
+    )
+    citizen_waiting: CitizenWaitingRule = Field(
+        default_factory=CitizenWaitingRule, description="Citizens left waiting at an unstaffed window."
     )
 
 
@@ -150,6 +174,7 @@ class RuleOverrides(StrictModel):
     empty_post: dict | None = Field(None, description="Keys of `rules.empty_post` to override.")
     staff_chatting: dict | None = Field(None, description="Keys of `rules.staff_chatting` to override.")
     queue_crowding: dict | None = Field(None, description="Keys of `rules.queue_crowding` to override.")
+    citizen_waiting: dict | None = Field(None, description="Keys of `rules.citizen_waiting` to override.")
 
 
 ZONE_NEEDS_WINDOW = {ZoneKind.post, ZoneKind.service_area}

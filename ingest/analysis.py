@@ -11,7 +11,7 @@ from configs.model import Camera, HallwatchConfig
 from detectors.base import PersonDetector
 from detectors.geometry import foot_points, homography_from_points, to_floor
 from detectors.rules.engine import CameraRules, Observation, Person
-from detectors.rules.events import Absence, Violation
+from detectors.rules.events import Absence, ServiceMinute, Violation
 from detectors.tracking import PersonTracker, TrackedPerson
 from detectors.detections import Detections
 from ingest.frames import Frame
@@ -23,8 +23,10 @@ class CameraAnalysis:
     def __init__(self, cfg: HallwatchConfig, camera: Camera, detector: PersonDetector | None,
                  emit: Callable[[Violation], None], tracks_out: Path | None = None,
                  absences: Callable[[], list[Absence]] = list,
-                 emit_update: Callable[[Violation], None] | None = None):
+                 emit_update: Callable[[Violation], None] | None = None,
+                 emit_minute: Callable[[ServiceMinute], None] | None = None):
         self.camera = camera
+        self.emit_minute = emit_minute
         self.detector = detector
         self.emit = emit
         self.tracker = PersonTracker(cfg.tracker, camera.analysis_fps)
@@ -74,9 +76,16 @@ class CameraAnalysis:
         ids = np.array([t.track_id for t in tracked], dtype=int)
         violations = self.rules.step(Observation(frame.time, frame.index, people, (ids, feet, floor)))
         self._emit_all(violations)
+        self._emit_minutes()
         if self.recorder is not None:
             self.recorder.on_frame(frame.time)
         return violations
+
+    def _emit_minutes(self) -> None:
+        minutes = self.rules.measurements()
+        if self.emit_minute is not None:
+            for minute in minutes:
+                self.emit_minute(minute)
 
     def _emit_all(self, violations: list[Violation]) -> None:
         for violation in violations:
@@ -97,6 +106,7 @@ class CameraAnalysis:
         """No frames for longer than the camera's ``stall_s``: end what is open at the last frame seen."""
         violations = self.rules.interrupt()
         self._emit_all(violations)
+        self._emit_minutes()
         return violations
 
     def release(self) -> None:
@@ -111,6 +121,7 @@ class CameraAnalysis:
     def finish(self) -> list[Violation]:
         violations = self.rules.finish()
         self._emit_all(violations)
+        self._emit_minutes()
         if self.recorder is not None:
             self.recorder.finish()
         if self._tracks_file is not None:

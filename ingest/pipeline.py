@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from configs.model import Camera, HallwatchConfig
 from detectors.batching import BatchingDetector
 from detectors.factory import build_detector
-from detectors.rules.events import Violation
+from detectors.rules.events import ServiceMinute, Violation
 from ingest.analysis import CameraAnalysis
 from ingest.frames import Frame
 from ingest.metrics import PipelineMetrics
@@ -27,6 +27,7 @@ from ingest.worker import CameraWorker
 from streams import messages
 from streams.absence_book import AbsenceBook
 from streams.publisher import JsonLinesWriter, NullPublisher, Publisher
+from streams.service_minute_wire import minute_to_wire
 from streams.wire import violation_to_wire
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Pipeline:
     def __init__(self, cfg: HallwatchConfig, events_out: Path | None = None, tracks_out: Path | None = None,
                  use_kafka: bool = True, start_override: datetime | None = None,
                  absences=None, publisher: Publisher | None = None, realtime: bool = False,
-                 group: str | None = None, worker_id: str | None = None):
+                 group: str | None = None, worker_id: str | None = None, measurements_out: Path | None = None):
         self.cfg = cfg
         self.tz = ZoneInfo(cfg.timezone)
         self.group = group
@@ -45,6 +46,7 @@ class Pipeline:
         self.use_kafka = use_kafka
         self.publisher: Publisher = publisher or self._connect(use_kafka)
         self.events_out = JsonLinesWriter(events_out) if events_out else None
+        self.measurements_out = JsonLinesWriter(measurements_out) if measurements_out else None
         self.tracks_out, self.start_override, self.realtime = tracks_out, start_override, realtime
         self.feed = None
         if absences is None:
@@ -91,7 +93,7 @@ class Pipeline:
         spool = Path(kafka.spool_dir) / self.worker_id if self.group else Path(kafka.spool_dir)
         log.info("publishing to Kafka at %s (spool: %s)", kafka.bootstrap_servers, spool)
         return SpoolingKafkaPublisher(kafka.bootstrap_servers, spool, int(kafka.spool_max_mb * 2**20),
-                                      priority_topics=(kafka.topics.violations,), topics=kafka.topics)
+                                      priority_topics=(kafka.topics.violations, kafka.topics.service_minutes), topics=kafka.topics)
 
     def _absences_source(self):
         """The register file (an import format), and with Kafka the absences topic every worker follows."""
@@ -105,7 +107,7 @@ class Pipeline:
 
     def _add_camera(self, camera: Camera, state: dict | None = None) -> CameraWorker:
         analysis = CameraAnalysis(self.cfg, camera, self.detector, self._emit, self.tracks_out, self.absences,
-                                  self._emit_update)
+                                  self._emit_update, self._emit_minute)
         if state is not None:
             analysis.rules.restore(state)
         worker = CameraWorker(camera, self.tz, self._on_frame(camera.id, analysis), self.start_override,
@@ -177,6 +179,12 @@ class Pipeline:
         if self.events_out is not None:
             self.events_out.write(message)
 
+    def _emit_minute(self, minute: ServiceMinute) -> None:
+        message = minute_to_wire(minute)
+        self.publisher.publish(self.cfg.kafka.topics.service_minutes, minute.hall_id, message)
+        if self.measurements_out is not None:
+            self.measurements_out.write(message)
+
     def publish_heartbeats(self) -> None:
         now = datetime.now(self.tz)
         with self._lock:
@@ -228,8 +236,9 @@ class Pipeline:
         self.publisher.close()
         if self.feed is not None:
             self.feed.close()
-        if self.events_out:
-            self.events_out.close()
+        for writer in (self.events_out, self.measurements_out):
+            if writer is not None:
+                writer.close()
         failed = [w.camera.id for w in self.workers.values() if not w.ended and w.last_error and not stop.is_set()]
         for camera_id in failed:
             log.error("camera %s failed: %s", camera_id, self.workers[camera_id].last_error)

@@ -11,6 +11,7 @@ from configs.model import Camera, HallwatchConfig, ZoneKind
 SCHEMAS = Path(__file__).with_name("schemas")
 HEARTBEAT_SCHEMA = "hallwatch.heartbeat.v1"
 VIOLATION_SCHEMA = "hallwatch.violation.v1"
+SERVICE_MINUTE_SCHEMA = "hallwatch.service-minute.v1"
 
 
 def _no_constant(name: str) -> float:

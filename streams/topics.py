@@ -30,6 +30,7 @@ SPECS = {
     "cameras": TopicSpec(partitions=12, retention_ms=DAY_MS),  # partitions: KafkaConfig.camera_partitions
     "rule_state": TopicSpec(partitions=6, retention_ms=-1, compacted=True),
     "absences": TopicSpec(partitions=1, retention_ms=-1, compacted=True),
+    "service_minutes": TopicSpec(partitions=6, retention_ms=30 * DAY_MS),
 }
 
 

@@ -49,6 +49,7 @@ RULES = {
     "empty_post": {"after_s": 60, "return_s": 5},
     "staff_chatting": {"min_people": 2, "radius_m": 1.5, "min_duration_s": 30, "clear_s": 5},
     "queue_crowding": {"min_distance_m": 1.0, "max_in_service_area": 1, "min_duration_s": 5, "clear_s": 3},
+    "citizen_waiting": {"wait_s": 30, "clear_s": 5},
 }
 
 
@@ -178,6 +179,7 @@ def expected_events(actors: list[Actor]) -> list[Expected]:
         for first, last in _runs(away):
             if (last + 1 - first) / FPS >= RULES["empty_post"]["after_s"]:
                 out.append(Expected("empty_post", zone, first / FPS, (last + 1) / FPS))
+    out += citizens_waiting(actors, RULES["citizen_waiting"]["wait_s"])
     dist = np.linalg.norm(by["clerk_b"] - by["clerk_c"], axis=1)
     for first, last in _runs(dist <= RULES["staff_chatting"]["radius_m"]):
         if (last - first) / FPS >= 10:
@@ -190,6 +192,19 @@ def expected_events(actors: list[Actor]) -> list[Expected]:
         out.append(Expected("queue_crowding", "front1", first / FPS, last / FPS))
     assert n == int(DURATION_S * FPS)
     return sorted(out, key=lambda e: e.start_s)
+
+
+def citizens_waiting(actors: list[Actor], wait_s: float, windows: range = range(3)) -> list[Expected]:
+    """Someone in front of window i while nobody is at its post, for at least ``wait_s``: from
+    the first to the last frame both hold."""
+    out = []
+    for i in windows:
+        in_front = np.array([[in_rect(p, FRONTS[f"front{i}"]) for p in a.positions] for a in actors]).any(axis=0)
+        at_post = np.array([[in_rect(p, POSTS[f"p{i}"]) for p in a.positions] for a in actors]).any(axis=0)
+        for first, last in _runs(in_front & ~at_post):
+            if (last - first) / FPS >= wait_s:
+                out.append(Expected("citizen_waiting", f"front{i}", first / FPS, last / FPS))
+    return out
 
 
 # -- frames: clean tracks or noisy detections -----------------------------------------------------

@@ -30,7 +30,8 @@ def test_expected_events_cover_every_rule(actors):
     expected = scenario.expected_events(actors)
     kinds = {(e.type, e.zone_id) for e in expected}
     assert kinds == {("empty_post", "p0"), ("empty_post", "p1"), ("empty_post", "p2"),
-                     ("staff_chatting", "staff"), ("queue_crowding", "queue"), ("queue_crowding", "front1")}
+                     ("staff_chatting", "staff"), ("queue_crowding", "queue"), ("queue_crowding", "front1"),
+                     ("citizen_waiting", "front0"), ("citizen_waiting", "front1")}
 
 
 def test_clean_tracks_give_exactly_the_expected_events(actors):

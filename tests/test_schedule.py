@@ -6,7 +6,7 @@ import logging
 from datetime import date, datetime
 
 from configs.schedule_model import ScheduleConfig
-from detectors.rules.schedule import ServiceCalendar
+from configs.service_calendar import ServiceCalendar
 from tests.helpers import TZ
 
 TOWNSHIP = {

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from detectors.rules.empty_post import Supervision
 from detectors.rules.events import Absence
-from detectors.rules.schedule import ServiceCalendar
+from configs.service_calendar import ServiceCalendar
 
 
 def supervision_at(t: datetime, calendar: ServiceCalendar, absences: list[Absence]) -> Supervision:
@@ -18,6 +18,8 @@ def supervision_at(t: datetime, calendar: ServiceCalendar, absences: list[Absenc
     if interval is None:
         return Supervision(off_reason="outside_service_hours")
     start, end = interval.start, interval.end
+    bounded = interval.kinds != ("always",)  # a hall without a schedule has no period boundaries
+    period_start, period_end = (start, end) if bounded else (None, None)
     for absence in absences:
         if absence.start <= t < absence.end:
             return Supervision(off_reason="absence", off_since=max(absence.start, start),
@@ -26,4 +28,4 @@ def supervision_at(t: datetime, calendar: ServiceCalendar, absences: list[Absenc
             start = absence.end
         if t < absence.start < end:
             end = absence.start
-    return Supervision(start=start, end=end)
+    return Supervision(start=start, end=end, period_start=period_start, period_end=period_end)

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind, effective_rules
+from configs.service_calendar import ServiceCalendar
 from detectors.rules.absences import supervision_at
 from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
-from detectors.rules.events import Absence, ClosePair, Violation
+from detectors.rules.events import Absence, ClosePair, ServiceMinute, Violation
 from detectors.rules.geometry import ZoneSet, close_pairs, closest_pair, pairwise_distances, single_linkage_groups
 from detectors.rules import snapshot
-from detectors.rules.schedule import ServiceCalendar
+from detectors.rules.service_meter import ServiceMeter
 
 _DAY = timedelta(days=1)
 EVENT_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4c55-9b53-2f7a9e3f0c11")
@@ -62,6 +63,8 @@ class _ZoneRule:
     calendar: ServiceCalendar
     tracker: EpisodeTracker | EmptyPostState
     type: str
+    column: int  # the zone's column in the frame's membership matrix
+    post_columns: np.ndarray | None = None  # citizen_waiting: the columns of the window's posts
 
 
 @dataclass
@@ -71,7 +74,7 @@ class _Frame:
     ids: np.ndarray
     feet: np.ndarray
     floor: np.ndarray | None
-    membership: np.ndarray  # [person, zone rule]
+    membership: np.ndarray  # [person, zone of the camera]
     post_of: np.ndarray  # index of the first post zone containing each person, else -1
     people: tuple[Person, ...] = ()
 
@@ -110,10 +113,15 @@ class CameraRules:
             return calendars[name]
 
         windows = {w.id: w for w in self.hall.windows}
-        self.posts = [z for z in camera.zones if z.kind is ZoneKind.post]
-        self._posts = ZoneSet([z.polygon for z in self.posts])
+        zones = list(camera.zones)
+        self.posts = [z for z in zones if z.kind is ZoneKind.post]
+        self._post_columns = np.array([i for i, z in enumerate(zones) if z.kind is ZoneKind.post], dtype=int)
+        posts_of: dict[str, list[int]] = {}
+        for i, z in enumerate(zones):
+            if z.kind is ZoneKind.post and z.window:
+                posts_of.setdefault(z.window, []).append(i)
         self.zone_rules: list[_ZoneRule] = []
-        for zone in camera.zones:
+        for column, zone in enumerate(zones):
             rules = effective_rules(cfg.rules, zone.rules)
             window = windows.get(zone.window) if zone.window else None
             schedule = (window.schedule if window and window.schedule else None) or self.hall.schedule
@@ -128,9 +136,20 @@ class CameraRules:
                 r = rules.queue_crowding
                 tracker, kind = EpisodeTracker(r.min_duration_s, r.clear_s), "queue_crowding"
             else:
-                continue
-            self.zone_rules.append(_ZoneRule(zone, polygon, rules, calendar(schedule), tracker, kind))
-        self._zones = ZoneSet([zr.polygon for zr in self.zone_rules])
+                tracker, kind = None, ""
+            if tracker is not None:
+                self.zone_rules.append(_ZoneRule(zone, polygon, rules, calendar(schedule), tracker, kind, column))
+            waiting = rules.citizen_waiting
+            if zone.kind is ZoneKind.service_area and waiting.enabled and posts_of.get(zone.window or ""):
+                self.zone_rules.append(_ZoneRule(
+                    zone, polygon, rules, calendar(schedule), EpisodeTracker(waiting.wait_s, waiting.clear_s),
+                    "citizen_waiting", column, np.array(posts_of[zone.window], dtype=int)))
+        self._zones = ZoneSet([z.polygon for z in zones])
+        self.meter = ServiceMeter(
+            camera.id, self.hall.id, posts_of,
+            [(z.id, z.kind.value, z.window, i) for i, z in enumerate(zones)
+             if z.kind in (ZoneKind.queue_area, ZoneKind.service_area)],
+            1.0 / camera.analysis_fps, self.clock)
         self.last_time: datetime | None = None
         self.last_frame: int | None = None
 
@@ -138,31 +157,40 @@ class CameraRules:
     def step(self, obs: Observation) -> list[Violation]:
         self.last_time, self.last_frame = obs.time, obs.frame
         ids, feet, floor = obs.as_arrays()
-        in_post = self._posts.contains(feet)
+        membership = self._zones.contains(feet)
+        in_post = membership[:, self._post_columns]
         frame = _Frame(
             ids=ids,
             feet=feet,
             floor=floor if self.calibrated else None,
-            membership=self._zones.contains(feet),
+            membership=membership,
             post_of=(np.where(in_post.any(axis=1), in_post.argmax(axis=1), -1) if in_post.shape[1]
                      else np.full(len(feet), -1)),
             people=obs.people,
         )
         messages: list[Violation] = []
-        for column, zr in enumerate(self.zone_rules):
-            members = frame.membership[:, column]
+        for zr in self.zone_rules:
+            members = membership[:, zr.column]
             if zr.type == "empty_post":
                 transitions = self._empty_post(zr, obs.time, frame, members)
             elif zr.type == "staff_chatting":
                 transitions = self._staff_chatting(zr, obs.time, frame, members)
+            elif zr.type == "citizen_waiting":
+                transitions = self._citizen_waiting(zr, obs.time, frame, members)
             else:
                 transitions = self._queue(zr, obs.time, frame, members)
             messages.extend(self._message(zr, tr, obs.time) for tr in transitions)
+        self.meter.step(obs.time, ids, membership)
         return messages
+
+    def measurements(self) -> list[ServiceMinute]:
+        """The minutes completed so far (see ``detectors/rules/service_meter.py``), each once."""
+        return self.meter.drain()
 
     def finish(self, reason: str = "end_of_stream") -> list[Violation]:
         """Close every open violation at the last analysed frame: the end of the input, or
         (``camera_offline``) a camera that stopped delivering frames."""
+        self.meter.flush()
         if self.last_time is None:
             return []
         messages = []
@@ -242,6 +270,17 @@ class CameraRules:
         return zr.tracker.step(t, True, {"people": len(best), "track_ids": ids,
                                          "detection": frame.detection(idx[best])})
 
+    def _citizen_waiting(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
+        """Someone stands in the window's service area while none of its posts is occupied."""
+        assert isinstance(zr.tracker, EpisodeTracker)
+        holds = (members.any() and not frame.membership[:, zr.post_columns].any()
+                 and zr.calendar.interval_at(t) is not None)
+        if not holds:
+            return zr.tracker.step(t, False)
+        idx = np.flatnonzero(members)
+        return zr.tracker.step(t, True, {"people": len(idx), "track_ids": frame.ids[idx].tolist(),
+                                         "detection": frame.detection(idx)})
+
     def _queue(self, zr: _ZoneRule, t: datetime, frame: _Frame, members: np.ndarray) -> list[Transition]:
         rule = zr.rules.queue_crowding
         assert isinstance(zr.tracker, EpisodeTracker)
@@ -294,9 +333,11 @@ class CameraRules:
         details = ep.details
         reasons = tuple(details.get("reasons", ()))
         if zr.type == "empty_post":
-            reason = "empty"
+            reason = details.get("reason", "left_post")
         elif zr.type == "staff_chatting":
             reason = "gathering"
+        elif zr.type == "citizen_waiting":
+            reason = "unattended"
         else:
             reason = reasons[0] if reasons else None
         event_id = uuid.uuid5(EVENT_NAMESPACE, f"{self.camera.id}|{zr.zone.id}|{zr.type}|{started.isoformat()}")

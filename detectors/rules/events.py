@@ -99,3 +99,57 @@ class Violation:
     def with_evidence(self, evidence: Mapping[str, str]) -> Violation:
         return dataclasses.replace(self, evidence=dict(evidence))
 
+
+
+# -- measurements (not violations): what the attendance report and the queue metrics are built from --
+@dataclass(frozen=True, slots=True)
+class PostMinute:
+    """One window's post in one minute: seconds someone was at it, first and last occupied frame."""
+
+    window_id: str
+    staffed_s: float
+    first_in: datetime | None = None
+    last_in: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaMinute:
+    """People in one queue or service area during one minute (time-weighted mean, peak, at the end)."""
+
+    zone_id: str
+    kind: str
+    window_id: str | None
+    mean_people: float
+    max_people: int
+    last_people: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWait:
+    """A person who reached a window's service area after standing in a queue: first frame in the
+    queue to first frame in the service area."""
+
+    window_id: str
+    zone_id: str
+    track_id: int
+    queued_at: datetime
+    served_at: datetime
+
+    @property
+    def wait_s(self) -> float:
+        return round((self.served_at - self.queued_at).total_seconds(), 3)
+
+
+@dataclass(frozen=True)
+class ServiceMinute:
+    """One camera's measurements for one clock minute (``observed_s`` < 60 when frames were
+    missing, or the camera started or stopped inside it)."""
+
+    camera_id: str
+    hall_id: str
+    minute: datetime
+    observed_s: float
+    posts: tuple[PostMinute, ...]
+    areas: tuple[AreaMinute, ...]
+    waits: tuple[QueueWait, ...]
+    produced_at: datetime

@@ -67,7 +67,8 @@ def tracker_out(tracker: EmptyPostState | EpisodeTracker) -> dict:
     if isinstance(tracker, EmptyPostState):
         return {"kind": "empty_post", "empty_since": _time(tracker.empty_since),
                 "return_since": _time(tracker.return_since), "violation": _episode_out(tracker.violation),
-                "interval_end": _time(tracker.interval_end), "seen_first": tracker.seen_first}
+                "interval_end": _time(tracker.interval_end), "seen_first": tracker.seen_first,
+                "last_period": [t.isoformat() for t in tracker.last_period] if tracker.last_period else None}
     return {"kind": "episode", "episode": _episode_out(tracker.episode)}
 
 
@@ -79,6 +80,8 @@ def tracker_in(tracker: EmptyPostState | EpisodeTracker, data: dict) -> None:
         tracker.violation = _episode_in(data["violation"])
         tracker.interval_end = _parse(data["interval_end"])
         tracker.seen_first = data["seen_first"]
+        period = data.get("last_period")
+        tracker.last_period = (datetime.fromisoformat(period[0]), datetime.fromisoformat(period[1])) if period else None
     else:
         tracker.episode = _episode_in(data["episode"])
 
