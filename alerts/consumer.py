@@ -24,6 +24,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from configs.model import KafkaTopics
 from streams import messages
 from streams.absence_book import Absence, check, from_record
+from streams.service_minute_wire import ServiceMinute, minute_from_wire
 from streams.wire import Violation, real_time, violation_from_wire
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Received:
     offset: int
     violation: Violation | None = None  # the typed event, for the violations topic
     absence: Absence | None = None  # for the absences topic (None with a tombstone: cancelled)
+    minute: ServiceMinute | None = None  # for the service-minutes topic
 
 
 # The handler stores a batch and returns the messages it would not take, each with the reason.
@@ -57,14 +59,15 @@ class AlertConsumer:
         self.handle = handle
         self.on_dead_letter = on_dead_letter or (lambda reason: None)
         self.consumer = KafkaConsumer(
-            self.topics.violations, self.topics.heartbeats, self.topics.absences,
+            self.topics.violations, self.topics.heartbeats, self.topics.absences, self.topics.service_minutes,
             bootstrap_servers=bootstrap, group_id=group_id, client_id=f"{group_id}-consumer",
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500, fetch_max_wait_ms=100,
             group_instance_id=instance_id, session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(500, session_timeout_ms // 4),
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
-        names = {self.topics.violations: messages.VIOLATION_SCHEMA, self.topics.heartbeats: messages.HEARTBEAT_SCHEMA}
+        names = {self.topics.violations: messages.VIOLATION_SCHEMA, self.topics.heartbeats: messages.HEARTBEAT_SCHEMA,
+                 self.topics.service_minutes: messages.SERVICE_MINUTE_SCHEMA}
         self.fast = {topic: messages.fast_validator(name) for topic, name in names.items()}
         self.explain = {topic: messages.validator(name) for topic, name in names.items()}
         self.dead_lettered = 0
@@ -89,14 +92,16 @@ class AlertConsumer:
             first = errors[0]
             where = "/".join(str(p) for p in first.path) if first.path else "(root)"
             return f"schema {value.get('schema', '?')}: {where}: {first.message}"[:1000]
-        violation = None
-        if record.topic == self.topics.violations:
-            try:
+        violation = minute = None
+        try:
+            if record.topic == self.topics.violations:
                 violation = violation_from_wire(value)
-            except (ValueError, TypeError, KeyError) as error:
-                return f"schema {value.get('schema', '?')}: unusable value: {error}"[:1000]
+            elif record.topic == self.topics.service_minutes:
+                minute = minute_from_wire(value)
+        except (ValueError, TypeError, KeyError) as error:
+            return f"schema {value.get('schema', '?')}: unusable value: {error}"[:1000]
         key = record.key.decode(errors="replace") if record.key is not None else None
-        return Received(record.topic, key, value, record.partition, record.offset, violation)
+        return Received(record.topic, key, value, record.partition, record.offset, violation, minute=minute)
 
     def _absence(self, record) -> Received | str:
         key = record.key.decode(errors="replace") if record.key is not None else ""

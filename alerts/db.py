@@ -108,6 +108,35 @@ class AbsenceRecord(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PostMinuteRow(Base):
+    """A window's post in one minute, as one camera saw it (``hallwatch.service-minute.v1``)."""
+
+    __tablename__ = "post_minutes"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    observed_s: Mapped[float] = mapped_column(Float)
+    staffed_s: Mapped[float] = mapped_column(Float)
+    first_in: Mapped[datetime | None] = mapped_column()
+    last_in: Mapped[datetime | None] = mapped_column()
+
+
+class QueueWaitRow(Base):
+    """One person's wait: first frame in a queue to first frame in a window's service area."""
+
+    __tablename__ = "queue_waits"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    track_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    served_at: Mapped[datetime] = mapped_column(primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    window_id: Mapped[str] = mapped_column(String(64))
+    queued_at: Mapped[datetime] = mapped_column()
+    wait_s: Mapped[float] = mapped_column(Float)
+
+
 def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":

@@ -6,12 +6,16 @@ instance of the service reports the same numbers and nothing drifts between scra
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from alerts.attendance_metrics import AttendanceCollector
+from alerts.attendance_source import load_report
 from alerts.coverage import CameraSeen, compute
+from alerts.measurement_store import MeasurementStore
 from alerts.store import AlertStore
 from configs.model import HallwatchConfig
 
@@ -22,6 +26,21 @@ def county_of(cfg: HallwatchConfig, region_id: str) -> str:
         if cfg.region(rid).level.value == "county":
             return rid
     return ""
+
+
+def _today(cfg: HallwatchConfig):
+    return datetime.now(ZoneInfo(cfg.timezone)).date()
+
+
+def today_report(cfg: HallwatchConfig, store: AlertStore):
+    day = _today(cfg)
+    return load_report(cfg, store, MeasurementStore(store.sessions), list(cfg.halls), day, day)
+
+
+def today_waits(cfg: HallwatchConfig, store: AlertStore) -> list[tuple[str, float]]:
+    start = datetime.combine(_today(cfg), time(0), ZoneInfo(cfg.timezone))
+    rows = MeasurementStore(store.sessions).waits([h.id for h in cfg.halls], start, start + timedelta(days=1))
+    return [(r.hall_id, r.wait_s) for r in rows]
 
 
 class CoverageCollector:
@@ -93,6 +112,9 @@ class ServiceMetrics:
         self.registry = registry or CollectorRegistry()
         self.collector = CoverageCollector(cfg, store)
         self.registry.register(self.collector)
+        self.queues = AttendanceCollector(cfg, lambda: today_report(cfg, store), lambda: today_waits(cfg, store),
+                                          lambda region: county_of(cfg, region))
+        self.registry.register(self.queues)
         self.violations = Counter("hallwatch_violations", "Violations stored (new event ids)",
                                   ["type", "reason", "level", "region", "county", "hall", "window"],
                                   registry=self.registry)

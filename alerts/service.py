@@ -17,6 +17,7 @@ from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
+from alerts.measurement_store import MeasurementStore
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notice, Notifier
 from alerts.store import AbsenceRecord, AlertStore, Applied, identity, is_unavailable
@@ -33,6 +34,7 @@ class AlertService:
     def __init__(self, cfg: HallwatchConfig, database_url: str | None = None, bootstrap: str | None = None):
         self.cfg = cfg
         self.store = AlertStore(database_url or cfg.alerts.database_url)
+        self.measurements = MeasurementStore(self.store.sessions)
         self.lifecycle = Lifecycle(self.store)
         self.metrics = ServiceMetrics(cfg, self.store)
         self.notifier = Notifier(cfg.alerts.webhooks, cfg.alerts.webhook_attempts)
@@ -56,8 +58,16 @@ class AlertService:
         violations: list[tuple[Received, Violation]] = []
         beats: list[dict] = []
         absences, cancelled = [], []
+        minutes = []
         for m in batch:
             self.metrics.consumed.labels(m.topic).inc()
+            if m.minute is not None:
+                problem = self._minute_problem(m.minute)
+                if problem:
+                    rejected.append((m, problem))
+                else:
+                    minutes.append(m.minute)
+                continue
             if m.topic == self.cfg.kafka.topics.absences:
                 if m.absence is None:
                     cancelled.append(m.value["cancel"])
@@ -83,6 +93,9 @@ class AlertService:
                 self.store.apply_heartbeats(beats)
             if absences or cancelled:
                 self.store.mirror_absences(absences, cancelled)
+            if minutes:
+                self.measurements.apply_minutes(minutes)
+                self.metrics.queues.observe(minutes)
             if violations:
                 rejected += self._store(violations)
                 self.changes.bump()
@@ -91,6 +104,14 @@ class AlertService:
                 raise StoreUnavailable(str(error).splitlines()[0]) from error
             raise
         return rejected
+
+    def _minute_problem(self, minute) -> str | None:  # noqa: ANN001 - a ServiceMinute
+        camera = self._cameras.get(minute.camera_id)
+        if camera is None or camera.hall != minute.hall_id:
+            return f"unknown camera {minute.camera_id!r} of hall {minute.hall_id!r}"
+        windows = {w.id for w in self._halls[camera.hall].windows}
+        unknown = sorted({p.window_id for p in minute.posts} - windows)
+        return f"service minute: windows {unknown} are not windows of hall {camera.hall!r}" if unknown else None
 
     def _valid_absence(self, absence) -> bool:  # noqa: ANN001 - an Absence
         hall = self._halls.get(absence.hall_id)
@@ -110,7 +131,7 @@ class AlertService:
         """Store the batch at once; if one message breaks that, store them one by one so that only
         the messages the database refuses are rejected."""
         try:
-            applied = self.store.apply_violations([v for _, v in items])
+            applied = self.store.apply_violations([v for _, v in items], self._owners(items))
             rejected = []
         except Exception as error:  # noqa: BLE001 - a value the database refuses
             if is_unavailable(error):
@@ -118,7 +139,7 @@ class AlertService:
             applied, rejected = Applied(), []
             for m, v in items:
                 try:
-                    one = self.store.apply_violations([v])
+                    one = self.store.apply_violations([v], self._owners([(m, v)]))
                 except Exception as single:  # noqa: BLE001
                     if is_unavailable(single):
                         raise
@@ -138,6 +159,13 @@ class AlertService:
                     v.hall_id, v.window_id or "").inc()
                 self.notifier.notify(self._notice(v), "新告警")
         return rejected
+
+    def _owners(self, items: list[tuple[Received, Violation]]) -> dict[str, str]:
+        """Alerts owned one level up from the start (``alerts.start_escalated``: a citizen is
+        waiting at an unstaffed window)."""
+        kinds = set(self.cfg.alerts.start_escalated)
+        return {v.event_id: parent for _, v in items if v.type in kinds
+                for parent in [self._regions[v.region_id].parent] if parent}
 
     def _notice(self, v: Violation) -> Notice:
         hall = self._halls.get(v.hall_id)

@@ -68,12 +68,14 @@ class AlertStore:
             yield session
 
     # -- from Kafka ------------------------------------------------------------------------------
-    def apply_violations(self, violations: list[Violation]) -> Applied:
+    def apply_violations(self, violations: list[Violation], owners: dict[str, str] | None = None) -> Applied:
         """Upsert a batch in one transaction: which event ids were new, and which messages were
         refused because their event id already stands for another hall, camera, zone or type.
 
         One SELECT for the whole batch, bulk INSERTs for new alerts and audit rows; only alerts
-        that already exist are updated one by one (a close after an open, an evidence update)."""
+        that already exist are updated one by one (a close after an open, an evidence update).
+        ``owners``: event id -> the region that owns a new alert from the start (escalated)."""
+        owners = owners or {}
         applied = Applied()
         by_event: dict[str, list[Violation]] = {}
         for v in violations:
@@ -94,8 +96,11 @@ class AlertStore:
                 v = functools.reduce(newer, agreeing)
                 seen = {m.status for m in agreeing}
                 if alert is None:
+                    owner = owners.get(event_id)
                     rows.append({"event_id": event_id, "payload": violation_to_wire(v), "lifecycle": "new",
-                                 "escalations": 0, "received_at": now, "updated_at": now, **alert_fields(v)})
+                                 "escalations": 1 if owner else 0, "escalated_to": owner,
+                                 "escalated_at": now if owner else None, "received_at": now, "updated_at": now,
+                                 **alert_fields(v)})
                     audit.extend({"event_id": event_id, "actor": "pipeline", "action": f"violation_{status}",
                                   "at": now, "details": {"started_at": _iso(v.started_at), "ended_at": _iso(v.ended_at)}}
                                  for status in ("open", "closed") if status in seen)
@@ -193,6 +198,16 @@ class AlertStore:
         without loading objects or decoding payloads (a province has 20,000 cameras)."""
         query = select(CameraState.camera_id, CameraState.hall_id, CameraState.status, CameraState.received_at,
                        CameraState.worker_id)
+        with self.sessions() as session:
+            return [tuple(row) for row in session.execute(query)]
+
+    def report_alerts(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[tuple]:
+        """(hall, window, type, reason, started_at, ended_at, duration_s) of alerts started in
+        [since, until) in these halls: what the attendance report counts."""
+        query = (select(Alert.hall_id, Alert.window_id, Alert.type, Alert.reason, Alert.started_at, Alert.ended_at,
+                        Alert.duration_s)
+                 .where(Alert.hall_id.in_(list(hall_ids))).where(Alert.started_at >= since)
+                 .where(Alert.started_at < until))
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]
 

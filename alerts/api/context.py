@@ -11,6 +11,7 @@ from alerts.db import Alert, region_path_key
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
 from alerts.login_guard import LoginGuard
+from alerts.measurement_store import MeasurementStore
 from alerts.sessions import Sessions
 from alerts.store import AlertStore
 from configs.model import Camera, Hall, HallwatchConfig
@@ -32,6 +33,7 @@ class ApiContext:
     halls: dict[str, Hall] = field(default_factory=dict)
     hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
     cameras: dict[str, Camera] = field(default_factory=dict)
+    measurements: MeasurementStore | None = None
 
     @classmethod
     def build(cls, cfg: HallwatchConfig, store: AlertStore, metrics: Any, service: Any = None) -> ApiContext:
@@ -41,7 +43,8 @@ class ApiContext:
                    LocalEvidenceStore(cfg.evidence.root), changes=service.changes if service else Changes(),
                    halls={h.id: h for h in cfg.halls},
                    hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
-                   cameras={c.id: c for c in cfg.cameras})
+                   cameras={c.id: c for c in cfg.cameras},
+                   measurements=service.measurements if service else MeasurementStore(store.sessions))
 
     def scoped_alert(self, event_id: str, principal: Principal) -> Alert:
         alert = self.store.get(event_id)

@@ -1,0 +1,49 @@
+"""Reports: the daily attendance report (考勤报表) per window, hall and region, as JSON, CSV or XLSX.
+Region-scoped like everything else: a user sees the halls of their own subtree."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.attendance_export import ReportTables
+from alerts.attendance_source import load_report
+from alerts.auth import Principal
+from alerts.db import region_path_key
+
+router = APIRouter(tags=["reports"], responses=COMMON_RESPONSES)
+MAX_DAYS = 92
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dict:
+    """The report of the halls under ``prefix`` for the days start..end (inclusive), as JSON rows."""
+    cfg = ctx.cfg
+    halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix)]
+    built = load_report(cfg, ctx.store, ctx.measurements, halls, start, end)
+    visible = {r.id for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(prefix)}
+    return ReportTables(cfg).as_json(built, visible)
+
+
+@router.get("/api/reports/attendance",
+            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
+                             "description": "The report: JSON rows, or a CSV/XLSX download"}})
+def attendance(start: date = Query(description="First day (the halls' local date)"),
+               end: date = Query(description="Last day, inclusive; at most 92 days after start"),
+               region: str | None = Query(None, description="Region id: its whole subtree"),
+               format: Literal["json", "csv", "xlsx"] = "json",
+               principal: Principal = who(), ctx: ApiContext = Ctx):
+    if end < start or (end - start).days >= MAX_DAYS:
+        raise HTTPException(422, f"end must be on or after start, at most {MAX_DAYS} days in all")
+    prefix = ctx.region_prefix(region, principal)
+    data = attendance_data(ctx, start, end, prefix)
+    if format == "json":
+        return data
+    tables = ReportTables(ctx.cfg)
+    body = tables.csv(data) if format == "csv" else tables.xlsx(data)
+    name = f"attendance-{start.isoformat()}-{end.isoformat()}.{format}"
+    return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

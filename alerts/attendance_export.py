@@ -1,0 +1,128 @@
+"""The attendance report as tables: JSON rows for the API and the console, CSV and XLSX downloads
+(one sheet each for windows, halls and regions). Headers are Simplified Chinese; times are the
+halls' local time."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from alerts.attendance import PeriodRow, Report, Totals
+from configs.labels import LEVELS
+from configs.model import HallwatchConfig
+
+VIOLATION_COLUMNS = (
+    ("empty_post:left_post", "离岗"), ("empty_post:late_arrival", "迟到(次)"), ("empty_post:early_leave", "早退(次)"),
+    ("empty_post:absent", "缺岗"), ("citizen_waiting", "群众等候无人接待"), ("staff_chatting", "聚众聊天/串岗"),
+    ("queue_crowding", "一米线拥挤"),
+)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 2)
+
+
+def _totals(t: Totals, scheduled: bool = True) -> dict:
+    share = t.staffed_share
+    return {
+        "scheduled_min": _minutes(t.scheduled_s) if scheduled else None,
+        "observed_min": _minutes(t.observed_s),
+        "staffed_min": _minutes(t.staffed_s),
+        "staffed_share": share,
+        "late_min": _minutes(t.late_s),
+        "early_min": _minutes(t.early_s),
+        "absences": t.absences,
+        "absence_min": _minutes(t.absence_s),
+        "violations": {key: t.violations.get(key, 0) for key, _ in VIOLATION_COLUMNS},
+    }
+
+
+class ReportTables:
+    def __init__(self, cfg: HallwatchConfig):
+        self.cfg = cfg
+        self.tz = ZoneInfo(cfg.timezone)
+        self.regions = {r.id: r for r in cfg.regions}
+        self.halls = {h.id: h for h in cfg.halls}
+
+    def _hhmm(self, t: datetime | None) -> str | None:
+        return t.astimezone(self.tz).strftime("%H:%M:%S") if t else None
+
+    def _period(self, p: PeriodRow) -> dict:
+        return {"start": p.start.astimezone(self.tz).isoformat(), "end": p.end.astimezone(self.tz).isoformat(),
+                "arrival": p.arrival.astimezone(self.tz).isoformat() if p.arrival else None,
+                "departure": p.departure.astimezone(self.tz).isoformat() if p.departure else None,
+                "late_min": _minutes(p.late_s), "early_min": _minutes(p.early_s)}
+
+    def path_names(self, region_id: str) -> list[str]:
+        return [self.regions[r].name for r in self.cfg.region_path(region_id)]
+
+    def as_json(self, report: Report, region_ids: set[str]) -> dict:
+        windows = []
+        for w in report.windows:
+            hall = self.halls[w.hall_id]
+            names = {x.id: x.name for x in hall.windows}
+            windows.append({"date": w.day.isoformat(), "hall_id": w.hall_id, "hall": hall.name,
+                            "region_path": self.path_names(hall.region), "window_id": w.window_id,
+                            "window": names.get(w.window_id) or w.window_id, "scheduled": w.scheduled,
+                            "periods": [self._period(p) for p in w.periods], **_totals(w.totals, w.scheduled)})
+        halls = [{"date": day.isoformat(), "hall_id": hall_id, "hall": self.halls[hall_id].name,
+                  "region_path": self.path_names(self.halls[hall_id].region), **_totals(t)}
+                 for (day, hall_id), t in report.halls.items()]
+        regions = [{"date": day.isoformat(), "region_id": rid, "region": self.regions[rid].name,
+                    "level": self.regions[rid].level.value, "level_name": LEVELS[self.regions[rid].level.value],
+                    **_totals(t)}
+                   for (day, rid), t in report.regions.items() if rid in region_ids]
+        return {"days": [d.isoformat() for d in report.days], "windows": windows, "halls": halls, "regions": regions,
+                "violation_columns": [{"key": k, "label": label} for k, label in VIOLATION_COLUMNS]}
+
+    # -- tables with Chinese headers ----------------------------------------------------------------
+    @staticmethod
+    def _common(row: dict) -> list:
+        share = row["staffed_share"]
+        return [row.get("scheduled_min"), row["observed_min"], row["staffed_min"],
+                None if share is None else round(share * 100, 1), row["late_min"], row["early_min"], row["absences"],
+                row["absence_min"], *[row["violations"][k] for k, _ in VIOLATION_COLUMNS]]
+
+    COMMON_HEADERS = ["应在岗(分钟)", "观测(分钟)", "在岗(分钟)", "到岗率(%)", "迟到(分钟)", "早退(分钟)", "登记外出(次)",
+                      "登记外出(分钟)", *[label for _, label in VIOLATION_COLUMNS]]
+
+    def sheets(self, data: dict) -> dict[str, tuple[list[str], list[list]]]:
+        def periods(row: dict) -> str:
+            return "；".join(f"{p['start'][11:16]}-{p['end'][11:16]} 到岗 {p['arrival'][11:19] if p['arrival'] else '—'} "
+                            f"离岗 {p['departure'][11:19] if p['departure'] else '—'}" for p in row["periods"])
+        windows = (["日期", "所属区域", "大厅", "窗口", "时段 到岗/离岗", *self.COMMON_HEADERS],
+                   [[r["date"], " › ".join(r["region_path"]), r["hall"], r["window"], periods(r), *self._common(r)]
+                    for r in data["windows"]])
+        halls = (["日期", "所属区域", "大厅", *self.COMMON_HEADERS],
+                 [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)] for r in data["halls"]])
+        regions = (["日期", "级别", "区域", *self.COMMON_HEADERS],
+                   [[r["date"], r["level_name"], r["region"], *self._common(r)] for r in data["regions"]])
+        return {"窗口": windows, "大厅": halls, "区域": regions}
+
+    def csv(self, data: dict) -> bytes:
+        """The window sheet (the one people open in a spreadsheet), UTF-8 with a BOM for Excel."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        headers, rows = self.sheets(data)["窗口"]
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return ("\ufeff" + out.getvalue()).encode()
+
+    def xlsx(self, data: dict) -> bytes:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        book = Workbook()
+        book.remove(book.active)
+        for title, (headers, rows) in self.sheets(data).items():
+            sheet = book.create_sheet(title)
+            sheet.append(headers)
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            for row in rows:
+                sheet.append(row)
+            sheet.freeze_panes = "A2"
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()

@@ -1,0 +1,180 @@
+"""The attendance report (考勤报表): the scenario's events and minutes through the alerting service,
+checked against numbers computed by hand from the actors' paths; CSV/XLSX downloads, region scope,
+and the Prometheus metrics."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from alerts.api import create_app
+from alerts.consumer import Received
+from alerts.service import AlertService
+from ingest.analysis import CameraAnalysis
+from streams.service_minute_wire import minute_from_wire, minute_to_wire
+from streams.wire import violation_from_wire, violation_to_wire
+from tests import attendance_scenario as att
+from tests import scenario
+
+DAY = att.START.date()
+PASSWORD = "a-long-password"
+
+
+def at(seconds: float) -> str:
+    return (att.START + timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    actors = att.build_actors()
+    raw = att.config().model_dump(mode="json", exclude_none=True)
+    raw["alerts"] = {"secure_cookies": False}
+    raw["regions"].append({"id": "k2", "name": "另一县", "level": "county", "parent": "c"})
+    from configs.loader import parse_config
+
+    cfg = parse_config(raw)
+    violations, minutes = [], []
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=violations.append, emit_minute=minutes.append)
+    for frame in scenario.clean_frames(actors, att.START):
+        analysis.process(frame)
+    analysis.finish()
+    service = AlertService(cfg, f"sqlite:///{tmp / 'alerts.db'}")
+    batch = [Received("hallwatch.violations", v.hall_id, violation_to_wire(v), 0, i,
+                      violation_from_wire(violation_to_wire(v))) for i, v in enumerate(violations)]
+    batch += [Received("hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i,
+                       minute=minute_from_wire(minute_to_wire(m))) for i, m in enumerate(minutes)]
+    assert service.handle(batch) == []
+    app = create_app(cfg, service.store, service.metrics, service)
+    app.state.users.add("admin", PASSWORD, "admin", "c")
+    app.state.users.add("other", PASSWORD, "operator", "k2")
+    return actors, app, service
+
+
+def client(app, user="admin") -> TestClient:
+    c = TestClient(app)
+    c.post("/api/login", json={"username": user, "password": PASSWORD}).raise_for_status()
+    return c
+
+
+def in_post(actors, window: int) -> np.ndarray:
+    """Frame times (s after the start) with someone at window ``window``'s post."""
+    t = np.arange(len(actors[0].positions)) / scenario.FPS
+    return t[att._mask(actors, scenario.POSTS[f"p{window}"])]
+
+
+def first_after(times: np.ndarray, s: float) -> float:
+    return float(times[times >= s][0])
+
+
+def first_gap_after(times: np.ndarray, s: float) -> float:
+    """The first frame time after ``s`` nobody is at the post."""
+    frames = np.round(times * scenario.FPS).astype(int)
+    k = int(round(s * scenario.FPS))
+    while k in set(frames.tolist()):
+        k += 1
+    return k / scenario.FPS
+
+
+def test_the_report_matches_numbers_computed_from_the_paths(world):
+    actors, app, _ = world
+    body = client(app).get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat()}).json()
+    rows = {r["window_id"]: r for r in body["windows"]}
+    assert set(rows) == {"w0", "w1", "w2"} and rows["w0"]["window"] == "1号窗口"
+    posts = {i: in_post(actors, i) for i in range(3)}
+    (p1s, p1e), (p2s, p2e) = att.PERIODS_S
+    for i in range(3):
+        row = rows[f"w{i}"]
+        staffed = att.staffed_seconds(actors, i, (p1s, p1e)) + att.staffed_seconds(actors, i, (p2s, p2e))
+        assert row["scheduled_min"] == 11.0 and row["observed_min"] == pytest.approx(11.0, abs=0.01)
+        assert row["staffed_min"] == pytest.approx(staffed / 60, abs=0.05)
+        assert row["staffed_share"] == pytest.approx(staffed / 660, abs=0.002)
+    # Window 0: late in the morning (arrived at the first frame at the post), left early in the afternoon.
+    arrival = first_after(posts[0], p1s)
+    leave = first_gap_after(posts[0], 750)
+    w0 = rows["w0"]
+    assert w0["late_min"] == pytest.approx((arrival - p1s) / 60, abs=0.01)
+    assert w0["early_min"] == pytest.approx((p2e - leave) / 60, abs=0.01)
+    assert [(p["arrival"], p["departure"]) for p in w0["periods"]] == [
+        (at(arrival), at(float(posts[0][posts[0] < 480][-1]))), (at(360), at(leave))]
+    # Window 1: present from the start, left at about 09:01 (early leave), back during the break.
+    leave1 = first_gap_after(posts[1], 120)
+    back1 = first_after(posts[1], 400)
+    w1 = rows["w1"]
+    assert w1["late_min"] == 0 and w1["early_min"] == pytest.approx((p1e - leave1) / 60, abs=0.01)
+    assert [(p["arrival"], p["departure"]) for p in w1["periods"]] == [
+        (at(0), at(leave1)), (at(back1), at(float(posts[1][-1])))]
+    # Window 2: gone at lunch, absent all afternoon.
+    w2 = rows["w2"]
+    assert w2["late_min"] == pytest.approx((p2e - p2s) / 60) and w2["early_min"] == 0
+    assert [(p["arrival"], p["departure"]) for p in w2["periods"]] == [
+        (at(0), at(float(posts[2][posts[2] < 480][-1]))), (None, None)]
+    counts = {w: {k: v for k, v in rows[w]["violations"].items() if v} for w in rows}
+    assert counts == {"w0": {"empty_post:late_arrival": 1, "empty_post:early_leave": 1},
+                      "w1": {"empty_post:early_leave": 1},
+                      "w2": {"empty_post:absent": 1, "citizen_waiting": 1}}
+    hall = body["halls"][0]
+    assert hall["late_min"] == pytest.approx(sum(r["late_min"] for r in rows.values()), abs=0.05)
+    assert hall["staffed_share"] == pytest.approx(sum(r["staffed_min"] for r in rows.values()) / 33, abs=0.002)
+    by_region = {r["region_id"]: r for r in body["regions"]}
+    assert set(by_region) == {"c", "k", "t"}  # k2 has no halls
+    assert by_region["c"]["staffed_min"] == hall["staffed_min"] and by_region["t"]["level_name"] == "乡（街道）"
+
+
+def test_csv_and_xlsx_downloads(world):
+    _, app, _ = world
+    c = client(app)
+    params = {"start": DAY.isoformat(), "end": DAY.isoformat()}
+    csv_body = c.get("/api/reports/attendance", params={**params, "format": "csv"})
+    assert csv_body.headers["content-type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(csv_body.content.decode("utf-8-sig"))))
+    assert table[0][:5] == ["日期", "所属区域", "大厅", "窗口", "时段 到岗/离岗"] and "到岗率(%)" in table[0]
+    assert [r[3] for r in table[1:]] == ["1号窗口", "2号窗口", "3号窗口"]
+    xlsx = c.get("/api/reports/attendance", params={**params, "format": "xlsx"})
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["窗口", "大厅", "区域"]
+    assert book["大厅"]["C2"].value == "模拟大厅" and book["窗口"].max_row == 4
+
+
+def test_the_report_is_region_scoped_and_bounded(world):
+    _, app, _ = world
+    other = client(app, "other")
+    body = other.get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat()}).json()
+    assert body["windows"] == [] and body["halls"] == []
+    assert other.get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat(),
+                                                         "region": "t"}).status_code == 404
+    admin = client(app)
+    too_long = {"start": DAY.isoformat(), "end": (DAY + timedelta(days=92)).isoformat()}
+    assert admin.get("/api/reports/attendance", params=too_long).status_code == 422
+    assert admin.get("/api/reports/attendance", params={"start": "2026-02-30", "end": "x"}).status_code == 422
+
+
+def test_citizen_waiting_is_owned_one_level_up_from_the_start(world):
+    _, _, service = world
+    waiting = [a for a in service.store.list() if a.type == "citizen_waiting"]
+    empty = [a for a in service.store.list() if a.type == "empty_post"]
+    assert waiting and all(a.escalated_to == "k" for a in waiting)
+    assert empty and all(a.escalated_to is None for a in empty)
+
+
+def test_metrics_for_attendance_and_queues(world, monkeypatch):
+    actors, app, service = world
+    import alerts.metrics as metrics
+
+    monkeypatch.setattr(metrics, "_today", lambda cfg: DAY)
+    service.metrics.queues._cache = None
+    service.metrics.queues.now = lambda: att.START + timedelta(minutes=15)
+    text = client(app).get("/metrics").text
+    line = next(x for x in text.splitlines() if x.startswith('hallwatch_attendance_staffed_ratio{level="township"'))
+    staffed = sum(att.staffed_seconds(actors, i, p) for i in range(3) for p in att.PERIODS_S)
+    assert float(line.split()[-1]) == pytest.approx(staffed / 1980, abs=0.002)
+    waits = sorted(att.expected_waits(actors).values())
+    p50 = next(x for x in text.splitlines() if x.startswith("hallwatch_queue_wait_seconds") and 'quantile="0.5"' in x)
+    assert float(p50.split()[-1]) == pytest.approx(float(np.quantile(waits, 0.5)), abs=0.3)
+    assert any(x.startswith("hallwatch_people_waiting{") for x in text.splitlines())
