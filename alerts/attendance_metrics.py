@@ -21,6 +21,7 @@ from alerts.attendance import Report
 from configs.model import HallwatchConfig
 
 FRESH = timedelta(minutes=3)  # people-waiting counts older than this are not reported
+MIN_RECOMPUTE_S = 5.0  # new minutes consumed: recompute at the next scrape, but not more often than this
 
 
 class AttendanceCollector:
@@ -34,11 +35,14 @@ class AttendanceCollector:
         self.tz = ZoneInfo(cfg.timezone)
         self.halls = {h.id: h for h in cfg.halls}
         self._cache: tuple[float, list] | None = None
+        self._dirty = False
         self._lock = threading.Lock()
         self.waiting: dict[tuple[str, str], tuple[datetime, int]] = {}  # (hall, camera) -> (minute, people)
 
     def observe(self, minutes) -> None:  # noqa: ANN001 - ServiceMinute list
-        """People in the queue areas at the end of each consumed minute."""
+        """People in the queue areas at the end of each consumed minute (and the attendance
+        numbers are recomputed at the next scrape)."""
+        self._dirty = True
         for m in minutes:
             key = (m.hall_id, m.camera_id)
             old = self.waiting.get(key)
@@ -51,8 +55,11 @@ class AttendanceCollector:
 
     def _computed(self) -> list:
         with self._lock:
-            if self._cache is not None and time.monotonic() - self._cache[0] < self.every_s:
-                return self._cache[1]
+            if self._cache is not None:
+                age = time.monotonic() - self._cache[0]
+                if age < (MIN_RECOMPUTE_S if self._dirty else self.every_s):
+                    return self._cache[1]
+            self._dirty = False
             labels = ["hall", "hall_name", "region", "county"]
             staffed = GaugeMetricFamily("hallwatch_attendance_staffed_seconds", "Today: scheduled seconds with "
                                         "someone at the post (all windows of the hall)", labels=labels)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -131,3 +132,33 @@ def first_last_in(actors: list[Actor], window: int, span: tuple[float, float]) -
     t = np.arange(len(actors[0].positions)) / FPS
     hits = t[_mask(actors, POSTS[f"p{window}"]) & (t >= span[0]) & (t < span[1])]
     return (float(hits[0]), float(hits[-1])) if len(hits) else (None, None)
+
+
+# -- the scenario through the alerting service -------------------------------------------------------
+def alert_service(actors: list[Actor], tmp: Path):
+    """The clean tracks through the camera analysis, its violations and service minutes handed
+    to an alerting service (SQLite in ``tmp``), and its API app. Returns (service, app)."""
+    from alerts.api import create_app
+    from alerts.consumer import Received
+    from alerts.service import AlertService
+    from ingest.analysis import CameraAnalysis
+    from streams.service_minute_wire import minute_from_wire, minute_to_wire
+    from streams.wire import violation_from_wire, violation_to_wire
+
+    raw = config().model_dump(mode="json", exclude_none=True)
+    raw["alerts"] = {"secure_cookies": False}
+    raw["regions"].append({"id": "k2", "name": "另一县", "level": "county", "parent": "c"})
+    cfg = parse_config(raw)
+    violations, minutes = [], []
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=violations.append, emit_minute=minutes.append)
+    for frame in scenario.clean_frames(actors, START):
+        analysis.process(frame)
+    analysis.finish()
+    service = AlertService(cfg, f"sqlite:///{tmp / 'alerts.db'}")
+    batch = [Received("hallwatch.violations", v.hall_id, violation_to_wire(v), 0, i,
+                      violation_from_wire(violation_to_wire(v))) for i, v in enumerate(violations)]
+    batch += [Received("hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i,
+                       minute=minute_from_wire(minute_to_wire(m))) for i, m in enumerate(minutes)]
+    rejected = service.handle(batch)
+    assert rejected == [], rejected
+    return service, create_app(cfg, service.store, service.metrics, service)

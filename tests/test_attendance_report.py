@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.api import create_app
-from alerts.consumer import Received
-from alerts.service import AlertService
-from ingest.analysis import CameraAnalysis
-from streams.service_minute_wire import minute_from_wire, minute_to_wire
-from streams.wire import violation_from_wire, violation_to_wire
 from tests import attendance_scenario as att
 from tests import scenario
 
@@ -30,26 +24,8 @@ def at(seconds: float) -> str:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("report")
     actors = att.build_actors()
-    raw = att.config().model_dump(mode="json", exclude_none=True)
-    raw["alerts"] = {"secure_cookies": False}
-    raw["regions"].append({"id": "k2", "name": "另一县", "level": "county", "parent": "c"})
-    from configs.loader import parse_config
-
-    cfg = parse_config(raw)
-    violations, minutes = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=violations.append, emit_minute=minutes.append)
-    for frame in scenario.clean_frames(actors, att.START):
-        analysis.process(frame)
-    analysis.finish()
-    service = AlertService(cfg, f"sqlite:///{tmp / 'alerts.db'}")
-    batch = [Received("hallwatch.violations", v.hall_id, violation_to_wire(v), 0, i,
-                      violation_from_wire(violation_to_wire(v))) for i, v in enumerate(violations)]
-    batch += [Received("hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i,
-                       minute=minute_from_wire(minute_to_wire(m))) for i, m in enumerate(minutes)]
-    assert service.handle(batch) == []
-    app = create_app(cfg, service.store, service.metrics, service)
+    service, app = att.alert_service(actors, tmp_path_factory.mktemp("report"))
     app.state.users.add("admin", PASSWORD, "admin", "c")
     app.state.users.add("other", PASSWORD, "operator", "k2")
     return actors, app, service

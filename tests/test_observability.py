@@ -41,7 +41,7 @@ def test_committed_dashboards_match_the_code():
     result = subprocess.run([sys.executable, "-m", "configs.grafana.dashboards", "--check"], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
-    for name in ("coverage.json", "violations.json", "devices.json"):
+    for name in ("coverage.json", "violations.json", "devices.json", "attendance.json"):
         dashboard = json.loads((ROOT / "configs/grafana/dashboards" / name).read_text())
         assert {v["name"] for v in dashboard["templating"]["list"]} == {"county", "township"}
 
@@ -57,6 +57,23 @@ def wait_http(url: str, timeout: float) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} not up")
+
+
+def service_minute(timezone: str) -> dict:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    minute = datetime.now(ZoneInfo(timezone)).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    return {"schema": "hallwatch.service-minute.v1", "camera_id": "cam-01", "hall_id": "lianhua-center",
+            "minute": minute.isoformat(), "observed_s": 60.0,
+            "posts": [{"window_id": "w1", "staffed_s": 45.0, "first_in": minute.isoformat(),
+                       "last_in": (minute + timedelta(seconds=44)).isoformat()}],
+            "areas": [{"zone_id": "queue", "kind": "queue_area", "window_id": None, "mean_people": 2.5,
+                       "max_people": 3, "last_people": 3}],
+            "waits": [{"window_id": "w1", "zone_id": "w1-front", "track_id": 7,
+                       "queued_at": (minute - timedelta(seconds=42)).isoformat(),
+                       "served_at": minute.isoformat(), "wait_s": 42.0}],
+            "produced_at": minute.isoformat()}
 
 
 def concrete(expr: str) -> str:
@@ -94,6 +111,7 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     service_cfg = copy.deepcopy(pipeline_cfg)
     service_cfg["halls"].append({"id": "shiyang", "name": "石羊镇便民服务中心", "region": "lianhua"})  # no camera
     service_cfg["alerts"] = {"group_id": f"prom-{pipeline_port}"}
+    service_cfg["halls"][0].pop("schedule")
     cfg = parse_config(service_cfg)
     service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     service.start()
@@ -103,6 +121,10 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
 
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
     producer.send("hallwatch.violations", b"garbage for the dead-letter queue")
+    # The replayed footage is dated 2026-03-02; the attendance panels show today: one minute of
+    # today as a pipeline would publish it (the service's hall has no schedule, so any time counts).
+    producer.send("hallwatch.service-minutes", key=b"lianhua-center",
+                  value=json.dumps(service_minute(cfg.timezone)).encode())
     producer.flush()
     producer.close()
 

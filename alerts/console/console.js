@@ -235,9 +235,12 @@ function fillForms() {
 function tabs() {
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
-    for (const tab of ["alerts", "review", "cameras", "absences"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    for (const tab of ["alerts", "review", "cameras", "absences", "report"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    // The report needs the whole width: no alert detail beside it.
+    document.querySelector("main").classList.toggle("wide", b.dataset.tab === "report");
     if (b.dataset.tab === "cameras") loadCameras();
     if (b.dataset.tab === "absences") loadAbsences();
+    if (b.dataset.tab === "report") window.loadReport?.();
   }));
 }
 
@@ -247,6 +250,7 @@ function tabs() {
   $("logout").addEventListener("click", async () => { await api("/api/logout", {method: "POST"}); location.href = "/login"; });
   [registry, {types: TYPES, reasons: REASONS}] = await Promise.all([api("/api/registry"), api("/api/labels")]);
   fillForms();
+  window.setUpReport?.();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);
   $("f-level").addEventListener("change", render);

@@ -3,8 +3,8 @@
     python -m configs.grafana.dashboards            # regenerate the JSON files
     python -m configs.grafana.dashboards --check    # exit 1 if the committed JSON is out of date
 
-Three dashboards for administrators: 三级电子监察覆盖率 (coverage), 违规态势 (violations) and
-设备与流水线 (devices and pipeline). The region variables ($county, $township) restrict every panel
+Four dashboards for administrators: 三级电子监察覆盖率 (coverage), 违规态势 (violations),
+设备与流水线 (devices and pipeline) and 考勤与排队 (attendance and queues). The region variables ($county, $township) restrict every panel
 to a subtree, so a county administrator sees their own halls.
 """
 from __future__ import annotations
@@ -164,7 +164,51 @@ def devices() -> dashboard.Dashboard:
     return d
 
 
-DASHBOARDS = {"coverage.json": coverage, "violations.json": violations, "devices.json": devices}
+def attendance() -> dashboard.Dashboard:
+    d = base("考勤与排队", "hallwatch-attendance", "Today's staffed share (到岗率), lateness, early leave, waiting times "
+             "and people waiting now (the console's 考勤报表 has the daily report).")
+    share = thresholds((None, "red"), (0.9, "orange"), (0.95, "green"))
+    ratio = (f"sum(hallwatch_attendance_staffed_seconds{{{SUBTREE}}}) / "
+             f"sum(hallwatch_attendance_observed_seconds{{{SUBTREE}}} > 0)")
+    d = d.with_panel(
+        stat.Panel().title("今日到岗率（所选区域）").unit("percentunit").min(0).max(1).decimals(1).span(8).height(5)
+        .thresholds(share).with_target(query(ratio, instant=True)))
+    d = d.with_panel(
+        stat.Panel().title("当前排队人数").unit("short").span(8).height(5)
+        .with_target(query(f"sum(hallwatch_people_waiting{{{SUBTREE}}}) or vector(0)", instant=True)))
+    d = d.with_panel(
+        stat.Panel().title("今日迟到 + 早退（分钟）").unit("short").decimals(0).span(8).height(5)
+        .with_target(query(f"(sum(hallwatch_attendance_late_seconds{{{SUBTREE}}}) + "
+                           f"sum(hallwatch_attendance_early_leave_seconds{{{SUBTREE}}})) / 60", instant=True)))
+    d = d.with_panel(
+        bargauge.Panel().title("今日到岗率（按区域）").unit("percentunit").min(0).max(1).span(12).height(9)
+        .thresholds(share)
+        .with_target(query('hallwatch_attendance_staffed_ratio{region=~"$township"} * on (region) '
+                           'group_left (name) hallwatch_region_info', "{{name}}", instant=True)))
+    d = d.with_panel(
+        bargauge.Panel().title("今日到岗率最低的大厅").unit("percentunit").min(0).max(1).span(12).height(9)
+        .thresholds(share)
+        .with_target(query(f"bottomk(10, sum by (hall_name) (hallwatch_attendance_staffed_seconds{{{SUBTREE}}}) / "
+                           f"sum by (hall_name) (hallwatch_attendance_observed_seconds{{{SUBTREE}}} > 0))",
+                           "{{hall_name}}", instant=True)))
+    d = d.with_panel(
+        timeseries.Panel().title("等候时长 p50 / p90（按大厅）").unit("s").span(12).height(8)
+        .with_target(query(f'hallwatch_queue_wait_seconds{{{SUBTREE}, quantile="0.5"}}', "{{hall_name}} p50"))
+        .with_target(query(f'hallwatch_queue_wait_seconds{{{SUBTREE}, quantile="0.9"}}', "{{hall_name}} p90")))
+    d = d.with_panel(
+        timeseries.Panel().title("排队人数（按大厅）").unit("short").span(12).height(8)
+        .with_target(query(f"sum by (hall_name) (hallwatch_people_waiting{{{SUBTREE}}})", "{{hall_name}}")))
+    d = d.with_panel(
+        bargauge.Panel().title("今日迟到、早退（分钟，按大厅）").unit("short").span(24).height(8)
+        .with_target(query(f"topk(10, sum by (hall_name) (hallwatch_attendance_late_seconds{{{SUBTREE}}})) / 60",
+                           "{{hall_name}} 迟到", instant=True))
+        .with_target(query(f"topk(10, sum by (hall_name) (hallwatch_attendance_early_leave_seconds{{{SUBTREE}}})) / 60",
+                           "{{hall_name}} 早退", instant=True)))
+    return d
+
+
+DASHBOARDS = {"coverage.json": coverage, "violations.json": violations, "devices.json": devices,
+              "attendance.json": attendance}
 
 
 def render() -> dict[str, str]:

@@ -1,0 +1,72 @@
+// 考勤报表: the daily attendance report per region, hall and window, with CSV/Excel downloads.
+// Uses console.js's helpers ($, esc, api, me, registry). Dates are the halls' local dates.
+"use strict";
+
+const LOW_SHARE = 0.9;  // 到岗率 under this is shown in red
+
+function hallToday() {
+  return new Intl.DateTimeFormat("en-CA", {timeZone: me.timezone, year: "numeric", month: "2-digit", day: "2-digit"}).format(new Date());
+}
+
+function reportQuery(format) {
+  const q = new URLSearchParams({start: $("r-start").value, end: $("r-end").value, format});
+  if ($("r-region").value) q.set("region", $("r-region").value);
+  return `/api/reports/attendance?${q}`;
+}
+
+const minutes = (m) => m == null ? "—" : m.toFixed(1);
+const share = (s) => s == null ? "—" : `${(s * 100).toFixed(1)}%`;
+
+function totalsCells(r, columns) {
+  const low = r.staffed_share != null && r.staffed_share < LOW_SHARE ? " low" : "";
+  return `<td class="num">${minutes(r.scheduled_min)}</td><td class="num">${minutes(r.observed_min)}</td>
+    <td class="num">${minutes(r.staffed_min)}</td><td class="num${low}">${share(r.staffed_share)}</td>
+    <td class="num">${minutes(r.late_min)}</td><td class="num">${minutes(r.early_min)}</td>
+    <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>` +
+    columns.map((c) => `<td class="num">${r.violations[c.key] || 0}</td>`).join("");
+}
+
+function totalsHead(first, columns) {
+  return `<tr>${first.map((h) => `<th>${esc(h)}</th>`).join("")}<th>应在岗(分)</th><th>观测(分)</th><th>在岗(分)</th>
+    <th>到岗率</th><th>迟到(分)</th><th>早退(分)</th><th>登记外出</th>${columns.map((c) => `<th>${esc(c.label)}</th>`).join("")}</tr>`;
+}
+
+function periodsText(r) {
+  if (!r.scheduled) return "无排班";
+  const hm = (iso) => iso ? iso.slice(11, 19) : "—";
+  return r.periods.map((p) => `${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`).join("<br>");
+}
+
+async function loadReport() {
+  $("r-csv").href = reportQuery("csv");
+  $("r-xlsx").href = reportQuery("xlsx");
+  let data;
+  try { data = await api(reportQuery("json")); }
+  catch (err) { $("report-msg").textContent = "查询失败：" + err.message; return; }
+  $("report-msg").textContent = data.windows.length ? "" : "所选范围内没有窗口。";
+  const cols = data.violation_columns;
+  $("r-regions-head").innerHTML = totalsHead(["日期", "级别", "区域"], cols);
+  const levels = {city: 0, county: 1, township: 2};
+  $("r-regions").innerHTML = data.regions.sort((a, b) => a.date.localeCompare(b.date) || levels[a.level] - levels[b.level])
+    .map((r) => `<tr><td>${esc(r.date)}</td><td>${esc(r.level_name)}</td><td>${esc(r.region)}</td>${totalsCells(r, cols)}</tr>`).join("");
+  $("r-halls-head").innerHTML = totalsHead(["日期", "所属区域", "大厅"], cols);
+  $("r-halls").innerHTML = data.halls.map((r) => `<tr><td>${esc(r.date)}</td><td>${r.region_path.map(esc).join(" › ")}</td>
+    <td>${esc(r.hall)}</td>${totalsCells(r, cols)}</tr>`).join("");
+  $("r-windows-head").innerHTML = totalsHead(["日期", "大厅", "窗口", "时段 到岗/离岗"], cols);
+  $("r-windows").innerHTML = data.windows.map((r) => `<tr class="report-window"><td>${esc(r.date)}</td><td>${esc(r.hall)}</td>
+    <td>${esc(r.window)}</td><td>${periodsText(r)}</td>${totalsCells(r, cols)}</tr>`).join("");
+}
+
+function setUpReport() {
+  const today = hallToday();
+  $("r-start").value = today;
+  $("r-end").value = today;
+  $("r-region").insertAdjacentHTML("beforeend", registry.regions.map((r) => `<option value="${esc(r.id)}">${esc(r.name)}</option>`).join(""));
+  $("report-form").addEventListener("submit", (e) => { e.preventDefault(); loadReport(); });
+  for (const id of ["r-start", "r-end", "r-region"]) $(id).addEventListener("change", () => {
+    $("r-csv").href = reportQuery("csv"); $("r-xlsx").href = reportQuery("xlsx");
+  });
+}
+
+window.loadReport = loadReport;
+window.setUpReport = setUpReport;
