@@ -19,6 +19,13 @@ def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: s
     app = create_app(cfg, service.store, service.metrics, service)
     for name, (role, region) in users.items():
         app.state.users.add(name, password, role, region)
+    with serve_app(app) as url:
+        yield url, service
+
+
+@contextmanager
+def serve_app(app):
+    """Yields the base url of ``app`` served on a free local port."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -27,7 +34,7 @@ def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: s
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", service
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

@@ -4,9 +4,8 @@ local time, and lists show window and region names, not ids."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from kafka import KafkaProducer
 from alerts.api import create_app
 from alerts.service import AlertService
 from configs.loader import parse_config
-from streams.broker import free_port
 from tests.alert_fixtures import T0, registry, violation, violation_message
+from tests.console_server import serve_app
 
 pytestmark = [pytest.mark.kafka,
               pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
@@ -25,7 +24,6 @@ PASSWORD = "timezone test password"
 
 
 def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     data = registry(kafka_broker.bootstrap, f"tz-{uuid.uuid4().hex[:6]}", alerts={"secure_cookies": False})
@@ -37,12 +35,8 @@ def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
     service.start()
     app = create_app(cfg, service.store, service.metrics, service)
     app.state.users.add("zhang", PASSWORD, "operator", "town", "值班员张三")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    while not server.started:
-        time.sleep(0.05)
+    running = ExitStack()
+    url = running.enter_context(serve_app(app))
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -79,7 +73,7 @@ def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
             listed = page.inner_text(f"#absences tr:has(td:has-text('{reason}'))")
             browser.close()
     finally:
-        server.should_exit = True
+        running.close()
         service.stop()
     # (The absences topic is shared by the session's tests: find this one.)
     stored = next(a for a in service.store.absences() if a.registered_by == "zhang" and a.person == "王五")
