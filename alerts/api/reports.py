@@ -37,8 +37,11 @@ def attendance(start: date = Query(description="First day (the halls' local date
                region: str | None = Query(None, description="Region id: its whole subtree"),
                format: Literal["json", "csv", "xlsx"] = "json",
                principal: Principal = who(), ctx: ApiContext = Ctx):
-    if end < start or (end - start).days >= MAX_DAYS:
-        raise HTTPException(422, f"end must be on or after start, at most {MAX_DAYS} days in all")
+    problem = (f"end must be on or after start, at most {MAX_DAYS} days in all"
+               if end < start or (end - start).days >= MAX_DAYS else
+               "dates must lie between 2000 and 2100" if not (2000 <= start.year and end.year <= 2100) else None)
+    if problem:  # shaped like FastAPI's own validation errors
+        raise HTTPException(422, [{"loc": ["query", "end"], "type": "value_error", "msg": problem}])
     prefix = ctx.region_prefix(region, principal)
     data = attendance_data(ctx, start, end, prefix)
     if format == "json":
