@@ -72,6 +72,8 @@ class AttendanceCollector:
                                       "(absent where nothing was observed yet)", labels=["level", "region"])
             report = self.today_report()
             for (_, hall_id), t in report.halls.items():
+                if not (t.observed_s or t.late_s or t.early_s):
+                    continue  # nothing seen today (a province has a thousand halls: no rows of zeros)
                 values = self._hall_labels(hall_id)
                 staffed.add_metric(values, t.staffed_s)
                 observed.add_metric(values, t.observed_s - t.excused_s)
