@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
@@ -48,12 +49,15 @@ class AlertService:
         self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
         self.store_error: str | None = None
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
+        # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
+        self.trace: dict[str, tuple[float, float]] | None = None
 
     # -- consumption -------------------------------------------------------------------------------
     def handle(self, batch: list[Received]) -> list[tuple[Received, str]]:
         """Store a batch; return the messages refused, with why (they go to the DLQ). Hall,
         region, path and level come from the config, never from the message. Raises
         StoreUnavailable when the database cannot be reached (the batch is retried)."""
+        handed_over = time.time()
         rejected: list[tuple[Received, str]] = []
         violations: list[tuple[Received, Violation]] = []
         beats: list[dict] = []
@@ -98,7 +102,10 @@ class AlertService:
                 self.metrics.queues.observe(minutes)
             if violations:
                 rejected += self._store(violations)
-                self.changes.bump()
+                self.changes.bump(v.event_id for _, v in violations)
+                if self.trace is not None:
+                    stored = time.time()
+                    self.trace.update((v.event_id, (handed_over, stored)) for _, v in violations)
         except Exception as error:
             if is_unavailable(error):
                 raise StoreUnavailable(str(error).splitlines()[0]) from error
@@ -230,7 +237,7 @@ class AlertService:
         due = due_escalations(self.store.unacknowledged(), self.cfg, self.cfg.alerts.escalation_minutes, now)
         for d in due:
             self.lifecycle.escalate(d.event_id, d.to_region)
-            self.changes.bump()
+            self.changes.bump([d.event_id])
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
             self.notifier.notify(self._notice(violation_from_wire(alert.payload, stored=True)),

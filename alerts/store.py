@@ -176,6 +176,13 @@ class AlertStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
+    def changed_alerts(self, event_ids: list[str], region_prefix: str) -> list[Alert]:
+        """The alerts with these ids in the region's subtree (what the live stream sends)."""
+        query = (select(Alert).where(Alert.event_id.in_(event_ids))
+                 .where(Alert.region_path.startswith(region_prefix, autoescape=True)).order_by(Alert.updated_at))
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
     def under_review(self) -> set[str]:
         """Event ids whose alert is not closed yet: their evidence must not be deleted."""
         with self.sessions() as session:

@@ -97,12 +97,14 @@ def ingest_rate(bootstrap: str, url: str, n: int) -> float:
 
 
 def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int) -> tuple[float, float, int]:
+    """p50, p99 and count of produced -> pushed, and prints where the time goes."""
     import uvicorn
 
     from alerts.api import create_app
     from alerts.service import AlertService
 
     service = AlertService(config(bootstrap, f"lat-{uuid.uuid4().hex[:6]}"), url)
+    service.trace = {}
     service.start()
     port = free_port()
     app = create_app(service.cfg, service.store, service.metrics, service)
@@ -148,6 +150,17 @@ def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int)
     missed = len(set(produced_at) - set(seen))
     if missed:
         print(f"WARNING: {missed} of {len(produced_at)} stored alerts never reached the stream client")
+    traced = [e for e in seen if e in produced_at and e in service.trace]
+    stages = {
+        "Kafka (produce, broker, consumer fetch)": [service.trace[e][0] - produced_at[e] for e in traced],
+        "validate + store commit": [service.trace[e][1] - service.trace[e][0] for e in traced],
+        "live stream (notify, read, serialise, SSE to the client)": [seen[e] - service.trace[e][1] for e in traced],
+    }
+    print("where the time goes (ms):            p50     p90     p99")
+    for name, values in stages.items():
+        values = sorted(v * 1000 for v in values)
+        pick = lambda q: values[min(len(values) - 1, int(len(values) * q))]  # noqa: E731
+        print(f"  {name:<58} {pick(0.5):7.0f} {pick(0.9):7.0f} {pick(0.99):7.0f}")
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], len(lat)
 
 

@@ -53,7 +53,7 @@ def _transition(ctx: ApiContext, event_id: str, principal: Principal, action: st
     ctx.scoped_alert(event_id, principal)
     try:
         alert = ctx.lifecycle.transition(event_id, principal.username, action, note, outcome)
-        ctx.changes.bump()
+        ctx.changes.bump([event_id])
         return alert
     except TransitionRefused as error:
         raise HTTPException(409, str(error)) from None
@@ -83,8 +83,8 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
     """Server-sent events: each alert stored or changed in the user's subtree, as soon as this
     instance committed it (other instances' changes within a second)."""
     async def events():
-        # Re-read a short window each time and skip what was already sent: rows committed late
-        # (other instances, batches sharing one timestamp) are still delivered, never twice.
+        # A window re-read skips what was already sent: rows committed late (other instances,
+        # batches sharing one timestamp) are still delivered, never twice.
         since = datetime.now(timezone.utc)
         sent: dict[str, datetime] = {}
         seen_version, read_at = -1, 0.0
@@ -94,17 +94,23 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
             if ctx.changes.version == seen_version and now - read_at < OTHER_INSTANCES_S:
                 await asyncio.sleep(CHECK_EVERY_S)  # an in-memory check: nothing new was committed here
                 continue
-            seen_version, read_at = ctx.changes.version, now
-            started = datetime.now(timezone.utc)
-            changed = await asyncio.to_thread(ctx.store.changed_since, since - STREAM_WINDOW, principal.region_prefix)
+            version, ids = ctx.changes.since(seen_version)
+            if ids is not None and now - read_at < OTHER_INSTANCES_S:  # this instance's commits: by id
+                changed = await asyncio.to_thread(ctx.store.changed_alerts, ids, principal.region_prefix)
+            else:
+                read_at = now
+                started = datetime.now(timezone.utc)
+                changed = await asyncio.to_thread(ctx.store.changed_since, since - STREAM_WINDOW,
+                                                  principal.region_prefix)
+                since = started
+                horizon = started - 2 * STREAM_WINDOW
+                sent = {k: v for k, v in sent.items() if v >= horizon}
+            seen_version = version
             for alert in changed:
                 if sent.get(alert.event_id) == alert.updated_at:
                     continue
                 sent[alert.event_id] = alert.updated_at
                 # The same model and serialisation as the list: one timestamp format everywhere.
                 yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, alert)).model_dump_json()}\n\n"
-            since = started
-            horizon = started - 2 * STREAM_WINDOW
-            sent = {k: v for k, v in sent.items() if v >= horizon}
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
