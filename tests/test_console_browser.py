@@ -101,10 +101,14 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.fill("#ack-note", "已电话提醒窗口负责人")
             page.click("#ack")
             page.wait_for_selector("#detail .badge.acknowledged")
-            assert "值班员确认" in page.inner_text("#detail .timeline")
+            timeline = page.inner_text("#detail .timeline")
+            assert "值班员确认" in timeline and "识别系统" in timeline and "pipeline" not in timeline
+            assert timeline.count("查看证据") == 1, timeline  # each opening is audited, folded into one line
+            assert "违规涉及人员" in page.inner_text("#detail .legend")
 
             page.click("nav button[data-tab=cameras]")
             page.wait_for_selector("#coverage li")
+            assert "选择左侧告警" in page.inner_text("#detail")  # the previous tab's alert is closed
             page.screenshot(path=str(ARTIFACTS / "console-cameras-coverage.png"))
             page.click("nav button[data-tab=absences]")
             page.fill("input[name=start]", "2026-03-02T10:00")

@@ -121,6 +121,20 @@ function zoneOverlay(polygon, image) {
     <polygon points="${points}" fill="rgba(229,57,53,0.15)" stroke="#e53935" stroke-width="4"/></svg>`;
 }
 
+const actorName = (actor) => actor === "pipeline" ? "识别系统" : actor;
+
+// The audit trail as a timeline: evidence views are folded into one line (the audit keeps each).
+function timeline(audit) {
+  const views = audit.filter((e) => e.action === "evidence_view");
+  const lines = audit.filter((e) => e.action !== "evidence_view").map((e) => `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(actorName(e.actor))}
+      ${e.details.note ? "：" + esc(e.details.note) : ""}${e.details.to_region ? " → " + esc(regionName(e.details.to_region)) : ""}</li>`);
+  if (views.length) {
+    const last = views[views.length - 1], who = new Set(views.map((e) => e.actor));
+    lines.push(`<li class="folded">查看证据 ${views.length} 次（${who.size} 人，最近 ${fmt(last.at)} · ${esc(actorName(last.actor))}）</li>`);
+  }
+  return lines.join("");
+}
+
 async function showDetail(id) {
   selected = id;
   document.querySelectorAll("tr.alert-row").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
@@ -152,13 +166,18 @@ async function showDetail(id) {
     ${ev.open_clip ? `<h3>视频证据（标注）</h3><video id="clip" controls preload="auto" src="${file("open_clip")}"></video>
       <h3>原始视频</h3><video id="clip-raw" controls preload="metadata" src="${file("open_clip_raw")}"></video>` : ""}
     ${ev.close_clip ? `<h3>结束时段视频</h3><video controls preload="metadata" src="${file("close_clip")}"></video>` : ""}
-    <h3>事件时间线</h3><ul class="timeline">${a.audit.map((e) => `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(e.actor)}
-      ${e.details.note ? "：" + esc(e.details.note) : ""}${e.details.to_region ? " → " + esc(regionName(e.details.to_region)) : ""}</li>`).join("")}</ul>
+    ${ev.open_clip ? `<p class="legend"><span class="swatch red"></span>违规涉及人员 <span class="swatch green"></span>其他人员
+      <span class="swatch zone"></span>规则区域（#编号为跟踪编号，红线标出间距不足 1 米的两人）</p>` : ""}
+    <h3>事件时间线</h3><ul class="timeline">${timeline(a.audit)}</ul>
     <div id="actions">${actions.join("<br>")}</div><p id="action-msg" class="error"></p>`;
   const snap = $("snap");
   if (snap) snap.addEventListener("load", () => snap.insertAdjacentHTML("afterend", zoneOverlay(a.zone_polygon, snap)), {once: true});
   const act = async (path, body) => {
-    try { await api(`/api/alerts/${encodeURIComponent(id)}/${path}`, {method: "POST", body: JSON.stringify(body)}); await loadAlerts(); showDetail(id); }
+    try {
+      await api(`/api/alerts/${encodeURIComponent(id)}/${path}`, {method: "POST", body: JSON.stringify(body)});
+      await loadAlerts(); await showDetail(id);
+      $("detail").scrollTop = 0;  // the new status is at the top of the detail
+    }
     catch (e) { $("action-msg").textContent = e.message; }
   };
   $("ack")?.addEventListener("click", () => act("ack", {note: $("ack-note").value || null}));
@@ -238,6 +257,9 @@ function tabs() {
     for (const tab of ["alerts", "review", "cameras", "absences", "report"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
     // The report needs the whole width: no alert detail beside it.
     document.querySelector("main").classList.toggle("wide", b.dataset.tab === "report");
+    selected = null;  // a tab starts without the previous tab's alert open
+    $("detail").innerHTML = "<p>选择左侧告警查看详情。</p>";
+    document.querySelectorAll("tr.alert-row.selected").forEach((tr) => tr.classList.remove("selected"));
     if (b.dataset.tab === "cameras") loadCameras();
     if (b.dataset.tab === "absences") loadAbsences();
     if (b.dataset.tab === "report") window.loadReport?.();
