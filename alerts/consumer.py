@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from fastjsonschema import JsonSchemaException
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from configs.model import KafkaTopics
@@ -61,7 +60,7 @@ class AlertConsumer:
         self.consumer = KafkaConsumer(
             self.topics.violations, self.topics.heartbeats, self.topics.absences, self.topics.service_minutes,
             bootstrap_servers=bootstrap, group_id=group_id, client_id=f"{group_id}-consumer",
-            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500, fetch_max_wait_ms=100,
+            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=2000, fetch_max_wait_ms=100,
             group_instance_id=instance_id, session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(500, session_timeout_ms // 4),
         )
@@ -83,15 +82,8 @@ class AlertConsumer:
             return f"not JSON: {error}"
         if not isinstance(value, dict):
             return "not a JSON object"
-        try:
-            self.fast[record.topic](value)
-        except JsonSchemaException as fast_error:
-            errors = sorted(self.explain[record.topic].iter_errors(value), key=lambda e: list(e.path))
-            if not errors:  # a format jsonschema does not check here (e.g. date-time): the fast reason
-                return f"schema {value.get('schema', '?')}: {fast_error.message}"[:1000]
-            first = errors[0]
-            where = "/".join(str(p) for p in first.path) if first.path else "(root)"
-            return f"schema {value.get('schema', '?')}: {where}: {first.message}"[:1000]
+        if not self.fast[record.topic].is_valid(value):
+            return self._schema_reason(record.topic, value)
         violation = minute = None
         try:
             if record.topic == self.topics.violations:
@@ -102,6 +94,18 @@ class AlertConsumer:
             return f"schema {value.get('schema', '?')}: unusable value: {error}"[:1000]
         key = record.key.decode(errors="replace") if record.key is not None else None
         return Received(record.topic, key, value, record.partition, record.offset, violation, minute=minute)
+
+    def _schema_reason(self, topic: str, value: dict) -> str:
+        """Why a message fails its schema, first by path: jsonschema's words, or the Rust
+        validator's for what jsonschema does not check here (formats such as date-time)."""
+        errors = sorted(self.explain[topic].iter_errors(value), key=lambda e: list(e.path))
+        if errors:
+            path, message = list(errors[0].path), errors[0].message
+        else:
+            fast = sorted(self.fast[topic].iter_errors(value), key=lambda e: list(e.instance_path))
+            path, message = (list(fast[0].instance_path), fast[0].message) if fast else ([], "invalid")
+        where = "/".join(str(p) for p in path) if path else "(root)"
+        return f"schema {value.get('schema', '?')}: {where}: {message}"[:1000]
 
     def _absence(self, record) -> Received | str:
         key = record.key.decode(errors="replace") if record.key is not None else ""

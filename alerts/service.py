@@ -47,6 +47,7 @@ class AlertService:
         self._halls = {h.id: h for h in cfg.halls}
         self._cameras = {c.id: c for c in cfg.cameras}
         self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
+        self._county = {r.id: county_of(cfg, r.id) for r in cfg.regions}  # a metrics label, per message
         self.store_error: str | None = None
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
@@ -132,7 +133,10 @@ class AlertService:
         if camera is None or camera.hall != hall.id:
             return f"camera {v.camera_id!r} is not a camera of hall {hall.id!r}"
         region = self._regions[hall.region]
-        return dataclasses.replace(v, region_id=region.id, region_path=self._paths[region.id], level=region.level.value)
+        path, level = self._paths[region.id], region.level.value
+        if v.region_id == region.id and v.region_path == path and v.level == level:
+            return v  # what the config says already (the usual case)
+        return dataclasses.replace(v, region_id=region.id, region_path=path, level=level)
 
     def _store(self, items: list[tuple[Received, Violation]]) -> list[tuple[Received, str]]:
         """Store the batch at once; if one message breaks that, store them one by one so that only
@@ -162,9 +166,10 @@ class AlertService:
             if v.event_id in created:
                 created.discard(v.event_id)
                 self.metrics.violations.labels(
-                    v.type, v.reason or "", v.level, v.region_id, county_of(self.cfg, v.region_id),
+                    v.type, v.reason or "", v.level, v.region_id, self._county[v.region_id],
                     v.hall_id, v.window_id or "").inc()
-                self.notifier.notify(self._notice(v), "新告警")
+                if self.notifier.hooks:
+                    self.notifier.notify(self._notice(v), "新告警")
         return rejected
 
     def _owners(self, items: list[tuple[Received, Violation]]) -> dict[str, str]:

@@ -53,6 +53,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN001 - a Table
+    """INSERT many rows through the driver's executemany: the columns' own bind processors (UTC
+    times, JSON) applied in one pass, without SQLAlchemy's per-row parameter machinery (a third of
+    the ingest time at thousands of alerts a second). Every row has the keys of the first.
+    SQLite only: psycopg adapts JSON and times itself, through SQLAlchemy's generic path."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        session.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    preparer = dialect.identifier_preparer
+    sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+           f"VALUES ({', '.join(['?'] * len(names))})")
+    values = [tuple(value if process is None or value is None else process(value)
+                    for value, process in zip((row[n] for n in names), processors)) for row in rows]
+    connection.exec_driver_sql(sql, values)
+
+
 class AlertStore:
     def __init__(self, url: str = "sqlite:///var/alerts.db"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -109,9 +129,9 @@ class AlertStore:
                     audit.append({"event_id": event_id, "actor": "pipeline", "action": "violation_closed", "at": now,
                                   "details": {"ended_at": _iso(v.ended_at), "closed_reason": v.closed_reason}})
             if rows:
-                session.execute(Alert.__table__.insert(), rows)
+                bulk_insert(session, Alert.__table__, rows)
             if audit:
-                session.execute(AuditEntry.__table__.insert(), audit)
+                bulk_insert(session, AuditEntry.__table__, audit)
         return applied
 
     def apply_heartbeats(self, beats: list[dict]) -> None:
