@@ -174,18 +174,21 @@ class AlertConsumer:
         return sum(len(r) for r in batches.values())
 
     def lag(self, every_s: float = 5.0) -> int:
-        """Messages between the committed offset and the end of each assigned partition: it grows
-        while the store is down, since nothing is committed then."""
+        """Messages between this consumer's position and the end of each assigned partition, from
+        what the last fetches reported (no broker round trip per partition on the hot path). It
+        grows while the store is down: the position is rewound to the unstored batch."""
         now = time.monotonic()
         if now - self._lag_at < every_s:
             return self._lag
         partitions: list[TopicPartition] = list(self.consumer.assignment())
+        unknown = [tp for tp in partitions if self.consumer.highwater(tp) is None]
+        ends = self.consumer.end_offsets(unknown) if unknown else {}
         lag = 0
-        if partitions:
-            ends = self.consumer.end_offsets(partitions)
-            for tp in partitions:
-                committed = self.consumer.committed(tp)
-                lag += max(0, ends[tp] - (committed if committed is not None else 0))
+        for tp in partitions:
+            end = self.consumer.highwater(tp)
+            end = ends.get(tp, 0) if end is None else end
+            committed = self.consumer.position(tp) if end else 0
+            lag += max(0, end - (committed or 0))
         self._lag, self._lag_at = lag, now
         return lag
 

@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
@@ -239,7 +239,9 @@ class AlertService:
     # -- escalation --------------------------------------------------------------------------------
     def escalate_once(self, now: datetime | None = None) -> int:
         now = now or datetime.now(timezone.utc)
-        due = due_escalations(self.store.unacknowledged(), self.cfg, self.cfg.alerts.escalation_minutes, now)
+        minutes = self.cfg.alerts.escalation_minutes
+        shortest = timedelta(minutes=min(minutes.values(), default=0))
+        due = due_escalations(self.store.unacknowledged(now - shortest), self.cfg, minutes, now)
         for d in due:
             self.lifecycle.escalate(d.event_id, d.to_region)
             self.changes.bump([d.event_id])

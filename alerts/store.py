@@ -208,9 +208,16 @@ class AlertStore:
         with self.sessions() as session:
             return set(session.scalars(select(Alert.event_id).where(Alert.lifecycle != "closed")))
 
-    def unacknowledged(self) -> list[Alert]:
+    def unacknowledged(self, waiting_since: datetime | None = None) -> list:
+        """Alerts nobody acknowledged yet (only the columns escalation reads; with
+        ``waiting_since``, only those waiting at their level since then or longer): a backlog of
+        thousands of new alerts is not loaded whole every check."""
+        query = select(Alert.event_id, Alert.lifecycle, Alert.region_id, Alert.escalated_to, Alert.escalated_at,
+                       Alert.received_at).where(Alert.lifecycle == "new")
+        if waiting_since is not None:
+            query = query.where(func.coalesce(Alert.escalated_at, Alert.received_at) <= waiting_since)
         with self.sessions() as session:
-            return list(session.scalars(select(Alert).where(Alert.lifecycle == "new")))
+            return list(session.execute(query))
 
     def count(self) -> int:
         with self.sessions() as session:
