@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
@@ -64,8 +65,9 @@ class AlertService:
         beats: list[dict] = []
         absences, cancelled = [], []
         minutes = []
+        for topic, count in Counter(m.topic for m in batch).items():
+            self.metrics.consumed.labels(topic).inc(count)
         for m in batch:
-            self.metrics.consumed.labels(m.topic).inc()
             if m.minute is not None:
                 problem = self._minute_problem(m.minute)
                 if problem:
@@ -162,14 +164,16 @@ class AlertService:
         rejected += [(m, f"conflict: event {v.event_id} exists for another hall, camera, zone or type")
                      for m, v in items if (v.event_id, identity(v)) in applied.conflicts]
         created = set(applied.created)
+        counts: Counter[tuple] = Counter()
         for _, v in items:
             if v.event_id in created:
                 created.discard(v.event_id)
-                self.metrics.violations.labels(
-                    v.type, v.reason or "", v.level, v.region_id, self._county[v.region_id],
-                    v.hall_id, v.window_id or "").inc()
+                counts[(v.type, v.reason or "", v.level, v.region_id, self._county[v.region_id], v.hall_id,
+                        v.window_id or "")] += 1
                 if self.notifier.hooks:
                     self.notifier.notify(self._notice(v), "新告警")
+        for labels, count in counts.items():
+            self.metrics.violations.labels(*labels).inc(count)
         return rejected
 
     def _owners(self, items: list[tuple[Received, Violation]]) -> dict[str, str]:

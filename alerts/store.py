@@ -64,7 +64,7 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN
         session.execute(table.insert(), rows)
         return
     names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     preparer = dialect.identifier_preparer
     sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
            f"VALUES ({', '.join(['?'] * len(names))})")

@@ -115,3 +115,19 @@ def test_heartbeats_are_stored_in_bulk_the_latest_of_each_camera_winning(store):
     assert states == {cams[0]: ("offline", "w2"), cams[1]: ("online", "w1"), cams[2]: ("online", "w1")}
     payload = next(c.payload for c in store.cameras() if c.camera_id == cams[0])
     assert payload["status"] == "offline"
+
+
+def test_bulk_inserted_times_are_stored_in_sqlalchemys_format(tmp_path):
+    """The driver's executemany path applies the columns' own processors: an alert starting on
+    the exact second is found by a query bound to that second (text comparison on SQLite)."""
+    from sqlalchemy import text
+
+    from alerts.store import AlertStore
+    from tests.alert_fixtures import T0, violation
+
+    store = AlertStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store.apply_violations([violation("00000000-0000-4000-8000-000000000001")])
+    with store.sessions() as session:
+        stored = session.execute(text("SELECT started_at FROM alerts")).scalar_one()
+    assert stored == "2026-03-02 01:00:00.000000"
+    assert [a.event_id for a in store.list(since=T0)] == ["00000000-0000-4000-8000-000000000001"]
