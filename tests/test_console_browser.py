@@ -109,6 +109,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.click("nav button[data-tab=cameras]")
             page.wait_for_selector("#coverage li")
             assert "选择左侧告警" in page.inner_text("#detail")  # the previous tab's alert is closed
+            top = page.eval_on_selector_all(".cov-top .cov-bar", "bars => bars.map(b => b.innerText.replace(/\\s+/g, ' '))")
+            assert len(top) == 3 and top[0].startswith("市级") and all("个大厅" in b or "无大厅" in b for b in top), top
             page.screenshot(path=str(ARTIFACTS / "console-cameras-coverage.png"))
             page.click("nav button[data-tab=absences]")
             page.fill("input[name=start]", "2026-03-02T10:00")

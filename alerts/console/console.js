@@ -203,17 +203,33 @@ async function loadCameras() {
     return tr;
   }));
   const uncovered = new Set(cov.uncovered.map((h) => h.hall_id));
-  const pct = (r, lv) => { const x = (cov.by_region[r] || {})[lv]; return x && x.ratio != null ? `${lv === "city" ? "市" : lv === "county" ? "县" : "乡"}级 ${(x.ratio * 100).toFixed(0)}%` : ""; };
+  const why = Object.fromEntries(cov.uncovered.map((h) => [h.hall_id, h]));
+  const LEVEL_NAMES = {city: "市级", county: "县级", township: "乡级"};
+  // One bar per level: halls covered / halls, coloured like the Grafana thresholds.
+  const bar = (x, level, small) => {
+    if (!x || !x.halls) return `<div class="cov-bar${small ? " small" : ""} none"><span>${LEVEL_NAMES[level]}</span><b class="track"><em>无大厅</em></b></div>`;
+    const pct = x.ratio * 100, colour = pct >= 100 ? "full" : pct >= 95 ? "near" : "low";
+    return `<div class="cov-bar${small ? " small" : ""} ${colour}" title="窗口 ${x.windows_covered}/${x.windows}">
+      <span>${LEVEL_NAMES[level]}</span><b class="track"><i style="width:${pct.toFixed(1)}%"></i><em>${x.halls_covered}/${x.halls} 个大厅 · ${pct.toFixed(0)}%</em></b></div>`;
+  };
+  const bars = (regionKey, small) => ["city", "county", "township"].map((lv) => bar((cov.by_region[regionKey] || {})[lv], lv, small)).join("");
+  const camerasOf = (hallId) => cams.filter((c) => c.hall_id === hallId);
+  const hallLine = (h) => {
+    const cs = camerasOf(h.id), off = cs.filter((c) => c.status !== "online");
+    const detail = uncovered.has(h.id) ? `（未覆盖：${esc(why[h.id].reason === "no camera" ? "无摄像头" : "摄像头离线 " + off.map((c) => c.name || c.camera_id).join("、"))}）` : `✔ ${cs.length} 路摄像头在线`;
+    return `<li class="${uncovered.has(h.id) ? "uncovered" : ""}">${esc(h.name)} · ${h.windows.length} 个窗口 ${detail}</li>`;
+  };
   const node = (region) => {
     const kids = registry.regions.filter((r) => r.parent === region.id);
-    const halls = registry.halls.filter((h) => h.region === region.id);
-    const stats = ["city", "county", "township"].map((lv) => pct(region.id, lv)).filter(Boolean).join(" · ");
-    return `<li><b>${esc(region.name)}</b> <small>${stats}</small><ul>
-      ${halls.map((h) => `<li class="${uncovered.has(h.id) ? "uncovered" : ""}">🏛 ${esc(h.name)} ${uncovered.has(h.id) ? "（未覆盖）" : "✔"}</li>`).join("")}
-      ${kids.map(node).join("")}</ul></li>`;
+    // Uncovered halls first: what an administrator has to act on.
+    const halls = registry.halls.filter((h) => h.region === region.id).sort((a, b) => uncovered.has(b.id) - uncovered.has(a.id));
+    return `<li><details ${uncovered.size && halls.some((h) => uncovered.has(h.id)) || kids.length ? "open" : ""}><summary><b>${esc(region.name)}</b>
+      <span class="cov-bars">${bars(region.id, true)}</span></summary><ul>
+      ${halls.map(hallLine).join("")}${kids.map(node).join("")}</ul></details></li>`;
   };
   const roots = registry.regions.filter((r) => !registry.regions.some((p) => p.id === r.parent));
-  $("coverage").innerHTML = `<ul>${roots.map(node).join("")}</ul>`;
+  const top = cov.by_region.all ? "all" : me.region_id;
+  $("coverage").innerHTML = `<div class="cov-top">${bars(top, false)}</div><ul>${roots.map(node).join("")}</ul>`;
 }
 
 async function loadAbsences() {
