@@ -89,6 +89,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             visible_after = time.monotonic() - stored_at
             assert visible_after < 1.0, f"alert appeared {visible_after:.2f} s after it was stored"
             assert page.is_visible("#banner")  # the visual cue for a new alert
+            assert page.inner_text("#unacked") == "待确认 1"  # stays until someone acknowledges
             page.screenshot(path=str(ARTIFACTS / "console-live-alert.png"))
 
             page.click(f"tr[data-id='{opened['event_id']}']")
@@ -101,6 +102,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.fill("#ack-note", "已电话提醒窗口负责人")
             page.click("#ack")
             page.wait_for_selector("#detail .badge.acknowledged")
+            page.wait_for_selector("#unacked:has-text('待确认 0')")
             timeline = page.inner_text("#detail .timeline")
             assert "值班员确认" in timeline and "识别系统" in timeline and "pipeline" not in timeline
             assert timeline.count("查看证据") == 1, timeline  # each opening is audited, folded into one line

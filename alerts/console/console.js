@@ -64,12 +64,30 @@ function row(a, fresh) {
   return tr;
 }
 
+const REMIND_EVERY_MS = 60000;  // an unacknowledged alert is announced again until someone acknowledges it
+
+function unackedCount() {
+  const n = [...alerts.values()].filter((a) => a.lifecycle === "new").length;
+  const badge = $("unacked");
+  badge.textContent = `待确认 ${n}`;
+  badge.classList.toggle("pending", n > 0);
+  document.title = (n ? `(${n}) ` : "") + "政务服务电子监察 · 监控中心";
+  return n;
+}
+
+function remind() {
+  if (!["operator", "admin"].includes(me.role)) return;
+  const n = unackedCount();
+  if (n > 0) cue(null, `${n} 条告警待确认`);
+}
+
 function render() {
   // By time, not by text: the newest first whatever the offset a timestamp is written with.
   const sorted = [...alerts.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
   const list = $("alerts"); list.replaceChildren(...sorted.filter(matches).map((a) => row(a, a._fresh)));
   $("review").replaceChildren(...sorted.filter((a) => a.lifecycle === "acknowledged").map((a) => row(a, false)));
   sorted.forEach((a) => { a._fresh = false; });
+  unackedCount();
 }
 
 function matches(a) {
@@ -79,9 +97,9 @@ function matches(a) {
     (!life || a.lifecycle === life) && (!since || new Date(a.started_at) >= new Date(since));
 }
 
-function cue(a) {
+function cue(a, text) {
   const banner = $("banner");
-  banner.textContent = `新告警：${hallName(a.hall_id)} ${TYPES[a.type] || a.type}`;
+  banner.textContent = text || `新告警：${hallName(a.hall_id)} ${TYPES[a.type] || a.type}`;
   banner.style.display = "block";
   setTimeout(() => { banner.style.display = "none"; }, 5000);
   try {
@@ -294,4 +312,5 @@ function tabs() {
   $("f-level").addEventListener("change", render);
   await loadAlerts();
   live();
+  setInterval(remind, REMIND_EVERY_MS);
 })();
