@@ -170,3 +170,24 @@ def test_users_cli_creates_a_user_and_refuses_weak_passwords(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "wang\toperator\tlianhua\tactive\t王五" in run("", "list").stdout
     assert Path(tmp_path / "u.db").exists()
+
+
+def test_bulk_acknowledge_is_scoped_and_audited_one_by_one(world):
+    app, service = world
+    county2 = {"hall_id": "h2", "region_id": "town2", "region_path": ["city", "county2", "town2"]}
+    service.store.apply_violations([violation("bulk-1", **county2), violation("bulk-2", **county2)])
+    operator, csrf = client_for(app, "op_county2")
+    r = operator.post("/api/alerts/ack", json={"event_ids": ["bulk-1", "bulk-2", "a", "nope", "bulk-1"],
+                                               "note": "同一事件，批量确认"}, headers=csrf)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["acknowledged"] == ["bulk-1", "bulk-2"]
+    assert set(body["refused"]) == {"a", "nope"}  # "a" is outside the user's subtree: as if unknown
+    for event_id in ("bulk-1", "bulk-2"):
+        trail = [(e.actor, e.action, e.details.get("note")) for e in service.store.audit(event_id)]
+        assert ("op_county2", "acknowledge", "同一事件，批量确认") in trail
+    again = operator.post("/api/alerts/ack", json={"event_ids": ["bulk-1"]}, headers=csrf).json()
+    assert again["acknowledged"] == [] and "bulk-1" in again["refused"]  # already acknowledged: 409's reason
+    assert operator.post("/api/alerts/ack", json={"event_ids": []}, headers=csrf).status_code == 422
+    officer, officer_csrf = client_for(app, "officer_county2")
+    assert officer.post("/api/alerts/ack", json={"event_ids": ["bulk-1"]}, headers=officer_csrf).status_code == 403

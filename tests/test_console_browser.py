@@ -90,6 +90,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             assert visible_after < 1.0, f"alert appeared {visible_after:.2f} s after it was stored"
             assert page.is_visible("#banner")  # the visual cue for a new alert
             assert page.inner_text("#unacked") == "待确认 1"  # stays until someone acknowledges
+            assert page.is_visible(f"#alerts input.pick[data-id='{opened['event_id']}']")  # for bulk acknowledgement
             page.screenshot(path=str(ARTIFACTS / "console-live-alert.png"))
 
             page.click(f"tr[data-id='{opened['event_id']}']")

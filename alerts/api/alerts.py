@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from alerts.api.models import Ack, AlertDetail, AlertOut, AuditOut, AwareTime, Close, Id, Review, alert_out
+from alerts.api.models import Ack, AlertDetail, BulkAck, BulkAckOut, AlertOut, AuditOut, AwareTime, Close, Id, Review, alert_out
 from alerts.auth import Principal
 from alerts.evidence.case import integrity
 from alerts.lifecycle import TransitionRefused
@@ -59,6 +59,22 @@ def _transition(ctx: ApiContext, event_id: str, principal: Principal, action: st
         raise HTTPException(409, str(error)) from None
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
+
+
+@router.post("/api/alerts/ack", response_model=BulkAckOut)
+def acknowledge_many(body: BulkAck, principal: Principal = who("acknowledge"), ctx: ApiContext = Ctx):
+    """Bulk acknowledgement (a burst of alerts from one incident): each alert is acknowledged on
+    its own, with the same note, and audited as if acknowledged one by one."""
+    done, refused = [], {}
+    for event_id in dict.fromkeys(body.event_ids):
+        try:
+            alert = _transition(ctx, event_id, principal, "acknowledge", body.note)
+        except HTTPException as error:
+            refused[event_id] = str(error.detail)
+            continue
+        ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
+        done.append(event_id)
+    return BulkAckOut(acknowledged=done, refused=refused)
 
 
 @router.post("/api/alerts/{event_id}/ack", response_model=AlertOut, responses=CONFLICT)

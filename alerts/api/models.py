@@ -102,6 +102,16 @@ class Ack(BaseModel):
     note: Note | None = None
 
 
+class BulkAck(BaseModel):
+    event_ids: list[Id] = Field(min_length=1, max_length=500, description="Alerts to acknowledge at once.")
+    note: Note | None = None
+
+
+class BulkAckOut(BaseModel):
+    acknowledged: list[str] = Field(description="Alerts acknowledged by this request.")
+    refused: dict[str, str] = Field(description="Alerts not acknowledged, with why (unknown, or not new).")
+
+
 class Review(BaseModel):
     outcome: Literal["confirmed", "dismissed"]
     note: Note = Field(min_length=1, description="Required: why.")

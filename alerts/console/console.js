@@ -54,13 +54,15 @@ function row(a, fresh) {
   const tr = document.createElement("tr");
   tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "");
   tr.dataset.id = a.event_id;
+  const pick = a.lifecycle === "new" && ["operator", "admin"].includes(me.role)
+    ? `<input type="checkbox" class="pick" data-id="${esc(a.event_id)}" title="选中以批量确认">` : "";
   const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot">` : `<span class="thumb"></span>`;
   const window_ = a.window_id ? ` / ${esc(a.window_name || a.window_id)}` : "";
-  tr.innerHTML = `<td>${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
+  tr.innerHTML = `<td>${pick}${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
     <td>${esc(a.hall_name)}${window_}</td><td>${(a.region_names || a.region_path.map(regionName)).map(esc).join(" › ")}</td>
     <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
     <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.escalations ? " ⬆" : ""}</td>`;
-  tr.addEventListener("click", () => showDetail(a.event_id));
+  tr.addEventListener("click", (e) => { if (!e.target.classList.contains("pick")) showDetail(a.event_id); });
   return tr;
 }
 
@@ -309,6 +311,15 @@ function tabs() {
   window.setUpReport?.();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);
+  $("bulk-ack").addEventListener("click", async () => {
+    const ids = [...document.querySelectorAll("#alerts input.pick:checked")].map((x) => x.dataset.id);
+    if (!ids.length) { $("bulk-msg").textContent = "请先勾选待确认的告警"; return; }
+    try {
+      const r = await api("/api/alerts/ack", {method: "POST", body: JSON.stringify({event_ids: ids})});
+      $("bulk-msg").textContent = `已确认 ${r.acknowledged.length} 条` + (Object.keys(r.refused).length ? `，${Object.keys(r.refused).length} 条未确认` : "");
+      await loadAlerts();
+    } catch (err) { $("bulk-msg").textContent = "批量确认失败：" + err.message; }
+  });
   $("f-level").addEventListener("change", render);
   await loadAlerts();
   live();
