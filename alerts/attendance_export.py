@@ -73,7 +73,20 @@ class ReportTables:
                     "level": self.regions[rid].level.value, "level_name": LEVELS[self.regions[rid].level.value],
                     **_totals(t)}
                    for (day, rid), t in report.regions.items() if rid in region_ids]
+        window_range, hall_range = {}, {}
+        for w in report.windows:
+            window_range.setdefault((w.hall_id, w.window_id), Totals()).add(w.totals)
+        for (_, hall_id), t in report.halls.items():
+            hall_range.setdefault(hall_id, Totals()).add(t)
+        period = f"{report.days[0].isoformat()}—{report.days[-1].isoformat()}" if report.days else ""
+        range_windows = [{"date": period, "hall_id": h, "hall": self.halls[h].name, "window_id": w,
+                          "window": {x.id: x.name for x in self.halls[h].windows}.get(w) or w, **_totals(t)}
+                         for (h, w), t in window_range.items()]
+        range_halls = [{"date": period, "hall_id": h, "hall": self.halls[h].name,
+                        "region_path": self.path_names(self.halls[h].region), **_totals(t)}
+                       for h, t in hall_range.items()]
         return {"days": [d.isoformat() for d in report.days], "windows": windows, "halls": halls, "regions": regions,
+                "range": {"windows": range_windows, "halls": range_halls},
                 "violation_columns": [{"key": k, "label": label} for k, label in VIOLATION_COLUMNS]}
 
     # -- tables with Chinese headers ----------------------------------------------------------------
@@ -98,7 +111,13 @@ class ReportTables:
                  [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)] for r in data["halls"]])
         regions = (["日期", "级别", "区域", *self.COMMON_HEADERS],
                    [[r["date"], r["level_name"], r["region"], *self._common(r)] for r in data["regions"]])
-        return {"窗口": windows, "大厅": halls, "区域": regions}
+        range_windows = (["时段", "大厅", "窗口", *self.COMMON_HEADERS],
+                         [[r["date"], r["hall"], r["window"], *self._common(r)] for r in data["range"]["windows"]])
+        range_halls = (["时段", "所属区域", "大厅", *self.COMMON_HEADERS],
+                       [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)]
+                        for r in data["range"]["halls"]])
+        return {"窗口": windows, "大厅": halls, "区域": regions, "区间汇总（窗口）": range_windows,
+                "区间汇总（大厅）": range_halls}
 
     def csv(self, data: dict) -> bytes:
         """The window sheet (the one people open in a spreadsheet), UTF-8 with a BOM for Excel."""

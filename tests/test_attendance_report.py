@@ -114,8 +114,25 @@ def test_csv_and_xlsx_downloads(world):
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(xlsx.content))
-    assert book.sheetnames == ["窗口", "大厅", "区域"]
+    assert book.sheetnames == ["窗口", "大厅", "区域", "区间汇总（窗口）", "区间汇总（大厅）"]
     assert book["大厅"]["C2"].value == "模拟大厅" and book["窗口"].max_row == 4
+
+
+def test_a_range_of_days_is_summed_per_window_and_hall(world):
+    """Statistics for a week: every day's rows, and the range's totals per window and per hall."""
+    _, app, _ = world
+    start = DAY - timedelta(days=6)
+    body = client(app).get("/api/reports/attendance", params={"start": start.isoformat(), "end": DAY.isoformat()}).json()
+    assert len(body["days"]) == 7 and len(body["windows"]) == 21
+    day_rows = {r["window_id"]: r for r in body["windows"] if r["date"] == DAY.isoformat()}
+    totals = {r["window_id"]: r for r in body["range"]["windows"]}
+    for window, row in totals.items():
+        # Only the scenario's day has observations and violations; the other days add scheduled time.
+        assert row["staffed_min"] == day_rows[window]["staffed_min"]
+        assert row["violations"] == day_rows[window]["violations"]
+        assert row["scheduled_min"] == pytest.approx(7 * 11.0)
+    hall = body["range"]["halls"][0]
+    assert hall["late_min"] == pytest.approx(sum(r["late_min"] for r in totals.values()), abs=0.05)
 
 
 def test_the_report_is_region_scoped_and_bounded(world):

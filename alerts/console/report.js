@@ -49,6 +49,10 @@ async function loadReport() {
   const levels = {city: 0, county: 1, township: 2};
   $("r-regions").innerHTML = data.regions.sort((a, b) => a.date.localeCompare(b.date) || levels[a.level] - levels[b.level])
     .map((r) => `<tr><td>${esc(r.date)}</td><td>${esc(r.level_name)}</td><td>${esc(r.region)}</td>${totalsCells(r, cols)}</tr>`).join("");
+  $("r-range").classList.toggle("hidden", data.days.length < 2);
+  $("r-range-head").innerHTML = totalsHead(["时段", "所属区域", "大厅"], cols);
+  $("r-range-halls").innerHTML = data.range.halls.map((r) => `<tr><td>${esc(r.date)}</td><td>${r.region_path.map(esc).join(" › ")}</td>
+    <td>${esc(r.hall)}</td>${totalsCells(r, cols)}</tr>`).join("");
   $("r-halls-head").innerHTML = totalsHead(["日期", "所属区域", "大厅"], cols);
   $("r-halls").innerHTML = data.halls.map((r) => `<tr><td>${esc(r.date)}</td><td>${r.region_path.map(esc).join(" › ")}</td>
     <td>${esc(r.hall)}</td>${totalsCells(r, cols)}</tr>`).join("");
