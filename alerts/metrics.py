@@ -73,10 +73,12 @@ class CoverageCollector:
             region = "all" if region == "*" else region
             families["halls"].add_metric([level, region], c.halls)
             families["covered"].add_metric([level, region], c.halls_covered)
-            families["ratio"].add_metric([level, region], c.ratio)
+            if c.halls:  # no ratio where a level has no hall (not NaN: dashboards say 无大厅)
+                families["ratio"].add_metric([level, region], c.ratio)
             families["windows"].add_metric([level, region], c.windows)
             families["wcovered"].add_metric([level, region], c.windows_covered)
-            families["wratio"].add_metric([level, region], c.window_ratio)
+            if c.windows:
+                families["wratio"].add_metric([level, region], c.window_ratio)
         up = GaugeMetricFamily("hallwatch_camera_up", "1 if the camera's last heartbeat is online and fresh",
                                labels=["camera", "hall"])
         for camera in self.cfg.cameras:

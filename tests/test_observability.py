@@ -18,7 +18,7 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 
-from configs.grafana.dashboards import expressions
+from configs.grafana.dashboards import expressions, may_be_empty
 from tests.conftest import ROOT
 from streams.broker import free_port
 
@@ -162,10 +162,13 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
             return body["data"]
 
         empty = []
+        quiet = may_be_empty()
         for dashboard, panel, expr in expressions():
             data = query(concrete(expr))
-            if not data["result"]:
+            if not data["result"] and (dashboard, panel) not in quiet:
                 empty.append(f"{dashboard} / {panel}: {expr}")
+            if dashboard == "coverage.json":  # a level without halls is 无大厅, never NaN
+                assert all(v["value"][1] != "NaN" for v in data["result"]), (panel, data)
         rules = yaml.safe_load((PROM / "rules/hallwatch.yml").read_text())["groups"][0]["rules"]
         for rule in rules:
             query(rule["expr"])  # the whole alert expression is valid PromQL

@@ -38,6 +38,19 @@ def query(expr: str, legend: str = "", instant: bool = False, table_format: bool
     return q
 
 
+# Legends in Chinese: region names from hallwatch_region_info, levels spelled out.
+def named(expr: str) -> str:
+    """``expr`` (with `region` and `level` labels) with the region's name and a `lv` label in Chinese."""
+    return named_levels(f"{expr} * on (region) group_left (name) hallwatch_region_info")
+
+
+def named_levels(expr: str) -> str:
+    """``expr`` (with a `level` label) with a `lv` label in Chinese."""
+    for code, name in (("city", "市级"), ("county", "县级"), ("township", "乡级")):
+        expr = f'label_replace({expr}, "lv", "{name}", "level", "{code}")'
+    return expr
+
+
 def thresholds(*steps: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
     builder = dashboard.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE)
     from grafana_foundation_sdk.models.dashboard import Threshold
@@ -71,21 +84,21 @@ def coverage() -> dashboard.Dashboard:
     for level, name in (("city", "市级"), ("county", "县级"), ("township", "乡级")):
         d = d.with_panel(
             stat.Panel().title(f"{name}大厅覆盖率").unit("percentunit").min(0).max(1).decimals(1).span(8).height(5)
-            .thresholds(full)
+            .thresholds(full).no_value("无大厅")
             .with_target(query(f'hallwatch_coverage_ratio{{level="{level}", region="all"}}', instant=True)))
     d = d.with_panel(
         timeseries.Panel().title("覆盖率与 100% 目标").unit("percentunit").min(0).max(1.05).span(24).height(8)
-        .with_target(query('hallwatch_coverage_ratio{region="all"}', "{{level}}"))
+        .with_target(query(named_levels('hallwatch_coverage_ratio{region="all"}'), "{{lv}}"))
         .with_target(query("vector(1)", "目标 100%")))
     d = d.with_panel(
         bargauge.Panel().title("下钻：所选区县/乡镇各级覆盖率").unit("percentunit").min(0).max(1).span(12).height(8)
         .thresholds(full)
-        .with_target(query('hallwatch_coverage_ratio{region=~"$township", region!="all"}', "{{region}} · {{level}}",
+        .with_target(query(named('hallwatch_coverage_ratio{region=~"$township", region!="all"}'), "{{name}} · {{lv}}",
                            instant=True)))
     d = d.with_panel(
         bargauge.Panel().title("窗口覆盖率").unit("percentunit").min(0).max(1).span(12).height(8).thresholds(full)
-        .with_target(query('hallwatch_window_coverage_ratio{region=~"all|$township"}', "{{region}} · {{level}}",
-                           instant=True)))
+        .with_target(query(named('hallwatch_window_coverage_ratio{region=~"$township", region!="all"}'),
+                           "{{name}} · {{lv}}", instant=True)))
     d = d.with_panel(
         table.Panel().title("未覆盖大厅及离线摄像头").span(24).height(9)
         .with_target(query(f"hallwatch_hall_uncovered{{{SUBTREE}}}", instant=True, table_format=True)))
@@ -102,8 +115,8 @@ def violations() -> dashboard.Dashboard:
         .with_target(query(f"sum by (reason) (increase(hallwatch_violations_total{{{SUBTREE}}}[1h]))", "{{reason}}")))
     d = d.with_panel(
         bargauge.Panel().title("各区域违规数（所选时段）").unit("short").span(8).height(9)
-        .with_target(query(f"sum by (region) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range]))",
-                           "{{region}}", instant=True)))
+        .with_target(query(f"sum by (region) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range])) "
+                           "* on (region) group_left (name) hallwatch_region_info", "{{name}}", instant=True)))
     d = d.with_panel(
         bargauge.Panel().title("违规最多的大厅").unit("short").span(8).height(9)
         .with_target(query(f"topk(10, sum by (hall) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range])))",
@@ -161,6 +174,21 @@ def devices() -> dashboard.Dashboard:
         timeseries.Panel().title("Kafka 消费积压与缓存队列").unit("short").span(12).height(8)
         .with_target(query("hallwatch_consumer_lag", "消费积压 {{instance}}"))
         .with_target(query("hallwatch_pipeline_spool_bytes", "缓存字节 {{instance}}")))
+    d = d.with_panel(
+        stat.Panel().title("证据盘剩余空间").unit("bytes").span(6).height(6)
+        .thresholds(thresholds((None, "red"), (2 * 2**30, "orange"), (10 * 2**30, "green")))
+        .with_target(query("min(hallwatch_pipeline_evidence_disk_free_bytes)", instant=True)))
+    d = d.with_panel(
+        timeseries.Panel().title("死信队列（每小时，按原因）").unit("short").span(6).height(6)
+        .with_target(query("sum by (reason) (increase(hallwatch_dlq_total[1h]))", "{{reason}}")))
+    d = d.with_panel(
+        stat.Panel().title("放弃发送的通知").unit("short").span(6).height(6)
+        .thresholds(thresholds((None, "green"), (1, "red")))
+        .with_target(query("sum(hallwatch_notifications_failed)", instant=True)))
+    d = d.with_panel(
+        timeseries.Panel().title("超时升级（每小时，按升级到的级别）").unit("short").span(6).height(6)
+        .with_target(query(named_levels("sum by (level) (increase(hallwatch_escalations_total[1h]))")
+                           + " or vector(0)", "{{lv}}")))
     return d
 
 
@@ -214,6 +242,17 @@ DASHBOARDS = {"coverage.json": coverage, "violations.json": violations, "devices
 def render() -> dict[str, str]:
     encoder = JSONEncoder(sort_keys=True, indent=2, ensure_ascii=False)
     return {name: encoder.encode(build().build()) + "\n" for name, build in DASHBOARDS.items()}
+
+
+def may_be_empty(rendered: dict[str, str] | None = None) -> set[tuple[str, str]]:
+    """(dashboard, panel title) of panels that say what no data means (e.g. 无大厅 for a level
+    without halls): their queries may rightly return nothing."""
+    out = set()
+    for name, text in (rendered or render()).items():
+        for panel in json.loads(text)["panels"]:
+            if panel.get("fieldConfig", {}).get("defaults", {}).get("noValue"):
+                out.add((name, panel["title"]))
+    return out
 
 
 def expressions(rendered: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
