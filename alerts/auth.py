@@ -25,6 +25,7 @@ PERMISSIONS = {
     "review": {"discipline_officer", "admin"},
     "close": {"discipline_officer", "admin"},
     "register_absence": {"operator", "admin"},
+    "write_shift_note": {"operator", "admin"},
     "export": {"discipline_officer", "admin"},
     "manage_users": {"admin"},
 }

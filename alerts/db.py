@@ -108,6 +108,19 @@ class AbsenceRecord(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ShiftNote(Base):
+    """交接班记录: what an operator hands over to the next shift, with the state of their subtree then."""
+
+    __tablename__ = "shift_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    region_path: Mapped[str] = mapped_column(String(512), index=True)  # the author's subtree
+    text: Mapped[str] = mapped_column(Text)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # alerts waiting, open, new since the last note
+
+
 class PostMinuteRow(Base):
     """A window's post in one minute, as one camera saw it (``hallwatch.service-minute.v1``)."""
 

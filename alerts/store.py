@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.db import (
-    AbsenceRecord, Alert, AuditEntry, Base, CameraState, add_missing_columns, make_engine, region_path_key, utcnow,
+    AbsenceRecord, Alert, AuditEntry, Base, CameraState, ShiftNote, add_missing_columns, make_engine, region_path_key,
+    utcnow,
 )
 from alerts.merge import alert_fields, merge_into, newer
 from streams.absence_book import Absence
@@ -244,6 +245,36 @@ class AlertStore:
                  .where(Alert.started_at < until))
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]
+
+    def shift_summary(self, region_prefix: str, since: datetime | None) -> dict:
+        """What a hand-over note records about the author's subtree: alerts waiting for an
+        acknowledgement, acknowledged but not reviewed, and alerts received since ``since``."""
+        scoped = Alert.region_path.startswith(region_prefix, autoescape=True)
+        with self.sessions() as session:
+            count = lambda *where: session.scalar(select(func.count()).select_from(Alert).where(scoped, *where)) or 0  # noqa: E731
+            return {"new": count(Alert.lifecycle == "new"), "acknowledged": count(Alert.lifecycle == "acknowledged"),
+                    "received_since_last_note": count(Alert.received_at > since) if since else None}
+
+    def add_shift_note(self, author: str, region_prefix: str, text: str) -> ShiftNote:
+        with self.session() as session:
+            last = session.scalar(select(ShiftNote.at).where(ShiftNote.region_path == region_prefix)
+                                  .order_by(ShiftNote.at.desc()).limit(1))
+        note = ShiftNote(author=author, region_path=region_prefix, text=text, at=utcnow(),
+                         summary=self.shift_summary(region_prefix, last))
+        with self.session() as session:
+            session.add(note)
+        return note
+
+    def shift_notes(self, region_prefix: str, limit: int = 50) -> list[ShiftNote]:
+        """Notes written in the user's subtree or above it (a county operator reads the city's)."""
+        parts = region_prefix.strip("/").split("/")
+        above = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+        query = (select(ShiftNote)
+                 .where(or_(ShiftNote.region_path.startswith(region_prefix, autoescape=True),
+                            ShiftNote.region_path.in_(above)))
+                 .order_by(ShiftNote.at.desc(), ShiftNote.id.desc()).limit(limit))
+        with self.sessions() as session:
+            return list(session.scalars(query))
 
     def open_counts(self) -> list[tuple[str, str, str, int]]:
         """(type, level, region_id, count) of alerts not yet reviewed."""

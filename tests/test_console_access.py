@@ -191,3 +191,24 @@ def test_bulk_acknowledge_is_scoped_and_audited_one_by_one(world):
     assert operator.post("/api/alerts/ack", json={"event_ids": []}, headers=csrf).status_code == 422
     officer, officer_csrf = client_for(app, "officer_county2")
     assert officer.post("/api/alerts/ack", json={"event_ids": ["bulk-1"]}, headers=officer_csrf).status_code == 403
+
+
+def test_shift_notes_are_scoped_and_record_what_was_waiting(world):
+    app, service = world
+    operator, csrf = client_for(app, "op_town")
+    r = operator.post("/api/shift-notes", json={"text": "莲花街道 2号窗口 摄像头画面偏移，已报修"}, headers=csrf)
+    assert r.status_code == 201
+    note = r.json()
+    assert note["author"] == "op_town" and note["summary"]["new"] == 1  # alert "a" is waiting in the subtree
+    assert note["summary"]["received_since_last_note"] is None  # the first note of this subtree
+    second = operator.post("/api/shift-notes", json={"text": "交班：无新情况"}, headers=csrf).json()
+    assert second["summary"]["received_since_last_note"] == 0
+    assert [n["text"] for n in operator.get("/api/shift-notes").json()] == ["交班：无新情况",
+                                                                             "莲花街道 2号窗口 摄像头画面偏移，已报修"]
+    other, other_csrf = client_for(app, "op_county2")
+    assert other.get("/api/shift-notes").json() == []  # another county's log
+    officer, officer_csrf = client_for(app, "officer_county")
+    assert officer.post("/api/shift-notes", json={"text": "x"}, headers=officer_csrf).status_code == 403
+    assert [n["author"] for n in officer.get("/api/shift-notes").json()] == ["op_town", "op_town"]  # below the county
+    assert operator.post("/api/shift-notes", json={"text": ""}, headers=csrf).status_code == 422
+    assert operator.post("/api/shift-notes", json={"text": "x" * 4001}, headers=csrf).status_code == 422

@@ -122,6 +122,11 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.click("#absence button[type=submit]")
             page.wait_for_selector("#absences td:has-text('到区政务服务中心培训')")
             page.screenshot(path=str(ARTIFACTS / "console-absences.png"))
+            page.click("nav button[data-tab=shifts]")
+            page.fill("#shift-text", "排队区摄像头告警已电话核实，交下一班跟进")
+            page.click("#shift-form button[type=submit]")
+            page.wait_for_selector("#shift-notes li.shift-note:has-text('交下一班跟进')")
+            assert "待确认 0 条" in page.inner_text("#shift-notes")  # the acknowledged alert is no longer waiting
             page.click("#logout")
             page.wait_for_url(f"{url}/login")
 

@@ -290,7 +290,7 @@ function fillForms() {
 function tabs() {
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
-    for (const tab of ["alerts", "review", "cameras", "absences", "report"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    for (const tab of ["alerts", "review", "cameras", "absences", "report", "shifts"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
     // The report needs the whole width: no alert detail beside it.
     document.querySelector("main").classList.toggle("wide", b.dataset.tab === "report");
     selected = null;  // a tab starts without the previous tab's alert open
@@ -299,6 +299,7 @@ function tabs() {
     if (b.dataset.tab === "cameras") loadCameras();
     if (b.dataset.tab === "absences") loadAbsences();
     if (b.dataset.tab === "report") window.loadReport?.();
+    if (b.dataset.tab === "shifts") window.loadShiftNotes?.();
   }));
 }
 
@@ -309,6 +310,7 @@ function tabs() {
   [registry, {types: TYPES, reasons: REASONS}] = await Promise.all([api("/api/registry"), api("/api/labels")]);
   fillForms();
   window.setUpReport?.();
+  window.setUpShiftNotes?.();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);
   $("bulk-ack").addEventListener("click", async () => {
