@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from configs.labels import ZONE_KINDS
 from configs.model import Zone, ZoneKind
 from detectors.geometry import to_image
 
@@ -78,8 +79,10 @@ def put_texts(image: np.ndarray, items: list[tuple[str, tuple[int, int], tuple[i
     return image
 
 
-def draw_zones(image: np.ndarray, zones: list[Zone]) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
-    """Zone outlines with a light fill; returns their labels for ``put_texts``."""
+def draw_zones(image: np.ndarray, zones: list[Zone], window_names: dict[str, str] | None = None
+               ) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
+    """Zone outlines with a light fill; returns their labels for ``put_texts``: the zone's kind in
+    Chinese and its window's name (e.g. 岗位 · 1号综合窗口), not ids."""
     overlay = image.copy()
     labels = []
     for zone in zones:
@@ -87,7 +90,9 @@ def draw_zones(image: np.ndarray, zones: list[Zone]) -> list[tuple[str, tuple[in
         colour = ZONE_COLOURS[zone.kind]
         cv2.fillPoly(overlay, [pts], colour)
         cv2.polylines(image, [pts], True, colour, 2, cv2.LINE_AA)
-        labels.append((f"{zone.id} ({zone.kind.value})", (int(pts[:, 0].min()) + 3, int(pts[:, 1].min()) + 3), colour))
+        window = (window_names or {}).get(zone.window or "", zone.window)
+        text = " · ".join(t for t in (ZONE_KINDS.get(zone.kind.value, zone.kind.value), window) if t)
+        labels.append((text, (int(pts[:, 0].min()) + 3, int(pts[:, 1].min()) + 3), colour))
     cv2.addWeighted(overlay, 0.18, image, 0.82, 0, dst=image)
     return labels
 

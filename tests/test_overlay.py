@@ -31,3 +31,15 @@ def test_pairs_and_people_come_from_the_violation():
     assert not red(image, 470, 700)  # no line to #3: not in the reported pairs
     assert red(image, 100, 600) and not red(image, 600, 600)  # #1 boxed red as involved, #3 not
     assert tuple(RED) == (0, 0, 255)
+
+
+def test_zone_labels_name_the_kind_and_window_in_chinese():
+    import numpy as np
+
+    from configs.model import Zone
+    from detectors.draw import draw_zones
+
+    zones = [Zone(id="w1-post", kind="post", window="w1", polygon=[[0, 0], [50, 0], [50, 50]]),
+             Zone(id="queue", kind="queue_area", polygon=[[60, 0], [99, 0], [99, 50]])]
+    labels = draw_zones(np.zeros((100, 100, 3), np.uint8), zones, {"w1": "1号综合窗口"})
+    assert [text for text, _, _ in labels] == ["岗位 · 1号综合窗口", "排队区"]

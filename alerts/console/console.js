@@ -176,7 +176,7 @@ async function showDetail(id) {
   $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
     <p>${esc(a.hall_name)} ${a.window_id ? "· " + esc(a.window_name || a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 画面区域 ${esc(a.zone_id)}<br>
     ${esc((a.region_names || []).join(" › "))}<br>
-    ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），人数 ${a.people}
+    ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），峰值人数 ${a.people}
     ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>
     ${detectionText(a.detection)}
     状态：<span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span> ${a.review_outcome ? "（" + (a.review_outcome === "confirmed" ? "认定违规" : "不予认定") + "）" : ""}

@@ -23,13 +23,14 @@ class Titles:
     hall: str
     camera: str
     window: str | None = None
+    window_names: dict[str, str] | None = None  # window id -> name, for zone labels
 
 
 def annotate(image: np.ndarray, when: datetime, people: tuple, camera: Camera, violation: Violation,
              titles: Titles) -> np.ndarray:
     """``people``: (track_id, xyxy, floor) of the frame, as buffered."""
     out = image.copy()
-    labels = draw_zones(out, list(camera.zones))
+    labels = draw_zones(out, list(camera.zones), titles.window_names)
     zone = next((z for z in camera.zones if z.id == violation.zone_id), None)
     if zone is not None:
         cv2.polylines(out, [np.asarray(zone.polygon, np.int32)], True, RED, 4, cv2.LINE_AA)
@@ -52,7 +53,7 @@ def annotate(image: np.ndarray, when: datetime, people: tuple, camera: Camera, v
     place = " · ".join(t for t in (titles.hall, titles.camera, titles.window) if t)
     labels += [
         (place, (10, 8), WHITE),
-        (f"{kind} · 区域 {violation.zone_id} 涉及人数 {violation.people}", (10, 36), AMBER),
+        (f"{kind} · 峰值人数 {violation.people}", (10, 36), AMBER),
         (when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + when.strftime(" %z"), (10, out.shape[0] - 30), WHITE),
     ]
     return put_texts(out, labels, size=18)

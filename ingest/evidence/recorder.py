@@ -124,7 +124,8 @@ class EvidenceRecorder:
         with self._lock:
             event = self.latest[job.event_id]
         folder = self.store.folder_for(event.event_id, event.hall_id, event.started_at)
-        titles = Titles(self.hall_name, self.camera.name or self.camera.id, self.window_names.get(event.window_id))
+        titles = Titles(self.hall_name, self.camera.name or self.camera.id, self.window_names.get(event.window_id),
+                        self.window_names)
         raw = [f.image() for f in frames]
         annotated = [annotate(img, f.time, f.people, self.camera, event, titles) for img, f in zip(raw, frames)]
         fps = self.camera.analysis_fps
