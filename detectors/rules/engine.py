@@ -114,7 +114,6 @@ class CameraRules:
 
         windows = {w.id: w for w in self.hall.windows}
         zones = list(camera.zones)
-        self.posts = [z for z in zones if z.kind is ZoneKind.post]
         self._post_columns = np.array([i for i, z in enumerate(zones) if z.kind is ZoneKind.post], dtype=int)
         posts_of: dict[str, list[int]] = {}
         for i, z in enumerate(zones):
