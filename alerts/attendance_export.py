@@ -65,6 +65,7 @@ class ReportTables:
             windows.append({"date": w.day.isoformat(), "hall_id": w.hall_id, "hall": hall.name,
                             "region_path": self.path_names(hall.region), "window_id": w.window_id,
                             "window": names.get(w.window_id) or w.window_id, "scheduled": w.scheduled,
+                            "on_duty": self.cfg.roster().on_day(w.hall_id, w.window_id, w.day),
                             "periods": [self._period(p) for p in w.periods], **_totals(w.totals, w.scheduled)})
         halls = [{"date": day.isoformat(), "hall_id": hall_id, "hall": self.halls[hall_id].name,
                   "region_path": self.path_names(self.halls[hall_id].region), **_totals(t)}
@@ -104,9 +105,9 @@ class ReportTables:
         def periods(row: dict) -> str:
             return "；".join(f"{p['start'][11:16]}-{p['end'][11:16]} 到岗 {p['arrival'][11:19] if p['arrival'] else '—'} "
                             f"离岗 {p['departure'][11:19] if p['departure'] else '—'}" for p in row["periods"])
-        windows = (["日期", "所属区域", "大厅", "窗口", "时段 到岗/离岗", *self.COMMON_HEADERS],
-                   [[r["date"], " › ".join(r["region_path"]), r["hall"], r["window"], periods(r), *self._common(r)]
-                    for r in data["windows"]])
+        windows = (["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗", *self.COMMON_HEADERS],
+                   [[r["date"], " › ".join(r["region_path"]), r["hall"], r["window"], "、".join(r["on_duty"]), periods(r),
+                     *self._common(r)] for r in data["windows"]])
         halls = (["日期", "所属区域", "大厅", *self.COMMON_HEADERS],
                  [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)] for r in data["halls"]])
         regions = (["日期", "级别", "区域", *self.COMMON_HEADERS],

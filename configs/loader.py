@@ -89,6 +89,12 @@ def reference_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
         for j, window in enumerate(hall.windows):
             if window.schedule is not None and window.schedule not in cfg.schedules:
                 issues.append((f"halls[{i}].windows[{j}].schedule", f"unknown schedule {window.schedule!r}"))
+    for i, shift in enumerate(cfg.rosters):
+        hall = halls.get(shift.hall)
+        if hall is None:
+            issues.append((f"rosters[{i}].hall", f"unknown hall {shift.hall!r}"))
+        elif shift.window not in {w.id for w in hall.windows}:
+            issues.append((f"rosters[{i}].window", f"hall {hall.id!r} has no window {shift.window!r}"))
     for i, camera in enumerate(cfg.cameras):
         hall = halls.get(camera.hall)
         if hall is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from zoneinfo import ZoneInfo
 from typing import Annotated, Literal
 
 import numpy as np
@@ -16,6 +17,7 @@ from configs.base import LEVEL_PARENT, Level, StrictModel
 from configs.components import (
     AlertsConfig, DetectorConfig, EvidenceConfig, KafkaConfig, KafkaTopics, TrackerConfig, Webhook,
 )
+from configs.roster import Roster, RosterShift
 from configs.schedule_model import ScheduleConfig
 
 __all__ = [
@@ -239,6 +241,7 @@ class Camera(StrictModel):
 
 class HallwatchConfig(StrictModel):
     _index: tuple | None = PrivateAttr(default=None)
+    _roster: Roster | None = PrivateAttr(default=None)
     timezone: str = Field("Asia/Shanghai", description="IANA time zone of the halls.")
     regions: list[Region] = Field(description="The city > county > township hierarchy.")
     halls: list[Hall] = Field(description="Service halls under supervision.")
@@ -246,6 +249,10 @@ class HallwatchConfig(StrictModel):
     rules: Rules = Field(default_factory=Rules, description="Rule defaults; zones may override them.")
     schedules: dict[str, ScheduleConfig] = Field(
         default_factory=dict, description="Named service-hour schedules referenced by halls and windows."
+    )
+    rosters: list[RosterShift] = Field(
+        default_factory=list, description="Window rosters (排班): who is on duty at which window and when; "
+        "alerts and the attendance report name the person.",
     )
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Person detector.")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Multi-object tracker.")
@@ -288,6 +295,12 @@ class HallwatchConfig(StrictModel):
 
     def hall(self, hall_id: str) -> Hall:
         return self._by_id()[1][hall_id]
+
+    def roster(self):
+        """The rosters indexed by window (``configs.roster.Roster``), built once."""
+        if self._roster is None:
+            self._roster = Roster(self.rosters, ZoneInfo(self.timezone))
+        return self._roster
 
     def region_path(self, region_id: str) -> list[str]:
         """Region ids from the top (city) down to ``region_id``."""

@@ -34,6 +34,9 @@ SCHEDULE = {"day": {"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat
                                 "periods": [["09:00", "09:05"], ["09:07", "09:13"]]}],
                     "holidays": {"use_prc_calendar": False}}}
 BACK_OFFICE = {0: (1.0, -1.5), 1: (4.5, -1.5), 2: (7.5, -1.5)}
+# 排班: window 0 all day; window 1 the morning period only; window 2 nobody rostered.
+ROSTERS = [{"hall": "sim-hall", "window": "w0", "person": "张三"},
+           {"hall": "sim-hall", "window": "w1", "person": "李四", "periods": [["09:00", "09:05"]]}]
 
 
 def build_actors() -> list[Actor]:
@@ -60,6 +63,7 @@ def config(start: datetime = START) -> HallwatchConfig:
     raw["schedules"] = SCHEDULE
     raw["halls"][0]["schedule"] = "day"
     raw["halls"][0]["windows"] = [{"id": f"w{i}", "name": f"{i + 1}号窗口"} for i in range(3)]
+    raw["rosters"] = ROSTERS
     return parse_config(raw)
 
 

@@ -108,8 +108,9 @@ def test_csv_and_xlsx_downloads(world):
     csv_body = c.get("/api/reports/attendance", params={**params, "format": "csv"})
     assert csv_body.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(csv_body.content.decode("utf-8-sig"))))
-    assert table[0][:5] == ["日期", "所属区域", "大厅", "窗口", "时段 到岗/离岗"] and "到岗率(%)" in table[0]
+    assert table[0][:6] == ["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗"] and "到岗率(%)" in table[0]
     assert [r[3] for r in table[1:]] == ["1号窗口", "2号窗口", "3号窗口"]
+    assert [r[4] for r in table[1:]] == ["张三", "李四", ""]
     xlsx = c.get("/api/reports/attendance", params={**params, "format": "xlsx"})
     from openpyxl import load_workbook
 
@@ -146,6 +147,28 @@ def test_the_report_is_region_scoped_and_bounded(world):
     too_long = {"start": DAY.isoformat(), "end": (DAY + timedelta(days=92)).isoformat()}
     assert admin.get("/api/reports/attendance", params=too_long).status_code == 422
     assert admin.get("/api/reports/attendance", params={"start": "2026-02-30", "end": "x"}).status_code == 422
+
+
+def test_alerts_and_the_report_name_who_was_on_duty(world):
+    _, app, _ = world
+    c = client(app)
+    alerts = c.get("/api/alerts").json()
+    on_duty = {(a["window_id"], a["reason"]): a["on_duty"] for a in alerts}
+    assert on_duty[("w0", "late_arrival")] == ["张三"]
+    assert on_duty[("w1", "early_leave")] == ["李四"]  # 09:01, inside 李四's shift
+    assert on_duty[("w2", "absent")] == []  # nobody rostered at window 3
+    body = c.get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat()}).json()
+    assert {r["window_id"]: r["on_duty"] for r in body["windows"]} == {"w0": ["张三"], "w1": ["李四"], "w2": []}
+
+
+def test_a_roster_for_an_unknown_window_names_the_key():
+    from configs.loader import ConfigError, parse_config
+
+    raw = att.config().model_dump(mode="json", exclude_none=True)
+    raw["rosters"] = [{"hall": "sim-hall", "window": "w9", "person": "王五"}]
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert "rosters[0].window" in str(error.value) and "w9" in str(error.value)
 
 
 def test_citizen_waiting_is_owned_one_level_up_from_the_start(world):

@@ -45,9 +45,10 @@ def test_the_attendance_report_page(tmp_path):
         rows = page.eval_on_selector_all("#r-windows tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))")
         assert [r[2] for r in rows] == ["1号窗口", "2号窗口", "3号窗口"], rows
         for row, want in zip(rows, expected["windows"]):
-            assert row[7] == f"{want['staffed_share'] * 100:.1f}%", rows  # 到岗率
-            assert row[8] == f"{want['late_min']:.1f}" and row[9] == f"{want['early_min']:.1f}"
-        assert "缺岗" in page.inner_text("#r-windows-head") and "到岗 —" in rows[2][3]
+            assert row[8] == f"{want['staffed_share'] * 100:.1f}%", rows  # 到岗率
+            assert row[9] == f"{want['late_min']:.1f}" and row[10] == f"{want['early_min']:.1f}"
+        assert [r[3] for r in rows] == ["张三", "李四", "—"]  # 值班人员 from the roster
+        assert "缺岗" in page.inner_text("#r-windows-head") and "到岗 —" in rows[2][4]
         assert not page.is_visible("#detail")  # the report uses the whole width
         regions = page.eval_on_selector_all("#r-regions tr", "rows => rows.map(r => r.cells[1].innerText)")
         assert regions == ["市", "县（区）", "乡（街道）"]

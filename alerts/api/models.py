@@ -72,6 +72,7 @@ class AlertOut(BaseModel):
     min_distance_m: float | None
     detection: dict | None = Field(None, description="How much the violation rests on the detector: frames, "
                                    "detected_share (not held tracks), mean_score")
+    on_duty: list[str] = Field(default_factory=list, description="Who the roster (排班) had at the window then")
     evidence: dict
 
 
@@ -156,4 +157,5 @@ def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
         received_at=local(a.received_at), acknowledged_at=local(a.acknowledged_at), people=v.people,
         track_ids=list(v.track_ids), min_distance_m=v.min_distance_m, evidence=dict(v.evidence),
         detection=dict(v.detection) if v.detection else None,
+        on_duty=cfg.roster().on_duty(a.hall_id, a.window_id, a.started_at) if a.window_id else [],
     )

@@ -58,8 +58,9 @@ function row(a, fresh) {
     ? `<input type="checkbox" class="pick" data-id="${esc(a.event_id)}" title="选中以批量确认">` : "";
   const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot">` : `<span class="thumb"></span>`;
   const window_ = a.window_id ? ` / ${esc(a.window_name || a.window_id)}` : "";
+  const duty = a.on_duty && a.on_duty.length ? `<br><small>值班：${a.on_duty.map(esc).join("、")}</small>` : "";
   tr.innerHTML = `<td>${pick}${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
-    <td>${esc(a.hall_name)}${window_}</td><td>${(a.region_names || a.region_path.map(regionName)).map(esc).join(" › ")}</td>
+    <td>${esc(a.hall_name)}${window_}${duty}</td><td>${(a.region_names || a.region_path.map(regionName)).map(esc).join(" › ")}</td>
     <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
     <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.escalations ? " ⬆" : ""}</td>`;
   tr.addEventListener("click", (e) => { if (!e.target.classList.contains("pick")) showDetail(a.event_id); });
@@ -174,7 +175,7 @@ async function showDetail(id) {
   if (["discipline_officer", "admin"].includes(me.role))
     actions.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
   $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
-    <p>${esc(a.hall_name)} ${a.window_id ? "· " + esc(a.window_name || a.window_id) : ""} · 摄像头 ${esc(a.camera_id)} · 画面区域 ${esc(a.zone_id)}<br>
+    <p>${esc(a.hall_name)} ${a.window_id ? "· " + esc(a.window_name || a.window_id) : ""}${a.on_duty && a.on_duty.length ? "（值班人员：" + a.on_duty.map(esc).join("、") + "）" : ""} · 摄像头 ${esc(a.camera_id)} · 画面区域 ${esc(a.zone_id)}<br>
     ${esc((a.region_names || []).join(" › "))}<br>
     ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），峰值人数 ${a.people}
     ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>

@@ -56,9 +56,9 @@ async function loadReport() {
   $("r-halls-head").innerHTML = totalsHead(["日期", "所属区域", "大厅"], cols);
   $("r-halls").innerHTML = data.halls.map((r) => `<tr><td>${esc(r.date)}</td><td>${r.region_path.map(esc).join(" › ")}</td>
     <td>${esc(r.hall)}</td>${totalsCells(r, cols)}</tr>`).join("");
-  $("r-windows-head").innerHTML = totalsHead(["日期", "大厅", "窗口", "时段 到岗/离岗"], cols);
+  $("r-windows-head").innerHTML = totalsHead(["日期", "大厅", "窗口", "值班人员", "时段 到岗/离岗"], cols);
   $("r-windows").innerHTML = data.windows.map((r) => `<tr class="report-window"><td>${esc(r.date)}</td><td>${esc(r.hall)}</td>
-    <td>${esc(r.window)}</td><td>${periodsText(r)}</td>${totalsCells(r, cols)}</tr>`).join("");
+    <td>${esc(r.window)}</td><td>${r.on_duty.map(esc).join("、") || "—"}</td><td>${periodsText(r)}</td>${totalsCells(r, cols)}</tr>`).join("");
 }
 
 function setUpReport() {
