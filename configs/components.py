@@ -163,6 +163,10 @@ class EvidenceConfig(StrictModel):
         256, gt=0, description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames.",
     )
     jpeg_quality: int = Field(90, ge=50, le=100, description="JPEG quality of buffered frames and snapshots.")
+    live_snapshot_s: float = Field(
+        10, ge=0, description="Every this many seconds each camera's latest frame is written to "
+        "<root>/live/<camera>.jpg for the console's camera wall (0 = off).",
+    )
     retention_days: float = Field(
         180, gt=0, description="Evidence older than this is deleted, except for alerts still under review."
     )

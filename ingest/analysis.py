@@ -3,8 +3,10 @@ with the evidence recorder fed alongside."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from configs.model import Camera, HallwatchConfig
@@ -17,6 +19,7 @@ from detectors.detections import Detections
 from ingest.frames import Frame
 from ingest.evidence.recorder import EvidenceRecorder
 from ingest.evidence.ring_buffer import FrameRing
+from streams.evidence.storage import LocalEvidenceStore
 
 
 class CameraAnalysis:
@@ -40,6 +43,10 @@ class CameraAnalysis:
         self.frames = 0
         self.ring: FrameRing | None = None
         self.recorder: EvidenceRecorder | None = None
+        self.live_every_s = cfg.evidence.live_snapshot_s if cfg.evidence.enabled else 0.0
+        self.live_store = LocalEvidenceStore(cfg.evidence.root) if self.live_every_s else None
+        self.live_quality = [cv2.IMWRITE_JPEG_QUALITY, min(cfg.evidence.jpeg_quality, 80)]
+        self._live_at: datetime | None = None
         if cfg.evidence.enabled and not camera.source.startswith("mot:"):
             self.ring = FrameRing(int(cfg.evidence.buffer_mb * 2**20), cfg.evidence.jpeg_quality)
             self.recorder = EvidenceRecorder(cfg, camera, self.ring, emit_update or emit)
@@ -69,6 +76,8 @@ class CameraAnalysis:
         )
         if self._tracks_file is not None:
             self._write_tracks(frame.index, tracked, floor)
+        if self.live_store is not None and frame.image is not None:
+            self._live_snapshot(frame)
         if self.ring is not None and frame.image is not None:
             self.ring.push(frame.time, frame.index, frame.image, tuple(
                 (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)))
@@ -80,6 +89,18 @@ class CameraAnalysis:
         if self.recorder is not None:
             self.recorder.on_frame(frame.time)
         return violations
+
+    def _live_snapshot(self, frame: Frame) -> None:
+        """The camera wall's picture: the latest frame every ``live_snapshot_s`` (a few ms each)."""
+        if self._live_at is not None and (frame.time - self._live_at).total_seconds() < self.live_every_s:
+            return
+        self._live_at = frame.time
+        ok, jpeg = cv2.imencode(".jpg", frame.image, self.live_quality)
+        if ok:
+            try:
+                self.live_store.write_live_snapshot(self.camera.id, jpeg.tobytes())
+            except OSError:  # a full or read-only disk must not stop detection
+                pass
 
     def _emit_minutes(self) -> None:
         minutes = self.rules.measurements()

@@ -112,6 +112,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.click("nav button[data-tab=cameras]")
             page.wait_for_selector("#coverage li")
             assert "选择左侧告警" in page.inner_text("#detail")  # the previous tab's alert is closed
+            page.wait_for_function("document.querySelector('#wall img') && document.querySelector('#wall img').naturalWidth > 0")
+            assert page.eval_on_selector("#wall svg polygon", "p => p.getAttribute('points')")  # zones over the picture
             top = page.eval_on_selector_all(".cov-top .cov-bar", "bars => bars.map(b => b.innerText.replace(/\\s+/g, ' '))")
             assert len(top) == 3 and top[0].startswith("市级") and all("个大厅" in b or "无大厅" in b for b in top), top
             page.screenshot(path=str(ARTIFACTS / "console-cameras-coverage.png"))

@@ -167,3 +167,12 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (root / "2025-01-01" / "h1").iterdir()) == ["recent", "under-review"]
+
+
+def test_the_camera_wall_gets_the_latest_frame(recorded):
+    cfg, _, _ = recorded
+    path = Path(cfg.evidence.root) / "live" / f"{cfg.cameras[0].id}.jpg"
+    image = cv2.imread(str(path))
+    assert image is not None
+    # Written every live_snapshot_s of media time: the last one is from the final 10 s of the 60 s.
+    assert decode_index(image) > int((60 - cfg.evidence.live_snapshot_s) * FPS)

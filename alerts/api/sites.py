@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.auth import Principal
@@ -50,8 +51,24 @@ def cameras(principal: Principal = who(), ctx: ApiContext = Ctx):
                     "status": state.status if state and fresh else "offline",
                     "reported_status": state.status if state else None,
                     "last_heartbeat_age_s": round(age, 1) if age is not None else None,
-                    "heartbeat": state.payload if state else None})
+                    "heartbeat": state.payload if state else None,
+                    "frame_size": list(camera.frame_size) if camera.frame_size else None,
+                    "zones": [{"id": z.id, "kind": z.kind.value, "window": z.window, "polygon": z.polygon}
+                              for z in camera.zones]})
     return out
+
+
+@router.get("/api/cameras/{camera_id}/snapshot", responses={200: {"content": {"image/jpeg": {}}}})
+def camera_snapshot(camera_id: str, principal: Principal = who(), ctx: ApiContext = Ctx):
+    """The camera's latest frame (the camera wall), refreshed by the pipeline every
+    ``evidence.live_snapshot_s``."""
+    camera = ctx.cameras.get(camera_id)
+    if camera is None or not ctx.sees_hall(principal, camera.hall):
+        raise HTTPException(404, "no such camera")
+    path = ctx.evidence.live_snapshot(camera_id)
+    if not path.is_file():
+        raise HTTPException(404, "no snapshot yet")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/api/coverage")

@@ -212,6 +212,29 @@ async function showDetail(id) {
   $("close")?.addEventListener("click", () => act("close", {}));
 }
 
+// The camera wall: each camera's latest frame (written by the pipeline every few seconds) with its
+// zones drawn over it, refreshed while the tab is open.
+const ZONE_COLOURS = {post: "#ffca28", staff_area: "#42a5f5", service_area: "#ef5350", queue_area: "#66bb6a"};
+function wall(cams) {
+  $("wall").innerHTML = cams.map((c) => {
+    const [w, h] = c.frame_size || [768, 576];
+    const zones = c.zones.map((z) => `<polygon points="${z.polygon.map((p) => p.join(",")).join(" ")}"
+      fill="none" stroke="${ZONE_COLOURS[z.kind] || "#fff"}" stroke-width="${Math.max(2, w / 300)}"/>`).join("");
+    return `<figure class="cam ${c.status}"><div class="shot" style="aspect-ratio: ${w} / ${h}"><img alt="${esc(c.name || c.camera_id)}" data-camera="${esc(c.camera_id)}"
+      src="/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}" onerror="this.classList.add('missing')">
+      <svg viewBox="0 0 ${w} ${h}" preserveAspectRatio="none">${zones}</svg></div>
+      <figcaption>${esc(c.name || c.camera_id)} · ${esc(hallName(c.hall_id))} ·
+      <span class="${c.status}">${{online: "在线", degraded: "降级", offline: "离线"}[c.status]}</span></figcaption></figure>`;
+  }).join("");
+}
+setInterval(() => {
+  if ($("tab-cameras").classList.contains("hidden")) return;
+  document.querySelectorAll("#wall img").forEach((img) => {
+    img.classList.remove("missing");
+    img.src = `/api/cameras/${encodeURIComponent(img.dataset.camera)}/snapshot?t=${Date.now()}`;
+  });
+}, 10000);
+
 async function loadCameras() {
   const [cams, cov] = await Promise.all([api("/api/cameras"), api("/api/coverage")]);
   $("cameras").replaceChildren(...cams.map((c) => {
@@ -223,6 +246,7 @@ async function loadCameras() {
       <td>${beat.fps_analysed ?? "—"} / ${beat.analysis_fps ?? "—"}</td><td>${esc(beat.worker_id || "—")}</td>`;
     return tr;
   }));
+  wall(cams);
   const uncovered = new Set(cov.uncovered.map((h) => h.hall_id));
   const why = Object.fromEntries(cov.uncovered.map((h) => [h.hall_id, h]));
   const LEVEL_NAMES = {city: "市级", county: "县级", township: "乡级"};

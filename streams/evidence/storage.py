@@ -18,6 +18,18 @@ class LocalEvidenceStore:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    def live_snapshot(self, camera_id: str) -> Path:
+        """``<root>/live/<camera>.jpg``: the camera's latest frame, for the camera wall."""
+        return self.root / "live" / f"{camera_id}.jpg"
+
+    def write_live_snapshot(self, camera_id: str, jpeg: bytes) -> None:
+        """Replace the camera's latest frame atomically (a reader never sees half a file)."""
+        path = self.live_snapshot(camera_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(jpeg)
+        partial.replace(path)
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
