@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -176,3 +176,55 @@ def test_the_camera_wall_gets_the_latest_frame(recorded):
     assert image is not None
     # Written every live_snapshot_s of media time: the last one is from the final 10 s of the 60 s.
     assert decode_index(image) > int((60 - cfg.evidence.live_snapshot_s) * FPS)
+
+
+def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
+    """督办单: an officer's PDF with the review opinion and the evidence's verification code; the
+    evidence CLI accepts that code for this folder, and refuses it once a byte changes."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from alerts.api import create_app
+    from alerts.evidence.case_sheet import CaseSheet, render
+    from alerts.service import AlertService
+    from streams.evidence.manifest import case_code
+    from streams.wire import violation_from_wire
+
+    cfg, messages, updates = recorded
+    cfg = cfg.model_copy(update={"alerts": cfg.alerts.model_copy(update={"secure_cookies": False})})
+    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    service.store.apply_violations([violation_from_wire(m) for m in messages + updates])
+    event_id = updates[-1]["event_id"]
+    app = create_app(cfg, service.store, service.metrics, service)
+    app.state.users.add("li", "officer password", "discipline_officer", cfg.regions[0].id, "纪检员李四")
+    app.state.users.add("op", "operator password", "operator", cfg.regions[0].id)
+    op = TestClient(app)
+    csrf = op.post("/api/login", json={"username": "op", "password": "operator password"}).json()["csrf"]
+    op.post(f"/api/alerts/{event_id}/ack", json={}, headers={"X-CSRF-Token": csrf}).raise_for_status()
+    assert op.get(f"/api/alerts/{event_id}/case-sheet").status_code == 403  # officers and admins only
+    officer = TestClient(app)
+    csrf = officer.post("/api/login", json={"username": "li", "password": "officer password"}).json()["csrf"]
+    officer.post(f"/api/alerts/{event_id}/review", json={"outcome": "confirmed", "note": "两人间距不足一米"},
+                 headers={"X-CSRF-Token": csrf}).raise_for_status()
+    pdf = officer.get(f"/api/alerts/{event_id}/case-sheet")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 1
+    folder = evidence_file(cfg, updates[-1]["evidence"]["manifest"]).parent
+    code = case_code(folder, KEY.encode())
+    issued = [e for e in service.store.audit(event_id) if e.action == "case_sheet"]
+    assert issued and issued[-1].details["code"] == code
+    # What the sheet prints (rendered uncompressed to read it): the code and the opinion's words.
+    plain = render(CaseSheet("DB-1", [("大厅", "市民中心")], "认定违规", None, code, "李四", datetime.now(timezone.utc)),
+                   compress=False)
+    assert code.encode() in plain
+    copy = tmp_path / "case"
+    shutil.copytree(folder, copy)
+    cli = [sys.executable, "-m", "alerts.evidence", "verify", str(copy), "--config", str(ROOT / "configs/demo.yaml")]
+    env = {"PYTHONPATH": str(ROOT), "HALLWATCH_EVIDENCE_KEY": KEY, "PATH": "/usr/bin:/bin"}
+    assert subprocess.run([*cli, "--code", code.lower()], cwd=ROOT, env=env, capture_output=True).returncode == 0
+    wrong = subprocess.run([*cli, "--code", "AAAA-AAAA-AAAA-AAAA"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert wrong.returncode == 1 and "verification code" in wrong.stdout
+    snapshot = copy / "snapshot_raw.jpg"
+    snapshot.write_bytes(snapshot.read_bytes()[:-1] + b"\x00")
+    assert subprocess.run([*cli, "--code", code], cwd=ROOT, env=env, capture_output=True).returncode == 1

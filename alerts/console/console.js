@@ -6,7 +6,7 @@
 let TYPES = {}, REASONS = {};
 const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", closed: "已办结"};
 const ACTIONS = {violation_open: "违规开始", violation_closed: "违规结束", acknowledge: "值班员确认", review: "纪检复核",
-  close: "办结", escalate: "超时升级", evidence_view: "查看证据", export: "导出案卷", login: "登录"};
+  close: "办结", escalate: "超时升级", evidence_view: "查看证据", export: "导出案卷", case_sheet: "打印督办单", login: "登录"};
 let me = null, registry = {regions: [], halls: []}, selected = null;
 const alerts = new Map();
 
@@ -173,7 +173,8 @@ async function showDetail(id) {
   if (a.lifecycle === "reviewed" && ["discipline_officer", "admin"].includes(me.role))
     actions.push(`<button id="close">办结</button>`);
   if (["discipline_officer", "admin"].includes(me.role))
-    actions.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
+    actions.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>
+      <a href="/api/alerts/${encodeURIComponent(id)}/case-sheet" download id="case-sheet"><button>打印督办单 (PDF)</button></a>`);
   $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
     <p>${esc(a.hall_name)} ${a.window_id ? "· " + esc(a.window_name || a.window_id) : ""}${a.on_duty && a.on_duty.length ? "（值班人员：" + a.on_duty.map(esc).join("、") + "）" : ""} · 摄像头 ${esc(a.camera_id)} · 画面区域 ${esc(a.zone_id)}<br>
     ${esc((a.region_names || []).join(" › "))}<br>

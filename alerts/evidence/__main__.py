@@ -1,11 +1,12 @@
 """Evidence tools.
 
-    python -m alerts.evidence verify FOLDER [FOLDER ...] [--event EVENT_ID] [--config configs/demo.yaml]
+    python -m alerts.evidence verify FOLDER [FOLDER ...] [--event EVENT_ID] [--code CODE] [--config configs/demo.yaml]
     python -m alerts.evidence prune [--config configs/demo.yaml] [--database-url URL] [--keep EVENT_ID ...]
 
 verify exits 1 when any file or manifest was altered, a file was added, or the manifest is
-another event's (the folder's place in the evidence store, or --event, names the event); the key comes from HALLWATCH_EVIDENCE_KEY
-or the config's evidence.hmac_key. prune deletes evidence older than evidence.retention_days,
+another event's (the folder's place in the evidence store, or --event, names the event); with --code,
+also when the verification code printed on a case sheet (督办单) is not this evidence's. The key
+comes from HALLWATCH_EVIDENCE_KEY or the config's evidence.hmac_key. prune deletes evidence older than evidence.retention_days,
 except that of every alert not yet closed in the alert store (and of any --keep id).
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from streams.evidence.manifest import resolve_key, verify
+from streams.evidence.manifest import case_code, resolve_key, same_code, verify
 from streams.evidence.storage import LocalEvidenceStore
 from configs.loader import load_or_exit
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--keep", nargs="*", default=[], help="more event ids to keep")
     parser.add_argument("--event", help="verify: the event id the case must belong to")
+    parser.add_argument("--code", help="verify: the verification code printed on the case sheet (督办单)")
     parser.add_argument("--database-url", help="the alert store (default: alerts.database_url)")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for folder in args.folders:
         problems = verify(folder, key, _binding(folder, root, args.event))
+        if args.code and not problems and not same_code(args.code, case_code(folder, key)):
+            problems.append("the case sheet's verification code is not this evidence's")
         if problems:
             failed += 1
             print(f"FAILED {folder}")
