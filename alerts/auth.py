@@ -28,6 +28,7 @@ PERMISSIONS = {
     "write_shift_note": {"operator", "admin"},
     "export": {"discipline_officer", "admin"},
     "manage_users": {"admin"},
+    "install": {"admin"},
 }
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
 _hasher = PasswordHasher()

@@ -35,3 +35,39 @@ def homography_from_points(image: Sequence[Sequence[float]], floor: Sequence[Seq
     if matrix is None or not np.all(np.isfinite(matrix)) or np.linalg.cond(matrix) > _MAX_CONDITION:
         raise ValueError("the calibration points do not define a usable homography")
     return matrix
+
+
+def floor_grid(matrix: np.ndarray, floor_points: Sequence[Sequence[float]], frame_size: tuple[int, int],
+               step_m: float = 1.0, margin_m: float = 2.0) -> list[list[list[float]]]:
+    """The metric floor grid in image pixels, for installers to check a calibration by eye: lines
+    every ``step_m`` over the calibrated area (the floor points' extent plus ``margin_m``), not to
+    the horizon; each line as a polyline clipped to the frame and to the floor in front of the
+    camera. ``matrix`` maps image -> floor."""
+    floor = np.asarray(floor_points, dtype=np.float64).reshape(-1, 2)
+    lo = np.floor((floor.min(axis=0) - margin_m) / step_m) * step_m
+    hi = np.ceil((floor.max(axis=0) + margin_m) / step_m) * step_m
+    inverse = np.linalg.inv(matrix)
+    width, height = frame_size
+    lines = []
+    for axis in (0, 1):
+        for value in np.arange(lo[axis], hi[axis] + step_m / 2, step_m):
+            other = np.linspace(lo[1 - axis], hi[1 - axis], 64)
+            pts = (np.column_stack([np.full_like(other, value), other]) if axis == 0
+                   else np.column_stack([other, np.full_like(other, value)]))
+            projected = np.column_stack([pts, np.ones(len(pts))]) @ inverse.T
+            ahead = projected[:, 2] > 1e-9
+            image = projected[:, :2] / np.where(ahead, projected[:, 2], 1.0)[:, None]
+            inside = ahead & (image[:, 0] >= 0) & (image[:, 0] <= width) & (image[:, 1] >= 0) & (image[:, 1] <= height)
+            if inside.sum() > 1:
+                lines.append(np.round(image[inside], 1).tolist())
+    return lines
+
+
+def reprojection_errors(matrix: np.ndarray, image_points: Sequence[Sequence[float]],
+                        floor_points: Sequence[Sequence[float]]) -> list[float]:
+    """Metres between each floor point and where its image point maps: large values name a
+    mistyped or misplaced calibration point."""
+    image = np.asarray(image_points, dtype=np.float64).reshape(-1, 2)
+    mapped = np.column_stack([image, np.ones(len(image))]) @ matrix.T
+    mapped = mapped[:, :2] / mapped[:, 2:3]
+    return np.round(np.linalg.norm(mapped - np.asarray(floor_points, dtype=np.float64), axis=1), 3).tolist()

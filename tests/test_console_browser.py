@@ -56,6 +56,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     app = create_app(cfg, service.store, service.metrics, service)
     app.state.users.add("zhang", PASSWORD, "operator", "c", "值班员张三")
     app.state.users.add("li", PASSWORD, "discipline_officer", "c", "纪检员李四")
+    app.state.users.add("wang", PASSWORD, "admin", "c", "管理员王五")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
@@ -146,6 +147,26 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
                 page.click("#export button")
             case = tmp_path / "case.zip"
             download.value.save_as(case)
+            assert not page.is_visible("nav button[data-tab=install]")  # administrators only
+            page.click("#logout")
+            page.wait_for_url(f"{url}/login")
+
+            login("wang")  # an installer: calibrate on the live snapshot, see the grid, generate the config
+            page.click("nav button[data-tab=install]")
+            page.wait_for_function("document.getElementById('i-shot').naturalWidth > 0")
+            page.check("input[name=i-mode][value=calib]")
+            box = page.locator("#i-shot").bounding_box()
+            for (fx, fy), (u, v) in zip([(0, 0), (6, 0), (6, 3), (0, 3)], [(0.2, 0.6), (0.8, 0.6), (0.9, 0.9), (0.1, 0.9)]):
+                page.fill("#i-fx", str(fx))
+                page.fill("#i-fy", str(fy))
+                page.mouse.click(box["x"] + u * box["width"], box["y"] + v * box["height"])
+            page.click("#i-grid")
+            page.wait_for_selector("#i-msg:has-text('各标定点误差')")
+            assert page.eval_on_selector_all("#i-svg polyline", "ls => ls.length") > 3  # the 1 m grid
+            page.click("#i-section")
+            page.wait_for_selector("#i-msg:has-text('配置已通过校验')")
+            assert "calibration:" in page.input_value("#i-yaml")
+            page.screenshot(path=str(ARTIFACTS / "console-install.png"))
             browser.close()
         names = set(zipfile.ZipFile(case).namelist())
         assert {"event.json", "audit.json", "evidence/manifest.json", "evidence/open_annotated.mp4"} <= names

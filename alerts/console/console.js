@@ -3,7 +3,7 @@
 "use strict";
 
 // Violation types and reasons come from the API (/api/labels): one list for the whole system.
-let TYPES = {}, REASONS = {};
+let TYPES = {}, REASONS = {}, ZONE_LABELS = {};
 const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", closed: "已办结"};
 const ACTIONS = {violation_open: "违规开始", violation_closed: "违规结束", acknowledge: "值班员确认", review: "纪检复核",
   close: "办结", escalate: "超时升级", evidence_view: "查看证据", export: "导出案卷", case_sheet: "打印督办单", login: "登录"};
@@ -316,9 +316,9 @@ function fillForms() {
 function tabs() {
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
-    for (const tab of ["alerts", "review", "cameras", "absences", "report", "shifts"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    for (const tab of ["alerts", "review", "cameras", "absences", "report", "shifts", "install"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
     // The report needs the whole width: no alert detail beside it.
-    document.querySelector("main").classList.toggle("wide", b.dataset.tab === "report");
+    document.querySelector("main").classList.toggle("wide", ["report", "install"].includes(b.dataset.tab));
     selected = null;  // a tab starts without the previous tab's alert open
     $("detail").innerHTML = "<p>选择左侧告警查看详情。</p>";
     document.querySelectorAll("tr.alert-row.selected").forEach((tr) => tr.classList.remove("selected"));
@@ -326,6 +326,7 @@ function tabs() {
     if (b.dataset.tab === "absences") loadAbsences();
     if (b.dataset.tab === "report") window.loadReport?.();
     if (b.dataset.tab === "shifts") window.loadShiftNotes?.();
+    if (b.dataset.tab === "install") window.loadInstall?.();
   }));
 }
 
@@ -333,10 +334,11 @@ function tabs() {
   me = await api("/api/me");
   $("user").textContent = `${me.display_name || me.username}（${{operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员"}[me.role]} · ${me.region_name}）`;
   $("logout").addEventListener("click", async () => { await api("/api/logout", {method: "POST"}); location.href = "/login"; });
-  [registry, {types: TYPES, reasons: REASONS}] = await Promise.all([api("/api/registry"), api("/api/labels")]);
+  [registry, {types: TYPES, reasons: REASONS, zone_kinds: ZONE_LABELS}] = await Promise.all([api("/api/registry"), api("/api/labels")]);
   fillForms();
   window.setUpReport?.();
   window.setUpShiftNotes?.();
+  window.setUpInstall?.();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);
   $("bulk-ack").addEventListener("click", async () => {

@@ -1,0 +1,90 @@
+"""The installers' tool (安装调试, administrators only): preview a calibration's floor grid on a
+camera's live snapshot, and turn drawn zones and calibration points into the camera's config
+section, validated exactly as the config loader would (a zone outside the frame, a degenerate
+calibration: 422 with the reason). The config file itself is edited by the administrator."""
+from __future__ import annotations
+
+import cv2
+import yaml
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, ValidationError
+
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.auth import Principal
+from configs.calibration import floor_grid, homography_from_points, reprojection_errors
+from configs.loader import reference_issues
+from configs.model import Calibration, Camera, Zone
+
+router = APIRouter(tags=["install"], responses=COMMON_RESPONSES)
+Point = list[float]
+
+
+class CalibrationIn(BaseModel):
+    image: list[Point] = Field(min_length=4, max_length=50, description="Image points [x, y] in pixels.")
+    floor: list[Point] = Field(min_length=4, max_length=50, description="The same points on the floor, metres.")
+
+
+class SectionIn(BaseModel):
+    zones: list[dict] = Field(default_factory=list, max_length=100, description="Zones as in the config.")
+    calibration: CalibrationIn | None = None
+
+
+def _camera(ctx: ApiContext, camera_id: str, principal: Principal) -> Camera:
+    camera = ctx.cameras.get(camera_id)
+    if camera is None or not ctx.sees_hall(principal, camera.hall):
+        raise HTTPException(404, "no such camera")
+    return camera
+
+
+def _invalid(error: ValidationError | ValueError, where: str) -> HTTPException:
+    if isinstance(error, ValidationError):
+        detail = [{"loc": [where, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    else:
+        detail = [{"loc": [where], "msg": str(error), "type": "value_error"}]
+    return HTTPException(422, detail)
+
+
+@router.post("/api/install/{camera_id}/calibration-preview")
+def calibration_preview(camera_id: str, body: CalibrationIn, principal: Principal = who("install"),
+                        ctx: ApiContext = Ctx):
+    """The 1 m floor grid over the calibrated area in image pixels, and each point's error (m)."""
+    camera = _camera(ctx, camera_id, principal)
+    try:
+        Calibration(image=body.image, floor=body.floor)
+        matrix = homography_from_points(body.image, body.floor)
+    except (ValidationError, ValueError) as error:
+        raise _invalid(error, "body") from None
+    size = camera.frame_size or _frame_size(ctx, camera_id)
+    return {"grid": floor_grid(matrix, body.floor, size), "errors_m": reprojection_errors(matrix, body.image, body.floor),
+            "frame_size": list(size)}
+
+
+@router.post("/api/install/{camera_id}/section")
+def config_section(camera_id: str, body: SectionIn, principal: Principal = who("install"), ctx: ApiContext = Ctx):
+    """The camera's config with the drawn zones and calibration, validated; as YAML to paste."""
+    camera = _camera(ctx, camera_id, principal)
+    data = camera.model_dump(mode="json", exclude_none=True)
+    try:
+        data["zones"] = [Zone.model_validate(z).model_dump(mode="json", exclude_none=True) for z in body.zones]
+        if body.calibration is not None:
+            data["calibration"] = Calibration(image=body.calibration.image,
+                                              floor=body.calibration.floor).model_dump(mode="json")
+        updated = Camera.model_validate(data)
+    except ValidationError as error:
+        raise _invalid(error, "body") from None
+    cfg = ctx.cfg.model_copy(update={"cameras": [updated if c.id == camera_id else c for c in ctx.cfg.cameras]})
+    index = next(i for i, c in enumerate(cfg.cameras) if c.id == camera_id)
+    issues = [(where, why) for where, why in reference_issues(cfg) if where.startswith(f"cameras[{index}]")]
+    if issues:
+        raise HTTPException(422, [{"loc": ["body", where], "msg": why, "type": "value_error"} for where, why in issues])
+    return {"yaml": yaml.safe_dump([updated.model_dump(mode="json", exclude_none=True)], allow_unicode=True,
+                                   sort_keys=False, default_flow_style=None)}
+
+
+def _frame_size(ctx: ApiContext, camera_id: str) -> tuple[int, int]:
+    """The size of the latest snapshot, for cameras whose config does not state it."""
+    path = ctx.evidence.live_snapshot(camera_id)
+    image = cv2.imread(str(path)) if path.is_file() else None
+    if image is None:
+        raise HTTPException(409, "no snapshot of this camera yet: its frame size is unknown")
+    return image.shape[1], image.shape[0]

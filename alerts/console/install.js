@@ -1,0 +1,87 @@
+// 安装调试 (administrators): draw zones and place calibration points on a camera's live snapshot,
+// preview the 1 m floor grid, and generate the camera's config section (validated by the server).
+"use strict";
+
+const install = {camera: null, zones: [], current: [], image: [], floor: [], grid: []};
+const KIND_COLOURS = {post: "#ffca28", staff_area: "#42a5f5", service_area: "#ef5350", queue_area: "#66bb6a"};
+
+function installCamera() { return install.cameras.find((c) => c.camera_id === $("i-camera").value); }
+
+function drawInstall() {
+  const img = $("i-shot"), w = img.naturalWidth || 800, h = img.naturalHeight || 600;
+  const poly = (pts, colour, closed) => pts.length ? `<${closed ? "polygon" : "polyline"} points="${pts.map((p) => p.join(",")).join(" ")}"
+    fill="none" stroke="${colour}" stroke-width="${w / 300}"/>` : "";
+  $("i-svg").setAttribute("viewBox", `0 0 ${w} ${h}`);
+  $("i-svg").innerHTML = install.grid.map((line) => poly(line, "rgba(255,255,255,0.8)", false)).join("") +
+    install.zones.map((z) => poly(z.polygon, KIND_COLOURS[z.kind], true)).join("") + poly(install.current, "#fff", false) +
+    install.image.map((p, i) => `<circle cx="${p[0]}" cy="${p[1]}" r="${w / 120}" fill="#e91e63"/><text x="${p[0] + w / 80}" y="${p[1]}"
+      fill="#fff" font-size="${w / 45}">${i + 1}: (${install.floor[i].join(", ")}) m</text>`).join("");
+}
+
+async function loadInstall() {
+  install.cameras = await api("/api/cameras");
+  $("i-camera").innerHTML = install.cameras.map((c) => `<option value="${esc(c.camera_id)}">${esc(c.name || c.camera_id)} · ${esc(hallName(c.hall_id))}</option>`).join("");
+  selectInstallCamera();
+}
+
+function selectInstallCamera() {
+  const c = installCamera();
+  if (!c) return;
+  Object.assign(install, {zones: c.zones.map((z) => ({...z})), current: [], image: [], floor: [], grid: []});
+  const hall = registry.halls.find((h) => h.id === c.hall_id);
+  $("i-zone-window").innerHTML = `<option value="">（无）</option>` + (hall ? hall.windows : []).map((w) => `<option value="${esc(w.id)}">${esc(w.name || w.id)}</option>`).join("");
+  $("i-shot").onload = drawInstall;
+  $("i-shot").onerror = () => { $("i-msg").textContent = "该摄像头暂无画面（流水线运行后每隔数秒更新）"; };
+  $("i-shot").src = `/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}`;
+}
+
+function setUpInstall() {
+  if (me.role !== "admin") return;
+  document.querySelector("nav button[data-tab=install]").classList.remove("hidden");
+  $("i-zone-kind").innerHTML = Object.entries(ZONE_LABELS).map(([k, v]) => `<option value="${k}">${esc(v)}</option>`).join("");
+  $("i-camera").addEventListener("change", selectInstallCamera);
+  document.querySelectorAll("input[name=i-mode]").forEach((r) => r.addEventListener("change", () => {
+    const calib = document.querySelector("input[name=i-mode]:checked").value === "calib";
+    $("i-zone-fields").classList.toggle("hidden", calib);
+    $("i-calib-fields").classList.toggle("hidden", !calib);
+  }));
+  document.querySelector(".install-view").addEventListener("click", (e) => {
+    const img = $("i-shot"), box = img.getBoundingClientRect();
+    const p = [Math.round((e.clientX - box.left) * img.naturalWidth / box.width), Math.round((e.clientY - box.top) * img.naturalHeight / box.height)];
+    if (document.querySelector("input[name=i-mode]:checked").value === "calib") {
+      install.image.push(p);
+      install.floor.push([Number($("i-fx").value), Number($("i-fy").value)]);
+    } else install.current.push(p);
+    drawInstall();
+  });
+  $("i-zone-done").addEventListener("click", () => {
+    if (install.current.length < 3) { $("i-msg").textContent = "区域至少需要 3 个顶点"; return; }
+    const zone = {id: $("i-zone-id").value.trim(), kind: $("i-zone-kind").value, polygon: install.current};
+    if ($("i-zone-window").value) zone.window = $("i-zone-window").value;
+    install.zones = install.zones.filter((z) => z.id !== zone.id).concat([zone]);
+    install.current = [];
+    drawInstall();
+  });
+  $("i-clear").addEventListener("click", selectInstallCamera);
+  $("i-grid").addEventListener("click", async () => {
+    try {
+      const r = await api(`/api/install/${encodeURIComponent(installCamera().camera_id)}/calibration-preview`,
+        {method: "POST", body: JSON.stringify({image: install.image, floor: install.floor})});
+      install.grid = r.grid;
+      $("i-msg").textContent = `各标定点误差（米）：${r.errors_m.map((x) => x.toFixed(3)).join("、")}`;
+      drawInstall();
+    } catch (err) { $("i-msg").textContent = "标定无效：" + err.message; }
+  });
+  $("i-section").addEventListener("click", async () => {
+    const body = {zones: install.zones};
+    if (install.image.length) body.calibration = {image: install.image, floor: install.floor};
+    try {
+      const r = await api(`/api/install/${encodeURIComponent(installCamera().camera_id)}/section`, {method: "POST", body: JSON.stringify(body)});
+      $("i-yaml").value = r.yaml;
+      $("i-msg").textContent = "配置已通过校验：复制到配置文件 cameras: 下，替换该摄像头";
+    } catch (err) { $("i-msg").textContent = "配置有误：" + err.message; }
+  });
+}
+
+window.loadInstall = loadInstall;
+window.setUpInstall = setUpInstall;

@@ -1,0 +1,77 @@
+"""The installers' tool: a calibration's floor grid over the calibrated area (not to the horizon),
+per-point errors, and a drawn zone turned into a validated config section (administrators only)."""
+from __future__ import annotations
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from alerts.api import create_app
+from alerts.service import AlertService
+from configs.loader import parse_config
+from tests.alert_fixtures import registry
+from tests.helpers import rect
+
+PASSWORD = "installer password"
+IMAGE = [[100, 400], [700, 400], [760, 580], [40, 580]]  # a trapezoid: the floor seen in perspective
+FLOOR = [[0, 0], [6, 0], [6, 3], [0, 3]]
+
+
+@pytest.fixture()
+def app(tmp_path):
+    data = registry("127.0.0.1:1", "install", alerts={"secure_cookies": False},
+                    evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"})
+    data["cameras"][0]["frame_size"] = [800, 600]
+    cfg = parse_config(data)
+    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    app = create_app(cfg, service.store, service.metrics, service)
+    app.state.users.add("admin", PASSWORD, "admin", "city")
+    app.state.users.add("op", PASSWORD, "operator", "city")
+    return app
+
+
+def login(app, name: str) -> tuple[TestClient, dict]:
+    client = TestClient(app)
+    csrf = client.post("/api/login", json={"username": name, "password": PASSWORD}).json()["csrf"]
+    return client, {"X-CSRF-Token": csrf}
+
+
+def test_the_grid_covers_the_calibrated_floor_and_stays_in_the_frame(app):
+    client, csrf = login(app, "admin")
+    r = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR}, headers=csrf)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert max(body["errors_m"]) < 1e-6  # four exact pairs
+    lines = body["grid"]
+    # x = -2..8 and y = -2..5 around the 6 x 3 m floor: at most 11 + 8 lines, each inside 800 x 600.
+    assert 4 <= len(lines) <= 19
+    assert all(0 <= x <= 800 and 0 <= y <= 600 for line in lines for x, y in line)
+
+
+def test_a_degenerate_calibration_is_refused_with_why(app):
+    client, csrf = login(app, "admin")
+    r = client.post("/api/install/c-city-1/calibration-preview",
+                    json={"image": [[0, 0], [100, 0], [200, 0], [300, 0]], "floor": FLOOR}, headers=csrf)
+    assert r.status_code == 422 and "collinear" in r.text
+
+
+def test_a_drawn_zone_becomes_a_config_section(app):
+    client, csrf = login(app, "admin")
+    zone = {"id": "w1-post", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)}
+    r = client.post("/api/install/c-city-1/section", json={"zones": [zone], "calibration": {"image": IMAGE, "floor": FLOOR}},
+                    headers=csrf)
+    assert r.status_code == 200, r.text
+    camera = yaml.safe_load(r.json()["yaml"])[0]
+    assert camera["id"] == "c-city-1" and camera["zones"][0]["id"] == "w1-post"
+    assert camera["calibration"]["floor"] == FLOOR
+    outside = {**zone, "polygon": rect(900, 700, 1000, 800)}
+    r = client.post("/api/install/c-city-1/section", json={"zones": [outside]}, headers=csrf)
+    assert r.status_code == 422 and "outside the 800x600 frame" in r.text
+    unknown = {**zone, "window": "w9"}
+    assert client.post("/api/install/c-city-1/section", json={"zones": [unknown]}, headers=csrf).status_code == 422
+
+
+def test_only_administrators_install(app):
+    client, csrf = login(app, "op")
+    r = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR}, headers=csrf)
+    assert r.status_code == 403
