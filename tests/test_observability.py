@@ -18,7 +18,7 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 
-from configs.grafana.dashboards import expressions, may_be_empty
+from configs.grafana.dashboards import expressions, may_be_empty, selected
 from tests.conftest import ROOT
 from streams.broker import free_port
 
@@ -169,6 +169,13 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
                 empty.append(f"{dashboard} / {panel}: {expr}")
             if dashboard == "coverage.json":  # a level without halls is 无大厅, never NaN
                 assert all(v["value"][1] != "NaN" for v in data["result"]), (panel, data)
+        # The top panels follow the selectors: a township chosen, its own coverage, one series a level.
+        chosen = query(selected("hallwatch_coverage_ratio", 'level="township"').replace("$township", "lianhua")
+                       .replace("$county", "yanjiang"))["result"]
+        assert [r["metric"]["region"] for r in chosen] == ["lianhua"], chosen
+        county_only = query(selected("hallwatch_coverage_ratio", 'level="township"').replace("$township", ".*")
+                            .replace("$county", "yanjiang"))["result"]
+        assert [r["metric"]["region"] for r in county_only] == ["yanjiang"], county_only
         rules = yaml.safe_load((PROM / "rules/hallwatch.yml").read_text())["groups"][0]["rules"]
         for rule in rules:
             query(rule["expr"])  # the whole alert expression is valid PromQL

@@ -78,6 +78,15 @@ def base(title: str, uid: str, description: str) -> dashboard.Dashboard:
     return builder
 
 
+def selected(metric: str, matchers: str = "") -> str:
+    """``metric`` for the region the selectors name: the township, else the county, else the whole
+    registry. An exact matcher on "All" (".*") matches nothing, and ``or ignoring (region)`` keeps
+    a level's series from the first scope that has it."""
+    extra = f", {matchers}" if matchers else ""
+    return " or ignoring (region) ".join(f'{metric}{{region="{scope}"{extra}}}'
+                                         for scope in ("$township", "$county", "all"))
+
+
 def coverage() -> dashboard.Dashboard:
     d = base("三级电子监察覆盖率", "hallwatch-coverage", "Halls and windows under electronic supervision, by level.")
     full = thresholds((None, "red"), (0.95, "orange"), (1, "green"))
@@ -85,10 +94,10 @@ def coverage() -> dashboard.Dashboard:
         d = d.with_panel(
             stat.Panel().title(f"{name}大厅覆盖率").unit("percentunit").min(0).max(1).decimals(1).span(8).height(5)
             .thresholds(full).no_value("无大厅")
-            .with_target(query(f'hallwatch_coverage_ratio{{level="{level}", region="all"}}', instant=True)))
+            .with_target(query(selected("hallwatch_coverage_ratio", f'level="{level}"'), instant=True)))
     d = d.with_panel(
         timeseries.Panel().title("覆盖率与 100% 目标").unit("percentunit").min(0).max(1.05).span(24).height(8)
-        .with_target(query(named_levels('hallwatch_coverage_ratio{region="all"}'), "{{lv}}"))
+        .with_target(query(named_levels(selected("hallwatch_coverage_ratio")), "{{lv}}"))
         .with_target(query("vector(1)", "目标 100%")))
     d = d.with_panel(
         bargauge.Panel().title("下钻：所选区县/乡镇各级覆盖率").unit("percentunit").min(0).max(1).span(12).height(8)
