@@ -52,15 +52,17 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 (exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null || { say "the console did not come up on port $web"; exit 1; }
+day=$($PY -m ingest.demo_clock --config configs/demo.yaml --day)
 cat <<INFO
 
   The console is up:          http://127.0.0.1:$web   (user: demo, password: $password)
   API docs / metrics:         http://127.0.0.1:$web/docs, http://127.0.0.1:$web/metrics, pipeline :9108/metrics
   Violations (JSON lines):    $STATE/events.jsonl      tracks: $STATE/tracks/cam-01.txt
-  Kafka topics:               hallwatch.violations, hallwatch.heartbeats at 127.0.0.1:$port
+  Kafka topics:               hallwatch.violations, hallwatch.heartbeats, hallwatch.service-minutes at 127.0.0.1:$port
+  Attendance report (考勤报表): the console's 考勤报表 tab, date $day (the hall's service day the footage plays)
   Calibration preview:        $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
 
-  The footage plays at its real speed, again and again (each pass a new service-hours morning), so
+  The footage plays at its real speed, again and again (each pass two minutes later on $day from 09:00), so
   alerts arrive live and the hall stays covered. Ctrl-C stops everything.
 
 INFO
@@ -69,8 +71,7 @@ rm -f "$STATE/events.jsonl"
 (
   pass=0
   while true; do
-    start=$($PY -c "from datetime import datetime, timedelta
-print((datetime.fromisoformat('2026-03-02T09:00:00+08:00') + timedelta(minutes=2 * $pass)).isoformat())")
+    start=$($PY -m ingest.demo_clock --config configs/demo.yaml --pass "$pass")
     $PY run_pipeline.py --config configs/demo.yaml --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
       --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }
     pass=$((pass + 1))
