@@ -95,3 +95,21 @@ def test_market_days_by_solar_date_and_holiday_handling():
 def test_no_schedule_means_always_in_service():
     cal = ServiceCalendar(None, TZ)
     assert cal.interval_at(at(date(2026, 10, 1), "03:00"), empty_post=True) is not None
+
+
+def test_the_demo_plays_on_the_halls_most_recent_service_day():
+    """make demo's media clock: today on a working day, the last service day otherwise."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from configs.schedule_model import ScheduleConfig
+    from configs.service_calendar import ServiceCalendar
+    from ingest.demo_clock import service_day
+
+    tz = ZoneInfo("Asia/Shanghai")
+    week = ScheduleConfig.model_validate({"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"],
+                                                      "periods": [["08:30", "12:00"]]}],
+                                          "holidays": {"use_prc_calendar": False, "closed": ["2026-03-06"]}})
+    calendar = ServiceCalendar(week, tz, "week")
+    assert service_day(calendar, date(2026, 3, 2), tz) == date(2026, 3, 2)  # a Monday
+    assert service_day(calendar, date(2026, 3, 8), tz) == date(2026, 3, 5)  # Sunday; Friday the 6th closed
