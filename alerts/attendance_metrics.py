@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from prometheus_client.core import GaugeMetricFamily
@@ -32,7 +31,6 @@ class AttendanceCollector:
         self.today_report, self.today_waits, self.county_of = today_report, today_waits, county_of
         self.every_s = every_s
         self.now = now or (lambda: datetime.now(timezone.utc))
-        self.tz = ZoneInfo(cfg.timezone)
         self.halls = {h.id: h for h in cfg.halls}
         self._cache: tuple[float, list] | None = None
         self._dirty = False

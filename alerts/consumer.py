@@ -187,8 +187,8 @@ class AlertConsumer:
         for tp in partitions:
             end = self.consumer.highwater(tp)
             end = ends.get(tp, 0) if end is None else end
-            committed = self.consumer.position(tp) if end else 0
-            lag += max(0, end - (committed or 0))
+            position = self.consumer.position(tp) if end else 0
+            lag += max(0, end - (position or 0))
         self._lag, self._lag_at = lag, now
         return lag
 

@@ -6,12 +6,13 @@ instance of the service reports the same numbers and nothing drifts between scra
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from alerts.attendance import AttendanceReport
 from alerts.attendance_metrics import AttendanceCollector
 from alerts.attendance_source import load_report
 from alerts.coverage import CameraSeen, compute
@@ -32,15 +33,14 @@ def _today(cfg: HallwatchConfig):
     return datetime.now(ZoneInfo(cfg.timezone)).date()
 
 
-def today_report(cfg: HallwatchConfig, store: AlertStore):
+def today_report(cfg: HallwatchConfig, store: AlertStore, measurements: MeasurementStore):
     day = _today(cfg)
-    return load_report(cfg, store, MeasurementStore(store.sessions), list(cfg.halls), day, day)
+    return load_report(cfg, store, measurements, list(cfg.halls), day, day)
 
 
-def today_waits(cfg: HallwatchConfig, store: AlertStore) -> list[tuple[str, float]]:
-    start = datetime.combine(_today(cfg), time(0), ZoneInfo(cfg.timezone))
-    rows = MeasurementStore(store.sessions).waits([h.id for h in cfg.halls], start, start + timedelta(days=1))
-    return [(r.hall_id, r.wait_s) for r in rows]
+def today_waits(cfg: HallwatchConfig, measurements: MeasurementStore) -> list[tuple[str, float]]:
+    start, end = AttendanceReport(cfg).day_bounds(_today(cfg))
+    return [(r.hall_id, r.wait_s) for r in measurements.waits([h.id for h in cfg.halls], start, end)]
 
 
 class CoverageCollector:
@@ -114,8 +114,9 @@ class ServiceMetrics:
         self.registry = registry or CollectorRegistry()
         self.collector = CoverageCollector(cfg, store)
         self.registry.register(self.collector)
-        self.queues = AttendanceCollector(cfg, lambda: today_report(cfg, store), lambda: today_waits(cfg, store),
-                                          lambda region: county_of(cfg, region))
+        measurements = MeasurementStore(store.sessions)
+        self.queues = AttendanceCollector(cfg, lambda: today_report(cfg, store, measurements),
+                                          lambda: today_waits(cfg, measurements), lambda region: county_of(cfg, region))
         self.registry.register(self.queues)
         self.violations = Counter("hallwatch_violations", "Violations stored (new event ids)",
                                   ["type", "reason", "level", "region", "county", "hall", "window"],

@@ -46,6 +46,7 @@ class AlertService:
         self._threads: list[threading.Thread] = []
         self._regions = {r.id: r for r in cfg.regions}
         self._halls = {h.id: h for h in cfg.halls}
+        self._windows = {h.id: {w.id for w in h.windows} for h in cfg.halls}
         self._cameras = {c.id: c for c in cfg.cameras}
         self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
         self._county = {r.id: county_of(cfg, r.id) for r in cfg.regions}  # a metrics label, per message
@@ -119,13 +120,12 @@ class AlertService:
         camera = self._cameras.get(minute.camera_id)
         if camera is None or camera.hall != minute.hall_id:
             return f"unknown camera {minute.camera_id!r} of hall {minute.hall_id!r}"
-        windows = {w.id for w in self._halls[camera.hall].windows}
-        unknown = sorted({p.window_id for p in minute.posts} - windows)
+        unknown = sorted({p.window_id for p in minute.posts} - self._windows[camera.hall])
         return f"service minute: windows {unknown} are not windows of hall {camera.hall!r}" if unknown else None
 
     def _valid_absence(self, absence) -> bool:  # noqa: ANN001 - an Absence
-        hall = self._halls.get(absence.hall_id)
-        return hall is not None and (absence.window_id is None or absence.window_id in {w.id for w in hall.windows})
+        windows = self._windows.get(absence.hall_id)
+        return windows is not None and (absence.window_id is None or absence.window_id in windows)
 
     def _trusted(self, v: Violation) -> Violation | str:
         hall = self._halls.get(v.hall_id)

@@ -31,8 +31,7 @@ class RosterShift(StrictModel):
         return day in self.dates if self.dates else WEEKDAYS[day.weekday()] in self.days
 
     def covers(self, moment: time) -> bool:
-        return any(parse_hhmm(p.start) <= moment < parse_hhmm(p.end) or
-                   (p.end == "24:00" and parse_hhmm(p.start) <= moment) for p in self.periods)
+        return any(parse_hhmm(p.start) <= moment < parse_hhmm(p.end) for p in self.periods)
 
 
 class Roster:

@@ -147,7 +147,8 @@ def alert_service(actors: list[Actor], tmp: Path):
     from alerts.service import AlertService
     from ingest.analysis import CameraAnalysis
     from streams.service_minute_wire import minute_from_wire, minute_to_wire
-    from streams.wire import violation_from_wire, violation_to_wire
+    from streams.wire import violation_to_wire
+    from tests.alert_fixtures import received
 
     raw = config().model_dump(mode="json", exclude_none=True)
     raw["alerts"] = {"secure_cookies": False}
@@ -159,8 +160,7 @@ def alert_service(actors: list[Actor], tmp: Path):
         analysis.process(frame)
     analysis.finish()
     service = AlertService(cfg, f"sqlite:///{tmp / 'alerts.db'}")
-    batch = [Received("hallwatch.violations", v.hall_id, violation_to_wire(v), 0, i,
-                      violation_from_wire(violation_to_wire(v))) for i, v in enumerate(violations)]
+    batch = [received(violation_to_wire(v), i) for i, v in enumerate(violations)]
     batch += [Received("hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i,
                        minute=minute_from_wire(minute_to_wire(m))) for i, m in enumerate(minutes)]
     rejected = service.handle(batch)

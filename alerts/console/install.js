@@ -3,7 +3,6 @@
 "use strict";
 
 const install = {camera: null, zones: [], current: [], image: [], floor: [], grid: []};
-const KIND_COLOURS = {post: "#ffca28", staff_area: "#42a5f5", service_area: "#ef5350", queue_area: "#66bb6a"};
 
 function installCamera() { return install.cameras.find((c) => c.camera_id === $("i-camera").value); }
 
@@ -13,7 +12,7 @@ function drawInstall() {
     fill="none" stroke="${colour}" stroke-width="${w / 300}"/>` : "";
   $("i-svg").setAttribute("viewBox", `0 0 ${w} ${h}`);
   $("i-svg").innerHTML = install.grid.map((line) => poly(line, "rgba(255,255,255,0.8)", false)).join("") +
-    install.zones.map((z) => poly(z.polygon, KIND_COLOURS[z.kind], true)).join("") + poly(install.current, "#fff", false) +
+    install.zones.map((z) => poly(z.polygon, ZONE_COLOURS[z.kind], true)).join("") + poly(install.current, "#fff", false) +
     install.image.map((p, i) => `<circle cx="${p[0]}" cy="${p[1]}" r="${w / 120}" fill="#e91e63"/><text x="${p[0] + w / 80}" y="${p[1]}"
       fill="#fff" font-size="${w / 45}">${i + 1}: (${install.floor[i].join(", ")}) m</text>`).join("");
 }
