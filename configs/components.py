@@ -159,8 +159,22 @@ class EvidenceConfig(StrictModel):
     long_violation_s: float = Field(
         60, gt=0, description="A violation that lasted longer also gets a clip around its close."
     )
+    max_clip_s: float = Field(
+        330, gt=0, description="Longest clip: a violation that took longer to open (an empty post after 300 s) "
+        "gets the last this many seconds before post_s. Also how much of each camera's recent video is kept.",
+    )
+    stream_copy: bool = Field(
+        True, description="Cut clips from the camera's own H.264 stream, without decoding or encoding: from the "
+        "file for file sources, from segments recorded by stream copy for live streams. Sources that are not "
+        "H.264 (USB, MJPEG) have their analysed frames encoded once. false = always encode the analysed frames.",
+    )
+    segment_s: float = Field(
+        2, ge=0.5, le=30, description="Length of the recorded segments of live H.264 streams: a clip starts and "
+        "ends on a segment boundary (a keyframe), so pre_s should be at least this much.",
+    )
     buffer_mb: float = Field(
-        256, gt=0, description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames.",
+        256, gt=0, description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames, kept "
+        "only for cameras whose clips are encoded from the analysed frames.",
     )
     jpeg_quality: int = Field(90, ge=50, le=100, description="JPEG quality of buffered frames and snapshots.")
     live_snapshot_s: float = Field(

@@ -17,8 +17,8 @@ from detectors.rules.events import Absence, ServiceMinute, Violation
 from detectors.tracking import PersonTracker, TrackedPerson
 from detectors.detections import Detections
 from ingest.frames import Frame
+from ingest.evidence.clip_sources import clip_source
 from ingest.evidence.recorder import EvidenceRecorder
-from ingest.evidence.ring_buffer import FrameRing
 from streams.evidence.storage import LocalEvidenceStore
 
 
@@ -41,15 +41,13 @@ class CameraAnalysis:
             tracks_out.mkdir(parents=True, exist_ok=True)
             self._tracks_file = (tracks_out / f"{camera.id}.txt").open("w")
         self.frames = 0
-        self.ring: FrameRing | None = None
         self.recorder: EvidenceRecorder | None = None
         self.live_every_s = cfg.evidence.live_snapshot_s if cfg.evidence.enabled else 0.0
         self.live_store = LocalEvidenceStore(cfg.evidence.root) if self.live_every_s else None
         self.live_quality = [cv2.IMWRITE_JPEG_QUALITY, min(cfg.evidence.jpeg_quality, 80)]
         self._live_at: datetime | None = None
         if cfg.evidence.enabled and not camera.source.startswith("mot:"):
-            self.ring = FrameRing(int(cfg.evidence.buffer_mb * 2**20), cfg.evidence.jpeg_quality)
-            self.recorder = EvidenceRecorder(cfg, camera, self.ring, emit_update or emit)
+            self.recorder = EvidenceRecorder(cfg, camera, clip_source(camera, cfg.evidence), emit_update or emit)
 
     def track(self, frame: Frame) -> list[TrackedPerson]:
         if frame.detections is not None and len(frame.detections) and (frame.detections.ids >= 0).all():
@@ -78,9 +76,9 @@ class CameraAnalysis:
             self._write_tracks(frame.index, tracked, floor)
         if self.live_store is not None and frame.image is not None:
             self._live_snapshot(frame)
-        if self.ring is not None and frame.image is not None:
-            self.ring.push(frame.time, frame.index, frame.image, tuple(
-                (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)))
+        if self.recorder is not None:
+            self.recorder.observe(frame.time, frame.index, tuple(
+                (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)), frame.image)
         self.frames += 1
         ids = np.array([t.track_id for t in tracked], dtype=int)
         violations = self.rules.step(Observation(frame.time, frame.index, people, (ids, feet, floor)))

@@ -14,6 +14,7 @@ from tests.helpers import T0, rect
 
 FPS = 5.0
 PRE, POST = 4.0, 6.0
+GOP_S = 3  # the source file's keyframe interval: a stream-copied clip starts on one
 KEY = "test-signing-key"
 
 
@@ -28,11 +29,11 @@ def decode_index(image: np.ndarray) -> int:
     return sum(1 << bit for bit in range(12) if image[10:30, bit * 40 + 10:bit * 40 + 30].mean() > 127)
 
 
-def config(tmp_path: Path, **rules):
+def config(tmp_path: Path, source: str = "synthetic.avi", **rules):
     return parse_config({
         "regions": [{"id": "c", "name": "资阳市", "level": "city"}],
         "halls": [{"id": "h1", "name": "市民中心", "region": "c", "windows": [{"id": "w1", "name": "1号窗口"}]}],
-        "cameras": [{"id": "cam", "name": "排队区", "hall": "h1", "source": "synthetic.avi", "analysis_fps": FPS,
+        "cameras": [{"id": "cam", "name": "排队区", "hall": "h1", "source": source, "analysis_fps": FPS,
                      "calibration": {"image": rect(0, 0, 640, 480), "floor": rect(0, 0, 6.4, 4.8)},
                      "zones": [{"id": "queue", "kind": "queue_area", "polygon": rect(0, 200, 640, 480)}]}],
         "rules": {"queue_crowding": {"min_duration_s": 0, "clear_s": 1, **rules},
@@ -53,3 +54,17 @@ def frames(seconds: float, crowded: tuple[float, float]):
         for x1, y1, x2, y2 in boxes.astype(int):
             cv2.rectangle(image, (x1, y1), (x2, y2), (200, 200, 200), -1)
         yield Frame("cam", i + 1, T0 + timedelta(seconds=t), image, Detections(boxes, np.ones(2), np.array([1, 2])))
+
+
+def write_source(frames_: list[Frame], path: Path, gop_s: float = GOP_S) -> Path:
+    """The frames as the camera's own H.264 file (keyframes every ``gop_s``, no B-frames, as
+    cameras send): the file a stream-copied clip is cut from."""
+    import subprocess
+
+    h, w = frames_[0].image.shape[:2]
+    cmd = ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+           "-r", f"{FPS:g}", "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-g",
+           str(int(gop_s * FPS)), "-keyint_min", str(int(gop_s * FPS)), "-sc_threshold", "0", "-bf", "0",
+           "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(cmd, input=b"".join(f.image.tobytes() for f in frames_), check=True)
+    return path

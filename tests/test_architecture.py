@@ -41,7 +41,7 @@ def test_the_import_contracts_hold():
     ("alerts/notify.py", "import detectors.geometry", "The alerting service never imports"),
     ("configs/model.py", "import detectors.rules.events", "Processes on top"),
     ("streams/spool.py", "import detectors.tracking", "Transport knows"),
-    ("ingest/evidence/clips.py", "import ingest.analysis", "No import cycles"),
+    ("ingest/evidence/clip_sources.py", "import ingest.analysis", "No import cycles"),
 ])
 def test_a_back_import_breaks_a_contract(tmp_path, module, back_import, contract):
     tree = copy_tree(tmp_path)

@@ -17,46 +17,87 @@ from streams.evidence.manifest import verify
 from ingest.analysis import CameraAnalysis
 from streams.wire import violation_to_wire
 from tests.conftest import ROOT
-from tests.evidence_fixtures import FPS, KEY, POST, PRE, config, decode_index, frames
+from tests.evidence_fixtures import FPS, GOP_S, KEY, POST, PRE, config, decode_index, frames, write_source
 from tests.helpers import T0
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("evidence")
-    cfg = config(tmp)
+
+def record(cfg, synthetic: list) -> tuple[list[dict], list[dict], CameraAnalysis]:
     updates, messages = [], []
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
                               emit_update=lambda v: updates.append(violation_to_wire(v)))
-    for frame in frames(60, crowded=(20, 40)):
+    for frame in synthetic:
         analysis.process(frame)
     analysis.finish()
+    return messages, updates, analysis
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """The camera's source is an H.264 file: clips are cut from it by stream copy."""
+    tmp = tmp_path_factory.mktemp("evidence")
+    synthetic = list(frames(60, crowded=(20, 40)))
+    cfg = config(tmp, source=str(write_source(synthetic, tmp / "camera.mp4")))
+    messages, updates, analysis = record(cfg, synthetic)
+    assert analysis.recorder.clip_methods == {"copy": 2}
     return cfg, messages, updates
+
+
+def packets(path: Path) -> list[str]:
+    """The MD5 of each video packet as stored (nothing decoded)."""
+    out = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5",
+                          "-"], capture_output=True, text=True, check=True).stdout
+    return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
 def evidence_file(cfg, relative: str) -> Path:
     return Path(cfg.evidence.root) / relative
 
 
-def test_clip_spans_pre_and_post_and_starts_at_start_minus_pre(recorded):
+def test_clip_is_the_source_cut_at_the_keyframe_before_start_minus_pre(recorded):
     cfg, messages, updates = recorded
     opened = next(m for m in messages if m["status"] == "open")
     assert opened["started_at"] == (T0 + timedelta(seconds=20)).isoformat()  # opens at its start here
     update = next(u for u in updates if "open_clip" in u["evidence"])
     assert update["event_id"] == opened["event_id"]
-    for key in ("open_clip", "open_clip_raw"):
-        cap = cv2.VideoCapture(str(evidence_file(cfg, update["evidence"][key])))
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        assert abs(n / fps - (PRE + POST)) <= 1 / FPS + 1e-6, (n, fps)
-        ok, first = cap.read()
-        assert ok
-        if key == "open_clip_raw":
-            expected = int((20 - PRE) * FPS) + 1  # the frame at start - pre_s
-            assert decode_index(first) == expected
-    data = evidence_file(cfg, update["evidence"]["open_clip"]).read_bytes()
+    keyframe_s = (20 - PRE) // GOP_S * GOP_S  # the source's last keyframe at or before start - pre_s
+    assert update["evidence"]["open_clip_start"] == (T0 + timedelta(seconds=keyframe_s)).isoformat()
+    clip = evidence_file(cfg, update["evidence"]["open_clip"])
+    cap = cv2.VideoCapture(str(clip))
+    n, fps = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS)
+    ok, first = cap.read()
+    assert ok and fps == FPS
+    assert decode_index(first) == int(keyframe_s * FPS) + 1
+    assert n == int((20 + POST - keyframe_s) * FPS) + 1  # through opened_at + post_s
+    # A stream copy: the clip's packets are the source file's, byte for byte.
+    source = packets(Path(cfg.cameras[0].source))
+    assert packets(clip) == source[int(keyframe_s * FPS):int(keyframe_s * FPS) + n]
+    data = clip.read_bytes()
     assert 0 <= data.find(b"moov") < data.find(b"mdat")  # faststart: playable while downloading
     snapshot = cv2.imread(str(evidence_file(cfg, update["evidence"]["snapshot_raw"])))
     assert decode_index(snapshot) == int(20 * FPS) + 1  # the moment it opened
+
+
+def test_overlay_data_matches_the_clip_frame_by_frame(recorded):
+    """Every analysed frame of the clip, at its time in the clip, with the boxes the rule saw;
+    the violation's people, zone and peak count as the event reports them."""
+    cfg, _, updates = recorded
+    evidence = next(u for u in updates if "open_overlay" in u["evidence"])["evidence"]
+    overlay = json.loads(evidence_file(cfg, evidence["open_overlay"]).read_text())
+    assert overlay["schema"] == "hallwatch.evidence-overlay.v1" and overlay["clip"] == "open_raw.mp4"
+    assert overlay["clip_start"] == evidence["open_clip_start"] and overlay["size"] == [640, 480]
+    cap = cv2.VideoCapture(str(evidence_file(cfg, evidence["open_clip"])))
+    for i, frame in enumerate(overlay["frames"]):
+        ok, image = cap.read()
+        assert ok and abs(frame["t"] - i / FPS) < 1e-6
+        index = decode_index(image)
+        crowded = 20 <= (index - 1) / FPS < 40
+        gap = 50 if crowded else 300
+        assert frame["people"] == [[1, 200.0, 250.0, 240.0, 400.0], [2, 200.0 + gap, 250.0, 240.0 + gap, 400.0]]
+    assert overlay["frames"][0]["at"].startswith(T0.strftime("%Y-%m-%d ") + "09:00:15.000")
+    assert overlay["involved"] == [1, 2] and overlay["pairs"][0]["track_ids"] == [1, 2]
+    assert overlay["pairs"][0]["distance_m"] == pytest.approx(0.5, abs=0.01)
+    assert [z["label"] for z in overlay["zones"] if z["violation"]] == ["排队区"]
+    assert overlay["subtitle"].endswith("峰值人数 2")
 
 
 def test_long_violation_gets_a_close_clip_and_updates_never_reopen(recorded):
@@ -64,14 +105,29 @@ def test_long_violation_gets_a_close_clip_and_updates_never_reopen(recorded):
     closed = next(m for m in messages if m["status"] == "closed")
     assert closed["duration_s"] > 15
     final = [u for u in updates if u["event_id"] == closed["event_id"]][-1]
-    assert {"open_clip", "close_clip", "snapshot", "manifest"} <= set(final["evidence"])
+    assert {"open_clip", "open_overlay", "close_clip", "close_overlay", "snapshot", "manifest"} <= set(final["evidence"])
     assert final["status"] == "closed"
     folder = evidence_file(cfg, final["evidence"]["manifest"]).parent
     assert folder.parts[-3:] == (T0.date().isoformat(), "h1", closed["event_id"])
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert {f["name"] for f in manifest["files"]} == {"open_raw.mp4", "open_annotated.mp4", "snapshot.jpg",
-                                                      "snapshot_raw.jpg", "close_raw.mp4", "close_annotated.mp4"}
+    assert {f["name"] for f in manifest["files"]} == {"open_raw.mp4", "open_overlay.json", "snapshot.jpg",
+                                                      "snapshot_raw.jpg", "close_raw.mp4", "close_overlay.json"}
     assert manifest["event"]["event_id"] == closed["event_id"] and manifest["key_id"] == "k1"
+
+
+def test_a_source_without_h264_has_its_analysed_frames_encoded_once(tmp_path):
+    """No file to cut from (or not H.264): the analysed frames, encoded once, from start - pre_s."""
+    cfg = config(tmp_path)  # its source file does not exist
+    _, updates, analysis = record(cfg, list(frames(40, crowded=(20, 30))))
+    assert analysis.recorder.clip_methods == {"encode": 1}
+    evidence = next(u for u in updates if "open_clip" in u["evidence"])["evidence"]
+    cap = cv2.VideoCapture(str(evidence_file(cfg, evidence["open_clip"])))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    ok, first = cap.read()
+    assert ok and decode_index(first) == int((20 - PRE) * FPS) + 1
+    assert abs(n / FPS - (PRE + POST)) <= 1 / FPS + 1e-6
+    overlay = json.loads(evidence_file(cfg, evidence["open_overlay"]).read_text())
+    assert len(overlay["frames"]) == n and overlay["clip_start"] == evidence["open_clip_start"]
 
 
 def test_one_changed_byte_fails_verification(recorded, tmp_path):
@@ -85,14 +141,18 @@ def test_one_changed_byte_fails_verification(recorded, tmp_path):
     cli = [sys.executable, "-m", "alerts.evidence", "verify", str(copy), "--config", str(ROOT / "configs/demo.yaml")]
     env = {"PYTHONPATH": str(ROOT), "HALLWATCH_EVIDENCE_KEY": KEY, "PATH": "/usr/bin:/bin"}
     assert subprocess.run(cli, cwd=ROOT, env=env, capture_output=True).returncode == 0
-    clip = copy / "open_annotated.mp4"
+    clip = copy / "open_raw.mp4"
     data = bytearray(clip.read_bytes())
     data[len(data) // 2] ^= 0x01
     clip.write_bytes(bytes(data))
     problems = verify(copy, KEY.encode())
-    assert problems == ["open_annotated.mp4: SHA-256 differs (file altered)"]
+    assert problems == ["open_raw.mp4: SHA-256 differs (file altered)"]
     result = subprocess.run(cli, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert result.returncode == 1 and "open_annotated.mp4" in result.stdout
+    assert result.returncode == 1 and "open_raw.mp4" in result.stdout
+    # The overlay data is signed like the video: a moved box or a changed distance is caught.
+    overlay = copy / "close_overlay.json"
+    overlay.write_text(overlay.read_text().replace('"distance_m":0.5', '"distance_m":1.5', 1))
+    assert "close_overlay.json: SHA-256 differs (file altered)" in verify(copy, KEY.encode())
     assert verify(copy, b"another key") != []  # a forged manifest needs the key
 
 
@@ -133,7 +193,8 @@ def test_chromium_plays_the_clip(recorded):
     finally:
         server.shutdown()
     assert error is None
-    assert abs(duration - (PRE + POST)) <= 1 / FPS + 0.05
+    keyframe_s = (20 - PRE) // GOP_S * GOP_S
+    assert abs(duration - (20 + POST - keyframe_s + 1 / FPS)) <= 1 / FPS + 0.05
 
 
 def test_retention_never_deletes_evidence_under_review(tmp_path):

@@ -1,21 +1,19 @@
-"""The annotated evidence copy: zones, boxes with track ids, and what the violation reports (its
-people, the pairs that were too close and their distances), a burned-in timestamp and the
-hall/camera/window names in Chinese. Nothing is recomputed here: the overlay shows what the rule
-decided, with the rule's own (zone-specific) thresholds."""
+"""The overlay data of a clip (``streams.evidence.overlay``), built from the violation, the camera's
+zones and the people of the buffered frames. Titles and zone labels are in Chinese: the console
+and the annotated export show them as they are."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-import cv2
-import numpy as np
-
-from configs.labels import reason_label, type_label
+from configs.labels import ZONE_KINDS, reason_label, type_label
 from configs.model import Camera
-from detectors.draw import draw_zones, put_texts
 from detectors.rules.events import Violation
-
-RED, GREEN, WHITE, AMBER = (0, 0, 255), (0, 255, 0), (255, 255, 255), (0, 215, 255)
+from ingest.evidence.track_ring import TrackFrame
+from streams.evidence.draw import ZONE_COLOURS, hex_colour
+from streams.evidence.overlay import SCHEMA
 
 
 @dataclass(frozen=True)
@@ -26,34 +24,33 @@ class Titles:
     window_names: dict[str, str] | None = None  # window id -> name, for zone labels
 
 
-def annotate(image: np.ndarray, when: datetime, people: tuple, camera: Camera, violation: Violation,
-             titles: Titles) -> np.ndarray:
-    """``people``: (track_id, xyxy, floor) of the frame, as buffered."""
-    out = image.copy()
-    labels = draw_zones(out, list(camera.zones), titles.window_names)
-    zone = next((z for z in camera.zones if z.id == violation.zone_id), None)
-    if zone is not None:
-        cv2.polylines(out, [np.asarray(zone.polygon, np.int32)], True, RED, 4, cv2.LINE_AA)
-    involved = set(violation.track_ids)
-    feet: dict[int, tuple[int, int]] = {}
-    for track_id, box, _floor in people:
-        x1, y1, x2, y2 = (int(v) for v in box)
-        feet[track_id] = ((x1 + x2) // 2, y2)
-        colour = RED if track_id in involved else GREEN
-        cv2.rectangle(out, (x1, y1), (x2, y2), colour, 2)
-        labels.append((f"#{track_id}", (x1, max(0, y1 - 20)), colour))
-    for pair in violation.pairs:
-        a, b = pair.track_ids
-        if a in feet and b in feet:
-            fa, fb = np.array(feet[a]), np.array(feet[b])
-            cv2.line(out, tuple(fa.tolist()), tuple(fb.tolist()), RED, 3, cv2.LINE_AA)
-            mid = ((fa + fb) // 2).tolist()
-            labels.append((f"{pair.distance_m:.2f} m", (mid[0], mid[1] - 22), RED))
-    kind = f"{type_label(violation.type)} · {reason_label(violation.reason)}"
-    place = " · ".join(t for t in (titles.hall, titles.camera, titles.window) if t)
-    labels += [
-        (place, (10, 8), WHITE),
-        (f"{kind} · 峰值人数 {violation.people}", (10, 36), AMBER),
-        (when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + when.strftime(" %z"), (10, out.shape[0] - 30), WHITE),
-    ]
-    return put_texts(out, labels, size=18)
+def stamp(when: datetime) -> str:
+    """A frame's time as burned into evidence: milliseconds and the hall's UTC offset."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + when.strftime(" %z")
+
+
+def overlay_data(camera: Camera, violation: Violation, titles: Titles, frames: Sequence[TrackFrame],
+                 clip_start: datetime, size: tuple[int, int], clip: str) -> dict[str, Any]:
+    """``frames`` at or after ``clip_start``: their ``t`` is seconds into the clip."""
+    zones = []
+    for zone in camera.zones:
+        window = (titles.window_names or {}).get(zone.window or "", zone.window)
+        label = " · ".join(t for t in (ZONE_KINDS.get(zone.kind.value, zone.kind.value), window) if t)
+        zones.append({"id": zone.id, "kind": zone.kind.value, "label": label, "colour": hex_colour(ZONE_COLOURS[zone.kind]),
+                      "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in zone.polygon],
+                      "violation": zone.id == violation.zone_id})
+    return {
+        "schema": SCHEMA,
+        "clip": clip,
+        "clip_start": clip_start.isoformat(),
+        "size": [int(size[0]), int(size[1])],
+        "title": " · ".join(t for t in (titles.hall, titles.camera, titles.window) if t),
+        "subtitle": f"{type_label(violation.type)} · {reason_label(violation.reason)} · 峰值人数 {violation.people}",
+        "involved": sorted(int(i) for i in violation.track_ids),
+        "pairs": [{"track_ids": [int(a) for a in p.track_ids], "distance_m": round(float(p.distance_m), 3)}
+                  for p in violation.pairs],
+        "zones": zones,
+        "frames": [{"t": round((f.time - clip_start).total_seconds(), 3), "at": stamp(f.time),
+                    "people": [[int(tid), *(round(float(v), 1) for v in box)] for tid, box, _floor in f.people]}
+                   for f in frames if f.time >= clip_start],
+    }

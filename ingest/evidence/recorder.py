@@ -1,37 +1,51 @@
 """Records the evidence of one camera's violations, off the analysis thread.
 
-On open: a clip from ``pre_s`` before the violation's start to ``post_s`` after it opened, raw
-and annotated, plus a snapshot at the moment it opened. On close of a violation that lasted more
-than ``long_violation_s``: a clip around the close too. Clips are cut from the camera's ring
-buffer once the buffer has reached their end, and encoded by a worker thread (ffmpeg runs in its
-own process), so the camera never waits for an encoder. When done, the whole event is published
-again with the same ``event_id`` and its ``evidence`` filled in (status = the latest known; the
-alert store merges it without reopening anything).
+On open: the raw clip from ``pre_s`` before the violation's start (at most ``max_clip_s``) to
+``post_s`` after it opened, its overlay data (``<kind>_overlay.json``: boxes, track ids, zones,
+distances per frame), and a snapshot (raw and annotated) of the frame it opened on. On close of a
+violation that lasted more than ``long_violation_s``: a clip and overlay around the close too.
+The raw clip comes from the cheapest source the camera has (``clip_sources``: a stream copy of
+the file or of recorded segments; frames encoded once only where no H.264 stream exists). The
+camera thread only records what it saw (a few hundred bytes a frame) and, at an opening, keeps a
+reference to that frame; a writer thread does the rest once the clip's end is available. When
+done, the whole event is published again with the same ``event_id`` and its ``evidence`` filled
+in (status = the latest known; the alert store merges it without reopening anything).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import cv2
+import numpy as np
 
-from ingest.evidence.clips import encode_mp4
-from streams.evidence.manifest import resolve_key, write_manifest
-from ingest.evidence.overlay import Titles, annotate
 from configs.model import Camera, HallwatchConfig
 from detectors.rules.events import Violation
-from ingest.evidence.ring_buffer import FrameRing
+from ingest.evidence.clip_sources import ClipSource
+from ingest.evidence.overlay import Titles, overlay_data
+from ingest.evidence.track_ring import TrackFrame, TrackRing
+from streams.evidence.manifest import resolve_key, write_manifest
+from streams.evidence.overlay import render
 from streams.evidence.storage import LocalEvidenceStore
 from streams.wire import violation_to_wire
 
 log = logging.getLogger(__name__)
-SOFTWARE = "hallwatch 0.1.0"
+SOFTWARE = "hallwatch 0.2.0"
+
+
+def without_credentials(source: str) -> str:
+    """A camera URL as recorded in a manifest: no user or password."""
+    scheme, sep, rest = source.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return source
+    return f"{scheme}://{rest.split('@', 1)[1]}"
 
 
 def _lower_thread_priority() -> None:
@@ -49,15 +63,18 @@ class ClipJob:
     start: datetime
     end: datetime
     moment: datetime  # the snapshot's time (open) or the close
+    image: np.ndarray | None = field(default=None, repr=False)  # the frame it opened on (open)
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class EvidenceRecorder:
-    def __init__(self, cfg: HallwatchConfig, camera: Camera, ring: FrameRing, publish: Callable[[Violation], None],
+    def __init__(self, cfg: HallwatchConfig, camera: Camera, clips: ClipSource, publish: Callable[[Violation], None],
                  executor: ThreadPoolExecutor | None = None):
-        self.cfg, self.camera, self.ring, self.publish = cfg, camera, ring, publish
+        self.cfg, self.camera, self.clips, self.publish = cfg, camera, clips, publish
         self.ev = cfg.evidence
         self.store = LocalEvidenceStore(self.ev.root)
         self.key = resolve_key(self.ev.hmac_key)
+        self.tracks = TrackRing(self.ev.max_clip_s + self.ev.post_s + 30)
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"evidence-{camera.id}")
         self.pending: list[ClipJob] = []
         self.latest: dict[str, Violation] = {}  # event_id -> latest state
@@ -66,38 +83,59 @@ class EvidenceRecorder:
         self.disk_full = 0
         self.clips_written = 0
         self.write_seconds: list[float] = []  # per clip job, for the evidence benchmark
+        self.clip_methods: dict[str, int] = {}
+        self.size: tuple[int, int] | None = None
+        self.available_after_s: list[float] = []  # from a clip's end being analysed to its evidence published
+        self._last_image: np.ndarray | None = None
         self._lock = threading.Lock()
         hall = cfg.hall(camera.hall)
         self.hall_name = hall.name
         self.window_names = {w.id: w.name or w.id for w in hall.windows}
 
     # -- called from the camera thread ---------------------------------------------------------
+    def observe(self, when: datetime, index: int, people: tuple, image: np.ndarray | None) -> None:
+        """Every analysed frame: what was seen; the image itself only where clips are encoded."""
+        self.tracks.push(TrackFrame(when, index, people))
+        if image is not None:
+            self.size = (image.shape[1], image.shape[0])
+            if self.clips.needs_frames and self.clips.ring is not None:
+                self.clips.ring.push(when, index, image, people)
+        self._last_image = image
+
     def on_violation(self, violation: Violation) -> None:
         eid = violation.event_id
         with self._lock:
             self.latest[eid] = violation
         pre, post = timedelta(seconds=self.ev.pre_s), timedelta(seconds=self.ev.post_s)
+        longest = timedelta(seconds=self.ev.max_clip_s)
         if violation.is_open:
             opened = violation.opened_at
-            self.pending.append(ClipJob(eid, "open", violation.started_at - pre, opened + post, opened))
+            start = max(violation.started_at - pre, opened - longest)
+            self.pending.append(ClipJob(eid, "open", start, opened + post, opened, self._last_image))
         elif violation.duration_s > self.ev.long_violation_s and violation.ended_at is not None:
             ended = violation.ended_at
             self.pending.append(ClipJob(eid, "close", ended - pre, ended + post, ended))
 
     def on_frame(self, t: datetime) -> None:
-        ready = [job for job in self.pending if job.end <= t]
+        ready = [job for job in self.pending if job.end <= t and self.clips.ready(job.end)]
         for job in ready:
             self.pending.remove(job)
             self.futures.append(self.executor.submit(self._write, job))
+        self.futures = [f for f in self.futures if not f.done()]
 
     def finish(self, timeout_s: float = 300) -> None:
-        """End of stream: cut what the buffer has for every pending clip, then wait for the writer."""
+        """End of stream: write every pending clip with what exists (a live recording gets a
+        segment's time to close its last one), then wait for the writer and stop recording."""
+        deadline = time.monotonic() + self.ev.segment_s + 3
+        while self.pending and time.monotonic() < deadline and not all(self.clips.ready(j.end) for j in self.pending):
+            time.sleep(0.2)
         for job in self.pending:
             self.futures.append(self.executor.submit(self._write, job))
         self.pending.clear()
         for future in self.futures:
             future.result(timeout=timeout_s)
         self.futures.clear()
+        self.clips.close()
 
     # -- on the writer thread ---------------------------------------------------------------------
     def _write(self, job: ClipJob) -> None:
@@ -110,13 +148,7 @@ class EvidenceRecorder:
             log.exception("camera %s: evidence for %s failed", self.camera.id, job.event_id)
 
     def _write_clip(self, job: ClipJob) -> None:
-        frames = self.ring.between(job.start, job.end)
-        if not frames:
-            log.warning("camera %s: no buffered frames for the %s clip of %s", self.camera.id, job.kind, job.event_id)
-            return
-        if self.ring.evicted and frames[0].time > job.start + timedelta(seconds=1):
-            log.warning("camera %s: the ring buffer (%.0f MB) no longer holds %s; the clip starts at %s",
-                        self.camera.id, self.ev.buffer_mb, job.start.isoformat(), frames[0].time.isoformat())
+        frames = self.tracks.between(job.start, job.end)
         if self.store.free_bytes() < self.ev.min_free_mb * 2**20:
             self.disk_full += 1
             log.error("evidence disk nearly full (%s): not writing the clip of %s", self.ev.root, job.event_id)
@@ -126,26 +158,34 @@ class EvidenceRecorder:
         folder = self.store.folder_for(event.event_id, event.hall_id, event.started_at)
         titles = Titles(self.hall_name, self.camera.name or self.camera.id, self.window_names.get(event.window_id),
                         self.window_names)
-        raw = [f.image() for f in frames]
-        annotated = [annotate(img, f.time, f.people, self.camera, event, titles) for img, f in zip(raw, frames)]
-        fps = self.camera.analysis_fps
-        names = {f"{job.kind}_raw.mp4": raw, f"{job.kind}_annotated.mp4": annotated}
-        for name, images in names.items():
-            encode_mp4(images, fps, folder / name)
-        refs = {f"{job.kind}_clip": self.store.relative(folder / f"{job.kind}_annotated.mp4"),
-                f"{job.kind}_clip_raw": self.store.relative(folder / f"{job.kind}_raw.mp4"),
-                f"{job.kind}_clip_start": frames[0].time.isoformat()}
-        if job.kind == "open":
-            moment = min(range(len(frames)), key=lambda i: abs((frames[i].time - job.moment).total_seconds()))
+        clip_path = folder / f"{job.kind}_raw.mp4"
+        clip = self.clips.write(job.start, job.end, frames, clip_path)
+        if clip is None:
+            log.warning("camera %s: no video for the %s clip of %s", self.camera.id, job.kind, job.event_id)
+            return
+        self.clip_methods[clip.method] = self.clip_methods.get(clip.method, 0) + 1
+        size = self.size or tuple(self.camera.frame_size or (1280, 720))
+        shown = self.tracks.between(clip.start, job.end)
+        overlay = overlay_data(self.camera, event, titles, shown, clip.start, size, clip_path.name)
+        overlay_path = folder / f"{job.kind}_overlay.json"
+        overlay_path.write_text(json.dumps(overlay, ensure_ascii=False, separators=(",", ":")))
+        refs = {f"{job.kind}_clip": self.store.relative(clip_path),
+                f"{job.kind}_overlay": self.store.relative(overlay_path),
+                f"{job.kind}_clip_start": clip.start.isoformat()}
+        if job.kind == "open" and job.image is not None:
+            moment = [f for f in shown if f.time == job.moment] or self.tracks.between(job.moment, job.moment)
+            single = overlay_data(self.camera, event, titles, moment[:1], job.moment, size, clip_path.name)
             quality = [cv2.IMWRITE_JPEG_QUALITY, self.ev.jpeg_quality]
-            cv2.imwrite(str(folder / "snapshot.jpg"), annotated[moment], quality)
-            cv2.imwrite(str(folder / "snapshot_raw.jpg"), raw[moment], quality)
+            frame = single["frames"][0] if single["frames"] else None
+            cv2.imwrite(str(folder / "snapshot.jpg"), render(job.image, single, frame), quality)
+            cv2.imwrite(str(folder / "snapshot_raw.jpg"), job.image, quality)
+            job.image = None
             refs["snapshot"] = self.store.relative(folder / "snapshot.jpg")
             refs["snapshot_raw"] = self.store.relative(folder / "snapshot_raw.jpg")
-        files = [p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".mp4", ".jpg")
-                 and ".partial" not in p.name]
+        files = [p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".mp4", ".jpg", ".json")
+                 and ".partial" not in p.name and p.name != "manifest.json"]
         camera_info = {"id": self.camera.id, "name": self.camera.name, "hall": self.camera.hall,
-                       "source": self.camera.source, "analysis_fps": fps}
+                       "source": without_credentials(self.camera.source), "analysis_fps": self.camera.analysis_fps}
         manifest = write_manifest(folder, violation_to_wire(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE)
         with self._lock:
             evidence = self.evidence.setdefault(job.event_id, {})
@@ -153,4 +193,5 @@ class EvidenceRecorder:
             evidence["manifest"] = self.store.relative(manifest)
             update = self.latest[job.event_id].with_evidence(evidence)
         self.clips_written += 1
+        self.available_after_s.append(time.monotonic() - job.queued_at)
         self.publish(update)
