@@ -21,7 +21,7 @@ from tests.conftest import ROOT
 from streams.broker import free_port
 from streams.wire import violation_to_wire
 from tests.evidence_fixtures import config as evidence_config
-from tests.evidence_fixtures import frames
+from tests.evidence_fixtures import frames, write_source
 
 pytestmark = [pytest.mark.kafka,
               pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
@@ -35,7 +35,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    base = evidence_config(tmp_path)
+    synthetic = list(frames(40, crowded=(10, 30)))
+    base = evidence_config(tmp_path, source=str(write_source(synthetic, tmp_path / "camera.mp4")))
     cfg = base.model_copy(update={
         "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka_broker.bootstrap}),
         "alerts": base.alerts.model_copy(update={"group_id": f"browser-{free_port()}"}),
@@ -44,7 +45,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     messages, updates = [], []
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
                               emit_update=lambda v: updates.append(violation_to_wire(v)))
-    for frame in frames(40, crowded=(10, 30)):
+    for frame in synthetic:
         analysis.process(frame)
     analysis.finish()
     opened = next(m for m in messages if m["status"] == "open")
@@ -100,6 +101,21 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
                                    timeout=20000)
             duration = page.evaluate("document.getElementById('clip').duration")
             assert abs(duration - 10.0) <= 0.3
+            # The raw clip plays with the overlay data drawn over it: at 5 s into the clip (11 s,
+            # crowded) both people are boxed in red, where the rule saw them.
+            page.evaluate("document.getElementById('clip').currentTime = 5")
+            page.wait_for_function("document.getElementById('clip-overlay').dataset.t === '5'", timeout=10000)
+            assert page.get_attribute("#clip-overlay", "data-people") == "2"
+            left_edge = page.evaluate("""() => {
+                const c = document.getElementById('clip-overlay'), s = c.width / 640;
+                return Array.from(c.getContext('2d').getImageData(Math.round(200 * s), Math.round(330 * s), 1, 1).data);
+            }""")
+            assert left_edge[0] > 200 and left_edge[1] < 60 and left_edge[3] > 200, left_edge  # red, opaque
+            page.locator("#clip").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "console-clip-overlay.png"))
+            page.uncheck("#overlay-on")
+            assert page.get_attribute("#clip-overlay", "data-people") == "0"  # the raw picture alone
+            page.check("#overlay-on")
             page.screenshot(path=str(ARTIFACTS / "console-alert-detail.png"))
             page.fill("#ack-note", "已电话提醒窗口负责人")
             page.click("#ack")
@@ -169,7 +185,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.screenshot(path=str(ARTIFACTS / "console-install.png"))
             browser.close()
         names = set(zipfile.ZipFile(case).namelist())
-        assert {"event.json", "audit.json", "evidence/manifest.json", "evidence/open_annotated.mp4"} <= names
+        assert {"event.json", "audit.json", "evidence/manifest.json", "evidence/open_raw.mp4", "evidence/open_overlay.json",
+                "annotated/open_annotated.mp4", "annotated/README.txt"} <= names
         actions = [e.action for e in service.store.audit(opened["event_id"])]
         assert {"acknowledge", "review", "evidence_view", "export"} <= set(actions)
         assert service.store.get(opened["event_id"]).review_outcome == "confirmed"

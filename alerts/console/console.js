@@ -185,13 +185,15 @@ async function showDetail(id) {
     ${a.escalated_to ? " · 已升级至 " + esc(regionName(a.escalated_to)) : ""}</p>
     <p>${integrity}</p>
     ${ev.snapshot ? `<div class="media"><img id="snap" alt="告警快照" src="${file("snapshot_raw")}"></div>` : ""}
-    ${ev.open_clip ? `<h3>视频证据（标注）</h3><video id="clip" controls preload="auto" src="${file("open_clip")}"></video>
-      <h3>原始视频</h3><video id="clip-raw" controls preload="metadata" src="${file("open_clip_raw")}"></video>` : ""}
-    ${ev.close_clip ? `<h3>结束时段视频</h3><video controls preload="metadata" src="${file("close_clip")}"></video>` : ""}
+    ${ev.open_clip ? `<h3>视频证据 <label class="toggle"><input type="checkbox" id="overlay-on" checked> 显示识别标注</label></h3>
+      <div class="media player"><video id="clip" controls muted preload="auto" src="${file("open_clip")}"></video><canvas id="clip-overlay"></canvas></div>` : ""}
+    ${ev.close_clip ? `<h3>结束时段视频</h3><div class="media player"><video id="close-clip" controls muted preload="metadata" src="${file("close_clip")}"></video><canvas id="close-overlay"></canvas></div>` : ""}
     ${ev.open_clip ? `<p class="legend"><span class="swatch red"></span>违规涉及人员 <span class="swatch green"></span>其他人员
-      <span class="swatch zone"></span>规则区域（#编号为跟踪编号，红线标出间距不足 1 米的两人）</p>` : ""}
+      <span class="swatch zone"></span>规则区域（#编号为跟踪编号，红线标出间距不足 1 米的两人；视频为摄像机原始画面，标注为识别数据，导出案卷时另附标注视频）</p>` : ""}
     <h3>事件时间线</h3><ul class="timeline">${timeline(a.audit)}</ul>
     <div id="actions">${actions.join("<br>")}</div><p id="action-msg" class="error"></p>`;
+  if (ev.open_clip && ev.open_overlay) attachOverlay($("clip"), $("clip-overlay"), file("open_overlay"), $("overlay-on"));
+  if (ev.close_clip && ev.close_overlay) attachOverlay($("close-clip"), $("close-overlay"), file("close_overlay"), $("overlay-on"));
   const snap = $("snap");
   if (snap) snap.addEventListener("load", () => snap.insertAdjacentHTML("afterend", zoneOverlay(a.zone_polygon, snap)), {once: true});
   const act = async (path, body) => {

@@ -4,10 +4,12 @@ H.264 stream exists to copy (USB cameras, MJPEG). Every clip is an MP4 with its 
 (``+faststart``), so a browser plays it while it downloads."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,31 +138,38 @@ def join(segments: list[Path], out: Path) -> Path:
     return out
 
 
-def encode(frames: list[np.ndarray], fps: float, out: Path) -> Path:
+def encode(frames: Iterable[np.ndarray], fps: float, out: Path) -> Path:
     """BGR frames at a constant rate -> H.264 (yuv420p, +faststart) MP4: the evidence of sources
-    with no H.264 stream to copy, and the annotated copy rendered on export."""
-    if not frames:
+    with no H.264 stream to copy, and the annotated copy rendered on export. Frames are streamed
+    to ffmpeg one by one (a long clip is never held in memory)."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise ValueError("no frames to encode")
-    h, w = frames[0].shape[:2]
+    h, w = first.shape[:2]
     w2, h2 = w + (w % 2), h + (h % 2)  # yuv420p needs even sizes
     partial = out.with_suffix(".partial.mp4")
     cmd = [ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
            "-r", f"{fps:.6f}", "-i", "-", "-vf", f"pad={w2}:{h2}", "-c:v", "libx264", "-preset", "veryfast",
            "-threads", "1", "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(partial)]
-    process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_nice)
-    try:
-        for frame in frames:
-            if frame.shape[:2] != (h, w):
-                import cv2
+    errors = out.with_suffix(".ffmpeg.log")
+    with errors.open("wb") as log:
+        process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=log, preexec_fn=_nice)
+        try:
+            for frame in itertools.chain([first], frames):
+                if frame.shape[:2] != (h, w):
+                    import cv2
 
-                frame = cv2.resize(frame, (w, h))
-            process.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-    error = process.stderr.read().decode(errors="replace")
-    if process.wait() != 0:
+                    frame = cv2.resize(frame, (w, h))
+                process.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
+        code = process.wait()
+    message = errors.read_text(errors="replace").strip()
+    errors.unlink(missing_ok=True)
+    if code != 0:
         partial.unlink(missing_ok=True)
-        raise RuntimeError(f"ffmpeg failed: {error.strip()}")
+        raise RuntimeError(f"ffmpeg failed: {message}")
     partial.rename(out)
     return out

@@ -1,0 +1,37 @@
+"""The annotated copy of a clip, rendered by the alerting service when a case is exported: the raw
+clip decoded, its overlay data drawn on every frame (``streams.evidence.overlay.render``),
+encoded once. Derived from signed files, so it is not itself in the manifest; the export says so."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from streams.evidence.overlay import frame_at, render
+from streams.evidence.video import encode
+
+
+def _frames(clip: Path, overlay: dict) -> Iterator[np.ndarray]:
+    cap = cv2.VideoCapture(str(clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    try:
+        index = 0
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                return
+            yield render(image, overlay, frame_at(overlay, index / fps))
+            index += 1
+    finally:
+        cap.release()
+
+
+def render_annotated(clip: Path, overlay_file: Path, out: Path) -> Path:
+    overlay = json.loads(overlay_file.read_text())
+    cap = cv2.VideoCapture(str(clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    cap.release()
+    return encode(_frames(clip, overlay), fps, out)
