@@ -4,6 +4,8 @@ H.264 MP4 (the codec real cameras send) with ``--codec h264``.
     /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.avi      # rtsp://127.0.0.1:8554/cam
     /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.mp4 --codec h264
 
+``--shared``: every client sees the same live picture (a camera), instead of the file from its start.
+
 Runs with Debian's system Python (python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good,
 installed by scripts/setup.sh). Each client gets the file from its start, played in real time.
 """
@@ -22,6 +24,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", required=True)
     parser.add_argument("--codec", choices=["mjpeg", "h264"], default="mjpeg")
+    parser.add_argument("--shared", action="store_true",
+                        help="one live picture for every client, as a camera: a second connection (a recorder) "
+                             "sees the same moment, not the file from its start")
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -33,7 +38,7 @@ def main() -> None:
                            f'rtph264pay name=pay0 pt=96 config-interval=1 )')
     else:
         factory.set_launch(f'( filesrc location="{args.file}" ! avidemux ! jpegparse ! rtpjpegpay name=pay0 pt=26 )')
-    factory.set_shared(False)
+    factory.set_shared(args.shared)
     server.get_mount_points().add_factory("/cam", factory)
     server.attach(None)
     loop = GLib.MainLoop()

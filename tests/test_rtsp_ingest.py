@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from datetime import datetime
+
 from configs.model import Camera
 from ingest.worker import CameraStatus, CameraWorker
 from streams.broker import free_port
@@ -55,13 +57,13 @@ def h264_clip(clip) -> Path:
 
 
 class RtspServer:
-    def __init__(self, port: int, clip: Path, codec: str = "mjpeg"):
-        self.port, self.clip, self.codec = port, clip, codec
+    def __init__(self, port: int, clip: Path, codec: str = "mjpeg", shared: bool = False):
+        self.port, self.clip, self.codec, self.shared = port, clip, codec, shared
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(self.port), "--file", str(self.clip),
-                                         "--codec", self.codec],
+                                         "--codec", self.codec, *(["--shared"] if self.shared else [])],
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert self.process.stdout.readline().strip() == "ready"
 
@@ -174,3 +176,74 @@ def test_a_camera_that_cannot_see_accuses_no_one(h264_clip, tmp_path):
         worker.stop()
         worker.thread.join(20)
         server.kill()
+
+
+def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_path):
+    """A live H.264 camera: its clips are segments recorded by stream copy over a second
+    connection, on the same wall clock as the analysis: every frame through opened + post_s, in
+    order across the joins, and the picture at the violation's opening in the clip is the one the
+    analysis saw then (within a frame or two of network jitter)."""
+    import json
+    from datetime import timedelta
+
+    from configs.loader import parse_config
+    from ingest.analysis import CameraAnalysis
+    from streams.wire import violation_to_wire
+    from tests.evidence_fixtures import FPS, decode_index, encode_index, write_source
+    from tests.helpers import rect
+
+    synthetic = []
+    for i in range(int(120 * FPS)):  # frames that carry their own number
+        image = np.full((480, 640, 3), 60, np.uint8)
+        encode_index(image, i + 1)
+        synthetic.append(type("F", (), {"image": image})())
+    source = write_source(synthetic, tmp_path / "camera.mp4", gop_s=1)
+    port = free_port()
+    server = RtspServer(port, source, codec="h264", shared=True)
+    server.start()
+    cfg = parse_config({
+        "regions": [{"id": "c", "name": "市", "level": "city"}],
+        "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
+        "cameras": [{"id": "live", "hall": "h", "source": f"rtsp://127.0.0.1:{port}/cam", "analysis_fps": FPS,
+                     "stall_s": 5, "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}]}],
+        "rules": {"empty_post": {"after_s": 8, "return_s": 1}},
+        "evidence": {"root": str(tmp_path / "evidence"), "pre_s": 3, "post_s": 3, "segment_s": 1,
+                     "hmac_key": "k", "min_free_mb": 0, "live_snapshot_s": 0},
+    })
+    camera = cfg.cameras[0]
+    messages, updates = [], []
+    analysis = CameraAnalysis(cfg, camera, None, emit=lambda v: messages.append(violation_to_wire(v)),
+                              emit_update=lambda v: updates.append(violation_to_wire(v)))
+    worker = CameraWorker(camera, ZoneInfo(cfg.timezone), analysis.process)
+    worker.start()
+    try:
+        wait_for(lambda: any("open_clip" in u["evidence"] for u in updates), 60, "the open clip")
+    finally:
+        worker.stop()
+        worker.thread.join(20)
+        analysis.release()
+        server.kill()
+    assert analysis.recorder.clip_methods.get("segments") == 1, analysis.recorder.clip_methods
+    opened = next(m for m in messages if m["status"] == "open")
+    evidence = next(u for u in updates if "open_clip" in u["evidence"])["evidence"]
+    root = tmp_path / "evidence"
+    clip_start = datetime.fromisoformat(evidence["open_clip_start"])
+    started = datetime.fromisoformat(opened["started_at"])
+    opened_at = started + timedelta(seconds=8)  # after_s
+    # The post is empty from the first frame, before the recorder's connection: the clip starts
+    # where the recording does (on a segment boundary), well before the opening.
+    assert started - timedelta(seconds=3 + 1.5) <= clip_start <= opened_at - timedelta(seconds=3)
+    cap = cv2.VideoCapture(str(root / evidence["open_clip"]))
+    indices = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        indices.append(decode_index(image))
+    assert len(indices) / FPS >= (opened_at + timedelta(seconds=3) - clip_start).total_seconds() - 0.3
+    assert indices == list(range(indices[0], indices[0] + len(indices)))  # every frame, in order: no gap at joins
+    snapshot = decode_index(cv2.imread(str(root / evidence["snapshot_raw"])))
+    at_opening = indices[round((opened_at - clip_start).total_seconds() * FPS)]
+    assert abs(at_opening - snapshot) <= 2, (at_opening, snapshot)  # the two connections agree on the clock
+    overlay = json.loads((root / evidence["open_overlay"]).read_text())
+    assert overlay["clip_start"] == evidence["open_clip_start"] and overlay["frames"]

@@ -134,7 +134,10 @@ class LiveClips(ClipSource):
 
     def write(self, start: datetime, end: datetime, frames: list[TrackFrame], out: Path) -> Clip | None:
         segments = self.recorder.covering(start.timestamp(), end.timestamp()) if self.recorder.mode == "copy" else []
-        if segments and segments[0].start <= start.timestamp() + self.segment_s:
+        if segments and segments[-1].end >= end.timestamp() - self.segment_s:
+            if segments[0].start > start.timestamp() + self.segment_s:  # recording began after the clip's start
+                log.info("camera %s: the recording starts %.1f s into the clip's window", self.recorder.camera.id,
+                         segments[0].start - start.timestamp())
             join([s.path for s in segments], out)
             return Clip(out, datetime.fromtimestamp(segments[0].start, timezone.utc).astimezone(start.tzinfo), "segments")
         if self.recorder.mode == "copy":

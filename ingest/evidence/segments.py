@@ -99,7 +99,7 @@ class SegmentRecorder:
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
-            info = probe(self.camera.source, timeout_s=max(5.0, self.camera.stall_s),
+            info = probe(self.camera.source, timeout_s=max(15.0, self.camera.stall_s),
                          rtsp_transport=self.camera.rtsp_transport)
             if info is None:
                 failures += 1

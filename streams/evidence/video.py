@@ -59,6 +59,8 @@ def probe(source: str, timeout_s: float = 15, rtsp_transport: str = "tcp") -> Me
     """The first video stream of a file or a live URL (None: unreadable or no video)."""
     cmd = [ffprobe(), "-v", "error", "-select_streams", "v:0", "-show_entries",
            "stream=codec_name,avg_frame_rate,r_frame_rate,width,height", "-of", "json"]
+    if "://" in source:  # a live stream: the codec is known from the first packets, no need to wait 5 s
+        cmd += ["-analyzeduration", "1000000", "-probesize", "500000"]
     if source.startswith("rtsp"):
         cmd += ["-rtsp_transport", rtsp_transport]
     try:
