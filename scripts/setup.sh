@@ -5,6 +5,7 @@
 #   venv-<hash>/      Python dependencies pinned in pyproject.toml (hash of that list)
 #   kafka-<ver>/libs  Apache Kafka broker jars from Maven Central
 #   data/vtest.avi    demo footage from Debian's opencv-doc package
+#   data/vtest.mp4    the same as a camera's H.264 stream (the demo's source)
 #   models/           the offline NanoDet detector converted to ONNX
 # Prints nothing but progress; the venv path is written to .venv (a symlink) in the clone.
 set -euo pipefail
@@ -94,6 +95,16 @@ if [ ! -f "$VTEST" ]; then
 fi
 mkdir -p data
 ln -sfn "$VTEST" data/vtest.avi
+# The demo camera sends H.264, as IP cameras do (its evidence clips are then stream copies): the
+# same footage at its captured 7 frames/s, a keyframe every 2 s, no B-frames.
+VTEST_H264="$CACHE/data/vtest.mp4"
+if [ ! -f "$VTEST_H264" ]; then
+  say "encoding the demo footage as a camera's H.264 stream"
+  ffmpeg -nostdin -loglevel error -y -r 7 -i "$VTEST" -c:v libx264 -preset medium -crf 20 -g 14 -keyint_min 14 \
+    -sc_threshold 0 -bf 0 -pix_fmt yuv420p -movflags +faststart "$VTEST_H264.partial.mp4"
+  mv "$VTEST_H264.partial.mp4" "$VTEST_H264"
+fi
+ln -sfn "$VTEST_H264" data/vtest.mp4
 
 # --- the offline default detector ---------------------------------------------------------------
 if ! "$VENV/bin/python" -m detectors.models fetch >/dev/null; then
