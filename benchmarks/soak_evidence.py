@@ -44,6 +44,8 @@ def tree(process: psutil.Process) -> tuple[float, float, float]:
     rss, ffmpeg_rss, cpu = process.memory_info().rss, 0, sum(process.cpu_times()[:2])
     for child in process.children(recursive=True):
         try:
+            if child.name() != "ffmpeg":  # the RTSP servers (the cameras) are not ours to count
+                continue
             ffmpeg_rss += child.memory_info().rss
             cpu += sum(child.cpu_times()[:2])
         except psutil.NoSuchProcess:

@@ -67,7 +67,12 @@ def reprojection_errors(matrix: np.ndarray, image_points: Sequence[Sequence[floa
                         floor_points: Sequence[Sequence[float]]) -> list[float]:
     """Metres between each floor point and where its image point maps: large values name a
     mistyped or misplaced calibration point."""
-    image = np.asarray(image_points, dtype=np.float64).reshape(-1, 2)
-    mapped = np.column_stack([image, np.ones(len(image))]) @ matrix.T
-    mapped = mapped[:, :2] / mapped[:, 2:3]
+    mapped = image_to_floor(matrix, image_points)
     return np.round(np.linalg.norm(mapped - np.asarray(floor_points, dtype=np.float64), axis=1), 3).tolist()
+
+
+def image_to_floor(matrix: np.ndarray, points: Sequence[Sequence[float]]) -> np.ndarray:
+    """Image points (pixels) -> floor points (metres) under a homography."""
+    image = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    mapped = np.column_stack([image, np.ones(len(image))]) @ matrix.T
+    return mapped[:, :2] / mapped[:, 2:3]

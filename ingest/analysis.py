@@ -2,6 +2,7 @@
 with the evidence recorder fed alongside."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -75,7 +76,7 @@ class CameraAnalysis:
         if self._tracks_file is not None:
             self._write_tracks(frame.index, tracked, floor)
         if self.live_store is not None and frame.image is not None:
-            self._live_snapshot(frame)
+            self._live_snapshot(frame, boxes, [t.track_id for t in tracked])
         if self.recorder is not None:
             self.recorder.observe(frame.time, frame.index, tuple(
                 (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)), frame.image)
@@ -88,15 +89,19 @@ class CameraAnalysis:
             self.recorder.on_frame(frame.time)
         return violations
 
-    def _live_snapshot(self, frame: Frame) -> None:
-        """The camera wall's picture: the latest frame every ``live_snapshot_s`` (a few ms each)."""
+    def _live_snapshot(self, frame: Frame, boxes: np.ndarray, ids: list[int]) -> None:
+        """The camera wall's picture: the latest frame every ``live_snapshot_s`` (a few ms each),
+        with who was seen on it (for the installers' tool)."""
         if self._live_at is not None and (frame.time - self._live_at).total_seconds() < self.live_every_s:
             return
         self._live_at = frame.time
         ok, jpeg = cv2.imencode(".jpg", frame.image, self.live_quality)
+        people = {"at": frame.time.isoformat(), "size": [frame.image.shape[1], frame.image.shape[0]],
+                  "people": [[int(i), *(round(float(v), 1) for v in box)] for i, box in zip(ids, boxes)]}
         if ok:
             try:
                 self.live_store.write_live_snapshot(self.camera.id, jpeg.tobytes())
+                self.live_store.write_live_people(self.camera.id, json.dumps(people).encode())
             except OSError:  # a full or read-only disk must not stop detection
                 pass
 

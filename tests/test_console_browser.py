@@ -179,9 +179,17 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.click("#i-grid")
             page.wait_for_selector("#i-msg:has-text('各标定点误差')")
             assert page.eval_on_selector_all("#i-svg polyline", "ls => ls.length") > 3  # the 1 m grid
+            # The people the pipeline saw on the snapshot, with floor positions under the drawn calibration.
+            assert page.eval_on_selector_all("#i-svg rect.person", "rs => rs.length") == 2
+            labels = page.eval_on_selector_all("#i-svg text.person-floor", "ts => ts.map(t => t.textContent)")
+            assert len(labels) == 2 and all(label.endswith(" m") for label in labels), labels
             page.click("#i-section")
             page.wait_for_selector("#i-msg:has-text('配置已通过校验')")
             assert "calibration:" in page.input_value("#i-yaml")
+            with page.expect_download() as saved:
+                page.click("#i-save")
+            assert saved.value.suggested_filename == f"camera-{cfg.cameras[0].id}.yaml"
+            assert "calibration:" in Path(saved.value.path()).read_text()
             page.screenshot(path=str(ARTIFACTS / "console-install.png"))
             browser.close()
         names = set(zipfile.ZipFile(case).namelist())

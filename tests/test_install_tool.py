@@ -75,3 +75,31 @@ def test_only_administrators_install(app):
     client, csrf = login(app, "op")
     r = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR}, headers=csrf)
     assert r.status_code == 403
+
+
+def test_people_on_the_snapshot_get_floor_positions_under_the_drawn_calibration(app, tmp_path):
+    """The pipeline's record of who was on the snapshot; their foot points mapped through the
+    calibration being drawn (the installer checks it by people walking)."""
+    import json
+
+    from streams.evidence.storage import LocalEvidenceStore
+
+    store = LocalEvidenceStore(tmp_path / "evidence")
+    # Feet at the calibration's corners (0, 0) and (6, 3), and one person with a broken box.
+    seen = {"at": "2026-03-02T09:00:00+08:00", "size": [800, 600],
+            "people": [[1, 80, 200, 120, 400], [2, 740, 380, 780, 580], [3, "x", 0, 1, 1]]}
+    store.write_live_people("c-city-1", json.dumps(seen).encode())
+    client, csrf = login(app, "admin")
+    body = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR},
+                       headers=csrf).json()
+    assert body["people"] == []  # a malformed record is dropped whole, never a 500
+    assert client.get("/api/install/c-city-1/people").json()["people"] == []
+    seen["people"].pop()
+    store.write_live_people("c-city-1", json.dumps(seen).encode())
+    body = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR},
+                       headers=csrf).json()
+    assert [p["foot"] for p in body["people"]] == [[100.0, 400.0], [760.0, 580.0]]
+    assert [p["floor_m"] for p in body["people"]] == [[0.0, 0.0], [6.0, 3.0]]
+    # Without a configured calibration the camera's own view has boxes but no metres.
+    assert [p["floor_m"] for p in client.get("/api/install/c-city-1/people").json()["people"]] == [None, None]
+    assert login(app, "op")[0].get("/api/install/c-city-1/people").status_code == 403

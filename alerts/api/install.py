@@ -1,17 +1,22 @@
 """The installers' tool (安装调试, administrators only): preview a calibration's floor grid on a
 camera's live snapshot, and turn drawn zones and calibration points into the camera's config
 section, validated exactly as the config loader would (a zone outside the frame, a degenerate
-calibration: 422 with the reason). The config file itself is edited by the administrator."""
+calibration: 422 with the reason); the people the pipeline saw on the latest snapshot, with their
+floor positions under the calibration being drawn. The section is saved as a file for the
+administrator to put in the config: the service never rewrites the configuration it runs on."""
 from __future__ import annotations
 
+import json
+
 import cv2
+import numpy as np
 import yaml
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.auth import Principal
-from configs.calibration import floor_grid, homography_from_points, reprojection_errors
+from configs.calibration import floor_grid, homography_from_points, image_to_floor, reprojection_errors
 from configs.loader import reference_issues
 from configs.model import Calibration, Camera, Zone
 
@@ -56,7 +61,35 @@ def calibration_preview(camera_id: str, body: CalibrationIn, principal: Principa
         raise _invalid(error, "body") from None
     size = camera.frame_size or _frame_size(ctx, camera_id)
     return {"grid": floor_grid(matrix, body.floor, size), "errors_m": reprojection_errors(matrix, body.image, body.floor),
-            "frame_size": list(size)}
+            "frame_size": list(size), "people": _people(ctx, camera_id, matrix)}
+
+
+@router.get("/api/install/{camera_id}/people")
+def people_on_floor(camera_id: str, principal: Principal = who("install"), ctx: ApiContext = Ctx):
+    """Who the pipeline saw on the camera's latest snapshot: boxes, foot points and, under the
+    configured calibration, floor positions in metres (none without one)."""
+    camera = _camera(ctx, camera_id, principal)
+    matrix = (homography_from_points(camera.calibration.image, camera.calibration.floor)
+              if camera.calibration else None)
+    return {"people": _people(ctx, camera_id, matrix)}
+
+
+def _people(ctx: ApiContext, camera_id: str, matrix: np.ndarray | None) -> list[dict]:
+    """The latest snapshot's people, their foot points (bottom centre) and floor positions."""
+    try:
+        seen = json.loads(ctx.evidence.live_people(camera_id).read_text())
+        rows = [r for r in seen["people"] if isinstance(r, list) and len(r) == 5][:200]
+        boxes = np.array([r[1:] for r in rows], dtype=float).reshape(-1, 4)
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not np.isfinite(boxes).all():
+        return []
+    feet = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
+    floor = image_to_floor(matrix, feet) if matrix is not None and len(feet) else None
+    return [{"id": int(row[0]), "box": [round(float(v), 1) for v in boxes[i]], "foot": [round(float(v), 1) for v in feet[i]],
+             "floor_m": ([round(float(v), 2) for v in floor[i]] if floor is not None and np.isfinite(floor[i]).all()
+                         else None)}
+            for i, row in enumerate(rows)]
 
 
 @router.post("/api/install/{camera_id}/section")

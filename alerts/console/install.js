@@ -2,7 +2,7 @@
 // preview the 1 m floor grid, and generate the camera's config section (validated by the server).
 "use strict";
 
-const install = {camera: null, zones: [], current: [], image: [], floor: [], grid: []};
+const install = {camera: null, zones: [], current: [], image: [], floor: [], grid: [], people: [], yaml: ""};
 
 function installCamera() { return install.cameras.find((c) => c.camera_id === $("i-camera").value); }
 
@@ -14,7 +14,20 @@ function drawInstall() {
   $("i-svg").innerHTML = install.grid.map((line) => poly(line, "rgba(255,255,255,0.8)", false)).join("") +
     install.zones.map((z) => poly(z.polygon, ZONE_COLOURS[z.kind], true)).join("") + poly(install.current, "#fff", false) +
     install.image.map((p, i) => `<circle cx="${p[0]}" cy="${p[1]}" r="${w / 120}" fill="#e91e63"/><text x="${p[0] + w / 80}" y="${p[1]}"
-      fill="#fff" font-size="${w / 45}">${i + 1}: (${install.floor[i].join(", ")}) m</text>`).join("");
+      fill="#fff" font-size="${w / 45}">${i + 1}: (${install.floor[i].join(", ")}) m</text>`).join("") +
+    install.people.map((p) => {
+      const [x1, y1, x2, y2] = p.box, [fx, fy] = p.foot;
+      const where = p.floor_m ? ` (${p.floor_m[0].toFixed(1)}, ${p.floor_m[1].toFixed(1)}) m` : "";
+      return `<rect class="person" x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="#4fc3f7" stroke-width="${w / 400}"/>
+        <circle cx="${fx}" cy="${fy}" r="${w / 200}" fill="#ff1744"/>
+        <text class="person-floor" x="${fx + w / 150}" y="${fy + w / 60}" fill="#4fc3f7" font-size="${w / 55}" paint-order="stroke" stroke="#000" stroke-width="${w / 500}">#${p.id}${where}</text>`;
+    }).join("");
+}
+
+async function loadPeople(c) {
+  try { install.people = (await api(`/api/install/${encodeURIComponent(c.camera_id)}/people`)).people; }
+  catch (e) { install.people = []; }
+  drawInstall();
 }
 
 async function loadInstall() {
@@ -26,7 +39,9 @@ async function loadInstall() {
 function selectInstallCamera() {
   const c = installCamera();
   if (!c) return;
-  Object.assign(install, {zones: c.zones.map((z) => ({...z})), current: [], image: [], floor: [], grid: []});
+  Object.assign(install, {zones: c.zones.map((z) => ({...z})), current: [], image: [], floor: [], grid: [], people: [], yaml: ""});
+  $("i-save").disabled = true;
+  loadPeople(c);
   const hall = registry.halls.find((h) => h.id === c.hall_id);
   $("i-zone-window").innerHTML = `<option value="">（无）</option>` + (hall ? hall.windows : []).map((w) => `<option value="${esc(w.id)}">${esc(w.name || w.id)}</option>`).join("");
   $("i-shot").onload = drawInstall;
@@ -67,6 +82,7 @@ function setUpInstall() {
       const r = await api(`/api/install/${encodeURIComponent(installCamera().camera_id)}/calibration-preview`,
         {method: "POST", body: JSON.stringify({image: install.image, floor: install.floor})});
       install.grid = r.grid;
+      install.people = r.people;  // their floor positions under the calibration being drawn
       $("i-msg").textContent = `各标定点误差（米）：${r.errors_m.map((x) => x.toFixed(3)).join("、")}`;
       drawInstall();
     } catch (err) { $("i-msg").textContent = "标定无效：" + err.message; }
@@ -76,9 +92,17 @@ function setUpInstall() {
     if (install.image.length) body.calibration = {image: install.image, floor: install.floor};
     try {
       const r = await api(`/api/install/${encodeURIComponent(installCamera().camera_id)}/section`, {method: "POST", body: JSON.stringify(body)});
-      $("i-yaml").value = r.yaml;
-      $("i-msg").textContent = "配置已通过校验：复制到配置文件 cameras: 下，替换该摄像头";
-    } catch (err) { $("i-msg").textContent = "配置有误：" + err.message; }
+      $("i-yaml").value = install.yaml = r.yaml;
+      $("i-save").disabled = false;
+      $("i-msg").textContent = "配置已通过校验：保存为文件，放入配置文件 cameras: 下替换该摄像头，重启流水线后生效";
+    } catch (err) { $("i-msg").textContent = "配置有误：" + err.message; $("i-save").disabled = true; }
+  });
+  $("i-save").addEventListener("click", () => {  // the validated section, as a file for the administrator
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([install.yaml], {type: "application/x-yaml"}));
+    link.download = `camera-${installCamera().camera_id}.yaml`;
+    link.click();
+    URL.revokeObjectURL(link.href);
   });
 }
 

@@ -30,6 +30,18 @@ class LocalEvidenceStore:
         partial.write_bytes(jpeg)
         partial.replace(path)
 
+    def live_people(self, camera_id: str) -> Path:
+        """``<root>/live/<camera>.json``: who the analysis saw on that frame (boxes in pixels), for
+        the installers' tool to show people's floor positions under a calibration being drawn."""
+        return self.root / "live" / f"{camera_id}.json"
+
+    def write_live_people(self, camera_id: str, data: bytes) -> None:
+        path = self.live_people(camera_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".json.partial")
+        partial.write_bytes(data)
+        partial.replace(path)
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
