@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -65,16 +66,18 @@ def main() -> None:
     parser.add_argument("--cameras-per-hall", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HALLWATCH_CACHE"] = tmp  # a cold cache: the first load parses the YAML
         data = province(args.halls, args.cameras_per_hall)
         for name, text in (("YAML", yaml.safe_dump(data, allow_unicode=True)),
                            ("JSON", json.dumps(data, ensure_ascii=False))):
             path = Path(tmp) / f"province.{name.lower()}"
             path.write_text(text)
-            started = time.perf_counter()
-            cfg = load_config(path)
-            load_s = time.perf_counter() - started
-            print(f"config as {name} ({len(cfg.regions)} regions, {len(cfg.halls)} halls, {len(cfg.cameras)} cameras, "
-                  f"{path.stat().st_size / 2**20:.1f} MB): loaded in {load_s:.1f} s")
+            for attempt in ("first load", "next start") if name == "YAML" else ("load",):
+                started = time.perf_counter()
+                cfg = load_config(path)
+                load_s = time.perf_counter() - started
+                print(f"config as {name} ({len(cfg.regions)} regions, {len(cfg.halls)} halls, {len(cfg.cameras)} cameras, "
+                      f"{path.stat().st_size / 2**20:.1f} MB), {attempt}: {load_s:.1f} s (target < 5 s)")
         beats = [beat(c.id, c.hall) for c in cfg.cameras]
         for name, apply in (("one ORM round trip per heartbeat", orm_heartbeats),
                             ("batched Core statements", lambda s, b: s.apply_heartbeats(b))):

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from configs.env import ENV_EVIDENCE_KEY, apply_overrides
+from configs.env import ENV_EVIDENCE_KEY, apply_overrides, cache_dir
 from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules, ZoneKind, effective_rules
 
 class ConfigError(Exception):
@@ -209,13 +210,44 @@ def _json_or_none(text: str) -> object | None:
         return None  # YAML flow style, or broken: the YAML parser reports where
 
 
+LARGE_YAML = 256 * 1024  # bytes: below this, parsing takes well under a second
+
+
+def _cached_yaml(text: str) -> object:
+    """A large YAML config parsed once per content: PyYAML takes ~12 s for a province's 3.7 MB
+    (its construction runs in Python even with libyaml), so the parsed document is kept as JSON
+    in the cache, keyed by the text's SHA-256, and every later start with the same file reads
+    that instead (~0.3 s). Only documents JSON represents exactly are cached (an unquoted date,
+    which YAML makes a date, is parsed every time)."""
+    path = cache_dir() / "configs" / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    try:
+        encoded = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return data
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(encoded)
+        partial.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs the next start its parse
+    return data
+
+
 def load_config(path: str | os.PathLike[str]) -> HallwatchConfig:
     """Read, validate and return the config; raises ConfigError naming every bad key path."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
         data = _json_or_none(text)
-        if data is None:  # libyaml's C loader where PyYAML has it
+        if data is None and len(text) > LARGE_YAML:
+            data = _cached_yaml(text)
+        elif data is None:  # libyaml's C loader where PyYAML has it
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as error:
         raise ConfigError(str(path), [("(file)", f"cannot read: {error.strerror}")]) from None

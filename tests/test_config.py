@@ -202,3 +202,29 @@ def test_a_config_written_as_json_loads_and_broken_json_is_reported_as_yaml(tmp_
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert "line" in error.value.issues[0][0]
+
+
+def test_a_large_yaml_config_is_parsed_once_per_content(tmp_path, config_dict, monkeypatch):
+    """A province's YAML is parsed once and kept (as JSON, keyed by the text's hash) for the next
+    start; a changed file is parsed afresh, and an unreadable cache only costs time."""
+    import yaml
+
+    from configs import loader
+
+    monkeypatch.setenv("HALLWATCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(loader, "LARGE_YAML", 100)  # this small config counts as large here
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
+    first = loader.load_config(path)
+    cached = list((tmp_path / "cache" / "configs").glob("*.json"))
+    assert len(cached) == 1
+    parses, parse = [], yaml.load
+    monkeypatch.setattr(loader.yaml, "load", lambda *a, **k: parses.append(1) or parse(*a, **k))
+    assert loader.load_config(path) == first and parses == []  # the next start reads the cache
+    config_dict["halls"][0]["name"] = "改名后的大厅"
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
+    assert loader.load_config(path).halls[0].name == "改名后的大厅" and parses == [1]
+    cached[0].write_text("{broken")  # a damaged entry is parsed again, not trusted
+    config_dict["halls"][0]["name"] = first.halls[0].name
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
+    assert loader.load_config(path) == first
