@@ -289,3 +289,11 @@ def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
     snapshot = copy / "snapshot_raw.jpg"
     snapshot.write_bytes(snapshot.read_bytes()[:-1] + b"\x00")
     assert subprocess.run([*cli, "--code", code], cwd=ROOT, env=env, capture_output=True).returncode == 1
+
+
+def test_a_manifest_never_records_the_cameras_password():
+    from ingest.evidence.recorder import without_credentials
+
+    assert without_credentials("rtsp://admin:s3cret@10.0.0.5:554/Streaming/101") == "rtsp://10.0.0.5:554/Streaming/101"
+    assert without_credentials("rtsp://10.0.0.5/live") == "rtsp://10.0.0.5/live"
+    assert without_credentials("data/vtest.mp4") == "data/vtest.mp4"
