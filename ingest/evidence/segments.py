@@ -135,12 +135,13 @@ class SegmentRecorder:
             self._process = process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                                        stderr=errors)
         stall = max(3 * self.segment_s + 10, self.camera.stall_s)
-        last_growth, last_count, wrote = time.monotonic(), 0, False
+        last_growth, newest, wrote = time.monotonic(), -1, False
         while process.poll() is None and not self._stop.wait(1.0):
             self._prune()
-            count = len(list(self.folder.glob(f"{run}-*.ts")))
-            if count != last_count:
-                last_growth, last_count, wrote = time.monotonic(), count, wrote or count > 1
+            # Progress is the newest segment's number (a count would stand still once pruning starts).
+            latest = max((int(p.stem.rsplit("-", 1)[1]) for p in self.folder.glob(f"{run}-*.ts")), default=-1)
+            if latest != newest:
+                last_growth, newest, wrote = time.monotonic(), latest, wrote or latest > 0
             elif time.monotonic() - last_growth > stall:
                 log.warning("camera %s: segment recording stalled; restarting it", self.camera.id)
                 process.kill()
