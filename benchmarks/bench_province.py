@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from alerts.db import CameraState, utcnow
+from alerts.exposition import render
 from alerts.metrics import ServiceMetrics
 from alerts.store import AlertStore
 from configs.loader import load_config
@@ -91,11 +92,14 @@ def main() -> None:
         metrics = ServiceMetrics(cfg, store)
         from prometheus_client import generate_latest
 
-        for scrape in ("first scrape (today's attendance computed)", "next scrape (attendance cached)"):
-            started = time.perf_counter()
-            body = generate_latest(metrics.registry)
-            print(f"/metrics with {len(cfg.cameras)} cameras, {scrape}: {time.perf_counter() - started:.2f} s, "
-                  f"{len(body) / 2**20:.1f} MB")
+        for scrape in ("first scrape (today's attendance computed)", "next scrape (attendance cached)", "next scrape"):
+            timings = {}
+            for name, write in (("prometheus_client's exposition", generate_latest), ("the service's (cached labels)", render)):
+                started = time.perf_counter()
+                body = write(metrics.registry)
+                timings[name] = time.perf_counter() - started
+            print(f"/metrics with {len(cfg.cameras)} cameras, {scrape}: " + ", ".join(
+                f"{name} {seconds:.2f} s" for name, seconds in timings.items()) + f" ({len(body) / 2**20:.1f} MB; target < 1 s)")
 
 
 if __name__ == "__main__":

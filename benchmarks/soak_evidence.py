@@ -1,7 +1,7 @@
 """Evidence soak on live H.264 RTSP cameras: memory, CPU and disk per camera, and the time from a
 violation's opening to its evidence, over a wall-clock run (default 15 minutes).
 
-    python -m benchmarks.soak_evidence [--minutes 15] [--cameras 2]
+    python -m benchmarks.soak_evidence [--minutes 15] [--cameras 2] [--analysis-fps 5]
 
 A real RTSP server (GStreamer, tests/rtsp_server.py, one shared live picture per camera) plays the
 demo footage (vtest.mp4, H.264 at 7 frames/s) in a loop long enough for the run; the pipeline runs
@@ -57,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=15)
     parser.add_argument("--cameras", type=int, default=2)
+    parser.add_argument("--analysis-fps", type=float, default=5.0)
     args = parser.parse_args()
     base = load_config(ROOT / "configs" / "demo.yaml")
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,7 +72,8 @@ def main() -> None:
             assert server.stdout.readline().strip() == "ready"
             servers.append(server)
             cameras.append(base.cameras[0].model_copy(update={
-                "id": f"cam-{n + 1:02d}", "source": f"rtsp://127.0.0.1:{port}/cam", "start_time": None}))
+                "id": f"cam-{n + 1:02d}", "source": f"rtsp://127.0.0.1:{port}/cam", "start_time": None,
+                "analysis_fps": args.analysis_fps}))
         evidence = base.evidence.model_copy(update={"root": str(tmp / "evidence"), "live_snapshot_s": 10})
         cfg = base.model_copy(update={"cameras": cameras, "evidence": evidence, "metrics_port": 0})
         pipeline = Pipeline(cfg, use_kafka=False, publisher=NullPublisher(), absences=list)
@@ -106,7 +108,8 @@ def main() -> None:
         hours = (samples[-1][0] if samples else 1) / 3600
         n = args.cameras
         first = next((s for s in samples if s[0] >= 60), samples[0])
-        print(f"\n{n} live H.264 RTSP camera(s), {args.minutes:.0f} min, {frames / (samples[-1][0]) / n:.2f} analysed frames/s per camera")
+        print(f"\n{n} live H.264 RTSP camera(s) at analysis_fps {args.analysis_fps:g}, {args.minutes:.0f} min, "
+              f"{frames / (samples[-1][0]) / n:.2f} analysed frames/s per camera")
         print(f"pipeline RSS: after 1 min {first[1]:.0f} MB, peak {max(s[1] for s in samples):.0f} MB, end {samples[-1][1]:.0f} MB "
               f"-> {samples[-1][1] / n:.0f} MB per camera (target < 300); ffmpeg recorders {samples[-1][2] / n:.0f} MB per camera")
         cpu = samples[-1][3] - samples[0][3]

@@ -5,9 +5,10 @@ import secrets
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from alerts.api.context import ApiContext, Ctx
+from alerts.exposition import render
 
 router = APIRouter(tags=["operations"])
 
@@ -22,7 +23,7 @@ def prometheus_metrics(request: Request, ctx: ApiContext = Ctx):
         if not secrets.compare_digest(sent.encode(), f"Bearer {token}".encode()):
             return JSONResponse({"detail": "a bearer token is required"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
-    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(render(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz", responses={503: {"description": "The consumer stopped or the alert store is down"}})
