@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+import orjson
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -150,8 +151,14 @@ class QueueWaitRow(Base):
     wait_s: Mapped[float] = mapped_column(Float)
 
 
+def _json_text(value: object) -> str:
+    """JSON columns through orjson (several times faster than the standard library on the
+    ingest path); payloads are validated JSON already, so nothing here needs NaN or odd keys."""
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=orjson.loads)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001

@@ -61,12 +61,26 @@ class PipelineCollector:
             full = CounterMetricFamily("hallwatch_pipeline_evidence_disk_full", "Clips not written: disk full",
                                        labels=["camera"])
             clips = CounterMetricFamily("hallwatch_pipeline_evidence_clips", "Evidence clips written", labels=["camera"])
+            methods = CounterMetricFamily(
+                "hallwatch_pipeline_evidence_clip_method", "Clips by how they were made: copy (cut from the file), "
+                "segments (joined from the stream recorded by stream copy), encode (the analysed frames encoded)",
+                labels=["camera", "method"])
+            restarts = CounterMetricFamily("hallwatch_pipeline_evidence_recorder_restarts",
+                                           "Restarts of a live camera's segment recording", labels=["camera"])
             for camera_id, analysis in list(self.pipeline.analyses.items()):
-                if analysis.recorder is not None:
-                    full.add_metric([camera_id], analysis.recorder.disk_full)
-                    clips.add_metric([camera_id], analysis.recorder.clips_written)
+                recorder = analysis.recorder
+                if recorder is not None:
+                    full.add_metric([camera_id], recorder.disk_full)
+                    clips.add_metric([camera_id], recorder.clips_written)
+                    for method, count in list(recorder.clip_methods.items()):
+                        methods.add_metric([camera_id, method], count)
+                    segments = getattr(recorder.clips, "recorder", None)
+                    if segments is not None:
+                        restarts.add_metric([camera_id], segments.restarts)
             yield full
             yield clips
+            yield methods
+            yield restarts
         publisher = self.pipeline.publisher
         if hasattr(publisher, "depth_bytes"):
             yield GaugeMetricFamily("hallwatch_pipeline_spool_bytes", "Messages waiting in the disk spool",
