@@ -14,6 +14,7 @@ SCHEMAS = Path(__file__).with_name("schemas")
 HEARTBEAT_SCHEMA = "hallwatch.heartbeat.v1"
 VIOLATION_SCHEMA = "hallwatch.violation.v1"
 SERVICE_MINUTE_SCHEMA = "hallwatch.service-minute.v1"
+OVERLAY_SCHEMA = "hallwatch.evidence-overlay.v1"
 
 
 def _no_constant(name: str) -> float:

@@ -14,6 +14,7 @@ import cv2
 import pytest
 
 from streams.evidence.manifest import verify
+from streams.messages import OVERLAY_SCHEMA, validator
 from ingest.analysis import CameraAnalysis
 from streams.wire import violation_to_wire
 from tests.conftest import ROOT
@@ -83,6 +84,7 @@ def test_overlay_data_matches_the_clip_frame_by_frame(recorded):
     cfg, _, updates = recorded
     evidence = next(u for u in updates if "open_overlay" in u["evidence"])["evidence"]
     overlay = json.loads(evidence_file(cfg, evidence["open_overlay"]).read_text())
+    assert list(validator(OVERLAY_SCHEMA).iter_errors(overlay)) == []  # the contract the console and export read
     assert overlay["schema"] == "hallwatch.evidence-overlay.v1" and overlay["clip"] == "open_raw.mp4"
     assert overlay["clip_start"] == evidence["open_clip_start"] and overlay["size"] == [640, 480]
     cap = cv2.VideoCapture(str(evidence_file(cfg, evidence["open_clip"])))
@@ -297,3 +299,41 @@ def test_a_manifest_never_records_the_cameras_password():
     assert without_credentials("rtsp://admin:s3cret@10.0.0.5:554/Streaming/101") == "rtsp://10.0.0.5:554/Streaming/101"
     assert without_credentials("rtsp://10.0.0.5/live") == "rtsp://10.0.0.5/live"
     assert without_credentials("data/vtest.mp4") == "data/vtest.mp4"
+
+
+def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path):
+    """Rendered by the alerting service from the signed clip and overlay: every frame of the raw
+    clip, with the boxes drawn; overlay data that is not the contract's is not rendered, and the
+    signed files go out all the same."""
+    import io
+    import shutil
+    import zipfile
+
+    import numpy as np
+
+    from alerts.evidence.case import case_zip
+    from streams.evidence.storage import LocalEvidenceStore
+
+    cfg, _, updates = recorded
+    event = updates[-1]
+    store = LocalEvidenceStore(cfg.evidence.root)
+    archive = zipfile.ZipFile(io.BytesIO(case_zip(store, event, [])))
+    names = set(archive.namelist())
+    assert {"evidence/open_raw.mp4", "evidence/open_overlay.json", "annotated/open_annotated.mp4",
+            "annotated/close_annotated.mp4", "annotated/README.txt"} <= names
+    (tmp_path / "a.mp4").write_bytes(archive.read("annotated/open_annotated.mp4"))
+    raw, annotated = (cv2.VideoCapture(str(p)) for p in (evidence_file(cfg, event["evidence"]["open_clip"]), tmp_path / "a.mp4"))
+    assert raw.get(cv2.CAP_PROP_FRAME_COUNT) == annotated.get(cv2.CAP_PROP_FRAME_COUNT)
+    for _ in range(int(5 * FPS)):  # 5 s in: crowded, both people boxed in red
+        annotated.read()
+    ok, frame = annotated.read()
+    b, g, r = (int(v) for v in frame[330, 200])
+    assert ok and r > 180 and g < 90 and b < 90, (b, g, r)
+    # A case folder whose overlay data is not the contract's: exported without the rendering.
+    broken = tmp_path / "root"
+    shutil.copytree(cfg.evidence.root, broken)
+    overlay = broken / event["evidence"]["open_overlay"]
+    overlay.write_text(json.dumps({**json.loads(overlay.read_text()), "size": "big"}))
+    names = set(zipfile.ZipFile(io.BytesIO(case_zip(LocalEvidenceStore(broken), event, []))).namelist())
+    assert "evidence/open_overlay.json" in names and "annotated/open_annotated.mp4" not in names
+    assert "annotated/close_annotated.mp4" in names

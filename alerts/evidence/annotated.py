@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from streams.evidence.overlay import frame_at, render
+from streams.messages import OVERLAY_SCHEMA, fast_validator
 from streams.evidence.video import encode
 
 
@@ -30,7 +31,10 @@ def _frames(clip: Path, overlay: dict) -> Iterator[np.ndarray]:
 
 
 def render_annotated(clip: Path, overlay_file: Path, out: Path) -> Path:
+    """Raises ValueError for overlay data that is not the contract's (it is rendered, not trusted)."""
     overlay = json.loads(overlay_file.read_text())
+    if not fast_validator(OVERLAY_SCHEMA).is_valid(overlay):
+        raise ValueError(f"{overlay_file.name} is not a {OVERLAY_SCHEMA} document")
     cap = cv2.VideoCapture(str(clip))
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     cap.release()

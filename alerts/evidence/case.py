@@ -48,7 +48,7 @@ def annotated_copies(files: set[Path], workdir: Path) -> list[Path]:
         if overlay in files:
             try:
                 out.append(render_annotated(clip, overlay, workdir / f"{kind}_annotated.mp4"))
-            except (RuntimeError, ValueError, OSError, KeyError):
+            except (RuntimeError, ValueError, OSError, KeyError, TypeError, IndexError):
                 continue  # the signed files still go out; the reading aid is best effort
     return out
 
