@@ -73,10 +73,15 @@ def producer(bootstrap: str, mode: str, n: int, rate: float, cameras: list[tuple
 
 
 def group_lag(admin: KafkaAdminClient, ends: KafkaConsumer, group: str, partitions: list[TopicPartition]) -> int:
-    committed = admin.list_consumer_group_offsets(group)
+    committed = admin.list_group_offsets({group: None}).get(group) or {}
     end = ends.end_offsets(partitions)
-    return sum(max(0, end[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0))
-               for tp in partitions)
+
+    def at(tp: TopicPartition) -> int:
+        entry = committed.get(tp)
+        offset = getattr(entry, "offset", entry)
+        return offset if isinstance(offset, int) and offset >= 0 else 0
+
+    return sum(max(0, end[tp] - at(tp)) for tp in partitions)
 
 
 def main() -> None:
@@ -133,9 +138,17 @@ def main() -> None:
             stored = service.store.count()
             service.stop()
             peak = max(samples, key=lambda s: s[1])
+            after_start = [s for s in samples if s[0] >= 5]
+            peak_steady = max(after_start, key=lambda s: s[1]) if after_start else peak
+            caught_up = next((t for t, lag in samples if lag < 1000), None)
             print(f"\n{len(cameras):,} cameras, {len(cfg.halls):,} halls; heartbeats at {rate:,.0f}/s for {args.seconds:.0f} s "
                   f"+ a backlog of {args.backlog:,} violations")
-            print(f"peak lag {peak[1]:,} at {peak[0]:.0f} s (target ≤ 20,000)")
+            print(f"peak lag {peak[1]:,} at {peak[0]:.0f} s (the backlog itself at the start); "
+                  f"from 5 s on {peak_steady[1]:,} (target ≤ 20,000 with a 1,000-violation backlog)")
+            if caught_up is not None:
+                consumed = args.backlog + rate * min(caught_up, args.seconds)
+                print(f"caught up (lag < 1,000) after {caught_up:.0f} s: {consumed / caught_up:,.0f} msg/s consumed "
+                      f"while heartbeats kept arriving")
             if drained_at is not None:
                 print(f"drained {drained_at - load_end:.1f} s after the heartbeat load ended (target ≤ 10 s); "
                       f"{drained_at:.0f} s in all")
