@@ -68,3 +68,31 @@ def write_source(frames_: list[Frame], path: Path, gop_s: float = GOP_S) -> Path
            "-pix_fmt", "yuv420p", str(path)]
     subprocess.run(cmd, input=b"".join(f.image.tobytes() for f in frames_), check=True)
     return path
+
+
+def chromium_plays(clip: Path) -> tuple[float, object]:
+    """(duration, error) of the clip as Debian's Chromium plays it, served over HTTP."""
+    import http.server
+    import threading
+    from functools import partial
+
+    from playwright.sync_api import sync_playwright
+
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(clip.parent))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.set_content(f'<video id="v" muted preload="auto" '
+                             f'src="http://127.0.0.1:{server.server_port}/{clip.name}"></video>')
+            page.wait_for_function("document.getElementById('v').readyState >= 2", timeout=20000)
+            duration = page.evaluate("document.getElementById('v').duration")
+            error = page.evaluate("document.getElementById('v').error")
+            browser.close()
+    finally:
+        server.shutdown()
+    return duration, error

@@ -1,13 +1,10 @@
 """Evidence clips: right span and first frame, playable in a real Chromium, tamper-evident."""
 from __future__ import annotations
 
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from datetime import datetime, timedelta, timezone
-from functools import partial
 from pathlib import Path
 
 import cv2
@@ -18,7 +15,7 @@ from streams.messages import OVERLAY_SCHEMA, validator
 from ingest.analysis import CameraAnalysis
 from streams.wire import violation_to_wire
 from tests.conftest import ROOT
-from tests.evidence_fixtures import FPS, GOP_S, KEY, POST, PRE, config, decode_index, frames, write_source
+from tests.evidence_fixtures import FPS, GOP_S, KEY, POST, PRE, chromium_plays, config, decode_index, frames, write_source
 from tests.helpers import T0
 
 
@@ -173,27 +170,9 @@ def test_full_disk_stops_clips_not_detection(tmp_path):
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
 def test_chromium_plays_the_clip(recorded):
-    from playwright.sync_api import sync_playwright
-
     cfg, _, updates = recorded
     clip = evidence_file(cfg, next(u for u in updates if "open_clip" in u["evidence"])["evidence"]["open_clip"])
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(clip.parent))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.set_content(f'<video id="v" muted preload="auto" '
-                             f'src="http://127.0.0.1:{server.server_port}/{clip.name}"></video>')
-            page.wait_for_function("document.getElementById('v').readyState >= 2", timeout=20000)
-            duration = page.evaluate("document.getElementById('v').duration")
-            error = page.evaluate("document.getElementById('v').error")
-            browser.close()
-    finally:
-        server.shutdown()
+    duration, error = chromium_plays(clip)
     assert error is None
     keyframe_s = (20 - PRE) // GOP_S * GOP_S
     assert abs(duration - (20 + POST - keyframe_s + 1 / FPS)) <= 1 / FPS + 0.05
@@ -309,7 +288,6 @@ def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path)
     import shutil
     import zipfile
 
-    import numpy as np
 
     from alerts.evidence.case import case_zip
     from streams.evidence.storage import LocalEvidenceStore

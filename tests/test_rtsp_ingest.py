@@ -189,7 +189,8 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     from configs.loader import parse_config
     from ingest.analysis import CameraAnalysis
     from streams.wire import violation_to_wire
-    from tests.evidence_fixtures import FPS, decode_index, encode_index, write_source
+    from streams.evidence.manifest import verify
+    from tests.evidence_fixtures import FPS, chromium_plays, decode_index, encode_index, write_source
     from tests.helpers import rect
 
     synthetic = []
@@ -247,3 +248,14 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     assert abs(at_opening - snapshot) <= 2, (at_opening, snapshot)  # the two connections agree on the clock
     overlay = json.loads((root / evidence["open_overlay"]).read_text())
     assert overlay["clip_start"] == evidence["open_clip_start"] and overlay["frames"]
+    # Signed like any clip: intact as written, and one changed byte of the joined clip is caught.
+    folder = (root / evidence["manifest"]).parent
+    assert verify(folder, b"k") == []
+    if Path("/usr/bin/chromium").exists():  # the joined segments play in a browser, start to end
+        duration, error = chromium_plays(root / evidence["open_clip"])
+        assert error is None and abs(duration - len(indices) / FPS) <= 2 / FPS, (duration, len(indices))
+    clip = root / evidence["open_clip"]
+    data = bytearray(clip.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    clip.write_bytes(bytes(data))
+    assert verify(folder, b"k") == ["open_raw.mp4: SHA-256 differs (file altered)"]
