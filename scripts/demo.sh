@@ -66,7 +66,7 @@ cat <<INFO
   alerts arrive live and the hall stays covered. Ctrl-C stops everything.
 
 INFO
-say "running the pipeline on configs/demo.yaml (vtest.avi, offline detector; log: $STATE/pipeline.log)"
+say "running the pipeline on configs/demo.yaml (vtest.mp4: the footage as a camera's H.264 stream; offline detector; log: $STATE/pipeline.log)"
 rm -f "$STATE/events.jsonl"
 (
   pass=0
