@@ -1,6 +1,6 @@
 """Evidence cost: the camera's analysed frames/s with evidence on ÷ off, side by side in one run.
 
-    python -m benchmarks.bench_evidence [--repeat 2]
+    python -m benchmarks.bench_evidence [--repeat 3]
 
 The demo hall on its H.264 camera file (vtest.mp4, no Kafka), run with evidence off, on (clips cut
 from the camera's own stream by stream copy, overlay as data), and on with ``stream_copy: false``
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import statistics
 import tempfile
 import threading
@@ -29,14 +30,18 @@ TARGET = 0.9
 
 def run(cfg) -> dict:
     pipeline = Pipeline(cfg, use_kafka=False, publisher=NullPublisher(), absences=list)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     pipeline.run(threading.Event())
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ffmpeg_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     analyses = list(pipeline.analyses.values())
     recorders = [a.recorder for a in analyses if a.recorder]
     return {"fps": sum(a.frames for a in analyses) / elapsed, "wall": elapsed,
             "jobs": [s for r in recorders for s in r.write_seconds],
             "after": [s for r in recorders for s in r.available_after_s],
+            "cpu": [s for r in recorders for s in r.write_cpu_s], "ffmpeg_cpu": ffmpeg_cpu,
             "methods": {m: sum(r.clip_methods.get(m, 0) for r in recorders) for r in recorders for m in r.clip_methods}}
 
 
@@ -46,7 +51,7 @@ def folder_bytes(root: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     base = load_config(ROOT / "configs" / "demo.yaml")
@@ -82,6 +87,10 @@ def main() -> None:
             jobs = [s for r in results[(scene, mode)] for s in r["jobs"]]
             after = [s for r in results[(scene, mode)] for s in r["after"]]
             if jobs:
+                cpu = sum(s for r in results[(scene, mode)] for s in r["cpu"])
+                ffmpeg_cpu = sum(r["ffmpeg_cpu"] for r in results[(scene, mode)])
+                print(f"{scene} / {mode}: CPU per clip job {cpu / len(jobs) * 1000:.0f} ms in the writer thread + "
+                      f"{ffmpeg_cpu / len(jobs) * 1000:.0f} ms in ffmpeg/ffprobe (the wall times below wait for a busy CPU)")
                 print(f"{scene} / {mode}: {len(jobs) // args.repeat} clip jobs; per job median {statistics.median(jobs):.2f} s, "
                       f"max {max(jobs):.2f} s; opened → evidence published median {statistics.median(after):.1f} s "
                       f"(includes post_s {base.evidence.post_s:.0f} s of video still to come); "

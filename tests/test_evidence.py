@@ -37,6 +37,7 @@ def recorded(tmp_path_factory):
     cfg = config(tmp, source=str(write_source(synthetic, tmp / "camera.mp4")))
     messages, updates, analysis = record(cfg, synthetic)
     assert analysis.recorder.clip_methods == {"copy": 2}
+    assert analysis.recorder.latest == {} and analysis.recorder.evidence == {}  # nothing kept once closed and written
     return cfg, messages, updates
 
 

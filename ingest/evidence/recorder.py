@@ -77,12 +77,14 @@ class EvidenceRecorder:
         self.tracks = TrackRing(self.ev.max_clip_s + self.ev.post_s + 30)
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"evidence-{camera.id}")
         self.pending: list[ClipJob] = []
-        self.latest: dict[str, Violation] = {}  # event_id -> latest state
+        self.latest: dict[str, Violation] = {}  # event_id -> latest state, while clips may still come
         self.evidence: dict[str, dict] = {}
+        self._jobs: dict[str, int] = {}  # event_id -> clip jobs not yet written
         self.futures: list[Future] = []
         self.disk_full = 0
         self.clips_written = 0
         self.write_seconds: list[float] = []  # per clip job, for the evidence benchmark
+        self.write_cpu_s: list[float] = []  # CPU of the writer thread per clip job (ffmpeg's own is its process')
         self.clip_methods: dict[str, int] = {}
         self.size: tuple[int, int] | None = None
         self.available_after_s: list[float] = []  # from a clip's end being analysed to its evidence published
@@ -104,17 +106,30 @@ class EvidenceRecorder:
 
     def on_violation(self, violation: Violation) -> None:
         eid = violation.event_id
-        with self._lock:
-            self.latest[eid] = violation
         pre, post = timedelta(seconds=self.ev.pre_s), timedelta(seconds=self.ev.post_s)
         longest = timedelta(seconds=self.ev.max_clip_s)
+        job = None
         if violation.is_open:
             opened = violation.opened_at
             start = max(violation.started_at - pre, opened - longest)
-            self.pending.append(ClipJob(eid, "open", start, opened + post, opened, self._last_image))
+            job = ClipJob(eid, "open", start, opened + post, opened, self._last_image)
         elif violation.duration_s > self.ev.long_violation_s and violation.ended_at is not None:
             ended = violation.ended_at
-            self.pending.append(ClipJob(eid, "close", ended - pre, ended + post, ended))
+            job = ClipJob(eid, "close", ended - pre, ended + post, ended)
+        with self._lock:
+            self.latest[eid] = violation
+            if job is not None:
+                self._jobs[eid] = self._jobs.get(eid, 0) + 1
+            self._forget_if_done(eid)
+        if job is not None:
+            self.pending.append(job)
+
+    def _forget_if_done(self, eid: str) -> None:
+        """A closed event with no clip still to write needs nothing more here (under the lock)."""
+        if not self._jobs.get(eid) and not self.latest[eid].is_open:
+            self.latest.pop(eid, None)
+            self.evidence.pop(eid, None)
+            self._jobs.pop(eid, None)
 
     def on_frame(self, t: datetime) -> None:
         ready = [job for job in self.pending if job.end <= t and self.clips.ready(job.end)]
@@ -140,12 +155,17 @@ class EvidenceRecorder:
     # -- on the writer thread ---------------------------------------------------------------------
     def _write(self, job: ClipJob) -> None:
         _lower_thread_priority()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             self._write_clip(job)
             self.write_seconds.append(time.perf_counter() - started)
+            self.write_cpu_s.append(time.thread_time() - cpu)
         except Exception:  # noqa: BLE001 - evidence failure must not stop detection
             log.exception("camera %s: evidence for %s failed", self.camera.id, job.event_id)
+        finally:
+            with self._lock:
+                self._jobs[job.event_id] = self._jobs.get(job.event_id, 1) - 1
+                self._forget_if_done(job.event_id)
 
     def _write_clip(self, job: ClipJob) -> None:
         frames = self.tracks.between(job.start, job.end)
