@@ -113,6 +113,19 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             assert left_edge[0] > 200 and left_edge[1] < 60 and left_edge[3] > 200, left_edge  # red, opaque
             page.locator("#clip").scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "console-clip-overlay.png"))
+            page.set_viewport_size({"width": 1366, "height": 768})  # a duty-room screen: the canvas follows
+            page.locator("#clip").scroll_into_view_if_needed()
+            page.wait_for_function("document.getElementById('clip-overlay').width === "
+                                   "document.getElementById('clip').clientWidth")
+            assert page.get_attribute("#clip-overlay", "data-people") == "2"
+            # Beside the open detail, the list's headers and durations stay on one line (时长, not 时/长).
+            lines = page.eval_on_selector_all("table:has(#alerts) th, #alerts td:nth-child(6)", """cells => cells.map(c => {
+                const range = document.createRange(); range.selectNodeContents(c);
+                return [c.textContent.trim(), new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size];
+            })""")
+            assert all(n <= 1 for _, n in lines), lines
+            page.screenshot(path=str(ARTIFACTS / "console-clip-overlay-1366.png"))
+            page.set_viewport_size({"width": 1920, "height": 1080})
             page.uncheck("#overlay-on")
             assert page.get_attribute("#clip-overlay", "data-people") == "0"  # the raw picture alone
             page.check("#overlay-on")
@@ -183,6 +196,9 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             assert page.eval_on_selector_all("#i-svg rect.person", "rs => rs.length") == 2
             labels = page.eval_on_selector_all("#i-svg text.person-floor", "ts => ts.map(t => t.textContent)")
             assert len(labels) == 2 and all(label.endswith(" m") for label in labels), labels
+            page.set_viewport_size({"width": 1366, "height": 768})
+            page.screenshot(path=str(ARTIFACTS / "console-install-1366.png"))
+            page.set_viewport_size({"width": 1920, "height": 1080})
             page.click("#i-section")
             page.wait_for_selector("#i-msg:has-text('配置已通过校验')")
             assert "calibration:" in page.input_value("#i-yaml")
