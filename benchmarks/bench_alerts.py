@@ -14,7 +14,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -23,10 +22,9 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, local_broker
 from configs.loader import parse_config
-from streams.broker import KafkaBroker, free_port
-from streams.topics import ensure_topics
+from streams.broker import free_port
 
 PRODUCER = """
 import json, sys, time, uuid
@@ -174,20 +172,13 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    with tempfile.TemporaryDirectory() as tmp:
-        broker = KafkaBroker(Path(tmp) / "broker")
-        broker.start()
-        try:
-            ensure_topics(broker.bootstrap)
-            produce(broker.bootstrap, args.messages, 0).wait()
-            if not args.skip_ingest:
-                ingest_all(broker.bootstrap, tmp, args.messages)
-            p50, p99, n = latency(broker.bootstrap, f"sqlite:///{tmp}/lat.db", args.rate, args.seconds,
-                                  args.messages)
-            print(f"latency at {args.rate:.0f} msg/s, produced -> pushed by the API: p50 {p50:.0f} ms, "
-                  f"p99 {p99:.0f} ms over {n} alerts (goal p99 < 500 ms)")
-        finally:
-            broker.stop()
+    with local_broker() as (bootstrap, tmp):
+        produce(bootstrap, args.messages, 0).wait()
+        if not args.skip_ingest:
+            ingest_all(bootstrap, tmp, args.messages)
+        p50, p99, n = latency(bootstrap, f"sqlite:///{tmp}/lat.db", args.rate, args.seconds, args.messages)
+        print(f"latency at {args.rate:.0f} msg/s, produced -> pushed by the API: p50 {p50:.0f} ms, "
+              f"p99 {p99:.0f} ms over {n} alerts (goal p99 < 500 ms)")
 
 
 def ingest_all(bootstrap: str, tmp: str, messages: int) -> None:

@@ -17,7 +17,6 @@ import json
 import logging
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,10 +24,8 @@ from pathlib import Path
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from benchmarks.bench_province import province
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, local_broker
 from configs.loader import load_config
-from streams.broker import KafkaBroker
-from streams.topics import ensure_topics
 
 PRODUCER = """
 import json, sys, time, uuid
@@ -83,6 +80,51 @@ def group_lag(admin: KafkaAdminClient, ends: KafkaConsumer, group: str, partitio
     return sum(max(0, end[tp] - at(tp)) for tp in partitions)
 
 
+def watch(admin: KafkaAdminClient, ends: KafkaConsumer, group: str, beats: subprocess.Popen,
+          limit_s: float) -> tuple[list[tuple[float, int]], float | None, float | None]:
+    """The lag every second until it is zero after the heartbeat load ended: (samples, when the
+    load ended, when it drained), seconds from the start."""
+    partitions = [TopicPartition(t, p) for t in ("hallwatch.violations", "hallwatch.heartbeats")
+                  for p in ends.partitions_for_topic(t)]
+    samples: list[tuple[float, int]] = []
+    load_end = None
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit_s:
+        time.sleep(1)
+        lag = group_lag(admin, ends, group, partitions)
+        now = time.monotonic() - t0
+        samples.append((now, lag))
+        if load_end is None and beats.poll() is not None:
+            load_end = now
+        if load_end is not None and lag == 0:
+            return samples, load_end, now
+        if int(now) % 10 == 0:
+            print(f"{now:5.0f} s  lag {lag:7,}", flush=True)
+    return samples, load_end, None
+
+
+def report(args: argparse.Namespace, cameras: int, halls: int, rate: float, samples: list[tuple[float, int]],
+           load_end: float | None, drained_at: float | None, stored: int) -> None:
+    peak = max(samples, key=lambda s: s[1])
+    after_start = [s for s in samples if s[0] >= 5]
+    peak_steady = max(after_start, key=lambda s: s[1]) if after_start else peak
+    caught_up = next((t for t, lag in samples if lag < 1000), None)
+    print(f"\n{cameras:,} cameras, {halls:,} halls; heartbeats at {rate:,.0f}/s for {args.seconds:.0f} s "
+          f"+ a backlog of {args.backlog:,} violations")
+    print(f"peak lag {peak[1]:,} at {peak[0]:.0f} s (the backlog itself at the start); "
+          f"from 5 s on {peak_steady[1]:,} (target ≤ 20,000 with a 1,000-violation backlog)")
+    if caught_up is not None:
+        consumed = args.backlog + rate * min(caught_up, args.seconds)
+        print(f"caught up (lag < 1,000) after {caught_up:.0f} s: {consumed / caught_up:,.0f} msg/s consumed "
+              f"while heartbeats kept arriving")
+    if drained_at is not None:
+        print(f"drained {drained_at - load_end:.1f} s after the heartbeat load ended (target ≤ 10 s); "
+              f"{drained_at:.0f} s in all")
+    else:
+        print("NOT drained within 300 s of the load ending")
+    print(f"violations stored: {stored:,} of {args.backlog // 2:,} events (open + closed of each)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--halls", type=int, default=1000)
@@ -94,68 +136,27 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     from alerts.service import AlertService
 
-    with tempfile.TemporaryDirectory() as tmp:
-        broker = KafkaBroker(Path(tmp) / "broker")
-        broker.start()
-        try:
-            ensure_topics(broker.bootstrap)
-            data = province(args.halls, args.cameras_per_hall)
-            group = f"drain-{uuid.uuid4().hex[:6]}"
-            data["kafka"] = {"bootstrap_servers": broker.bootstrap}
-            data["alerts"] = {"group_id": group}
-            path = Path(tmp) / "province.json"
-            path.write_text(json.dumps(data, ensure_ascii=False))
-            cfg = load_config(path)
-            cameras = [(c.id, c.hall) for c in cfg.cameras]
-            started = time.perf_counter()
-            producer(broker.bootstrap, "violations", args.backlog, 0, cameras).wait()
-            print(f"backlog of {args.backlog:,} violations on the topic ({time.perf_counter() - started:.0f} s to produce)")
-            rate = len(cameras) / 10
-            service = AlertService(cfg, args.database_url or f"sqlite:///{tmp}/alerts.db")
-            admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
-            ends = KafkaConsumer(bootstrap_servers=broker.bootstrap)
-            partitions = [TopicPartition(t, p) for t in ("hallwatch.violations", "hallwatch.heartbeats")
-                          for p in ends.partitions_for_topic(t)]
-            beats = producer(broker.bootstrap, "heartbeats", int(rate * args.seconds), rate, cameras)
-            t0 = time.monotonic()
-            service.start()
-            samples: list[tuple[float, int]] = []
-            load_end = None
-            drained_at = None
-            while time.monotonic() - t0 < args.seconds + 300:
-                time.sleep(1)
-                lag = group_lag(admin, ends, group, partitions)
-                now = time.monotonic() - t0
-                samples.append((now, lag))
-                if load_end is None and beats.poll() is not None:
-                    load_end = now
-                if load_end is not None and lag == 0:
-                    drained_at = now
-                    break
-                if int(now) % 10 == 0:
-                    print(f"{now:5.0f} s  lag {lag:7,}", flush=True)
-            stored = service.store.count()
-            service.stop()
-            peak = max(samples, key=lambda s: s[1])
-            after_start = [s for s in samples if s[0] >= 5]
-            peak_steady = max(after_start, key=lambda s: s[1]) if after_start else peak
-            caught_up = next((t for t, lag in samples if lag < 1000), None)
-            print(f"\n{len(cameras):,} cameras, {len(cfg.halls):,} halls; heartbeats at {rate:,.0f}/s for {args.seconds:.0f} s "
-                  f"+ a backlog of {args.backlog:,} violations")
-            print(f"peak lag {peak[1]:,} at {peak[0]:.0f} s (the backlog itself at the start); "
-                  f"from 5 s on {peak_steady[1]:,} (target ≤ 20,000 with a 1,000-violation backlog)")
-            if caught_up is not None:
-                consumed = args.backlog + rate * min(caught_up, args.seconds)
-                print(f"caught up (lag < 1,000) after {caught_up:.0f} s: {consumed / caught_up:,.0f} msg/s consumed "
-                      f"while heartbeats kept arriving")
-            if drained_at is not None:
-                print(f"drained {drained_at - load_end:.1f} s after the heartbeat load ended (target ≤ 10 s); "
-                      f"{drained_at:.0f} s in all")
-            else:
-                print("NOT drained within 300 s of the load ending")
-            print(f"violations stored: {stored:,} of {args.backlog // 2:,} events (open + closed of each) ")
-        finally:
-            broker.stop()
+    with local_broker() as (bootstrap, tmp):
+        group = f"drain-{uuid.uuid4().hex[:6]}"
+        data = {**province(args.halls, args.cameras_per_hall), "kafka": {"bootstrap_servers": bootstrap},
+                "alerts": {"group_id": group}}
+        path = Path(tmp) / "province.json"
+        path.write_text(json.dumps(data, ensure_ascii=False))
+        cfg = load_config(path)
+        cameras = [(c.id, c.hall) for c in cfg.cameras]
+        started = time.perf_counter()
+        producer(bootstrap, "violations", args.backlog, 0, cameras).wait()
+        print(f"backlog of {args.backlog:,} violations on the topic ({time.perf_counter() - started:.0f} s to produce)")
+        rate = len(cameras) / 10
+        service = AlertService(cfg, args.database_url or f"sqlite:///{tmp}/alerts.db")
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        ends = KafkaConsumer(bootstrap_servers=bootstrap)
+        beats = producer(bootstrap, "heartbeats", int(rate * args.seconds), rate, cameras)
+        service.start()
+        samples, load_end, drained_at = watch(admin, ends, group, beats, args.seconds + 300)
+        stored = service.store.count()
+        service.stop()
+        report(args, len(cameras), len(cfg.halls), rate, samples, load_end, drained_at, stored)
 
 
 if __name__ == "__main__":

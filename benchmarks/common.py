@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,3 +19,19 @@ def shared(name: str) -> Path:
     if not path.exists():
         sys.exit(f"{path} not found: this benchmark needs ../shared/data (or HALLWATCH_SHARED_DATA)")
     return path
+
+
+@contextmanager
+def local_broker() -> Iterator[tuple[str, str]]:
+    """A real Kafka broker in a temporary folder with the project's topics: (bootstrap, folder)."""
+    from streams.broker import KafkaBroker
+    from streams.topics import ensure_topics
+
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = KafkaBroker(Path(tmp) / "broker")
+        broker.start()
+        try:
+            ensure_topics(broker.bootstrap)
+            yield broker.bootstrap, tmp
+        finally:
+            broker.stop()

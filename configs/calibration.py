@@ -67,12 +67,19 @@ def reprojection_errors(matrix: np.ndarray, image_points: Sequence[Sequence[floa
                         floor_points: Sequence[Sequence[float]]) -> list[float]:
     """Metres between each floor point and where its image point maps: large values name a
     mistyped or misplaced calibration point."""
-    mapped = image_to_floor(matrix, image_points)
+    mapped = to_floor(matrix, image_points)
     return np.round(np.linalg.norm(mapped - np.asarray(floor_points, dtype=np.float64), axis=1), 3).tolist()
 
 
-def image_to_floor(matrix: np.ndarray, points: Sequence[Sequence[float]]) -> np.ndarray:
-    """Image points (pixels) -> floor points (metres) under a homography."""
-    image = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    mapped = np.column_stack([image, np.ones(len(image))]) @ matrix.T
-    return mapped[:, :2] / mapped[:, 2:3]
+def to_floor(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Map Nx2 image points to Nx2 floor points (metres)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+    if len(pts) == 0:
+        return np.empty((0, 2))
+    return cv2.perspectiveTransform(pts, matrix).reshape(-1, 2)
+
+
+def foot_points(boxes_xyxy: np.ndarray) -> np.ndarray:
+    """Bottom-centre of each box: where a standing person touches the floor."""
+    boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
+    return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2.0, boxes[:, 3]], axis=1)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.auth import Principal
-from configs.calibration import floor_grid, homography_from_points, image_to_floor, reprojection_errors
+from configs.calibration import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
 from configs.loader import reference_issues
 from configs.model import Calibration, Camera, Zone
 
@@ -84,8 +84,8 @@ def _people(ctx: ApiContext, camera_id: str, matrix: np.ndarray | None) -> list[
         return []
     if not np.isfinite(boxes).all():
         return []
-    feet = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
-    floor = image_to_floor(matrix, feet) if matrix is not None and len(feet) else None
+    feet = foot_points(boxes)
+    floor = to_floor(matrix, feet) if matrix is not None else None
     return [{"id": int(row[0]), "box": [round(float(v), 1) for v in boxes[i]], "foot": [round(float(v), 1) for v in feet[i]],
              "floor_m": ([round(float(v), 2) for v in floor[i]] if floor is not None and np.isfinite(floor[i]).all()
                          else None)}

@@ -151,18 +151,17 @@ class LiveClips(ClipSource):
 
 def clip_source(camera: Camera, ev: EvidenceConfig) -> ClipSource:
     """The cheapest way to get this camera's raw clips."""
-    ring = FrameRing(int(ev.buffer_mb * 2**20), ev.jpeg_quality)
     source = camera.source
+    frames = lambda: FrameRing(int(ev.buffer_mb * 2**20), ev.jpeg_quality)  # noqa: E731 - only where frames are kept
     if "://" not in source and not source.isdigit():  # a file
         info = probe(source) if ev.stream_copy and Path(source).is_file() else None
-        if info is not None:
-            media_fps = camera.source_fps or info.fps
-            if media_fps:
-                return FileClips(source, info, media_fps)
-        return FrameClips(ring, camera.analysis_fps)
+        media_fps = (camera.source_fps or info.fps) if info is not None else 0
+        if media_fps:
+            return FileClips(source, info, media_fps)
+        return FrameClips(frames(), camera.analysis_fps)
     if source.isdigit() or not ev.stream_copy:  # a USB device: no compressed stream to copy
-        return FrameClips(ring, camera.analysis_fps)
+        return FrameClips(frames(), camera.analysis_fps)
     recorder = SegmentRecorder(camera, Path(ev.root) / "segments" / camera.id, ev.segment_s,
                                ev.max_clip_s + ev.post_s + 4 * ev.segment_s + 30)
     recorder.start()
-    return LiveClips(recorder, ring, camera.analysis_fps, ev.segment_s)
+    return LiveClips(recorder, frames(), camera.analysis_fps, ev.segment_s)

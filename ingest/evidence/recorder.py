@@ -29,7 +29,7 @@ import numpy as np
 from configs.model import Camera, HallwatchConfig
 from detectors.rules.events import Violation
 from ingest.evidence.clip_sources import ClipSource
-from ingest.evidence.overlay import Titles, overlay_data
+from ingest.evidence.overlay import Titles, overlay_data, stamp
 from ingest.evidence.track_ring import TrackFrame, TrackRing
 from streams.evidence.manifest import resolve_key, write_manifest
 from streams.evidence.overlay import render
@@ -193,11 +193,10 @@ class EvidenceRecorder:
                 f"{job.kind}_overlay": self.store.relative(overlay_path),
                 f"{job.kind}_clip_start": clip.start.isoformat()}
         if job.kind == "open" and job.image is not None:
-            moment = [f for f in shown if f.time == job.moment] or self.tracks.between(job.moment, job.moment)
-            single = overlay_data(self.camera, event, titles, moment[:1], job.moment, size, clip_path.name)
+            at = stamp(job.moment)  # the opening frame's entry in the clip's overlay
+            frame = next((f for f in overlay["frames"] if f["at"] == at), None)
             quality = [cv2.IMWRITE_JPEG_QUALITY, self.ev.jpeg_quality]
-            frame = single["frames"][0] if single["frames"] else None
-            cv2.imwrite(str(folder / "snapshot.jpg"), render(job.image, single, frame), quality)
+            cv2.imwrite(str(folder / "snapshot.jpg"), render(job.image, overlay, frame), quality)
             cv2.imwrite(str(folder / "snapshot_raw.jpg"), job.image, quality)
             job.image = None
             refs["snapshot"] = self.store.relative(folder / "snapshot.jpg")

@@ -35,6 +35,3 @@ class TrackRing:
     def between(self, start: datetime, end: datetime) -> list[TrackFrame]:
         with self._lock:
             return [f for f in self._frames if start <= f.time <= end]
-
-    def __len__(self) -> int:
-        return len(self._frames)

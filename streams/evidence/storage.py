@@ -8,6 +8,14 @@ from datetime import datetime
 from pathlib import Path
 
 
+def _replace(path: Path, data: bytes) -> None:
+    """Replace a file atomically: a reader (the console, the installers' tool) never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
 class LocalEvidenceStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -23,12 +31,7 @@ class LocalEvidenceStore:
         return self.root / "live" / f"{camera_id}.jpg"
 
     def write_live_snapshot(self, camera_id: str, jpeg: bytes) -> None:
-        """Replace the camera's latest frame atomically (a reader never sees half a file)."""
-        path = self.live_snapshot(camera_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(jpeg)
-        partial.replace(path)
+        _replace(self.live_snapshot(camera_id), jpeg)
 
     def live_people(self, camera_id: str) -> Path:
         """``<root>/live/<camera>.json``: who the analysis saw on that frame (boxes in pixels), for
@@ -36,11 +39,7 @@ class LocalEvidenceStore:
         return self.root / "live" / f"{camera_id}.json"
 
     def write_live_people(self, camera_id: str, data: bytes) -> None:
-        path = self.live_people(camera_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".json.partial")
-        partial.write_bytes(data)
-        partial.replace(path)
+        _replace(self.live_people(camera_id), data)
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,15 +128,13 @@ def join(segments: list[Path], out: Path) -> Path:
     """Recorded segments, in order, as one MP4 by stream copy."""
     if not segments:
         raise ValueError("no segments to join")
-    listing = out.with_suffix(".segments.txt")
-    listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in segments))
     partial = out.with_suffix(".partial.mp4")
-    try:
-        _run([ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:  # not in the case folder: it is signed
+        listing.write("".join(f"file '{p.resolve().as_posix()}'\n" for p in segments))
+        listing.flush()
+        _run([ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", listing.name,
               "-map", "0:v:0", "-c", "copy", "-avoid_negative_ts", "make_zero", "-movflags", "+faststart",
               str(partial)], "join segments")
-    finally:
-        listing.unlink(missing_ok=True)
     partial.rename(out)
     return out
 
@@ -154,9 +153,8 @@ def encode(frames: Iterable[np.ndarray], fps: float, out: Path) -> Path:
     cmd = [ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
            "-r", f"{fps:.6f}", "-i", "-", "-vf", f"pad={w2}:{h2}", "-c:v", "libx264", "-preset", "veryfast",
            "-threads", "1", "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(partial)]
-    errors = out.with_suffix(".ffmpeg.log")
-    with errors.open("wb") as log:
-        process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=log, preexec_fn=_nice)
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe nobody reads while frames are written
+        process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors, preexec_fn=_nice)
         try:
             for frame in itertools.chain([first], frames):
                 if frame.shape[:2] != (h, w):
@@ -168,8 +166,8 @@ def encode(frames: Iterable[np.ndarray], fps: float, out: Path) -> Path:
         except BrokenPipeError:
             pass
         code = process.wait()
-    message = errors.read_text(errors="replace").strip()
-    errors.unlink(missing_ok=True)
+        errors.seek(0)
+        message = errors.read().decode(errors="replace").strip()
     if code != 0:
         partial.unlink(missing_ok=True)
         raise RuntimeError(f"ffmpeg failed: {message}")
