@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     from configs.loader import load_or_exit
 
     cfg = load_or_exit(args.config)
+    from detectors.factory import missing_requirement
+
+    if (reason := missing_requirement(cfg.detector)) is not None:
+        print(reason, file=sys.stderr)
+        return 2
     if args.group and args.no_kafka:
         print("--group needs Kafka (drop --no-kafka)", file=sys.stderr)
         return 2

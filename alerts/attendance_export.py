@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from alerts.attendance import PeriodRow, Report, Totals
 from configs.labels import LEVELS
 from configs.model import HallwatchConfig
+from configs.roster import Roster
 
 VIOLATION_COLUMNS = (
     ("empty_post:left_post", "离岗"), ("empty_post:late_arrival", "迟到(次)"), ("empty_post:early_leave", "早退(次)"),
@@ -39,8 +40,8 @@ def _totals(t: Totals, scheduled: bool = True) -> dict:
 
 
 class ReportTables:
-    def __init__(self, cfg: HallwatchConfig):
-        self.cfg = cfg
+    def __init__(self, cfg: HallwatchConfig, roster: Roster):
+        self.cfg, self.roster = cfg, roster
         self.tz = ZoneInfo(cfg.timezone)
         self.regions = {r.id: r for r in cfg.regions}
         self.halls = {h.id: h for h in cfg.halls}
@@ -65,7 +66,7 @@ class ReportTables:
             windows.append({"date": w.day.isoformat(), "hall_id": w.hall_id, "hall": hall.name,
                             "region_path": self.path_names(hall.region), "window_id": w.window_id,
                             "window": names.get(w.window_id) or w.window_id, "scheduled": w.scheduled,
-                            "on_duty": self.cfg.roster().on_day(w.hall_id, w.window_id, w.day),
+                            "on_duty": self.roster.on_day(w.hall_id, w.window_id, w.day),
                             "periods": [self._period(p) for p in w.periods], **_totals(w.totals, w.scheduled)})
         halls = [{"date": day.isoformat(), "hall_id": hall_id, "hall": self.halls[hall_id].name,
                   "region_path": self.path_names(self.halls[hall_id].region), **_totals(t)}

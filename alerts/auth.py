@@ -29,6 +29,7 @@ PERMISSIONS = {
     "export": {"discipline_officer", "admin"},
     "manage_users": {"admin"},
     "install": {"admin"},
+    "edit_roster": {"admin"},
 }
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
 _hasher = PasswordHasher()

@@ -109,6 +109,20 @@ class AbsenceRecord(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RosterShiftRecord(Base):
+    """A window roster shift (排班) kept in the console; the config's ``rosters:`` are read-only there.
+    ``shift`` is a ``configs.roster.RosterShift`` as JSON (its hall and window also in columns)."""
+
+    __tablename__ = "roster_shifts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    window_id: Mapped[str] = mapped_column(String(64))
+    shift: Mapped[dict] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ShiftNote(Base):
     """交接班记录: what an operator hands over to the next shift, with the state of their subtree then."""
 

@@ -1,11 +1,13 @@
 """Tracking quality on PETS09-S2L1 (../shared/data), with motmetrics, and floor-position error.
 
-    python -m benchmarks.bench_tracking [--sources det,nanodet]
+    python -m benchmarks.bench_tracking [--sources det,nanodet] [--trackers supervision,ultralytics]
 
 det: the public CNN detections (det.txt) replayed through our tracker; nanodet: the offline
 detector run on vtest.avi. Every frame is analysed (7 fps, as captured). Reports MOTA, IDF1, ID
 switches, precision/recall, and the median distance between our floor position (demo calibration)
-and the annotated ground-plane position of matched people.
+and the annotated ground-plane position of matched people. With ``--trackers
+supervision,ultralytics`` the product's tracker (supervision's ByteTrack) and the one it replaced
+(ultralytics' BYTETracker, needs the YOLO extra) run side by side on the same detections.
 """
 from __future__ import annotations
 
@@ -48,10 +50,11 @@ def nanodet_detections(frames: int) -> dict:
     return out
 
 
-def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps: float, held: bool):
+def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps: float, held: bool,
+             tracker_class=PersonTracker):
     import motmetrics as mm
 
-    tracker = PersonTracker(config, fps)
+    tracker = tracker_class(config, fps)
     acc = mm.MOTAccumulator(auto_id=True)
     floor_errors = []
     from detectors.detections import Detections
@@ -79,6 +82,8 @@ def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", default="det,nanodet", help="det (det.txt replayed), nanodet, or both")
+    parser.add_argument("--trackers", default="supervision",
+                        help="supervision (the product's), ultralytics (the one it replaced), or both")
     args = parser.parse_args()
     folder = shared("pets09-s2l1")
     gt = load_gt(folder / "gt.txt")
@@ -87,13 +92,18 @@ def main() -> None:
     homography = homography_from_points(cal.image, cal.floor)
     for source in args.sources.split(","):
         detections = read_mot(folder / "det.txt") if source == "det" else nanodet_detections(max(gt))
-        for held in (False, True):
-            report(source, held, *evaluate(detections, gt, homography, cfg.tracker, 7.0, held))
+        for name in args.trackers.split(","):
+            tracker_class = PersonTracker
+            if name == "ultralytics":
+                from benchmarks.ultralytics_tracker import UltralyticsPersonTracker as tracker_class
+            for held in (False, True):
+                report(f"{source}/{name}", held,
+                       *evaluate(detections, gt, homography, cfg.tracker, 7.0, held, tracker_class))
 
 
 def report(source: str, held: bool, m, floor: float) -> None:
     label = "tracks incl. held" if held else "tracks (detected)"
-    print(f"{source:8s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
+    print(f"{source:20s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
           f"ID switches {int(m['num_switches'])}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
           f"median floor error {floor:.3f} m")
 

@@ -31,10 +31,14 @@ class DetectorConfig(StrictModel):
     half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
 
 class TrackerConfig(StrictModel):
-    """ByteTrack (ultralytics' implementation) plus a short memory for missed detections."""
+    """ByteTrack (supervision's implementation) plus a short memory for missed detections."""
 
     high_thresh: float = Field(0.5, gt=0, lt=1, description="Detections at or above this score match first.")
-    low_thresh: float = Field(0.1, ge=0, lt=1, description="Lower-score detections only extend existing tracks.")
+    low_thresh: float = Field(
+        0.1, ge=0.1, lt=1,
+        description="Lower-score detections only extend existing tracks; weaker ones are dropped (0.1 at least, "
+        "ByteTrack's own floor).",
+    )
     new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score needed to start a new track.")
     match_thresh: float = Field(
         0.9, gt=0, le=1,

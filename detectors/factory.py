@@ -1,6 +1,7 @@
 """Build the configured detector, with the offline fallback chain auto -> NanoDet -> HOG."""
 from __future__ import annotations
 
+import importlib.util
 import logging
 
 from configs.model import DetectorConfig
@@ -9,12 +10,23 @@ from detectors.base import PersonDetector
 log = logging.getLogger(__name__)
 
 
+def missing_requirement(config: DetectorConfig) -> str | None:
+    """Why the configured backend cannot run in this environment, or None when it can."""
+    if config.backend == "yolo" and importlib.util.find_spec("ultralytics") is None:
+        return ("detector.backend: 'yolo' needs the optional YOLO group (Ultralytics and PyTorch), which this "
+                "environment does not have: run `HALLWATCH_EXTRAS=yolo make setup` (or `make setup "
+                "HALLWATCH_CONFIG=<this config>`), or pip install '.[yolo]'")
+    return None
+
+
 def build_detector(config: DetectorConfig) -> PersonDetector | None:
     """None for ``replay`` (detections come with the frames)."""
     backend = config.backend
     if backend == "replay":
         return None
     if backend == "yolo":
+        if (reason := missing_requirement(config)) is not None:
+            raise RuntimeError(reason)
         from detectors.yolo import YoloDetector
 
         return YoloDetector(config.weights, config.device, config.imgsz, config.conf, config.half)

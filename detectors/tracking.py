@@ -1,4 +1,10 @@
-"""Multi-object tracking with ultralytics' ByteTrack, plus a short hold for missed people.
+"""Multi-object tracking with supervision's ByteTrack, plus a short hold for missed people.
+
+supervision (pinned in pyproject.toml) is pure numpy/scipy: the pipeline imports no deep-learning
+framework unless the YOLO backend is configured. Its ByteTrack is the reference algorithm
+(two-stage association, Kalman filter on centre/aspect/height) that ultralytics' BYTETracker also
+implements; ``benchmarks/bench_tracking.py`` compares the two on PETS09-S2L1 where ultralytics is
+installed (docs/model_card.md).
 
 The boxes reported are each track's Kalman-filtered state after the frame's update (not the raw
 detection), so the foot point the rules see jitters less than one frame's detection (about 0.7x
@@ -8,19 +14,22 @@ measured on top and not adopted: on PETS09-S2L1 it moved the median floor error 
 
 A person the detector misses for a frame or two is still in the room: the tracker keeps lost
 tracks for ``lost_s`` so they come back with the same id, and reports them as present (at their
-last position, ``detected=False``) for ``hold_s``. A new track needs two matched frames before it
-is reported, so a one-frame ghost never reaches the rules.
+last position, ``detected=False``) for ``hold_s``. A track started after the first frame needs two
+matched frames before it is reported, so a one-frame ghost never reaches the rules.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
-from ultralytics.trackers.byte_tracker import BYTETracker
+from supervision.tracker.byte_tracker.core import ByteTrack
 
 from configs.model import TrackerConfig
 from detectors.detections import Detections
+
+# supervision's own second-stage floor: lower scores never reach its association.
+SUPERVISION_LOW_FLOOR = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,48 +40,41 @@ class TrackedPerson:
     detected: bool  # False while held from memory after a missed detection
 
 
-class _Boxes:
-    """The small results-like view BYTETracker reads (conf, cls, xywh, xyxy, boolean indexing)."""
-
-    def __init__(self, xyxy: np.ndarray, conf: np.ndarray):
-        self.xyxy = xyxy.astype(np.float32).reshape(-1, 4)
-        self.conf = conf.astype(np.float32).reshape(-1)
-        self.cls = np.zeros(len(self.conf), dtype=np.float32)
-        wh = self.xyxy[:, 2:] - self.xyxy[:, :2]
-        self.xywh = np.column_stack([self.xyxy[:, :2] + wh / 2, wh])
-
-    def __len__(self) -> int:
-        return len(self.conf)
-
-    def __getitem__(self, index: np.ndarray) -> _Boxes:
-        return _Boxes(self.xyxy[index], self.conf[index])
-
-
 class PersonTracker:
     """One per camera. ``update`` takes the detections of consecutive analysed frames."""
 
     def __init__(self, config: TrackerConfig, analysis_fps: float):
         frames = lambda seconds: max(1, round(seconds * analysis_fps))  # noqa: E731
-        args = SimpleNamespace(
-            track_high_thresh=config.high_thresh,
-            track_low_thresh=config.low_thresh,
-            new_track_thresh=config.new_track_thresh,
-            track_buffer=frames(config.lost_s),
-            match_thresh=config.match_thresh,
-            fuse_score=True,
-        )
-        self._tracker = BYTETracker(args)
+        with warnings.catch_warnings():
+            # ByteTrack moved to roboflow's `trackers` package, which requires the GUI OpenCV build
+            # (conflicting with the headless one everything else here uses); the class is kept
+            # unchanged in the pinned supervision release.
+            warnings.simplefilter("ignore")
+            self._tracker = ByteTrack(
+                track_activation_threshold=config.high_thresh,
+                # frame_rate 30 makes supervision's buffer exactly this many analysed frames.
+                lost_track_buffer=frames(config.lost_s),
+                frame_rate=30,
+                minimum_matching_threshold=config.match_thresh,
+                minimum_consecutive_frames=1,
+            )
+        self._tracker.det_thresh = config.new_track_thresh
+        self._low = max(config.low_thresh, SUPERVISION_LOW_FLOOR)
         self.hold_frames = round(config.hold_s * analysis_fps)
 
     def update(self, detections: Detections) -> list[TrackedPerson]:
         tracker = self._tracker
-        tracker.update(_Boxes(detections.xyxy, detections.scores))
+        keep = detections.scores > self._low
+        tensors = np.column_stack([detections.xyxy[keep], detections.scores[keep]]).astype(np.float32)
+        tracker.update_with_tensors(tensors.reshape(-1, 5))
         people = []
-        for track in tracker.tracked_stracks:
+        for track in tracker.tracked_tracks:
             if track.is_activated:
-                people.append(TrackedPerson(int(track.track_id), track.xyxy.astype(float), float(track.score), True))
-        for track in tracker.lost_stracks:
-            if tracker.frame_id - track.end_frame <= self.hold_frames:
+                people.append(TrackedPerson(int(track.external_track_id), track.tlbr.astype(float),
+                                            float(track.score), True))
+        for track in tracker.lost_tracks:
+            if tracker.frame_id - track.frame_id <= self.hold_frames:
                 # The Kalman prediction: still for a seated clerk, following a walker's last motion.
-                people.append(TrackedPerson(int(track.track_id), track.xyxy.astype(float), float(track.score), False))
+                people.append(TrackedPerson(int(track.external_track_id), track.tlbr.astype(float),
+                                            float(track.score), False))
         return people

@@ -2,7 +2,8 @@
 # One idempotent set-up for `make demo` and `make test` on a fresh Debian/Ubuntu machine with
 # Python 3.11+, Java 17 and Maven. Everything downloaded or converted lands in the cache
 # ($HALLWATCH_CACHE, default ~/.cache/hallwatch), shared by every clone:
-#   venv-<hash>/      Python dependencies pinned in pyproject.toml (hash of that list)
+#   venv-<hash>/      Python dependencies pinned in pyproject.toml (hash of the list installed:
+#                     the base plus the optional groups asked for, see below)
 #   kafka-<ver>/libs  Apache Kafka broker jars from Maven Central
 #   data/vtest.avi    demo footage from Debian's opencv-doc package
 #   data/vtest.mp4    the same as a camera's H.264 stream (the demo's source)
@@ -47,25 +48,48 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # --- Python environment, keyed by the pinned dependency list -----------------------------------
-hash=$("$PY" - <<'EOF'
-import hashlib, sys, tomllib
-p = tomllib.load(open("pyproject.toml", "rb"))["project"]
-deps = p["dependencies"] + p["optional-dependencies"]["dev"]
-print(hashlib.sha256((sys.version.split()[0] + "\n" + "\n".join(deps)).encode()).hexdigest()[:12])
+# Optional groups (pyproject.toml [project.optional-dependencies]): HALLWATCH_EXTRAS, comma-separated
+# (`make test` asks for dev,yolo). The YOLO backend (Ultralytics + PyTorch, ~5 GB) is added on a
+# machine with an NVIDIA GPU and when HALLWATCH_CONFIG names a config with `backend: yolo`; the CPU
+# demo runs without it. An environment with more groups than asked for is reused when one is ready.
+extras="${HALLWATCH_EXTRAS:-}"
+if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then extras="$extras,yolo"; fi
+if [ -n "${HALLWATCH_CONFIG:-}" ] && grep -Eq "^[[:space:]]*backend:[[:space:]]*[\"']?yolo" "$HALLWATCH_CONFIG" 2>/dev/null; then
+  extras="$extras,yolo"
+fi
+choice=$(HW_EXTRAS="$extras" HW_CACHE="$CACHE" "$PY" - <<'EOF'
+import hashlib, itertools, os, sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+groups = project["optional-dependencies"]
+wanted = {e.strip() for e in os.environ["HW_EXTRAS"].split(",") if e.strip()}
+unknown = wanted - set(groups)
+if unknown:
+    sys.exit(f"HALLWATCH_EXTRAS: unknown group(s) {sorted(unknown)}; pyproject.toml has {sorted(groups)}")
+def key(chosen):
+    deps = project["dependencies"] + [d for g in sorted(chosen) for d in groups[g]]
+    return hashlib.sha256((sys.version.split()[0] + "\n" + "\n".join(deps)).encode()).hexdigest()[:12]
+others = sorted(set(groups) - wanted - {"convert"})
+supersets = [wanted | set(more) for n in range(len(others) + 1) for more in itertools.combinations(others, n)]
+ready = [s for s in supersets if os.path.exists(f"{os.environ['HW_CACHE']}/venv-{key(s)}/.complete")]
+chosen = ready[0] if ready else wanted
+print(key(chosen), ",".join(sorted(chosen)) or "-")
 EOF
 )
+read -r hash extras <<<"$choice"
 VENV="$CACHE/venv-$hash"
 if [ ! -f "$VENV/.complete" ]; then
-  say "creating the Python environment $VENV (first time only: several minutes)"
+  say "creating the Python environment $VENV (optional groups: $extras; first time only: minutes)"
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$PY" - > "$CACHE/requirements-$hash.txt" <<'EOF'
-import tomllib
+  HW_EXTRAS="$extras" "$PY" - > "$CACHE/requirements-$hash.txt" <<'EOF'
+import os, tomllib
 p = tomllib.load(open("pyproject.toml", "rb"))["project"]
-print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))
+chosen = sorted(e for e in os.environ["HW_EXTRAS"].split(",") if e and e != "-")
+print("\n".join(p["dependencies"] + [d for g in chosen for d in p["optional-dependencies"][g]]))
 EOF
   "$VENV/bin/python" -m pip install -q -r "$CACHE/requirements-$hash.txt"
+  echo "$extras" > "$VENV/.extras"
   touch "$VENV/.complete"
 fi
 touch "$VENV/.complete"  # marks it as used: environments unused for 14 days are pruned

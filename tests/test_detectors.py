@@ -166,3 +166,36 @@ def test_tracks_report_the_filtered_state_not_one_frames_jitter():
     raw_spread = np.std(np.array(raw[10:]), axis=0)
     tracked_spread = np.std(np.array(tracked[10:]), axis=0)
     assert (tracked_spread < 0.8 * raw_spread).all(), (tracked_spread, raw_spread)
+
+
+def test_the_offline_pipeline_imports_no_deep_learning_framework():
+    """The CPU demo's environment has no PyTorch (pyproject's optional `yolo` group): the pipeline,
+    its tracker and the offline detector must not need it. Checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import sys, run_pipeline, ingest.pipeline, detectors.tracking, detectors.nanodet, detectors.factory; "
+            "print(sorted(m for m in ('torch', 'ultralytics', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_yolo_without_its_optional_group_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    """`backend: yolo` in an environment set up without the YOLO group: exit 2 naming the key and
+    the command that installs it, before any camera or broker is touched."""
+    import importlib.util
+
+    import run_pipeline
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ultralytics" else real_find_spec(name, *a))
+    config = tmp_path / "hall.yaml"
+    demo = (ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8")
+    assert "  backend: auto" in demo
+    config.write_text(demo.replace("  backend: auto", "  backend: yolo", 1), encoding="utf-8")
+    assert run_pipeline.main(["--config", str(config), "--no-kafka"]) == 2
+    err = capsys.readouterr().err
+    assert "detector.backend" in err and "HALLWATCH_EXTRAS=yolo make setup" in err
+    with pytest.raises(RuntimeError, match="optional YOLO group"):
+        build_detector(DetectorConfig(backend="yolo"))

@@ -1,14 +1,16 @@
 """The REST API of the alerting service (FastAPI; OpenAPI at /docs and /openapi.json).
 
 One router per resource: sessions, alerts (list, detail, lifecycle, live stream), evidence
-(files, case export), absences, reports (attendance), shift notes, the installers' tool, sites (registry, cameras, coverage, labels), operations
+(files, case export), absences, rosters (排班), reports (attendance), shift notes, the installers' tool, sites (registry, cameras, coverage, labels), operations
 (metrics, health) and the console's pages. They share one ``ApiContext``.
 """
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from alerts.api import absences, alerts, console, evidence, install, ops, reports, sessions, shifts, sites
+from alerts.api import (
+    absences, alerts, console, evidence, install, ops, reports, rosters, sessions, shifts, sites,
+)
 from alerts.api.context import ApiContext
 from alerts.api.limits import BodyLimit
 from alerts.store import AlertStore
@@ -21,7 +23,7 @@ def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -
     ctx = ApiContext.build(cfg, store, metrics, service)
     app.state.ctx = ctx
     app.state.users = ctx.users
-    for module in (sessions, alerts, evidence, absences, sites, reports, shifts, install, ops, console):
+    for module in (sessions, alerts, evidence, absences, rosters, sites, reports, shifts, install, ops, console):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=cfg.alerts.max_body_kb * 1024)
     return app

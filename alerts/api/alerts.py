@@ -32,7 +32,7 @@ def list_alerts(region: str | None = Query(None, description="Region id: its who
                 principal: Principal = who(), ctx: ApiContext = Ctx):
     prefix = ctx.region_prefix(region, principal)
     alerts = ctx.store.list(prefix, hall, type, lifecycle, status, since, until, limit, offset)
-    return [alert_out(ctx.cfg, a) for a in alerts]
+    return [alert_out(ctx.cfg, ctx.roster(), a) for a in alerts]
 
 
 @router.get("/api/alerts/{event_id}", response_model=AlertDetail)
@@ -44,7 +44,7 @@ def get_alert(event_id: str, principal: Principal = who(), ctx: ApiContext = Ctx
         ctx.store.record(event_id, principal.username, "evidence_view", {"integrity": status})
     camera = ctx.cameras.get(alert.camera_id)
     zone = next((z for z in camera.zones if z.id == alert.zone_id), None) if camera else None
-    return {**alert_out(ctx.cfg, alert), "audit": trail, "integrity": status, "integrity_problems": problems,
+    return {**alert_out(ctx.cfg, ctx.roster(), alert), "audit": trail, "integrity": status, "integrity_problems": problems,
             "zone_polygon": zone.polygon if zone else None}
 
 
@@ -81,17 +81,17 @@ def acknowledge_many(body: BulkAck, principal: Principal = who("acknowledge"), c
 def acknowledge(event_id: str, body: Ack, principal: Principal = who("acknowledge"), ctx: ApiContext = Ctx):
     alert = _transition(ctx, event_id, principal, "acknowledge", body.note)
     ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
-    return alert_out(ctx.cfg, alert)
+    return alert_out(ctx.cfg, ctx.roster(), alert)
 
 
 @router.post("/api/alerts/{event_id}/review", response_model=AlertOut, responses=CONFLICT)
 def review(event_id: str, body: Review, principal: Principal = who("review"), ctx: ApiContext = Ctx):
-    return alert_out(ctx.cfg, _transition(ctx, event_id, principal, "review", body.note, body.outcome))
+    return alert_out(ctx.cfg, ctx.roster(), _transition(ctx, event_id, principal, "review", body.note, body.outcome))
 
 
 @router.post("/api/alerts/{event_id}/close", response_model=AlertOut, responses=CONFLICT)
 def close(event_id: str, body: Close, principal: Principal = who("close"), ctx: ApiContext = Ctx):
-    return alert_out(ctx.cfg, _transition(ctx, event_id, principal, "close", body.note))
+    return alert_out(ctx.cfg, ctx.roster(), _transition(ctx, event_id, principal, "close", body.note))
 
 
 @router.get("/api/stream", responses={200: {"content": {"text/event-stream": {}}}})
@@ -127,6 +127,6 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
                     continue
                 sent[alert.event_id] = alert.updated_at
                 # The same model and serialisation as the list: one timestamp format everywhere.
-                yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, alert)).model_dump_json()}\n\n"
+                yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, ctx.roster(), alert)).model_dump_json()}\n\n"
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -12,6 +12,7 @@ from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
 from alerts.login_guard import LoginGuard
 from alerts.measurement_store import MeasurementStore
+from alerts.rosters import RosterBook, RosterStore
 from alerts.sessions import Sessions
 from alerts.store import AlertStore
 from configs.model import Camera, Hall, HallwatchConfig
@@ -34,6 +35,7 @@ class ApiContext:
     hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
     cameras: dict[str, Camera] = field(default_factory=dict)
     measurements: MeasurementStore | None = None
+    rosters: RosterBook | None = None
 
     @classmethod
     def build(cls, cfg: HallwatchConfig, store: AlertStore, metrics: Any, service: Any = None) -> ApiContext:
@@ -44,7 +46,12 @@ class ApiContext:
                    halls={h.id: h for h in cfg.halls},
                    hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
                    cameras={c.id: c for c in cfg.cameras},
-                   measurements=service.measurements if service else MeasurementStore(store.sessions))
+                   measurements=service.measurements if service else MeasurementStore(store.sessions),
+                   rosters=RosterBook(cfg, RosterStore(store.sessions)))
+
+    def roster(self):
+        """The config's rosters and the console's, as one ``configs.roster.Roster``."""
+        return self.rosters.roster()
 
     def scoped_alert(self, event_id: str, principal: Principal) -> Alert:
         alert = self.store.get(event_id)

@@ -47,7 +47,7 @@ def export_case(event_id: str, principal: Principal = who("export"), ctx: ApiCon
 def case_sheet(event_id: str, principal: Principal = who("export"), ctx: ApiContext = Ctx):
     """督办单 as PDF, with the verification code of the alert's signed evidence (when intact)."""
     alert = ctx.scoped_alert(event_id, principal)
-    a = alert_out(ctx.cfg, alert)
+    a = alert_out(ctx.cfg, ctx.roster(), alert)
     refs = alert.payload.get("evidence") or {}
     status, _ = integrity(ctx.evidence, alert.payload, ctx.cfg.evidence.hmac_key)
     manifest = ctx.evidence.resolve(refs["manifest"]) if refs.get("manifest") else None

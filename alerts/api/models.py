@@ -11,6 +11,7 @@ from alerts.auth import MAX_PASSWORD
 
 from alerts.db import Alert
 from configs.model import HallwatchConfig
+from configs.roster import Roster
 from streams.wire import violation_from_wire
 
 
@@ -138,8 +139,9 @@ class AbsenceOut(AbsenceIn):
     registered_at: datetime
 
 
-def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
-    """The stored alert's columns and its latest violation state, for ``AlertOut``."""
+def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert) -> dict:
+    """The stored alert's columns and its latest violation state, for ``AlertOut``; ``roster`` names who
+    was on duty (the config's and the console's shifts, ``ApiContext.roster()``)."""
     hall = next((h for h in cfg.halls if h.id == a.hall_id), None)
     window = next((w for w in hall.windows if w.id == a.window_id), None) if hall and a.window_id else None
     names = {r.id: r.name for r in cfg.regions}
@@ -157,5 +159,5 @@ def alert_out(cfg: HallwatchConfig, a: Alert) -> dict:
         received_at=local(a.received_at), acknowledged_at=local(a.acknowledged_at), people=v.people,
         track_ids=list(v.track_ids), min_distance_m=v.min_distance_m, evidence=dict(v.evidence),
         detection=dict(v.detection) if v.detection else None,
-        on_duty=cfg.roster().on_duty(a.hall_id, a.window_id, a.started_at) if a.window_id else [],
+        on_duty=roster.on_duty(a.hall_id, a.window_id, a.started_at) if a.window_id else [],
     )

@@ -26,7 +26,7 @@ def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dic
     halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix)]
     built = load_report(cfg, ctx.store, ctx.measurements, halls, start, end)
     visible = {r.id for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(prefix)}
-    return ReportTables(cfg).as_json(built, visible)
+    return ReportTables(cfg, ctx.roster()).as_json(built, visible)
 
 
 @router.get("/api/reports/attendance",
@@ -46,7 +46,7 @@ def attendance(start: date = Query(description="First day (the halls' local date
     data = attendance_data(ctx, start, end, prefix)
     if format == "json":
         return data
-    tables = ReportTables(ctx.cfg)
+    tables = ReportTables(ctx.cfg, ctx.roster())
     body = tables.csv(data) if format == "csv" else tables.xlsx(data)
     name = f"attendance-{start.isoformat()}-{end.isoformat()}.{format}"
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,135 @@
+"""Window rosters (排班): the week's shifts per window, region-scoped; admins add and remove the
+shifts kept in the console (the config's ``rosters:`` are shown read-only)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field, model_validator
+
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.models import Id
+from alerts.auth import Principal
+from alerts.rosters import week_of
+from configs.roster import RosterShift
+from configs.schedule_model import WEEKDAYS, Period, Weekday
+
+router = APIRouter(tags=["rosters"], responses=COMMON_RESPONSES)
+
+
+class RosterShiftIn(RosterShift):
+    """A shift to add: a person at one window on some weekdays (or dates), in some periods."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, max_length=7,
+                                description="Weekdays of this shift (ignored when `dates` is given).")
+    dates: list[date] = Field(default_factory=list, max_length=62, description="Specific dates instead of weekdays.")
+    periods: list[Period] = Field(min_length=1, max_length=6, description="Periods of the day, the hall's local time.")
+
+    @model_validator(mode="after")
+    def _plausible(self) -> RosterShiftIn:
+        days = [*self.dates, *(d for d in (self.valid_from, self.valid_until) if d)]
+        if any(not 2000 <= d.year <= 2100 for d in days):
+            raise ValueError("dates must lie between 2000 and 2100")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
+class PeriodOut(BaseModel):
+    start: str
+    end: str
+
+
+class ShiftOut(BaseModel):
+    person: str
+    periods: list[PeriodOut]
+    source: Literal["config", "console"] = Field(description="config: read-only here; console: can be removed")
+    id: str | None = Field(None, description="The console-kept shift's id (for DELETE)")
+    created_by: str | None = None
+
+
+class WindowWeek(BaseModel):
+    window_id: str
+    window: str = Field(description="The window's name")
+    days: list[list[ShiftOut]] = Field(description="Monday..Sunday: the shifts on each day")
+
+
+class HallWeek(BaseModel):
+    hall_id: str
+    hall: str
+    region_names: list[str]
+    windows: list[WindowWeek]
+
+
+class RosterWeek(BaseModel):
+    week: list[date] = Field(description="Monday..Sunday")
+    halls: list[HallWeek]
+
+
+class ShiftCreated(BaseModel):
+    id: str
+    shift: RosterShift
+    created_by: str
+    created_at: datetime
+
+
+@router.get("/api/rosters", response_model=RosterWeek)
+def roster_week(day: date | None = Query(None, description="Any day of the week shown (default: today, the "
+                                                         "halls' local date)"),
+                hall: Id | None = Query(None, description="Only this hall"),
+                region: Id | None = Query(None, description="Only this region's subtree"),
+                principal: Principal = who(), ctx: ApiContext = Ctx):
+    cfg = ctx.cfg
+    day = day or datetime.now(ZoneInfo(cfg.timezone)).date()
+    if not 2000 <= day.year <= 2100:
+        raise HTTPException(422, [{"loc": ["query", "day"], "type": "value_error",
+                                   "msg": "dates must lie between 2000 and 2100"}])
+    prefix = ctx.region_prefix(region, principal)
+    halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix) and hall in (None, h.id)]
+    if hall is not None and not halls:
+        raise HTTPException(404, f"unknown hall {hall!r}")
+    week = week_of(day)
+    kept: dict[tuple[str, str], list[tuple[RosterShift, ShiftOut]]] = {}
+    for s in cfg.rosters:
+        kept.setdefault((s.hall, s.window), []).append((s, ShiftOut(person=s.person, periods=_periods(s),
+                                                                    source="config")))
+    for r in ctx.rosters.store.list([h.id for h in halls]):
+        s = RosterShift.model_validate(r.shift)
+        kept.setdefault((s.hall, s.window), []).append(
+            (s, ShiftOut(person=s.person, periods=_periods(s), source="console", id=r.id, created_by=r.created_by)))
+    names = {r.id: r.name for r in cfg.regions}
+    return RosterWeek(week=week, halls=[
+        HallWeek(hall_id=h.id, hall=h.name, region_names=[names[r] for r in cfg.region_path(h.region)],
+                 windows=[WindowWeek(window_id=w.id, window=w.name or w.id,
+                                     days=[[out for s, out in kept.get((h.id, w.id), []) if s.applies_on(d)]
+                                           for d in week])
+                          for w in h.windows])
+        for h in halls])
+
+
+@router.post("/api/rosters", response_model=ShiftCreated, status_code=201)
+def add_shift(body: RosterShiftIn, principal: Principal = who("edit_roster"), ctx: ApiContext = Ctx):
+    hall = ctx.halls.get(body.hall)
+    if hall is None or not ctx.sees_hall(principal, hall.id):
+        raise HTTPException(404, f"unknown hall {body.hall!r}")
+    if body.window not in {w.id for w in hall.windows}:
+        raise HTTPException(422, [{"loc": ["body", "window"], "type": "value_error",
+                                   "msg": f"hall {hall.id!r} has no window {body.window!r}"}])
+    shift = RosterShift.model_validate(body.model_dump())
+    record = ctx.rosters.store.add(shift, principal.username)
+    ctx.rosters.changed()
+    return ShiftCreated(id=record.id, shift=shift, created_by=record.created_by, created_at=record.created_at)
+
+
+@router.delete("/api/rosters/{shift_id}", status_code=204)
+def delete_shift(shift_id: Id, principal: Principal = who("edit_roster"), ctx: ApiContext = Ctx):
+    visible = [h for h in ctx.halls if ctx.sees_hall(principal, h)]
+    if not ctx.rosters.store.delete(shift_id, principal.username, visible):
+        raise HTTPException(404, "no such shift (shifts from the config file are changed there)")
+    ctx.rosters.changed()
+
+
+def _periods(shift: RosterShift) -> list[PeriodOut]:
+    return [PeriodOut(start=p.start, end=p.end) for p in shift.periods]
