@@ -60,3 +60,103 @@ def test_the_attendance_report_page(tmp_path):
         browser.close()
     book = load_workbook(io.BytesIO(path.read_bytes()))
     assert [c.value for c in book["窗口"]["D"]][1:] == ["1号窗口", "2号窗口", "3号窗口"]
+
+
+def test_the_roster_page(tmp_path):
+    """排班 in Chromium in a browser far from the halls (New York): the scenario hall's week from the
+    config's rosters, an admin adds a shift (validated in Chinese before it is sent), the alerts of
+    that window then name the person, the shift is removed again; operators only read. Screenshots
+    at 1920x1080 and 1366x768, where no shift's times wrap."""
+    from fastapi.testclient import TestClient
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    service, app = att.alert_service(att.build_actors(), tmp_path)
+    app.state.users.add("admin", PASSWORD, "admin", "c", "管理员王五")
+    app.state.users.add("op", PASSWORD, "operator", "c", "值班员赵六")
+    day = att.START.date().isoformat()
+    assert att.START.weekday() == 0  # the scenario runs on a Monday: the first column
+    api = TestClient(app)
+    api.post("/api/login", json={"username": "admin", "password": PASSWORD}).raise_for_status()
+    w2_alerts = [a for a in api.get("/api/alerts").json() if a["window_id"] == "w2"]
+    assert w2_alerts and all(a["on_duty"] == [] for a in w2_alerts)  # nobody rostered at 3号窗口
+
+    def login(browser, name, viewport):
+        page = browser.new_page(viewport=viewport, timezone_id="America/New_York", locale="zh-CN")
+        page.goto(f"{url}/login")
+        page.fill("input[name=username]", name)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#user:has-text('（')")
+        page.click("nav button[data-tab=rosters]")
+        page.fill("#ro-day", day)
+        page.dispatch_event("#ro-day", "change")
+        page.wait_for_selector(f"#ro-head th:has-text('{day[5:].replace('-', '/')}')")
+        return page
+
+    def grid(page):
+        return page.eval_on_selector_all(
+            "#ro-body tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.replace(/×/g, '')"
+            ".replace(/\\s+/g, ' ').trim()))")
+
+    with serve_app(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = login(browser, "admin", {"width": 1920, "height": 1080})
+        page.on("dialog", lambda dialog: dialog.accept())
+        rows = grid(page)
+        assert [r[0] for r in rows] == ["模拟大厅 · 1号窗口", "模拟大厅 · 2号窗口", "模拟大厅 · 3号窗口"] or \
+            [r[0].split(" · ")[-1] for r in rows] == ["1号窗口", "2号窗口", "3号窗口"], rows
+        assert all(cell.startswith("张三 00:00–24:00") for cell in rows[0][1:]), rows  # the config: every day
+        assert all(cell.startswith("李四 09:00–09:05") for cell in rows[1][1:]), rows
+        assert rows[2][1:] == ["—"] * 7, rows
+        assert page.locator("#ro-body .chip.config button.del").count() == 0  # the config's: read-only
+
+        page.select_option("#ro-window", "w2")
+        page.fill("#ro-person", "王芳")
+        page.fill("#ro-periods", "12:00-08:30")
+        page.click("#ro-form button[type=submit]")
+        page.wait_for_selector("#ro-msg:has-text('添加失败')")
+        assert "结束时间须晚于开始时间" in page.inner_text("#ro-msg")
+        assert grid(page)[2][1:] == ["—"] * 7
+
+        page.fill("#ro-periods", "09:00-09:13，13:30-17:30")
+        page.click("#ro-form button[type=submit]")
+        page.wait_for_selector("#ro-body .chip.console")
+        rows = grid(page)
+        assert [c.split(" ")[0] for c in rows[2][1:]] == ["王芳"] * 5 + ["—"] * 2, rows  # Monday to Friday
+        assert "09:00–09:13 13:30–17:30" in rows[2][1], rows
+        page.screenshot(path=str(ARTIFACTS / "console-rosters.png"))
+        page.set_viewport_size({"width": 1366, "height": 768})
+        wrapped = page.eval_on_selector_all("#ro-body .chip small", "xs => xs.filter(x => x.getClientRects().length !== 1"
+                                            " || x.scrollWidth > x.clientWidth + 1).length")
+        assert wrapped == 0
+        # With every tab, the header is still one line: the title, each tab and 退出 unbroken.
+        assert page.eval_on_selector_all("nav button", "bs => new Set(bs.filter(b => b.offsetParent)"
+                                         ".map(b => Math.round(b.getBoundingClientRect().top))).size") == 1
+        for selector in ("header h1", "#logout", "nav button[data-tab=rosters]"):
+            assert page.eval_on_selector(selector, "e => e.getClientRects().length === 1 && e.scrollHeight < 40"), selector
+        page.screenshot(path=str(ARTIFACTS / "console-rosters-1366.png"))
+
+        # The alerts of 3号窗口 now name the person on duty, in the list and the detail.
+        page.click("nav button[data-tab=alerts]")
+        page.wait_for_selector("#alerts tr.alert-row")
+        page.reload()
+        page.wait_for_selector("#alerts tr.alert-row:has-text('3号窗口')")
+        assert "值班：王芳" in page.inner_text("#alerts tr.alert-row:has-text('3号窗口') >> nth=0")
+        assert all(a["on_duty"] == ["王芳"] for a in api.get("/api/alerts").json() if a["window_id"] == "w2")
+
+        page.click("nav button[data-tab=rosters]")
+        page.fill("#ro-day", day)
+        page.dispatch_event("#ro-day", "change")
+        page.wait_for_selector("#ro-body .chip.console button.del")
+        page.click("#ro-body .chip.console button.del >> nth=0")
+        page.wait_for_selector("#ro-msg:has-text('已删除')")
+        page.wait_for_function("() => !document.querySelector('#ro-body .chip.console')")
+        assert grid(page)[2][1:] == ["—"] * 7
+
+        operator = login(browser, "op", {"width": 1366, "height": 768})
+        assert not operator.is_visible("#ro-form") and operator.locator("button.del").count() == 0
+        assert grid(operator)[0][1].startswith("张三")
+        browser.close()
+    actions = [e.action for e in service.store.audit(None) if e.action.startswith("roster_shift")]
+    assert actions == ["roster_shift_added", "roster_shift_deleted"]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
@@ -123,12 +123,13 @@ def add_shift(body: RosterShiftIn, principal: Principal = who("edit_roster"), ct
     return ShiftCreated(id=record.id, shift=shift, created_by=record.created_by, created_at=record.created_at)
 
 
-@router.delete("/api/rosters/{shift_id}", status_code=204)
+@router.delete("/api/rosters/{shift_id}", status_code=204, response_class=Response)
 def delete_shift(shift_id: Id, principal: Principal = who("edit_roster"), ctx: ApiContext = Ctx):
     visible = [h for h in ctx.halls if ctx.sees_hall(principal, h)]
     if not ctx.rosters.store.delete(shift_id, principal.username, visible):
         raise HTTPException(404, "no such shift (shifts from the config file are changed there)")
     ctx.rosters.changed()
+    return Response(status_code=204)
 
 
 def _periods(shift: RosterShift) -> list[PeriodOut]:

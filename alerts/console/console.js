@@ -14,6 +14,9 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 // Times in the halls' time zone, whatever the operator's machine says.
 const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false, timeZone: me?.timezone}) : "—";
+// Today's date in the halls' time zone, as YYYY-MM-DD (date inputs and report ranges).
+const hallToday = () => new Intl.DateTimeFormat("en-CA", {timeZone: me.timezone, year: "numeric", month: "2-digit",
+  day: "2-digit"}).format(new Date());
 const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
 // How much a violation rests on the detector: a discipline officer weighs a borderline case by it.
 const detectionText = (d) => !d ? "" : `<span class="detection" title="检测依据：违规持续期间分析的帧数、涉及人员被实际检出（而非跟踪推算）的比例、平均检测置信度">检测依据：${d.frames} 帧` +
@@ -318,9 +321,9 @@ function fillForms() {
 function tabs() {
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
-    for (const tab of ["alerts", "review", "cameras", "absences", "report", "shifts", "install"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    for (const tab of ["alerts", "review", "cameras", "absences", "rosters", "report", "shifts", "install"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
     // The report needs the whole width: no alert detail beside it.
-    document.querySelector("main").classList.toggle("wide", ["report", "install"].includes(b.dataset.tab));
+    document.querySelector("main").classList.toggle("wide", ["report", "install", "rosters"].includes(b.dataset.tab));
     selected = null;  // a tab starts without the previous tab's alert open
     $("detail").innerHTML = "<p>选择左侧告警查看详情。</p>";
     document.querySelectorAll("tr.alert-row.selected").forEach((tr) => tr.classList.remove("selected"));
@@ -328,6 +331,7 @@ function tabs() {
     if (b.dataset.tab === "absences") loadAbsences();
     if (b.dataset.tab === "report") window.loadReport?.();
     if (b.dataset.tab === "shifts") window.loadShiftNotes?.();
+    if (b.dataset.tab === "rosters") window.loadRosters?.();
     if (b.dataset.tab === "install") window.loadInstall?.();
   }));
 }
@@ -340,6 +344,7 @@ function tabs() {
   fillForms();
   window.setUpReport?.();
   window.setUpShiftNotes?.();
+  window.setUpRosters?.();
   window.setUpInstall?.();
   tabs();
   $("f-apply").addEventListener("click", loadAlerts);

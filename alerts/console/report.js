@@ -1,12 +1,8 @@
 // 考勤报表: the daily attendance report per region, hall and window, with CSV/Excel downloads.
-// Uses console.js's helpers ($, esc, api, me, registry). Dates are the halls' local dates.
+// Uses console.js's helpers ($, esc, api, hallToday, me, registry). Dates are the halls' local dates.
 "use strict";
 
 const LOW_SHARE = 0.9;  // 到岗率 under this is shown in red
-
-function hallToday() {
-  return new Intl.DateTimeFormat("en-CA", {timeZone: me.timezone, year: "numeric", month: "2-digit", day: "2-digit"}).format(new Date());
-}
 
 function reportQuery(format) {
   const q = new URLSearchParams({start: $("r-start").value, end: $("r-end").value, format});
