@@ -146,19 +146,20 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             assert page.eval_on_selector("#wall svg polygon", "p => p.getAttribute('points')")  # zones over the picture
             top = page.eval_on_selector_all(".cov-top .cov-bar", "bars => bars.map(b => b.innerText.replace(/\\s+/g, ' '))")
             assert len(top) == 3 and top[0].startswith("市级") and all("个大厅" in b or "无大厅" in b for b in top), top
-            page.screenshot(path=str(ARTIFACTS / "console-cameras-coverage.png"))
+            both_sizes(page, "console-cameras-coverage")
             page.click("nav button[data-tab=absences]")
             page.fill("input[name=start]", "2026-03-02T10:00")
             page.fill("input[name=end]", "2026-03-02T11:00")
             page.fill("input[name=reason]", "到区政务服务中心培训")
             page.click("#absence button[type=submit]")
             page.wait_for_selector("#absences td:has-text('到区政务服务中心培训')")
-            page.screenshot(path=str(ARTIFACTS / "console-absences.png"))
+            both_sizes(page, "console-absences")
             page.click("nav button[data-tab=shifts]")
             page.fill("#shift-text", "排队区摄像头告警已电话核实，交下一班跟进")
             page.click("#shift-form button[type=submit]")
             page.wait_for_selector("#shift-notes li.shift-note:has-text('交下一班跟进')")
             assert "待确认 0 条" in page.inner_text("#shift-notes")  # the acknowledged alert is no longer waiting
+            both_sizes(page, "console-shift-notes")
             page.click("#logout")
             page.wait_for_url(f"{url}/login")
 
@@ -171,7 +172,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.fill("#review-note", "视频显示两人间距不足一米，认定违规")
             page.click("#confirm")
             page.wait_for_selector("#detail .badge.reviewed")
-            page.screenshot(path=str(ARTIFACTS / "console-review.png"))
+            both_sizes(page, "console-review")
             with page.expect_download() as download:
                 page.click("#export button")
             case = tmp_path / "case.zip"
@@ -217,3 +218,15 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     finally:
         server.should_exit = True
         service.stop()
+
+
+def both_sizes(page, name: str) -> None:
+    """Screenshots at 1920x1080 and at a duty-room 1366x768, where the header must stay one line."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    boxes = page.eval_on_selector_all("header h1, nav button, #logout", "es => es.filter(e => e.offsetParent).map(e => "
+                                      "[e.getClientRects().length, e.getBoundingClientRect().top + e.getBoundingClientRect()"
+                                      ".height / 2])")
+    assert all(n == 1 for n, _ in boxes) and max(c for _, c in boxes) - min(c for _, c in boxes) <= 6, (name, boxes)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-1366.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})

@@ -52,7 +52,10 @@ def test_the_attendance_report_page(tmp_path):
         assert not page.is_visible("#detail")  # the report uses the whole width
         regions = page.eval_on_selector_all("#r-regions tr", "rows => rows.map(r => r.cells[1].innerText)")
         assert regions == ["市", "县（区）", "乡（街道）"]
+        page.screenshot(path=str(ARTIFACTS / "console-attendance-report-1366.png"), full_page=True)
+        page.set_viewport_size({"width": 1920, "height": 1080})
         page.screenshot(path=str(ARTIFACTS / "console-attendance-report.png"), full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 768})
         with page.expect_download() as download:
             page.click("#r-xlsx")
         path = tmp_path / "report.xlsx"
