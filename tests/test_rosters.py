@@ -105,6 +105,8 @@ def test_scoping_and_roles(world):
     ({"periods": [{"start": "12:00", "end": "08:30"}]}, "periods"),
     ({"periods": []}, "periods"),
     ({"person": ""}, "person"),
+    ({"person": "   "}, "person"),
+    ({"person": "张\n三"}, "person"),
     ({"person": "x" * 65}, "person"),
     ({"days": ["someday"]}, "days"),
     ({"valid_from": "2026-03-10", "valid_until": "2026-03-01"}, "valid_until"),

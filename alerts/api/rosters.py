@@ -29,6 +29,8 @@ class RosterShiftIn(RosterShift):
 
     @model_validator(mode="after")
     def _plausible(self) -> RosterShiftIn:
+        if not self.person.strip() or any(ord(c) < 32 for c in self.person):
+            raise ValueError("person must be a name, without control characters")
         days = [*self.dates, *(d for d in (self.valid_from, self.valid_until) if d)]
         if any(not 2000 <= d.year <= 2100 for d in days):
             raise ValueError("dates must lie between 2000 and 2100")
