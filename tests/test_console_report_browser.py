@@ -31,7 +31,8 @@ def test_the_attendance_report_page(tmp_path):
     expected = api.get("/api/reports/attendance", params={"start": day, "end": day}).json()
     with serve_app(app) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True,
+                                timezone_id="America/Los_Angeles")
         page.goto(f"{url}/login")
         page.fill("input[name=username]", "admin")
         page.fill("input[name=password]", PASSWORD)
@@ -60,6 +61,18 @@ def test_the_attendance_report_page(tmp_path):
             page.click("#r-xlsx")
         path = tmp_path / "report.xlsx"
         download.value.save_as(path)
+        # Quick ranges in the halls' calendar, not the browser's (Los Angeles): this week from Monday, last month.
+        from datetime import datetime, timedelta
+        from zoneinfo import ZoneInfo
+
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        last_month_end = today.replace(day=1) - timedelta(days=1)
+        for preset, want in [("week", (today - timedelta(days=today.weekday()), today)),
+                             ("last-month", (last_month_end.replace(day=1), last_month_end))]:
+            with page.expect_response(lambda r: "/api/reports/attendance" in r.url and "format=json" in r.url):
+                page.click(f"#report-form button[data-range={preset}]")
+            assert (page.input_value("#r-start"), page.input_value("#r-end")) == tuple(d.isoformat() for d in want)
+            assert f"start={want[0].isoformat()}" in page.get_attribute("#r-xlsx", "href")
         browser.close()
     book = load_workbook(io.BytesIO(path.read_bytes()))
     assert [c.value for c in book["窗口"]["D"]][1:] == ["1号窗口", "2号窗口", "3号窗口"]

@@ -28,7 +28,7 @@ function totalsHead(first, columns) {
 }
 
 function periodsText(r) {
-  if (!r.scheduled) return "无排班";
+  if (!r.scheduled) return "非服务日";  // 排班 is the roster; this is the hall's schedule
   const hm = (iso) => iso ? iso.slice(11, 19) : "—";
   return r.periods.map((p) => `${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`).join("<br>");
 }
@@ -57,10 +57,23 @@ async function loadReport() {
     <td>${esc(r.window)}</td><td>${r.on_duty.map(esc).join("、") || "—"}</td><td>${periodsText(r)}</td>${totalsCells(r, cols)}</tr>`).join("");
 }
 
+// Quick ranges for the usual statistics: today, this week (from Monday), this month, last month.
+function presetRange(kind) {
+  const today = hallToday(), day = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
+  if (kind === "week") return [day(today, -((new Date(today + "T00:00:00Z").getUTCDay() + 6) % 7)), today];
+  if (kind === "month") return [today.slice(0, 8) + "01", today];
+  if (kind === "last-month") { const end = day(today.slice(0, 8) + "01", -1); return [end.slice(0, 8) + "01", end]; }
+  return [today, today];
+}
+
 function setUpReport() {
   const today = hallToday();
   $("r-start").value = today;
   $("r-end").value = today;
+  document.querySelectorAll("#report-form button[data-range]").forEach((b) => b.addEventListener("click", () => {
+    [$("r-start").value, $("r-end").value] = presetRange(b.dataset.range);
+    $("report-form").requestSubmit();
+  }));
   $("r-region").insertAdjacentHTML("beforeend", registry.regions.map((r) => `<option value="${esc(r.id)}">${esc(r.name)}</option>`).join(""));
   $("report-form").addEventListener("submit", (e) => { e.preventDefault(); loadReport(); });
   for (const id of ["r-start", "r-end", "r-region"]) $(id).addEventListener("change", () => {
