@@ -12,6 +12,7 @@ supervision,ultralytics`` the product's tracker (supervision's ByteTrack) and th
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
@@ -59,8 +60,12 @@ def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps:
     floor_errors = []
     from detectors.detections import Detections
 
+    update_s = 0.0
     for frame in range(1, max(gt) + 1):
-        people = [p for p in tracker.update(detections.get(frame, Detections.empty())) if held or p.detected]
+        started = time.perf_counter()
+        tracked = tracker.update(detections.get(frame, Detections.empty()))
+        update_s += time.perf_counter() - started
+        people = [p for p in tracked if held or p.detected]
         g = gt.get(frame, np.empty((0, 10)))
         gt_boxes = g[:, 2:6]
         hyp = np.array([p.xyxy for p in people]).reshape(-1, 4)
@@ -76,7 +81,7 @@ def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps:
                 floor_errors.append(float(np.linalg.norm(floor[hi] - g[gi, 7:9])))
     metrics = mm.metrics.create().compute(
         acc, metrics=["mota", "idf1", "num_switches", "precision", "recall"], name="x")
-    return metrics.iloc[0], float(np.median(floor_errors))
+    return metrics.iloc[0], float(np.median(floor_errors)), update_s / max(gt) * 1000
 
 
 def main() -> None:
@@ -101,11 +106,11 @@ def main() -> None:
                        *evaluate(detections, gt, homography, cfg.tracker, 7.0, held, tracker_class))
 
 
-def report(source: str, held: bool, m, floor: float) -> None:
+def report(source: str, held: bool, m, floor: float, ms_per_frame: float) -> None:
     label = "tracks incl. held" if held else "tracks (detected)"
     print(f"{source:20s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
           f"ID switches {int(m['num_switches'])}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
-          f"median floor error {floor:.3f} m")
+          f"median floor error {floor:.3f} m  tracker {ms_per_frame:.2f} ms/frame")
 
 
 if __name__ == "__main__":
