@@ -15,11 +15,25 @@ if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
   say "port 9092 is taken; using $port for the demo broker"
 fi
 pids=()
+stopped=()
+# A process and everything it started, parent first (the pipeline loop must not start another pass).
+stop_tree() {
+  local kids
+  kids=$(pgrep -P "$1" || true)
+  kill -TERM "$1" 2>/dev/null || true
+  stopped+=("$1")
+  for kid in $kids; do stop_tree "$kid"; done
+}
 cleanup() {
   trap - INT TERM EXIT
   say "stopping"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Ctrl-C reaches every process of the terminal's group, but a TERM (kill, systemd, a closed
+  # session) reaches only this script: stop the whole tree, then wait until all of it has exited.
+  for pid in "${pids[@]}"; do stop_tree "$pid"; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${stopped[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  done
   $PY -m streams.broker stop --dir "$STATE/broker" >/dev/null 2>&1 || true
   say "stopped; logs in $STATE/"
 }

@@ -1,0 +1,89 @@
+"""`make demo`'s script end to end, in a copy of the repository (its var/demo is the copy's): the
+console comes up with a one-time password, a violation from the footage arrives in the console
+naming the person on duty, and a TERM to the script alone (a `kill`, systemd, a closed session:
+not Ctrl-C, which reaches the whole terminal group) stops every process it started."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from streams.broker import free_port
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not (ROOT / "data" / "vtest.mp4").exists() or not (ROOT / ".venv").exists(),
+    reason="run scripts/setup.sh first (demo footage and environment)")]
+CODE = ["scripts", "configs", "ingest", "detectors", "streams", "alerts", "run_pipeline.py", "pyproject.toml"]
+
+
+def copy_of_repository(target: Path) -> Path:
+    for name in CODE:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / name)
+    (target / ".venv").symlink_to((ROOT / ".venv").resolve())
+    (target / "data").symlink_to(ROOT / "data")
+    return target
+
+
+def test_the_demo_shows_a_live_alert_and_a_term_stops_everything(tmp_path):
+    repo = copy_of_repository(tmp_path / "repo")
+    web = free_port()
+    env = {**os.environ, "HALLWATCH_PORT": str(web), "PYTHONPATH": str(repo)}
+    script = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=repo, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(script.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        password = broker_port = None
+        deadline = time.monotonic() + 120
+        while password is None and time.monotonic() < deadline and script.poll() is None:
+            text = "".join(lines)
+            found = re.search(r"user: demo, password: (\S+)\)", text)
+            password = found.group(1) if found else None
+            time.sleep(0.5)
+        assert password, "".join(lines)
+        broker_port = int(re.search(r"Kafka \(KRaft\) on 127\.0\.0\.1:(\d+)", "".join(lines)).group(1))
+
+        client = httpx.Client(base_url=f"http://127.0.0.1:{web}", timeout=10)
+        client.post("/api/login", json={"username": "demo", "password": password}).raise_for_status()
+        alerts: list[dict] = []
+        deadline = time.monotonic() + 180
+        while not alerts and time.monotonic() < deadline:
+            alerts = client.get("/api/alerts").json()
+            time.sleep(1)
+        assert alerts, "no alert reached the console; " + (repo / "var/demo/pipeline.log").read_text()[-2000:]
+        at_windows = [a for a in alerts if a["window_id"]]
+        assert all(a["on_duty"] for a in at_windows), at_windows  # configs/demo.yaml rosters every day
+
+        started = psutil.Process(script.pid).children(recursive=True)
+        assert any("run_pipeline.py" in " ".join(p.cmdline()) for p in started)
+        script.send_signal(signal.SIGTERM)  # to the script only, not its process group
+        assert script.wait(timeout=90) == 0
+        _, alive = psutil.wait_procs(started, timeout=30)
+        assert not alive, [" ".join(p.cmdline()) for p in alive]
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", broker_port), timeout=2).close()
+        assert "stopped; logs in var/demo/" in "".join(lines)
+        assert (repo / "var" / "demo" / "events.jsonl").stat().st_size > 0  # the pipeline ended cleanly
+    finally:
+        if script.poll() is None:
+            for process in psutil.Process(script.pid).children(recursive=True):
+                process.kill()
+            script.kill()
+        subprocess.run([str(repo / ".venv" / "bin" / "python"), "-m", "streams.broker", "stop", "--dir",
+                        str(repo / "var" / "demo" / "broker")], cwd=repo, env=env, capture_output=True)
