@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,9 @@ def test_the_roster_page(tmp_path):
     w2_alerts = [a for a in api.get("/api/alerts").json() if a["window_id"] == "w2"]
     assert w2_alerts and all(a["on_duty"] == [] for a in w2_alerts)  # nobody rostered at 3号窗口
 
-    def login(browser, name, viewport):
+    def login(browser, name, viewport, prepare=lambda page: None):
         page = browser.new_page(viewport=viewport, timezone_id="America/New_York", locale="zh-CN")
+        prepare(page)
         page.goto(f"{url}/login")
         page.fill("input[name=username]", name)
         page.fill("input[name=password]", PASSWORD)
@@ -170,7 +172,16 @@ def test_the_roster_page(tmp_path):
         page.wait_for_function("() => !document.querySelector('#ro-body .chip.console')")
         assert grid(page)[2][1:] == ["—"] * 7
 
-        operator = login(browser, "op", {"width": 1366, "height": 768})
+        # The tab first asks for this week; the operator picks another before it answers: the late
+        # answer must not replace the week asked for last (held here until the other has shown).
+        held = []
+        operator = login(browser, "op", {"width": 1366, "height": 768}, prepare=lambda page: page.route(
+            re.compile(r"/api/rosters\?day=(?!" + day + ")"), lambda route: held.append(route)))
+        assert len(held) == 1
+        with operator.expect_response(lambda r: "/api/rosters?day=" in r.url and day not in r.url):
+            held[0].continue_()
+        operator.wait_for_timeout(300)
+        assert day[5:].replace("-", "/") in operator.inner_text("#ro-head")
         assert not operator.is_visible("#ro-form") and operator.locator("button.del").count() == 0
         assert grid(operator)[0][1].startswith("张三")
         browser.close()

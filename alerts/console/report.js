@@ -33,12 +33,16 @@ function periodsText(r) {
   return r.periods.map((p) => `${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`).join("<br>");
 }
 
+let reportRequest = 0;
+
 async function loadReport() {
   $("r-csv").href = reportQuery("csv");
   $("r-xlsx").href = reportQuery("xlsx");
+  const mine = ++reportRequest;  // the latest query wins over a slower earlier one
   let data;
   try { data = await api(reportQuery("json")); }
-  catch (err) { $("report-msg").textContent = "查询失败：" + err.message; return; }
+  catch (err) { if (mine === reportRequest) $("report-msg").textContent = "查询失败：" + err.message; return; }
+  if (mine !== reportRequest) return;
   $("report-msg").textContent = data.windows.length ? "" : "所选范围内没有窗口。";
   const cols = data.violation_columns;
   $("r-regions-head").innerHTML = totalsHead(["日期", "级别", "区域"], cols);

@@ -5,7 +5,7 @@
 
 const WEEKDAY_CODES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const WEEKDAY_NAMES = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-let rosterDay = null;
+let rosterDay = null, rosterRequest = 0;
 
 const addDays = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
 
@@ -35,10 +35,12 @@ async function loadRosters() {
   rosterDay = rosterDay || hallToday();
   $("ro-day").value = rosterDay;
   const hall = $("ro-hall").value;
+  const mine = ++rosterRequest;  // a quicker later request (another week, another hall) wins
   let data;
   try {
     data = await api(`/api/rosters?day=${rosterDay}` + (hall ? `&hall=${encodeURIComponent(hall)}` : ""));
-  } catch (err) { $("ro-msg").textContent = "读取排班失败：" + err.message; return; }
+  } catch (err) { if (mine === rosterRequest) $("ro-msg").textContent = "读取排班失败：" + err.message; return; }
+  if (mine !== rosterRequest) return;
   const today = hallToday();
   $("ro-head").innerHTML = `<tr><th>大厅 / 窗口</th>${data.week.map((d, i) =>
     `<th class="${d === today ? "today" : ""}">${WEEKDAY_NAMES[i]} <small>${d.slice(5).replace("-", "/")}</small></th>`).join("")}</tr>`;
