@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,11 +65,16 @@ class RosterBook:
         self._roster: Roster | None = None
         self._built = 0.0
 
+    def shifts(self, hall_ids: Iterable[str] | None = None) -> list[tuple[RosterShift, RosterShiftRecord | None]]:
+        """Every shift of ``hall_ids`` (all halls: None) with its console record (None: the config's)."""
+        halls = None if hall_ids is None else set(hall_ids)
+        from_config = [(s, None) for s in self.cfg.rosters if halls is None or s.hall in halls]
+        return from_config + [(RosterShift.model_validate(r.shift), r) for r in self.store.list(halls)]
+
     def roster(self) -> Roster:
         with self._lock:
             if self._roster is None or time.monotonic() - self._built > self.refresh_s:
-                shifts = list(self.cfg.rosters) + [RosterShift.model_validate(r.shift) for r in self.store.list()]
-                self._roster = Roster(shifts, self.cfg.roster().tz)
+                self._roster = Roster([s for s, _ in self.shifts()], ZoneInfo(self.cfg.timezone))
                 self._built = time.monotonic()
             return self._roster
 

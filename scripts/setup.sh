@@ -65,13 +65,15 @@ wanted = {e.strip() for e in os.environ["HW_EXTRAS"].split(",") if e.strip()}
 unknown = wanted - set(groups)
 if unknown:
     sys.exit(f"HALLWATCH_EXTRAS: unknown group(s) {sorted(unknown)}; pyproject.toml has {sorted(groups)}")
+def requirements(chosen):
+    return project["dependencies"] + [d for g in sorted(chosen) for d in groups[g]]
 def key(chosen):
-    deps = project["dependencies"] + [d for g in sorted(chosen) for d in groups[g]]
-    return hashlib.sha256((sys.version.split()[0] + "\n" + "\n".join(deps)).encode()).hexdigest()[:12]
+    return hashlib.sha256((sys.version.split()[0] + "\n" + "\n".join(requirements(chosen))).encode()).hexdigest()[:12]
 others = sorted(set(groups) - wanted - {"convert"})
 supersets = [wanted | set(more) for n in range(len(others) + 1) for more in itertools.combinations(others, n)]
 ready = [s for s in supersets if os.path.exists(f"{os.environ['HW_CACHE']}/venv-{key(s)}/.complete")]
 chosen = ready[0] if ready else wanted
+open(f"{os.environ['HW_CACHE']}/requirements-{key(chosen)}.txt", "w").write("\n".join(requirements(chosen)) + "\n")
 print(key(chosen), ",".join(sorted(chosen)) or "-")
 EOF
 )
@@ -82,12 +84,6 @@ if [ ! -f "$VENV/.complete" ]; then
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  HW_EXTRAS="$extras" "$PY" - > "$CACHE/requirements-$hash.txt" <<'EOF'
-import os, tomllib
-p = tomllib.load(open("pyproject.toml", "rb"))["project"]
-chosen = sorted(e for e in os.environ["HW_EXTRAS"].split(",") if e and e != "-")
-print("\n".join(p["dependencies"] + [d for g in chosen for d in p["optional-dependencies"][g]]))
-EOF
   "$VENV/bin/python" -m pip install -q -r "$CACHE/requirements-$hash.txt"
   echo "$extras" > "$VENV/.extras"
   touch "$VENV/.complete"

@@ -32,7 +32,8 @@ def list_alerts(region: str | None = Query(None, description="Region id: its who
                 principal: Principal = who(), ctx: ApiContext = Ctx):
     prefix = ctx.region_prefix(region, principal)
     alerts = ctx.store.list(prefix, hall, type, lifecycle, status, since, until, limit, offset)
-    return [alert_out(ctx.cfg, ctx.roster(), a) for a in alerts]
+    roster = ctx.roster()
+    return [alert_out(ctx.cfg, roster, a) for a in alerts]
 
 
 @router.get("/api/alerts/{event_id}", response_model=AlertDetail)
@@ -122,11 +123,12 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
                 horizon = started - 2 * STREAM_WINDOW
                 sent = {k: v for k, v in sent.items() if v >= horizon}
             seen_version = version
+            roster = ctx.roster()
             for alert in changed:
                 if sent.get(alert.event_id) == alert.updated_at:
                     continue
                 sent[alert.event_id] = alert.updated_at
                 # The same model and serialisation as the list: one timestamp format everywhere.
-                yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, ctx.roster(), alert)).model_dump_json()}\n\n"
+                yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, roster, alert)).model_dump_json()}\n\n"
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

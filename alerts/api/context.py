@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
@@ -76,6 +77,19 @@ class ApiContext:
 
     def sees_hall(self, principal: Principal, hall_id: str) -> bool:
         return hall_id in self.hall_paths and principal.sees(self.hall_paths[hall_id])
+
+
+# The dates a request may name (report ranges, rosters): anything else is a typo, not a plan.
+DATES_MSG = "dates must lie between 2000 and 2100"
+
+
+def plausible(day: date) -> bool:
+    return 2000 <= day.year <= 2100
+
+
+def unprocessable(loc: list[str], msg: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own validation errors, for checks a model cannot make."""
+    return HTTPException(422, [{"loc": loc, "type": "value_error", "msg": msg}])
 
 
 # Every route may answer these; FastAPI adds 422 itself where a route takes input.

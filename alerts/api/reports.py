@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.attendance_export import ReportTables
 from alerts.attendance_source import load_report
 from alerts.auth import Principal
@@ -39,9 +39,9 @@ def attendance(start: date = Query(description="First day (the halls' local date
                principal: Principal = who(), ctx: ApiContext = Ctx):
     problem = (f"end must be on or after start, at most {MAX_DAYS} days in all"
                if end < start or (end - start).days >= MAX_DAYS else
-               "dates must lie between 2000 and 2100" if not (2000 <= start.year and end.year <= 2100) else None)
-    if problem:  # shaped like FastAPI's own validation errors
-        raise HTTPException(422, [{"loc": ["query", "end"], "type": "value_error", "msg": problem}])
+               DATES_MSG if not (plausible(start) and plausible(end)) else None)
+    if problem:
+        raise unprocessable(["query", "end"], problem)
     prefix = ctx.region_prefix(region, principal)
     data = attendance_data(ctx, start, end, prefix)
     if format == "json":

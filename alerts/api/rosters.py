@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
 from alerts.auth import Principal
 from alerts.rosters import week_of
@@ -31,9 +31,8 @@ class RosterShiftIn(RosterShift):
     def _plausible(self) -> RosterShiftIn:
         if not self.person.strip() or any(ord(c) < 32 for c in self.person):
             raise ValueError("person must be a name, without control characters")
-        days = [*self.dates, *(d for d in (self.valid_from, self.valid_until) if d)]
-        if any(not 2000 <= d.year <= 2100 for d in days):
-            raise ValueError("dates must lie between 2000 and 2100")
+        if not all(map(plausible, [*self.dates, *(d for d in (self.valid_from, self.valid_until) if d)])):
+            raise ValueError(DATES_MSG)
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValueError("valid_until is before valid_from")
         return self
@@ -85,22 +84,19 @@ def roster_week(day: date | None = Query(None, description="Any day of the week 
                 principal: Principal = who(), ctx: ApiContext = Ctx):
     cfg = ctx.cfg
     day = day or datetime.now(ZoneInfo(cfg.timezone)).date()
-    if not 2000 <= day.year <= 2100:
-        raise HTTPException(422, [{"loc": ["query", "day"], "type": "value_error",
-                                   "msg": "dates must lie between 2000 and 2100"}])
+    if not plausible(day):
+        raise unprocessable(["query", "day"], DATES_MSG)
     prefix = ctx.region_prefix(region, principal)
     halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix) and hall in (None, h.id)]
     if hall is not None and not halls:
         raise HTTPException(404, f"unknown hall {hall!r}")
     week = week_of(day)
     kept: dict[tuple[str, str], list[tuple[RosterShift, ShiftOut]]] = {}
-    for s in cfg.rosters:
-        kept.setdefault((s.hall, s.window), []).append((s, ShiftOut(person=s.person, periods=_periods(s),
-                                                                    source="config")))
-    for r in ctx.rosters.store.list([h.id for h in halls]):
-        s = RosterShift.model_validate(r.shift)
-        kept.setdefault((s.hall, s.window), []).append(
-            (s, ShiftOut(person=s.person, periods=_periods(s), source="console", id=r.id, created_by=r.created_by)))
+    for s, record in ctx.rosters.shifts([h.id for h in halls]):
+        out = ShiftOut(person=s.person, periods=[PeriodOut(start=p.start, end=p.end) for p in s.periods],
+                       source="config" if record is None else "console", id=record and record.id,
+                       created_by=record and record.created_by)
+        kept.setdefault((s.hall, s.window), []).append((s, out))
     names = {r.id: r.name for r in cfg.regions}
     return RosterWeek(week=week, halls=[
         HallWeek(hall_id=h.id, hall=h.name, region_names=[names[r] for r in cfg.region_path(h.region)],
@@ -117,8 +113,7 @@ def add_shift(body: RosterShiftIn, principal: Principal = who("edit_roster"), ct
     if hall is None or not ctx.sees_hall(principal, hall.id):
         raise HTTPException(404, f"unknown hall {body.hall!r}")
     if body.window not in {w.id for w in hall.windows}:
-        raise HTTPException(422, [{"loc": ["body", "window"], "type": "value_error",
-                                   "msg": f"hall {hall.id!r} has no window {body.window!r}"}])
+        raise unprocessable(["body", "window"], f"hall {hall.id!r} has no window {body.window!r}")
     shift = RosterShift.model_validate(body.model_dump())
     record = ctx.rosters.store.add(shift, principal.username)
     ctx.rosters.changed()
@@ -133,6 +128,3 @@ def delete_shift(shift_id: Id, principal: Principal = who("edit_roster"), ctx: A
     ctx.rosters.changed()
     return Response(status_code=204)
 
-
-def _periods(shift: RosterShift) -> list[PeriodOut]:
-    return [PeriodOut(start=p.start, end=p.end) for p in shift.periods]

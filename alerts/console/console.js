@@ -17,6 +17,19 @@ const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false,
 // Today's date in the halls' time zone, as YYYY-MM-DD (date inputs and report ranges).
 const hallToday = () => new Intl.DateTimeFormat("en-CA", {timeZone: me.timezone, year: "numeric", month: "2-digit",
   day: "2-digit"}).format(new Date());
+// A YYYY-MM-DD date n days later (earlier for n < 0), calendar arithmetic only.
+const addDays = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
+// For views refreshed by quick clicks (another week, another range): wraps each request so that
+// only the answer to the latest one is used; earlier ones reject with STALE, to be ignored.
+const STALE = Symbol("stale");
+function latestOnly() {
+  let latest = 0;
+  return (request) => {
+    const mine = ++latest;
+    return request.then((value) => { if (mine !== latest) throw STALE; return value; },
+      (error) => { throw mine === latest ? error : STALE; });
+  };
+}
 const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
 // How much a violation rests on the detector: a discipline officer weighs a borderline case by it.
 const detectionText = (d) => !d ? "" : `<span class="detection" title="检测依据：违规持续期间分析的帧数、涉及人员被实际检出（而非跟踪推算）的比例、平均检测置信度">检测依据：${d.frames} 帧` +

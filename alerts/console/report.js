@@ -1,5 +1,6 @@
 // 考勤报表: the daily attendance report per region, hall and window, with CSV/Excel downloads.
-// Uses console.js's helpers ($, esc, api, hallToday, me, registry). Dates are the halls' local dates.
+// Uses console.js's helpers ($, esc, api, hallToday, addDays, latestOnly, me, registry).
+// Dates are the halls' local dates.
 "use strict";
 
 const LOW_SHARE = 0.9;  // 到岗率 under this is shown in red
@@ -33,16 +34,14 @@ function periodsText(r) {
   return r.periods.map((p) => `${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`).join("<br>");
 }
 
-let reportRequest = 0;
+const reportAnswer = latestOnly();
 
 async function loadReport() {
   $("r-csv").href = reportQuery("csv");
   $("r-xlsx").href = reportQuery("xlsx");
-  const mine = ++reportRequest;  // the latest query wins over a slower earlier one
   let data;
-  try { data = await api(reportQuery("json")); }
-  catch (err) { if (mine === reportRequest) $("report-msg").textContent = "查询失败：" + err.message; return; }
-  if (mine !== reportRequest) return;
+  try { data = await reportAnswer(api(reportQuery("json"))); }
+  catch (err) { if (err !== STALE) $("report-msg").textContent = "查询失败：" + err.message; return; }
   $("report-msg").textContent = data.windows.length ? "" : "所选范围内没有窗口。";
   const cols = data.violation_columns;
   $("r-regions-head").innerHTML = totalsHead(["日期", "级别", "区域"], cols);
@@ -63,10 +62,10 @@ async function loadReport() {
 
 // Quick ranges for the usual statistics: today, this week (from Monday), this month, last month.
 function presetRange(kind) {
-  const today = hallToday(), day = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
-  if (kind === "week") return [day(today, -((new Date(today + "T00:00:00Z").getUTCDay() + 6) % 7)), today];
+  const today = hallToday();
+  if (kind === "week") return [addDays(today, -((new Date(today + "T00:00:00Z").getUTCDay() + 6) % 7)), today];
   if (kind === "month") return [today.slice(0, 8) + "01", today];
-  if (kind === "last-month") { const end = day(today.slice(0, 8) + "01", -1); return [end.slice(0, 8) + "01", end]; }
+  if (kind === "last-month") { const end = addDays(today.slice(0, 8) + "01", -1); return [end.slice(0, 8) + "01", end]; }
   return [today, today];
 }
 

@@ -1,13 +1,13 @@
 // 排班: who is on duty at each window, a week at a time, for the halls in the user's region.
 // Admins add shifts and remove those added here; the config file's shifts are shown read-only.
-// Uses console.js's helpers ($, esc, api, hallToday, me, registry).
+// Uses console.js's helpers ($, esc, api, hallToday, addDays, latestOnly, me, registry).
 "use strict";
 
 const WEEKDAY_CODES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const WEEKDAY_NAMES = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-let rosterDay = null, rosterRequest = 0;
+let rosterDay = null;
+const rosterAnswer = latestOnly();
 
-const addDays = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
 
 // "08:30-12:00, 13:30-17:30" -> [{start, end}], or an error in words.
 function parsePeriods(text) {
@@ -35,12 +35,10 @@ async function loadRosters() {
   rosterDay = rosterDay || hallToday();
   $("ro-day").value = rosterDay;
   const hall = $("ro-hall").value;
-  const mine = ++rosterRequest;  // a quicker later request (another week, another hall) wins
   let data;
   try {
-    data = await api(`/api/rosters?day=${rosterDay}` + (hall ? `&hall=${encodeURIComponent(hall)}` : ""));
-  } catch (err) { if (mine === rosterRequest) $("ro-msg").textContent = "读取排班失败：" + err.message; return; }
-  if (mine !== rosterRequest) return;
+    data = await rosterAnswer(api(`/api/rosters?day=${rosterDay}` + (hall ? `&hall=${encodeURIComponent(hall)}` : "")));
+  } catch (err) { if (err !== STALE) $("ro-msg").textContent = "读取排班失败：" + err.message; return; }
   const today = hallToday();
   $("ro-head").innerHTML = `<tr><th>大厅 / 窗口</th>${data.week.map((d, i) =>
     `<th class="${d === today ? "today" : ""}">${WEEKDAY_NAMES[i]} <small>${d.slice(5).replace("-", "/")}</small></th>`).join("")}</tr>`;

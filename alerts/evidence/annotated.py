@@ -15,9 +15,7 @@ from streams.messages import OVERLAY_SCHEMA, fast_validator
 from streams.evidence.video import encode
 
 
-def _frames(clip: Path, overlay: dict) -> Iterator[np.ndarray]:
-    cap = cv2.VideoCapture(str(clip))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+def _frames(cap: cv2.VideoCapture, fps: float, overlay: dict) -> Iterator[np.ndarray]:
     try:
         index = 0
         while True:
@@ -37,5 +35,4 @@ def render_annotated(clip: Path, overlay_file: Path, out: Path) -> Path:
         raise ValueError(f"{overlay_file.name} is not a {OVERLAY_SCHEMA} document")
     cap = cv2.VideoCapture(str(clip))
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    cap.release()
-    return encode(_frames(clip, overlay), fps, out)
+    return encode(_frames(cap, fps, overlay), fps, out)
