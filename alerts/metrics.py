@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from alerts.attendance import AttendanceReport
-from alerts.attendance_metrics import AttendanceCollector
-from alerts.attendance_source import load_report
+from alerts.attendance.report import AttendanceReport
+from alerts.attendance.metrics import AttendanceCollector
+from alerts.attendance.source import load_report
 from alerts.coverage import CameraSeen, compute
-from alerts.measurement_store import MeasurementStore
-from alerts.store import AlertStore
+from alerts.attendance.report import Report
+from alerts.store.alerts import AlertStore
+from alerts.store.cameras import CameraStore
+from alerts.store.measurements import MeasurementStore
+from alerts.store.repositories import Repositories
 from configs.model import HallwatchConfig
 
 
@@ -33,9 +36,9 @@ def _today(cfg: HallwatchConfig):
     return datetime.now(ZoneInfo(cfg.timezone)).date()
 
 
-def today_report(cfg: HallwatchConfig, store: AlertStore, measurements: MeasurementStore):
+def today_report(cfg: HallwatchConfig, repos: Repositories) -> Report:
     day = _today(cfg)
-    return load_report(cfg, store, measurements, list(cfg.halls), day, day)
+    return load_report(cfg, repos, list(cfg.halls), day, day)
 
 
 def today_waits(cfg: HallwatchConfig, measurements: MeasurementStore) -> list[tuple[str, float]]:
@@ -44,13 +47,14 @@ def today_waits(cfg: HallwatchConfig, measurements: MeasurementStore) -> list[tu
 
 
 class CoverageCollector:
-    def __init__(self, cfg: HallwatchConfig, store: AlertStore, now: Callable[[], datetime] | None = None):
-        self.cfg, self.store = cfg, store
+    def __init__(self, cfg: HallwatchConfig, store: AlertStore, cameras: CameraStore,
+                 now: Callable[[], datetime] | None = None):
+        self.cfg, self.store, self.cameras = cfg, store, cameras
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.workers: dict[str, tuple[str, str]] = {}  # camera -> (hall, worker) of its last heartbeat
 
     def coverage(self):
-        cameras = self.store.camera_states()
+        cameras = self.cameras.camera_states()
         seen = {camera: CameraSeen(status, at) for camera, _, status, at, _ in cameras}
         self.workers = {camera: (hall, worker or "") for camera, hall, _, _, worker in cameras}
         return compute(self.cfg, seen, self.now(), self.cfg.alerts.stale_after_s)
@@ -110,12 +114,12 @@ class CoverageCollector:
 
 
 class ServiceMetrics:
-    def __init__(self, cfg: HallwatchConfig, store: AlertStore, registry: CollectorRegistry | None = None):
+    def __init__(self, cfg: HallwatchConfig, repos: Repositories, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
-        self.collector = CoverageCollector(cfg, store)
+        self.collector = CoverageCollector(cfg, repos.alerts, repos.cameras)
         self.registry.register(self.collector)
-        measurements = MeasurementStore(store.sessions)
-        self.queues = AttendanceCollector(cfg, lambda: today_report(cfg, store, measurements),
+        measurements = repos.measurements
+        self.queues = AttendanceCollector(cfg, lambda: today_report(cfg, repos),
                                           lambda: today_waits(cfg, measurements), lambda region: county_of(cfg, region))
         self.registry.register(self.queues)
         self.violations = Counter("hallwatch_violations", "Violations stored (new event ids)",

@@ -1,6 +1,6 @@
 """Window rosters (排班) as the alerting service knows them: the config's ``rosters:`` (read-only in
 the console) plus the shifts kept in the console (table ``roster_shifts``), as one
-``configs.roster.Roster`` that names who was on duty in alerts, case sheets and reports.
+``domain.roster.Roster`` that names who was on duty in alerts, case sheets and reports.
 
 The combined roster is rebuilt when this process changes a shift and at most ``refresh_s`` after
 another instance of the service did.
@@ -9,51 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from alerts.db import AuditEntry, RosterShiftRecord, utcnow
+from alerts.store.rosters import RosterStore
+from alerts.store.schema import RosterShiftRecord
 from configs.model import HallwatchConfig
-from configs.roster import Roster, RosterShift
-
-
-class RosterStore:
-    """Console-kept shifts; every change is audited with the shift it added or removed."""
-
-    def __init__(self, sessions: sessionmaker[Session]):
-        self.sessions = sessions
-
-    def add(self, shift: RosterShift, actor: str) -> RosterShiftRecord:
-        record = RosterShiftRecord(id=uuid.uuid4().hex[:12], hall_id=shift.hall, window_id=shift.window,
-                                   shift=shift.model_dump(mode="json"), created_by=actor, created_at=utcnow())
-        with self.sessions() as session, session.begin():
-            session.add(record)
-            session.add(AuditEntry(event_id=None, actor=actor, action="roster_shift_added",
-                                   details={"roster_shift_id": record.id, "shift": record.shift}))
-        return record
-
-    def delete(self, shift_id: str, actor: str, hall_ids: Iterable[str]) -> bool:
-        """False when no console-kept shift with this id is in ``hall_ids``."""
-        with self.sessions() as session, session.begin():
-            record = session.get(RosterShiftRecord, shift_id)
-            if record is None or record.hall_id not in set(hall_ids):
-                return False
-            session.add(AuditEntry(event_id=None, actor=actor, action="roster_shift_deleted",
-                                   details={"roster_shift_id": record.id, "shift": record.shift}))
-            session.delete(record)
-        return True
-
-    def list(self, hall_ids: Iterable[str] | None = None) -> list[RosterShiftRecord]:
-        query = select(RosterShiftRecord).order_by(RosterShiftRecord.created_at, RosterShiftRecord.id)
-        if hall_ids is not None:
-            query = query.where(RosterShiftRecord.hall_id.in_(list(hall_ids)))
-        with self.sessions() as session:
-            return list(session.scalars(query))
+from domain.roster import Roster, RosterShift
 
 
 class RosterBook:

@@ -19,10 +19,12 @@ from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
-from alerts.measurement_store import MeasurementStore
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notice, Notifier
-from alerts.store import AbsenceRecord, AlertStore, Applied, identity, is_unavailable
+from alerts.store.alerts import Applied, identity
+from alerts.store.database import is_unavailable
+from alerts.store.repositories import Repositories
+from alerts.store.schema import AbsenceRecord
 from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
 from streams.absence_book import absence_of
@@ -33,12 +35,15 @@ log = logging.getLogger("hallwatch.alerts")
 
 
 class AlertService:
-    def __init__(self, cfg: HallwatchConfig, database_url: str | None = None, bootstrap: str | None = None):
+    """Builds nothing outside itself: ``open`` opens (and creates) the database, ``start`` starts
+    the consumer and escalation threads."""
+
+    def __init__(self, cfg: HallwatchConfig, repos: Repositories, bootstrap: str | None = None):
         self.cfg = cfg
-        self.store = AlertStore(database_url or cfg.alerts.database_url)
-        self.measurements = MeasurementStore(self.store.sessions)
+        self.repos = repos
+        self.store = repos.alerts
         self.lifecycle = Lifecycle(self.store)
-        self.metrics = ServiceMetrics(cfg, self.store)
+        self.metrics = ServiceMetrics(cfg, repos)
         self.notifier = Notifier(cfg.alerts.webhooks, cfg.alerts.webhook_attempts)
         self.bootstrap = bootstrap or cfg.kafka.bootstrap_servers
         self.stop_event = threading.Event()
@@ -54,6 +59,10 @@ class AlertService:
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
+
+    @classmethod
+    def open(cls, cfg: HallwatchConfig, database_url: str | None = None, bootstrap: str | None = None) -> AlertService:
+        return cls(cfg, Repositories.open(database_url or cfg.alerts.database_url), bootstrap)
 
     # -- consumption -------------------------------------------------------------------------------
     def handle(self, batch: list[Received]) -> list[tuple[Received, str]]:
@@ -98,11 +107,11 @@ class AlertService:
                     beats.append(m.value)
         try:
             if beats:
-                self.store.apply_heartbeats(beats)
+                self.repos.cameras.apply_heartbeats(beats)
             if absences or cancelled:
-                self.store.mirror_absences(absences, cancelled)
+                self.repos.absences.mirror(absences, cancelled)
             if minutes:
-                self.measurements.apply_minutes(minutes)
+                self.repos.measurements.apply_minutes(minutes)
                 self.metrics.queues.observe(minutes)
             if violations:
                 rejected += self._store(violations)
@@ -296,9 +305,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from alerts.api import create_app
 
-    service = AlertService(cfg, args.database_url)
+    service = AlertService.open(cfg, args.database_url)
     service.start()
-    app = create_app(cfg, service.store, service.metrics, service)
+    app = create_app(service)
     host, port = args.host or cfg.alerts.host, args.port if args.port is not None else cfg.alerts.port
     if host not in ("127.0.0.1", "::1", "localhost"):
         log.warning("!" * 78)

@@ -14,9 +14,9 @@ import argparse
 import getpass
 import sys
 
-from alerts.auth import ROLES, Users
-from alerts.sessions import Sessions
-from alerts.store import AlertStore
+from alerts.access.auth import ROLES, Users
+from alerts.access.sessions import Sessions
+from alerts.store.database import Database
 from configs.loader import load_or_exit
 
 COMMANDS = ["add", "list", "passwd", "disable", "enable", "logout"]
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
-    users = Users(AlertStore(args.database_url or cfg.alerts.database_url), cfg)
+    users = Users(Database.open(args.database_url or cfg.alerts.database_url), cfg)
     if args.command == "list":
         for user in users.all():
             state = "disabled" if user.disabled else "active"

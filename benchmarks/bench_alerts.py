@@ -79,7 +79,7 @@ def config(bootstrap: str, group: str):
 def ingest_rate(bootstrap: str, url: str, n: int) -> float:
     from alerts.service import AlertService
 
-    service = AlertService(config(bootstrap, f"bench-{uuid.uuid4().hex[:6]}"), url)
+    service = AlertService.open(config(bootstrap, f"bench-{uuid.uuid4().hex[:6]}"), url)
     before = service.store.count()
     service.start()
     deadline = time.monotonic() + 600
@@ -101,11 +101,11 @@ def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int)
     from alerts.api import create_app
     from alerts.service import AlertService
 
-    service = AlertService(config(bootstrap, f"lat-{uuid.uuid4().hex[:6]}"), url)
+    service = AlertService.open(config(bootstrap, f"lat-{uuid.uuid4().hex[:6]}"), url)
     service.trace = {}
     service.start()
     port = free_port()
-    app = create_app(service.cfg, service.store, service.metrics, service)
+    app = create_app(service)
     app.state.users.add("bench", "benchmark password", "admin", "c")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()

@@ -148,7 +148,7 @@ def main() -> None:
         producer(bootstrap, "violations", args.backlog, 0, cameras).wait()
         print(f"backlog of {args.backlog:,} violations on the topic ({time.perf_counter() - started:.0f} s to produce)")
         rate = len(cameras) / 10
-        service = AlertService(cfg, args.database_url or f"sqlite:///{tmp}/alerts.db")
+        service = AlertService.open(cfg, args.database_url or f"sqlite:///{tmp}/alerts.db")
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         ends = KafkaConsumer(bootstrap_servers=bootstrap)
         beats = producer(bootstrap, "heartbeats", int(rate * args.seconds), rate, cameras)

@@ -3,7 +3,7 @@
     python -m benchmarks.bench_province [--halls 1000] [--cameras-per-hall 20]
 
 Measures, side by side in one run: storing heartbeats (one ORM round trip per heartbeat, as
-before, against the batched Core statements of ``AlertStore.apply_heartbeats``), rendering
+before, against the batched Core statements of ``CameraStore.apply_heartbeats``), rendering
 ``/metrics`` (coverage of every camera and hall), and loading the province's YAML config.
 """
 from __future__ import annotations
@@ -18,10 +18,11 @@ from pathlib import Path
 
 import yaml
 
-from alerts.db import CameraState, utcnow
+from alerts.store.schema import CameraState, utcnow
 from alerts.exposition import render
 from alerts.metrics import ServiceMetrics
-from alerts.store import AlertStore
+from alerts.store.cameras import CameraStore
+from alerts.store.repositories import Repositories
 from configs.loader import load_config
 
 
@@ -48,10 +49,10 @@ def beat(camera: str, hall: str) -> dict:
             "reconnects": 0, "produced_at": datetime.now(timezone.utc).isoformat(), "worker_id": "w1"}
 
 
-def orm_heartbeats(store: AlertStore, beats: list[dict]) -> None:
+def orm_heartbeats(store: CameraStore, beats: list[dict]) -> None:
     """The previous implementation, kept here as the yardstick."""
     now = utcnow()
-    with store.session() as session:
+    with store.db.session() as session:
         for b in beats:
             state = session.get(CameraState, b["camera_id"])
             if state is None:
@@ -82,14 +83,15 @@ def main() -> None:
         beats = [beat(c.id, c.hall) for c in cfg.cameras]
         for name, apply in (("one ORM round trip per heartbeat", orm_heartbeats),
                             ("batched Core statements", lambda s, b: s.apply_heartbeats(b))):
-            store = AlertStore(f"sqlite:///{tmp}/{name[:3]}.db")
+            repos = Repositories.open(f"sqlite:///{tmp}/{name[:3]}.db")
+            store = repos.cameras
             apply(store, beats[:500])  # warm up, and make the first cameras known
             started = time.perf_counter()
             for i in range(0, len(beats), 500):
                 apply(store, beats[i:i + 500])
             rate = len(beats) / (time.perf_counter() - started)
             print(f"heartbeats, {name}: {rate:,.0f}/s (SQLite, batches of 500)")
-        metrics = ServiceMetrics(cfg, store)
+        metrics = ServiceMetrics(cfg, repos)
         from prometheus_client import generate_latest
 
         started = time.perf_counter()

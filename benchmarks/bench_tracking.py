@@ -19,7 +19,7 @@ import numpy as np
 from benchmarks.common import VTEST, shared
 from configs.loader import load_config
 from configs.model import TrackerConfig
-from detectors.geometry import foot_points, homography_from_points, to_floor
+from domain.floor import foot_points, homography_from_points, to_floor
 from detectors.tracking import PersonTracker
 from ingest.sources import read_mot
 

@@ -26,7 +26,7 @@ from benchmarks.bench_event_f1 import T0, as_expected, calibration, config, run
 from benchmarks.common import shared
 from configs.model import DetectorConfig, TrackerConfig
 from detectors.detections import Detections
-from detectors.geometry import foot_points, homography_from_points, to_floor
+from domain.floor import foot_points, homography_from_points, to_floor
 from detectors.tracking import PersonTracker
 from ingest.sources import Sampler, read_mot
 from tests.scenario import event_f1

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from configs.base import Level, StrictModel
+from domain.base import Level, StrictModel
 
 
 class DetectorConfig(StrictModel):

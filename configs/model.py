@@ -13,12 +13,13 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from configs.base import LEVEL_PARENT, Level, StrictModel
+from domain.base import LEVEL_PARENT, Level, StrictModel
+from domain.floor import homography_from_points
 from configs.components import (
     AlertsConfig, DetectorConfig, EvidenceConfig, KafkaConfig, KafkaTopics, TrackerConfig, Webhook,
 )
-from configs.roster import Roster, RosterShift
-from configs.schedule_model import ScheduleConfig
+from domain.roster import Roster, RosterShift
+from domain.schedule import ScheduleConfig
 
 __all__ = [
     "LEVEL_PARENT", "AlertsConfig", "Calibration", "Camera", "CitizenWaitingRule", "DetectorConfig", "EvidenceConfig", "Hall",
@@ -79,8 +80,6 @@ class Calibration(StrictModel):
     def _pairs_match(self) -> Calibration:
         if len(self.image) != len(self.floor):
             raise ValueError(f"image has {len(self.image)} points but floor has {len(self.floor)}")
-        from configs.calibration import homography_from_points  # local: keeps cv2 off the import path
-
         homography_from_points(self.image, self.floor)  # raises ValueError when degenerate
         return self
 
@@ -297,7 +296,7 @@ class HallwatchConfig(StrictModel):
         return self._by_id()[1][hall_id]
 
     def roster(self):
-        """The rosters indexed by window (``configs.roster.Roster``), built once."""
+        """The rosters indexed by window (``domain.roster.Roster``), built once."""
         if self._roster is None:
             self._roster = Roster(self.rosters, ZoneInfo(self.timezone))
         return self._roster

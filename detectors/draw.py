@@ -5,15 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from detectors.geometry import to_image
+from domain.floor import to_floor, to_image
 
 
 def draw_floor_grid(image: np.ndarray, homography: np.ndarray, step_m: float = 1.0) -> None:
     """A metric grid on the floor, clipped to what the camera sees, to check the calibration by eye."""
     h, w = image.shape[:2]
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=float)
-    from detectors.geometry import to_floor
-
     floor = to_floor(homography, corners)
     lo = np.floor(floor.min(axis=0) / step_m) * step_m
     hi = np.ceil(floor.max(axis=0) / step_m) * step_m

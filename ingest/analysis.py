@@ -12,9 +12,9 @@ import numpy as np
 
 from configs.model import Camera, HallwatchConfig
 from detectors.base import PersonDetector
-from detectors.geometry import foot_points, homography_from_points, to_floor
+from domain.floor import foot_points, homography_from_points, to_floor
 from detectors.rules.engine import CameraRules, Observation, Person
-from detectors.rules.events import Absence, ServiceMinute, Violation
+from domain.events import Absence, ServiceMinute, Violation
 from detectors.tracking import PersonTracker, TrackedPerson
 from detectors.detections import Detections
 from ingest.frames import Frame

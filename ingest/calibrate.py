@@ -19,7 +19,7 @@ from configs.loader import load_or_exit
 from detectors.draw import draw_floor_grid, draw_people
 from streams.evidence.draw import draw_zones, put_texts
 from detectors.factory import build_detector
-from detectors.geometry import foot_points, homography_from_points, to_floor
+from domain.floor import foot_points, homography_from_points, to_floor
 from ingest.sources import SourceStats, open_source
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from configs.loader import load_or_exit
-from configs.service_calendar import ServiceCalendar
+from domain.service_calendar import ServiceCalendar
 
 OPENING = time(9, 0)
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from configs.model import Camera, HallwatchConfig
 from detectors.batching import BatchingDetector
 from detectors.factory import build_detector
-from detectors.rules.events import ServiceMinute, Violation
+from domain.events import ServiceMinute, Violation
 from ingest.analysis import CameraAnalysis
 from ingest.frames import Frame
 from ingest.metrics import PipelineMetrics

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from configs.env import state_dir
-from detectors.rules.events import Absence
+from domain.events import Absence
 from streams.absence_record import absence_of, check, from_record, to_record
 
 __all__ = ["Absence", "AbsenceBook", "absence_of", "check", "from_record", "to_record"]

@@ -10,7 +10,7 @@ import threading
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from detectors.rules.events import Absence
+from domain.events import Absence
 from streams.absence_record import check, from_record, to_record
 
 log = logging.getLogger(__name__)

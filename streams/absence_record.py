@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from detectors.rules.events import Absence
+from domain.events import Absence
 
 ABSENCE_FIELDS = ("id", "hall_id", "start", "end", "reason", "registered_by", "window_id", "zone_id", "person")
 

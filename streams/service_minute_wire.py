@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from detectors.rules.events import AreaMinute, PostMinute, QueueWait, ServiceMinute
+from domain.events import AreaMinute, PostMinute, QueueWait, ServiceMinute
 from streams.messages import SERVICE_MINUTE_SCHEMA
 from streams.wire import real_time
 

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from detectors.rules.events import ClosePair, Violation
+from domain.events import ClosePair, Violation
 from streams.messages import VIOLATION_SCHEMA
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100

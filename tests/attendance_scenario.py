@@ -159,10 +159,10 @@ def alert_service(actors: list[Actor], tmp: Path):
     for frame in scenario.clean_frames(actors, START):
         analysis.process(frame)
     analysis.finish()
-    service = AlertService(cfg, f"sqlite:///{tmp / 'alerts.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp / 'alerts.db'}")
     batch = [received(violation_to_wire(v), i) for i, v in enumerate(violations)]
     batch += [Received("hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i,
                        minute=minute_from_wire(minute_to_wire(m))) for i, m in enumerate(minutes)]
     rejected = service.handle(batch)
     assert rejected == [], rejected
-    return service, create_app(cfg, service.store, service.metrics, service)
+    return service, create_app(service)

@@ -15,8 +15,8 @@ from streams.broker import free_port
 @contextmanager
 def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: str):
     """Yields (base url, service); ``users``: name -> (role, region)."""
-    service = AlertService(cfg, database_url)
-    app = create_app(cfg, service.store, service.metrics, service)
+    service = AlertService.open(cfg, database_url)
+    app = create_app(service)
     for name, (role, region) in users.items():
         app.state.users.add(name, password, role, region)
     with serve_app(app) as url:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from configs.model import HallwatchConfig
-from detectors.rules.events import Absence
+from domain.events import Absence
 from detectors.rules.engine import CameraRules, Observation
 from streams.wire import violation_to_wire
 from tests.helpers import T0

@@ -18,7 +18,9 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from alerts.coverage import CameraSeen, compute
 from alerts.service import AlertService
-from alerts.store import AlertStore, AuditEntry
+from alerts.store.alerts import AlertStore
+from alerts.store.database import Database
+from alerts.store.schema import AuditEntry
 from configs.loader import parse_config
 from streams.broker import KafkaBroker, free_port
 from streams.spool import SpoolingKafkaPublisher
@@ -34,7 +36,7 @@ NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 def audit_actions(store: AlertStore, hall: str) -> list[str]:
     from sqlalchemy import select
 
-    from alerts.store import Alert
+    from alerts.store.alerts import Alert
 
     with store.sessions() as s:
         return list(s.scalars(select(AuditEntry.action).join(Alert, Alert.event_id == AuditEntry.event_id)
@@ -70,10 +72,10 @@ def test_coverage_api_and_metrics(tmp_path):
     from alerts.api import create_app
 
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": False}))
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     beat = lambda cam, hall, status: {"camera_id": cam, "hall_id": hall, "status": status}  # noqa: E731
-    service.store.apply_heartbeats([beat("c-city-1", "h-city", "online"), beat("c-county", "h-county", "online")])
-    app = create_app(cfg, service.store, service.metrics, service)
+    service.repos.cameras.apply_heartbeats([beat("c-city-1", "h-city", "online"), beat("c-county", "h-county", "online")])
+    app = create_app(service)
     app.state.users.add("admin", "a-long-password", "admin", "city")
     client = TestClient(app)
     client.post("/api/login", json={"username": "admin", "password": "a-long-password"}).raise_for_status()
@@ -117,7 +119,7 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={
         "escalation_minutes": {"township": 10, "county": 20},
         "webhooks": [{"url": f"{url}/dingtalk", "format": "dingtalk"}, {"url": f"{url}/wecom", "format": "wecom"}]}))
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     service.notifier.base_delay_s = 0.05
     eid = str(uuid.uuid4())
     service.handle([received(violation(eid))])
@@ -146,7 +148,7 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
 def test_dead_webhook_never_blocks_consumption(tmp_path):
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"webhooks": [{"url": "http://127.0.0.1:9/x"}],
                                                               "webhook_attempts": 3}))
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     start = time.monotonic()
     service.handle([received(violation(str(uuid.uuid4())), i) for i in range(50)])
     assert time.monotonic() - start < 5 and service.store.count() == 50
@@ -159,7 +161,7 @@ def test_garbage_goes_to_the_dlq_and_the_service_keeps_going(kafka_broker, tmp_p
     data = registry(kafka_broker.bootstrap, group)
     camera = add_hall(data, f"h-{marker}")
     cfg = parse_config(data)
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
     producer.send("hallwatch.violations", key=marker.encode(), value=b"\x00not json at all")
     producer.send("hallwatch.violations", key=marker.encode(), value=json.dumps(
@@ -190,7 +192,7 @@ def test_broker_outage_mid_stream_loses_nothing_and_doubles_nothing(tmp_path):
     try:
         ensure_topics(broker.bootstrap)
         cfg = parse_config(registry(broker.bootstrap, "outage"))
-        service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+        service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
         service.start()
         publisher = SpoolingKafkaPublisher(broker.bootstrap, tmp_path / "spool")
         ids = [str(uuid.uuid4()) for _ in range(60)]
@@ -231,7 +233,7 @@ def test_service_killed_mid_batch_and_restarted(kafka_broker, tmp_path):
         producer.send("hallwatch.violations", key=hall.encode(),
                       value=json.dumps(violation(eid, "closed", hall_id=hall, camera_id=camera)).encode())
     producer.flush()
-    store = AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
+    store = AlertStore(Database.open(f"sqlite:///{tmp_path / 'alerts.db'}"))
 
     service = start_service(config)
     try:
@@ -263,7 +265,7 @@ def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, stati
     config = tmp_path / "service.yaml"
     config.write_text(yaml.safe_dump(data, allow_unicode=True))
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
-    store = AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
+    store = AlertStore(Database.open(f"sqlite:///{tmp_path / 'alerts.db'}"))
 
     def send() -> str:
         event_id = str(uuid.uuid4())

@@ -7,19 +7,20 @@ from datetime import timedelta
 import pytest
 
 from alerts.lifecycle import Lifecycle, TransitionRefused
-from alerts.store import AlertStore, AuditEntry
+from alerts.store.alerts import AlertStore
+from alerts.store.cameras import CameraStore
+from alerts.store.database import Database
+from alerts.store.schema import Alert, AuditEntry
 from tests.alert_fixtures import T0, violation
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
-        return AlertStore(f"sqlite:///{tmp_path / 'alerts.db'}")
+        return AlertStore(Database.open(f"sqlite:///{tmp_path / 'alerts.db'}"))
     url = request.getfixturevalue("postgres_url")
-    s = AlertStore(url)
+    s = AlertStore(Database.open(url))
     with s.session() as session:  # a clean slate per test on the shared server
         session.query(AuditEntry).delete()
-        from alerts.store import Alert
-
         session.query(Alert).delete()
     return s
 
@@ -109,11 +110,12 @@ def test_heartbeats_are_stored_in_bulk_the_latest_of_each_camera_winning(store):
     def beat(camera, status, worker="w1"):
         return {"camera_id": camera, "hall_id": "h1", "status": status, "worker_id": worker}
 
-    store.apply_heartbeats([beat(cams[0], "online"), beat(cams[1], "online")])
-    store.apply_heartbeats([beat(cams[0], "degraded"), beat(cams[0], "offline", "w2"), beat(cams[2], "online")])
-    states = {c: (status, worker) for c, hall, status, at, worker in store.camera_states() if c in cams}
+    cameras = CameraStore(store.db)
+    cameras.apply_heartbeats([beat(cams[0], "online"), beat(cams[1], "online")])
+    cameras.apply_heartbeats([beat(cams[0], "degraded"), beat(cams[0], "offline", "w2"), beat(cams[2], "online")])
+    states = {c: (status, worker) for c, hall, status, at, worker in cameras.camera_states() if c in cams}
     assert states == {cams[0]: ("offline", "w2"), cams[1]: ("online", "w1"), cams[2]: ("online", "w1")}
-    payload = next(c.payload for c in store.cameras() if c.camera_id == cams[0])
+    payload = next(c.payload for c in cameras.cameras() if c.camera_id == cams[0])
     assert payload["status"] == "offline"
 
 
@@ -122,10 +124,7 @@ def test_bulk_inserted_times_are_stored_in_sqlalchemys_format(tmp_path):
     the exact second is found by a query bound to that second (text comparison on SQLite)."""
     from sqlalchemy import text
 
-    from alerts.store import AlertStore
-    from tests.alert_fixtures import T0, violation
-
-    store = AlertStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store = AlertStore(Database.open(f"sqlite:///{tmp_path / 'a.db'}"))
     store.apply_violations([violation("00000000-0000-4000-8000-000000000001")])
     with store.sessions() as session:
         stored = session.execute(text("SELECT started_at FROM alerts")).scalar_one()

@@ -24,8 +24,8 @@ def admin_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     cfg = parse_config(registry("127.0.0.1:1", "fuzz", alerts={"secure_cookies": False},
                                 evidence={"root": str(tmp / "evidence"), "hmac_key": "k"}))
-    service = AlertService(cfg, f"sqlite:///{tmp / 'a.db'}")
-    app = create_app(cfg, service.store, service.metrics, service)
+    service = AlertService.open(cfg, f"sqlite:///{tmp / 'a.db'}")
+    app = create_app(service)
     app.state.users.add("fuzzer", PASSWORD, "admin", "city")
     service.store.apply_violations([violation("a"), violation("b", "closed")])
     client = TestClient(app)

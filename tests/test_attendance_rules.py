@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 import yaml
 
-from detectors.rules.events import Absence
+from domain.events import Absence
 from tests import attendance_scenario as att
 from tests import scenario
 from tests.conftest import ROOT

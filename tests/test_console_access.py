@@ -32,8 +32,8 @@ def world(tmp_path):
     evidence_root = tmp_path / "evidence"
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": False},
                                 evidence={"root": str(evidence_root), "hmac_key": "k"}))
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
-    app = create_app(cfg, service.store, service.metrics, service)
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    app = create_app(service)
     for name, (role, region) in USERS.items():
         app.state.users.add(name, PASSWORD, role, region)
     folder = evidence_root / "2026-03-02" / "h1" / "a"

@@ -51,10 +51,10 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     opened = next(m for m in messages if m["status"] == "open")
     with_evidence = [u for u in updates if u["event_id"] == opened["event_id"]][-1]
 
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     service.start()
     port = free_port()
-    app = create_app(cfg, service.store, service.metrics, service)
+    app = create_app(service)
     app.state.users.add("zhang", PASSWORD, "operator", "c", "值班员张三")
     app.state.users.add("li", PASSWORD, "discipline_officer", "c", "纪检员李四")
     app.state.users.add("wang", PASSWORD, "admin", "c", "管理员王五")

@@ -83,7 +83,7 @@ def test_log_out_everywhere_disable_and_password_change_end_every_session(site, 
 
     cfg_path.write_text(yaml.safe_dump(registry("127.0.0.1:1", "g", evidence={"hmac_key": "k"}), allow_unicode=True))
     result = subprocess.run([sys.executable, "-m", "alerts.users", "passwd", "op2", "--config", str(cfg_path),
-                             "--database-url", str(service.store.engine.url)], input="a brand new password\n",
+                             "--database-url", str(service.repos.db.engine.url)], input="a brand new password\n",
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert operator.get("/api/me").status_code == 401

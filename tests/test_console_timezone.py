@@ -29,11 +29,11 @@ def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
     data = registry(kafka_broker.bootstrap, f"tz-{uuid.uuid4().hex[:6]}", alerts={"secure_cookies": False})
     data["halls"][2]["windows"] = [{"id": "w1", "name": "1号综合窗口"}, {"id": "w2", "name": "2号窗口"}]
     cfg = parse_config(data)
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     older = str(uuid.uuid4())
     service.store.apply_violations([violation(older)])  # 09:00 in the hall
     service.start()
-    app = create_app(cfg, service.store, service.metrics, service)
+    app = create_app(service)
     app.state.users.add("zhang", PASSWORD, "operator", "town", "值班员张三")
     running = ExitStack()
     url = running.enter_context(serve_app(app))
@@ -76,7 +76,7 @@ def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
         running.close()
         service.stop()
     # (The absences topic is shared by the session's tests: find this one.)
-    stored = next(a for a in service.store.absences() if a.registered_by == "zhang" and a.person == "王五")
+    stored = next(a for a in service.repos.absences.list() if a.registered_by == "zhang" and a.person == "王五")
     assert stored.start == datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in the hall (UTC+8)
     assert stored.end == datetime(2026, 3, 2, 3, 30, tzinfo=timezone.utc)
     assert "10:00" in listed and "11:30" in listed and "王五" in listed and "1号综合窗口" in listed

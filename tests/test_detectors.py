@@ -150,7 +150,7 @@ def test_tracks_report_the_filtered_state_not_one_frames_jitter():
     Kalman-filtered box, whose foot point moves much less than the raw detections'."""
     from configs.model import TrackerConfig
     from detectors.detections import Detections
-    from detectors.geometry import foot_points
+    from domain.floor import foot_points
     from detectors.tracking import PersonTracker
 
     rng = np.random.default_rng(7)
@@ -199,3 +199,23 @@ def test_yolo_without_its_optional_group_is_a_clear_error(monkeypatch, tmp_path,
     assert "detector.backend" in err and "HALLWATCH_EXTRAS=yolo make setup" in err
     with pytest.raises(RuntimeError, match="optional YOLO group"):
         build_detector(DetectorConfig(backend="yolo"))
+
+
+def test_the_floor_homography_equals_opencvs_least_squares_fit():
+    """domain.floor fits in numpy alone (the rule core stays free of cv2); it must map like
+    OpenCV's findHomography (method 0: DLT, then Levenberg-Marquardt) that it replaced."""
+    import cv2
+
+    from domain.floor import homography_from_points, to_floor, to_image
+
+    rng = np.random.default_rng(7)
+    truth = np.array([[0.01, 0.002, -3.0], [0.0005, 0.03, -2.0], [0.00001, 0.0009, 1.0]])
+    for n in (4, 6, 12):
+        image = rng.uniform([50, 200], [700, 560], (n, 2))
+        floor = cv2.perspectiveTransform(image.reshape(-1, 1, 2), truth).reshape(-1, 2) + rng.normal(0, 0.05, (n, 2))
+        ours = homography_from_points(image.tolist(), floor.tolist())
+        theirs, _ = cv2.findHomography(image, floor, method=0)
+        probe = rng.uniform([0, 150], [768, 576], (500, 2))
+        expected = cv2.perspectiveTransform(probe.reshape(-1, 1, 2), theirs).reshape(-1, 2)
+        assert np.abs(to_floor(ours, probe) - expected).max() < 1e-4  # metres
+        assert np.abs(to_image(ours, to_floor(ours, probe)) - probe).max() < 1e-6

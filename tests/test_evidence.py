@@ -185,12 +185,13 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
 
     import yaml
 
-    from alerts.store import AlertStore
+    from alerts.store.alerts import AlertStore
+    from alerts.store.database import Database
     from alerts.lifecycle import Lifecycle
     from tests.alert_fixtures import violation
 
     root, db = tmp_path / "evidence", f"sqlite:///{tmp_path / 'alerts.db'}"
-    store = AlertStore(db)
+    store = AlertStore(Database.open(db))
     store.apply_violations([violation("under-review"), violation("done")])
     for actor, action, note, outcome in (("op", "acknowledge", None, None), ("o", "review", "属实", "confirmed"),
                                          ("o", "close", None, None)):
@@ -236,10 +237,10 @@ def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
 
     cfg, messages, updates = recorded
     cfg = cfg.model_copy(update={"alerts": cfg.alerts.model_copy(update={"secure_cookies": False})})
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     service.store.apply_violations([violation_from_wire(m) for m in messages + updates])
     event_id = updates[-1]["event_id"]
-    app = create_app(cfg, service.store, service.metrics, service)
+    app = create_app(service)
     app.state.users.add("li", "officer password", "discipline_officer", cfg.regions[0].id, "纪检员李四")
     app.state.users.add("op", "operator password", "operator", cfg.regions[0].id)
     op = TestClient(app)

@@ -23,8 +23,8 @@ def app(tmp_path):
                     evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"})
     data["cameras"][0]["frame_size"] = [800, 600]
     cfg = parse_config(data)
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
-    app = create_app(cfg, service.store, service.metrics, service)
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    app = create_app(service)
     app.state.users.add("admin", PASSWORD, "admin", "city")
     app.state.users.add("op", PASSWORD, "operator", "city")
     return app

@@ -113,9 +113,9 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     service_cfg["alerts"] = {"group_id": f"prom-{pipeline_port}"}
     service_cfg["halls"][0].pop("schedule")
     cfg = parse_config(service_cfg)
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     service.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg, service.store, service.metrics, service),
+    server = uvicorn.Server(uvicorn.Config(create_app(service),
                                            host="127.0.0.1", port=alerts_port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
 

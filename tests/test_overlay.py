@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from detectors.rules.events import ClosePair
+from domain.events import ClosePair
 from ingest.evidence.overlay import Titles, overlay_data
 from ingest.evidence.track_ring import TrackFrame
 from streams.evidence.overlay import frame_at, render

@@ -70,7 +70,7 @@ def test_poison_messages_go_to_the_dlq_and_valid_ones_are_stored_once(kafka_brok
     data = registry(kafka_broker.bootstrap, f"poison-{marker}")
     hall = f"h-{marker}"
     camera = add_hall(data, hall)
-    service = AlertService(parse_config(data), database_url)
+    service = AlertService.open(parse_config(data), database_url)
     ids = [str(uuid.uuid4()) for _ in range(10)]
     valid = [violation_message(event_id, status, hall_id=hall, camera_id=camera)
              for event_id in ids for status in ("open", "closed")]
@@ -133,8 +133,8 @@ def test_a_store_that_is_down_is_retried_and_reported(kafka_broker):
     hall = f"h-{marker}"
     camera = add_hall(data, hall)
     cfg = parse_config(data)
-    service = AlertService(cfg, server.url)
-    app = create_app(cfg, service.store, service.metrics, service)
+    service = AlertService.open(cfg, server.url)
+    app = create_app(service)
     port = free_port()
     web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     import threading

@@ -22,8 +22,8 @@ def world(tmp_path):
     data["rosters"] = [{"hall": "h1", "window": "w2", "person": "赵六", "days": ["mon", "tue"],
                         "periods": [{"start": "08:30", "end": "12:00"}]}]
     cfg = parse_config(data)
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'a.db'}")
-    app = create_app(cfg, service.store, service.metrics, service)
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
+    app = create_app(service)
     for name, (role, region) in USERS.items():
         app.state.users.add(name, PASSWORD, role, region)
     service.store.apply_violations([violation("a")])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from detectors.rules.events import Absence
+from domain.events import Absence
 from tests.helpers import T0, TZ, hall_config, obs, person, rect
 from tests.rules_helpers import frames, run_rules
 

@@ -181,9 +181,9 @@ def test_an_absence_from_the_console_reaches_a_worker_in_another_process(kafka_b
                            alerts={"secure_cookies": False, "group_id": f"alerts-{marker}"})
     cfg = load_config(config).model_copy()
     cfg = cfg.model_copy(update={"kafka": cfg.kafka.model_copy(update={"bootstrap_servers": kafka_broker.bootstrap})})
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     service.start()
-    app = create_app(cfg, service.store, service.metrics, service)
+    app = create_app(service)
     app.state.users.add("op", "operator password", "operator", "c")
     client = TestClient(app)
     csrf = client.post("/api/login", json={"username": "op", "password": "operator password"}).json()["csrf"]
@@ -201,7 +201,7 @@ def test_an_absence_from_the_console_reaches_a_worker_in_another_process(kafka_b
         wait_for(lambda: any(m["closed_reason"] == "absence" for m in events_of(events)), 20,
                  "the absence to end the violation")
         reached_s = time.monotonic() - registered
-        wait_for(lambda: len(service.store.absences()) == 1, 20, "the service's mirror of the topic")
+        wait_for(lambda: len(service.repos.absences.list()) == 1, 20, "the service's mirror of the topic")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

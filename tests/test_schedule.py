@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from configs.schedule_model import ScheduleConfig
-from configs.service_calendar import ServiceCalendar
+from domain.schedule import ScheduleConfig
+from domain.service_calendar import ServiceCalendar
 from tests.helpers import TZ
 
 TOWNSHIP = {
@@ -102,8 +102,8 @@ def test_the_demo_plays_on_the_halls_most_recent_service_day():
     from datetime import date
     from zoneinfo import ZoneInfo
 
-    from configs.schedule_model import ScheduleConfig
-    from configs.service_calendar import ServiceCalendar
+    from domain.schedule import ScheduleConfig
+    from domain.service_calendar import ServiceCalendar
     from ingest.demo_clock import service_day
 
     tz = ZoneInfo("Asia/Shanghai")

@@ -51,20 +51,20 @@ def test_pipeline_heartbeats_and_violations_reach_the_alerts_consumer(kafka_brok
     assert result.returncode == 0, result.stderr[-3000:]
 
     cfg = parse_config({**config, "alerts": {"group_id": "skeleton-test"}})
-    service = AlertService(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     service.start()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             alerts = service.store.list(hall="h-skeleton")
-            if service.store.cameras() and alerts and alerts[0].event_status == "closed":
+            if service.repos.cameras.cameras() and alerts and alerts[0].event_status == "closed":
                 break
             time.sleep(0.3)
     finally:
         service.stop()
 
     # (the session broker also carries other tests' messages: pick this test's camera and hall)
-    beat = next(c for c in service.store.cameras() if c.camera_id == "cam-a").payload
+    beat = next(c for c in service.repos.cameras.cameras() if c.camera_id == "cam-a").payload
     assert beat["hall_id"] == "h-skeleton" and beat["region_id"] == "t" and beat["level"] == "township"
     assert beat["status"] in {"online", "offline"} and beat["post_windows"] == ["w1"]
     assert beat["fps_in"] >= 0 and beat["reconnects"] == 0 and beat["frames_analysed"] == 300

@@ -11,16 +11,15 @@ from fastapi import FastAPI
 from alerts.api import (
     absences, alerts, console, evidence, install, ops, reports, rosters, sessions, shifts, sites,
 )
-from alerts.api.context import ApiContext
+from alerts.api.context import ApiContext, Service
 from alerts.api.limits import BodyLimit
-from alerts.store import AlertStore
-from configs.model import HallwatchConfig
 
 
-def create_app(cfg: HallwatchConfig, store: AlertStore, metrics, service=None) -> FastAPI:
+def create_app(service: Service) -> FastAPI:
+    cfg = service.cfg
     app = FastAPI(title="hallwatch alerting service", version="1",
                   description="Alerts of the electronic supervision of service halls (电子监察告警服务).")
-    ctx = ApiContext.build(cfg, store, metrics, service)
+    ctx = ApiContext.build(service)
     app.state.ctx = ctx
     app.state.users = ctx.users
     for module in (sessions, alerts, evidence, absences, rosters, sites, reports, shifts, install, ops, console):

@@ -7,8 +7,8 @@ from fastapi import APIRouter, HTTPException
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import AbsenceIn, AbsenceOut, Id
-from alerts.auth import Principal
-from alerts.db import AbsenceRecord, utcnow
+from alerts.access.auth import Principal
+from alerts.store.schema import AbsenceRecord, utcnow
 
 router = APIRouter(tags=["absences"], responses=COMMON_RESPONSES)
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["absences"], responses=COMMON_RESPONSES)
 @router.get("/api/absences", response_model=list[AbsenceOut])
 def list_absences(hall: Id | None = None, principal: Principal = who(), ctx: ApiContext = Ctx):
     visible = [h for h in ctx.hall_paths if ctx.sees_hall(principal, h) and hall in (None, h)]
-    return [AbsenceOut.model_validate(r, from_attributes=True) for r in ctx.store.absences(visible)]
+    return [AbsenceOut.model_validate(r, from_attributes=True) for r in ctx.repos.absences.list(visible)]
 
 
 @router.post("/api/absences", response_model=AbsenceOut, status_code=201,
@@ -33,10 +33,9 @@ def register_absence(body: AbsenceIn, principal: Principal = who("register_absen
         raise HTTPException(422, "start and end need UTC offsets, and end must be after start")
     record = AbsenceRecord(id=uuid.uuid4().hex[:12], registered_by=principal.username, registered_at=utcnow(),
                            **body.model_dump())
-    if ctx.service is not None:  # to the pipelines first: an absence they never see is not registered
-        try:
-            ctx.service.absence_registered(record)
-        except Exception as error:  # noqa: BLE001 - Kafka unreachable
-            raise HTTPException(503, f"the absence could not reach the pipelines (Kafka): {error}") from None
-    ctx.store.add_absence(record, principal.username)
+    try:  # to the pipelines first: an absence they never see is not registered
+        ctx.service.absence_registered(record)
+    except Exception as error:  # noqa: BLE001 - Kafka unreachable
+        raise HTTPException(503, f"the absence could not reach the pipelines (Kafka): {error}") from None
+    ctx.repos.absences.add(record, principal.username)
     return AbsenceOut.model_validate(record, from_attributes=True)

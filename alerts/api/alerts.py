@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import Ack, AlertDetail, BulkAck, BulkAckOut, AlertOut, AuditOut, AwareTime, Close, Id, Review, alert_out
-from alerts.auth import Principal
+from alerts.access.auth import Principal
 from alerts.evidence.case import integrity
 from alerts.lifecycle import TransitionRefused
 

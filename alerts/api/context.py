@@ -3,55 +3,81 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Depends, HTTPException, Request
 
-from alerts.auth import Principal, Users
-from alerts.db import Alert, region_path_key
+from alerts.access.auth import Principal, Users
+from alerts.access.login_guard import LoginGuard
+from alerts.access.sessions import Sessions
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
-from alerts.login_guard import LoginGuard
-from alerts.measurement_store import MeasurementStore
-from alerts.rosters import RosterBook, RosterStore
-from alerts.sessions import Sessions
-from alerts.store import AlertStore
+from alerts.metrics import ServiceMetrics
+from alerts.rosters import RosterBook
+from alerts.store.alerts import AlertStore
+from alerts.store.repositories import Repositories
+from alerts.store.schema import AbsenceRecord, Alert, region_path_key
 from configs.model import Camera, Hall, HallwatchConfig
+from domain.roster import Roster
 from streams.evidence.storage import LocalEvidenceStore
+
+
+class Service(Protocol):
+    """What the API needs of the running alerting service (``alerts.service.AlertService``)."""
+
+    cfg: HallwatchConfig
+    repos: Repositories
+    lifecycle: Lifecycle
+    metrics: ServiceMetrics
+    changes: Changes
+
+    def health(self) -> dict[str, Any]: ...
+
+    def absence_registered(self, record: AbsenceRecord) -> None: ...
 
 
 @dataclass
 class ApiContext:
     cfg: HallwatchConfig
-    store: AlertStore
-    lifecycle: Lifecycle
-    metrics: Any
-    service: Any
+    repos: Repositories
+    service: Service
     users: Users
     sessions: Sessions
     evidence: LocalEvidenceStore
+    rosters: RosterBook
     guard: LoginGuard = field(default_factory=LoginGuard)
-    changes: Changes = field(default_factory=Changes)
     halls: dict[str, Hall] = field(default_factory=dict)
     hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
     cameras: dict[str, Camera] = field(default_factory=dict)
-    measurements: MeasurementStore | None = None
-    rosters: RosterBook | None = None
 
     @classmethod
-    def build(cls, cfg: HallwatchConfig, store: AlertStore, metrics: Any, service: Any = None) -> ApiContext:
-        users = Users(store, cfg)
-        lifecycle = service.lifecycle if service is not None else Lifecycle(store)
-        return cls(cfg, store, lifecycle, metrics, service, users, Sessions(cfg, users),
-                   LocalEvidenceStore(cfg.evidence.root), changes=service.changes if service else Changes(),
+    def build(cls, service: Service) -> ApiContext:
+        cfg, repos = service.cfg, service.repos
+        users = Users(repos.db, cfg)
+        return cls(cfg, repos, service, users, Sessions(cfg, users), LocalEvidenceStore(cfg.evidence.root),
+                   RosterBook(cfg, repos.rosters),
                    halls={h.id: h for h in cfg.halls},
                    hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
-                   cameras={c.id: c for c in cfg.cameras},
-                   measurements=service.measurements if service else MeasurementStore(store.sessions),
-                   rosters=RosterBook(cfg, RosterStore(store.sessions)))
+                   cameras={c.id: c for c in cfg.cameras})
 
-    def roster(self):
-        """The config's rosters and the console's, as one ``configs.roster.Roster``."""
+    @property
+    def store(self) -> AlertStore:
+        return self.repos.alerts
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self.service.lifecycle
+
+    @property
+    def metrics(self) -> ServiceMetrics:
+        return self.service.metrics
+
+    @property
+    def changes(self) -> Changes:
+        return self.service.changes
+
+    def roster(self) -> Roster:
+        """The config's rosters and the console's, as one ``domain.roster.Roster``."""
         return self.rosters.roster()
 
     def scoped_alert(self, event_id: str, principal: Principal) -> Alert:

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import alert_out
-from alerts.auth import Principal
+from alerts.access.auth import Principal
 from alerts.evidence.case import case_zip, integrity
 from alerts.evidence.case_sheet import CaseSheet, render
 from configs.labels import reason_label, type_label

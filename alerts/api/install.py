@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from alerts.auth import Principal
-from configs.calibration import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
+from alerts.access.auth import Principal
+from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
 from configs.loader import reference_issues
 from configs.model import Calibration, Camera, Zone
 

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from alerts.auth import MAX_PASSWORD
+from alerts.access.auth import MAX_PASSWORD
 
-from alerts.db import Alert
+from alerts.store.schema import Alert
 from configs.model import HallwatchConfig
-from configs.roster import Roster
+from domain.roster import Roster
 from streams.wire import violation_from_wire
 
 

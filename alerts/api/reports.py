@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
-from alerts.attendance_export import ReportTables
-from alerts.attendance_source import load_report
-from alerts.auth import Principal
-from alerts.db import region_path_key
+from alerts.attendance.export import ReportTables
+from alerts.attendance.source import load_report
+from alerts.access.auth import Principal
+from alerts.store.schema import region_path_key
 
 router = APIRouter(tags=["reports"], responses=COMMON_RESPONSES)
 MAX_DAYS = 92
@@ -24,7 +24,7 @@ def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dic
     """The report of the halls under ``prefix`` for the days start..end (inclusive), as JSON rows."""
     cfg = ctx.cfg
     halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix)]
-    built = load_report(cfg, ctx.store, ctx.measurements, halls, start, end)
+    built = load_report(cfg, ctx.repos, halls, start, end)
     visible = {r.id for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(prefix)}
     return ReportTables(cfg, ctx.roster()).as_json(built, visible)
 

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field, model_validator
 
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
-from alerts.auth import Principal
+from alerts.access.auth import Principal
 from alerts.rosters import week_of
-from configs.roster import RosterShift
-from configs.schedule_model import WEEKDAYS, Period, Weekday
+from domain.roster import RosterShift
+from domain.schedule import WEEKDAYS, Period, Weekday
 
 router = APIRouter(tags=["rosters"], responses=COMMON_RESPONSES)
 

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import Id, Login, Logout
-from alerts.auth import Principal
-from alerts.login_guard import TooManyAttempts
-from alerts.sessions import COOKIE
+from alerts.access.auth import Principal
+from alerts.access.login_guard import TooManyAttempts
+from alerts.access.sessions import COOKIE
 
 router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
 TOO_MANY = {429: {"description": "Too many failed logins (see Retry-After), or too many at once"}}

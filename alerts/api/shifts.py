@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from alerts.auth import Principal
+from alerts.access.auth import Principal
 
 router = APIRouter(tags=["shifts"], responses=COMMON_RESPONSES)
 
@@ -29,11 +29,11 @@ class ShiftNoteOut(BaseModel):
 @router.get("/api/shift-notes", response_model=list[ShiftNoteOut])
 def list_notes(limit: int = Query(50, ge=1, le=500), principal: Principal = who(), ctx: ApiContext = Ctx):
     return [ShiftNoteOut.model_validate(n, from_attributes=True)
-            for n in ctx.store.shift_notes(principal.region_prefix, limit)]
+            for n in ctx.repos.shift_notes.list(principal.region_prefix, limit)]
 
 
 @router.post("/api/shift-notes", response_model=ShiftNoteOut, status_code=201)
 def write_note(body: ShiftNoteIn, principal: Principal = who("write_shift_note"), ctx: ApiContext = Ctx):
-    note = ctx.store.add_shift_note(principal.username, principal.region_prefix, body.text.strip() or body.text)
+    note = ctx.repos.shift_notes.add(principal.username, principal.region_prefix, body.text.strip() or body.text)
     ctx.store.record(None, principal.username, "shift_note", {"note_id": note.id})
     return ShiftNoteOut.model_validate(note, from_attributes=True)

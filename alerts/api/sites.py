@@ -7,9 +7,9 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from alerts.auth import Principal
+from alerts.access.auth import Principal
 from alerts.coverage import coverage_view
-from alerts.db import region_path_key
+from alerts.store.schema import region_path_key
 from configs import labels
 
 router = APIRouter(tags=["sites"], responses=COMMON_RESPONSES)
@@ -39,7 +39,7 @@ def display_labels(principal: Principal = who()):
 @router.get("/api/cameras")
 def cameras(principal: Principal = who(), ctx: ApiContext = Ctx):
     now = datetime.now(timezone.utc)
-    seen = {c.camera_id: c for c in ctx.store.cameras()}
+    seen = {c.camera_id: c for c in ctx.repos.cameras.cameras()}
     out = []
     for camera in ctx.cfg.cameras:
         if not ctx.sees_hall(principal, camera.hall):

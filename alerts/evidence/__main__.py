@@ -33,10 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
     if args.command == "prune":
-        from alerts.store import AlertStore
+        from alerts.store.alerts import AlertStore
+        from alerts.store.database import Database
 
         url = args.database_url or cfg.alerts.database_url
-        keep = AlertStore(url).under_review() | set(args.keep)
+        keep = AlertStore(Database.open(url)).under_review() | set(args.keep)
         removed = LocalEvidenceStore(cfg.evidence.root).prune(cfg.evidence.retention_days, keep)
         print(f"removed {len(removed)} evidence folders")
         return 0

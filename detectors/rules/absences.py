@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from detectors.rules.empty_post import Supervision
-from detectors.rules.events import Absence
-from configs.service_calendar import ServiceCalendar
+from domain.events import Absence
+from domain.service_calendar import ServiceCalendar
 
 
 def supervision_at(t: datetime, calendar: ServiceCalendar, absences: list[Absence]) -> Supervision:

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind, effective_rules
-from configs.service_calendar import ServiceCalendar
+from domain.service_calendar import ServiceCalendar
 from detectors.rules.absences import supervision_at
 from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
-from detectors.rules.events import Absence, ClosePair, ServiceMinute, Violation
+from domain.events import Absence, ClosePair, ServiceMinute, Violation
 from detectors.rules.geometry import ZoneSet, close_pairs, closest_pair, pairwise_distances, single_linkage_groups
 from detectors.rules import snapshot
 from detectors.rules.service_meter import ServiceMeter

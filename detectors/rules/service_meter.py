@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from detectors.rules.events import AreaMinute, PostMinute, QueueWait, ServiceMinute
+from domain.events import AreaMinute, PostMinute, QueueWait, ServiceMinute
 
 MAX_QUEUE_WAIT = timedelta(hours=2)  # a queue entry older than this is forgotten (the person left)
 MINUTE = timedelta(minutes=1)

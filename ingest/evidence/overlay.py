@@ -10,7 +10,7 @@ from typing import Any
 
 from configs.labels import ZONE_KINDS, reason_label, type_label
 from configs.model import Camera
-from detectors.rules.events import Violation
+from domain.events import Violation
 from ingest.evidence.track_ring import TrackFrame
 from streams.evidence.draw import ZONE_COLOURS, hex_colour
 from streams.evidence.overlay import SCHEMA

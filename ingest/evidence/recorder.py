@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from configs.model import Camera, HallwatchConfig
-from detectors.rules.events import Violation
+from domain.events import Violation
 from ingest.evidence.clip_sources import ClipSource
 from ingest.evidence.overlay import Titles, overlay_data, stamp
 from ingest.evidence.track_ring import TrackFrame, TrackRing

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from configs.model import Hall, HallwatchConfig
-from configs.service_calendar import ServiceCalendar
+from domain.service_calendar import ServiceCalendar
 
 LOOKAROUND = timedelta(hours=1)
 LATE_REASONS = ("late_arrival", "absent")

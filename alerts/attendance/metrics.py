@@ -1,7 +1,7 @@
 """Prometheus metrics of attendance and queues: today's 到岗率 per region and per hall, waiting
 times per hall (p50/p90 of today's waits), and people waiting now.
 
-The attendance numbers come from the same report the console shows (``alerts.attendance``),
+The attendance numbers come from the same report the console shows (``alerts.attendance.report``),
 recomputed from the shared store at most every ``every_s`` seconds, so every instance reports the
 same. People waiting now is what this instance consumed in the last minutes (a hall's minutes
 arrive on one partition, so one instance reports each hall).
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 from prometheus_client.core import GaugeMetricFamily
 
-from alerts.attendance import Report
+from alerts.attendance.report import Report
 from configs.model import HallwatchConfig
 
 FRESH = timedelta(minutes=3)  # people-waiting counts older than this are not reported

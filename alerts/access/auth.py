@@ -3,20 +3,18 @@
 Roles: ``operator`` (监控值班员: sees and acknowledges alerts, registers absences),
 ``discipline_officer`` (纪检人员: reviews and exports cases), ``admin`` (everything). Every user is
 bound to a region and sees only that subtree: lists are filtered, and an id or file outside it
-answers 404, exactly as one that does not exist. Sessions are in ``alerts.sessions``.
+answers 404, exactly as one that does not exist. Sessions are in ``alerts.access.sessions``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
-from alerts.db import Base, add_missing_columns, utcnow
-from alerts.store import AlertStore
+from alerts.store.database import Database
+from alerts.store.schema import User
 from configs.model import HallwatchConfig
 
 ROLES = ("operator", "discipline_officer", "admin")
@@ -33,18 +31,6 @@ PERMISSIONS = {
 }
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
 _hasher = PasswordHasher()
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(32))
-    region_id: Mapped[str] = mapped_column(String(64))
-    display_name: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 @dataclass(frozen=True)
@@ -65,10 +51,8 @@ class Principal:
 
 
 class Users:
-    def __init__(self, store: AlertStore, cfg: HallwatchConfig):
-        self.store, self.cfg = store, cfg
-        Base.metadata.create_all(store.engine)
-        add_missing_columns(store.engine)
+    def __init__(self, db: Database, cfg: HallwatchConfig):
+        self.db, self.cfg = db, cfg
 
     @staticmethod
     def check_password(password: str) -> None:
@@ -83,14 +67,14 @@ class Users:
         if not 1 <= len(username) <= 64:
             raise ValueError("a user name has 1 to 64 characters")
         self.check_password(password)
-        with self.store.session() as session:
+        with self.db.session() as session:
             if session.get(User, username) is not None:
                 raise ValueError(f"user {username!r} exists")
             session.add(User(username=username, password_hash=_hasher.hash(password), role=role,
                              region_id=region_id, display_name=display_name, disabled=False))
 
     def get(self, username: str) -> User | None:
-        with self.store.sessions() as session:
+        with self.db.sessions() as session:
             return session.get(User, username)
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -106,19 +90,19 @@ class Users:
 
     def set_password(self, username: str, password: str) -> None:
         self.check_password(password)
-        with self.store.session() as session:
+        with self.db.session() as session:
             user = session.get(User, username)
             if user is None:
                 raise KeyError(username)
             user.password_hash = _hasher.hash(password)
 
     def set_disabled(self, username: str, disabled: bool) -> None:
-        with self.store.session() as session:
+        with self.db.session() as session:
             user = session.get(User, username)
             if user is None:
                 raise KeyError(username)
             user.disabled = disabled
 
     def all(self) -> list[User]:
-        with self.store.sessions() as session:
+        with self.db.sessions() as session:
             return list(session.scalars(select(User).order_by(User.username)))

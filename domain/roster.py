@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from configs.base import StrictModel
-from configs.schedule_model import WEEKDAYS, Period, Weekday, parse_hhmm
+from domain.base import StrictModel
+from domain.schedule import WEEKDAYS, Period, Weekday, parse_hhmm
 
 
 class RosterShift(StrictModel):

@@ -1,4 +1,4 @@
-"""The alert store's schema (SQLAlchemy 2): SQLite in WAL mode by default, PostgreSQL in production.
+"""Every table of the alerting service (SQLAlchemy 2); ``alerts.store.database`` creates them.
 
 Times are stored as UTC everywhere and read back as aware datetimes. ``audit`` is append-only.
 """
@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, create_engine, event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -111,7 +113,7 @@ class AbsenceRecord(Base):
 
 class RosterShiftRecord(Base):
     """A window roster shift (排班) kept in the console; the config's ``rosters:`` are read-only there.
-    ``shift`` is a ``configs.roster.RosterShift`` as JSON (its hall and window also in columns)."""
+    ``shift`` is a ``domain.roster.RosterShift`` as JSON (its hall and window also in columns)."""
 
     __tablename__ = "roster_shifts"
 
@@ -163,6 +165,31 @@ class QueueWaitRow(Base):
     window_id: Mapped[str] = mapped_column(String(64))
     queued_at: Mapped[datetime] = mapped_column()
     wait_s: Mapped[float] = mapped_column(Float)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32))
+    region_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionRecord(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column()
+    last_seen: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_why: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 def _json_text(value: object) -> str:

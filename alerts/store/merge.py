@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from alerts.db import Alert, region_path_key
+from alerts.store.schema import Alert, region_path_key
 from streams.wire import Violation, violation_to_wire
 
 STATUS_RANK = {"open": 0, "closed": 1}

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 from lunar_python import Solar
 
-from configs.schedule_model import WEEKDAYS, Period, ScheduleConfig, parse_hhmm
+from domain.schedule import WEEKDAYS, Period, ScheduleConfig, parse_hhmm
 
 log = logging.getLogger(__name__)
 

@@ -14,30 +14,16 @@ from datetime import datetime, timedelta
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import String, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import update
 
-from alerts.auth import Principal, User, Users
-from alerts.db import Base, region_path_key, utcnow
+from alerts.access.auth import Principal, Users
+from alerts.store.schema import SessionRecord, User, region_path_key, utcnow
 from configs.env import ENV_SESSION_SECRET
 from configs.model import HallwatchConfig
 
 log = logging.getLogger(__name__)
 COOKIE = "hallwatch_session"
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen is written at most this often per session
-
-
-class SessionRecord(Base):
-    __tablename__ = "sessions"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    csrf: Mapped[str] = mapped_column(String(64))
-    client: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column()
-    last_seen: Mapped[datetime] = mapped_column()
-    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    revoked_why: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 def is_https(request: Request) -> bool:
@@ -52,11 +38,10 @@ class Sessions:
             secret = secrets.token_urlsafe(32)
             log.warning("no %s / alerts.session_secret: sessions end when this process stops", ENV_SESSION_SECRET)
         self.serializer = URLSafeSerializer(secret, salt="hallwatch-session")
-        self.users, self.cfg, self.store = users, cfg, users.store
+        self.users, self.cfg, self.db = users, cfg, users.db
         self.idle = timedelta(minutes=cfg.alerts.session_idle_minutes)
         self.max_age = timedelta(hours=cfg.alerts.session_max_hours)
         self.max_age_s = int(self.max_age.total_seconds())
-        Base.metadata.create_all(self.store.engine)
 
     def secure(self, request: Request) -> bool:
         setting = self.cfg.alerts.secure_cookies
@@ -65,7 +50,7 @@ class Sessions:
     def issue(self, user: User, client: str = "") -> tuple[str, str]:
         """A new session: (cookie value, CSRF token)."""
         session_id, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(24), utcnow()
-        with self.store.session() as db:
+        with self.db.session() as db:
             db.add(SessionRecord(id=session_id, username=user.username, csrf=csrf, client=client[:64],
                                  created_at=now, last_seen=now))
         return self.serializer.dumps(session_id), csrf
@@ -79,7 +64,7 @@ class Sessions:
         except BadSignature:
             return None
         now = utcnow()
-        with self.store.session() as db:
+        with self.db.session() as db:
             record = db.get(SessionRecord, session_id)
             if record is None or record.revoked_at is not None:
                 return None
@@ -115,7 +100,7 @@ class Sessions:
         return self._revoke(SessionRecord.username == username, why)
 
     def _revoke(self, where, why: str) -> int:  # noqa: ANN001 - a SQL condition
-        with self.store.session() as db:
+        with self.db.session() as db:
             result = db.execute(update(SessionRecord).where(where).where(SessionRecord.revoked_at.is_(None))
                                 .values(revoked_at=utcnow(), revoked_why=why))
             return result.rowcount or 0

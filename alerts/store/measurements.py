@@ -7,15 +7,16 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select, tuple_
-from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.db import PostMinuteRow, QueueWaitRow
+from alerts.store.database import Database
+from alerts.store.schema import PostMinuteRow, QueueWaitRow
 from streams.service_minute_wire import ServiceMinute
 
 
 class MeasurementStore:
-    def __init__(self, sessions: sessionmaker[Session]):
-        self.sessions = sessions
+    def __init__(self, db: Database):
+        self.db = db
+        self.sessions = db.sessions
 
     def apply_minutes(self, minutes: list[ServiceMinute]) -> None:
         posts: dict[tuple, dict] = {}

@@ -8,10 +8,10 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts.attendance import PeriodRow, Report, Totals
+from alerts.attendance.report import PeriodRow, Report, Totals
 from configs.labels import LEVELS
 from configs.model import HallwatchConfig
-from configs.roster import Roster
+from domain.roster import Roster
 
 VIOLATION_COLUMNS = (
     ("empty_post:left_post", "离岗"), ("empty_post:late_arrival", "迟到(次)"), ("empty_post:early_leave", "早退(次)"),

@@ -1,0 +1,33 @@
+"""Every repository of the alerting service over one database, built in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alerts.store.absences import AbsenceStore
+from alerts.store.alerts import AlertStore
+from alerts.store.cameras import CameraStore
+from alerts.store.database import Database
+from alerts.store.measurements import MeasurementStore
+from alerts.store.rosters import RosterStore
+from alerts.store.shift_notes import ShiftNoteStore
+
+
+@dataclass(frozen=True)
+class Repositories:
+    db: Database
+    alerts: AlertStore
+    cameras: CameraStore
+    absences: AbsenceStore
+    shift_notes: ShiftNoteStore
+    measurements: MeasurementStore
+    rosters: RosterStore
+
+    @classmethod
+    def over(cls, db: Database) -> Repositories:
+        return cls(db, AlertStore(db), CameraStore(db), AbsenceStore(db), ShiftNoteStore(db), MeasurementStore(db),
+                   RosterStore(db))
+
+    @classmethod
+    def open(cls, url: str) -> Repositories:
+        """Creates the schema where it is missing."""
+        return cls.over(Database.open(url))
