@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -140,7 +140,7 @@ class AlertConsumer:
             "size": len(raw),
             "truncated": len(raw) > DLQ_VALUE_BYTES,
             "value_base64": base64.b64encode(raw[:DLQ_VALUE_BYTES]).decode(),
-            "dead_lettered_at": datetime.now(timezone.utc).isoformat(),
+            "dead_lettered_at": datetime.now(UTC).isoformat(),
         }, ensure_ascii=False).encode())
         self.dead_lettered += 1
         self.on_dead_letter(reason)

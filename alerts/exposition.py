@@ -28,7 +28,7 @@ def _label_text(labels: dict[str, str]) -> str:
         if len(_labels) >= _MAX_CACHED:
             _labels.clear()  # cameras come and go: never grow without bound
         text = _labels[key] = ",".join(
-            '{}="{}"'.format(openmetrics.escape_label_name(k, ESCAPING), openmetrics._escape(v, openmetrics.ALLOWUTF8, False))
+            f'{openmetrics.escape_label_name(k, ESCAPING)}="{openmetrics._escape(v, openmetrics.ALLOWUTF8, False)}"'
             for k, v in key)
     return text
 

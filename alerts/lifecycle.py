@@ -9,8 +9,8 @@ to the store in one transaction each, with the audit row.
 """
 from __future__ import annotations
 
-from alerts.store.schema import Alert, AuditEntry, utcnow
 from alerts.store.alerts import AlertStore
+from alerts.store.schema import Alert, AuditEntry, utcnow
 
 STATES = ("new", "acknowledged", "reviewed", "closed")
 TRANSITIONS = {"acknowledge": ("new", "acknowledged"), "review": ("acknowledged", "reviewed"),

@@ -6,17 +6,16 @@ instance of the service reports the same numbers and nothing drifts between scra
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from alerts.attendance.report import AttendanceReport
 from alerts.attendance.metrics import AttendanceCollector
+from alerts.attendance.report import AttendanceReport, Report
 from alerts.attendance.source import load_report
 from alerts.coverage import CameraSeen, compute
-from alerts.attendance.report import Report
 from alerts.store.alerts import AlertStore
 from alerts.store.cameras import CameraStore
 from alerts.store.measurements import MeasurementStore
@@ -50,7 +49,7 @@ class CoverageCollector:
     def __init__(self, cfg: HallwatchConfig, store: AlertStore, cameras: CameraStore,
                  now: Callable[[], datetime] | None = None):
         self.cfg, self.store, self.cameras = cfg, store, cameras
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.workers: dict[str, tuple[str, str]] = {}  # camera -> (hall, worker) of its last heartbeat
 
     def coverage(self):

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
@@ -125,14 +125,14 @@ class AlertService:
             raise
         return rejected
 
-    def _minute_problem(self, minute) -> str | None:  # noqa: ANN001 - a ServiceMinute
+    def _minute_problem(self, minute) -> str | None:
         camera = self._cameras.get(minute.camera_id)
         if camera is None or camera.hall != minute.hall_id:
             return f"unknown camera {minute.camera_id!r} of hall {minute.hall_id!r}"
         unknown = sorted({p.window_id for p in minute.posts} - self._windows[camera.hall])
         return f"service minute: windows {unknown} are not windows of hall {camera.hall!r}" if unknown else None
 
-    def _valid_absence(self, absence) -> bool:  # noqa: ANN001 - an Absence
+    def _valid_absence(self, absence) -> bool:
         windows = self._windows.get(absence.hall_id)
         return windows is not None and (absence.window_id is None or absence.window_id in windows)
 
@@ -155,14 +155,14 @@ class AlertService:
         try:
             applied = self.store.apply_violations([v for _, v in items], self._owners(items))
             rejected = []
-        except Exception as error:  # noqa: BLE001 - a value the database refuses
+        except Exception as error:
             if is_unavailable(error):
                 raise
             applied, rejected = Applied(), []
             for m, v in items:
                 try:
                     one = self.store.apply_violations([v], self._owners([(m, v)]))
-                except Exception as single:  # noqa: BLE001
+                except Exception as single:
                     if is_unavailable(single):
                         raise
                     rejected.append((m, f"the alert store refused it: {type(single).__name__}: "
@@ -251,7 +251,7 @@ class AlertService:
 
     # -- escalation --------------------------------------------------------------------------------
     def escalate_once(self, now: datetime | None = None) -> int:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         minutes = self.cfg.alerts.escalation_minutes
         shortest = timedelta(minutes=min(minutes.values(), default=0))
         due = due_escalations(self.store.unacknowledged(now - shortest), self.cfg, minutes, now)
@@ -269,7 +269,7 @@ class AlertService:
             try:
                 self.escalate_once()
                 self.metrics.notifications_failed.set(self.notifier.failed)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("escalation check failed")
 
     # -- absences ----------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 
@@ -157,7 +156,7 @@ def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int)
     print("where the time goes (ms):            p50     p90     p99")
     for name, values in stages.items():
         values = sorted(v * 1000 for v in values)
-        pick = lambda q: values[min(len(values) - 1, int(len(values) * q))]  # noqa: E731
+        pick = lambda q: values[min(len(values) - 1, int(len(values) * q))]  # noqa: E731, B023 - used within the iteration
         print(f"  {name:<58} {pick(0.5):7.0f} {pick(0.9):7.0f} {pick(0.99):7.0f}")
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], len(lat)
 

@@ -20,13 +20,12 @@ import numpy as np
 
 from benchmarks.common import shared
 from configs.loader import parse_config
-from ingest.analysis import CameraAnalysis
 from detectors.detections import Detections
+from ingest.analysis import CameraAnalysis
 from ingest.frames import Frame
 from ingest.sources import Sampler, read_mot
 from streams.wire import violation_to_wire
-from tests.scenario import event_f1
-from tests.scenario import Expected
+from tests.scenario import Expected, event_f1
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
 RULES = {

@@ -13,16 +13,16 @@ import json
 import os
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
-from alerts.store.schema import CameraState, utcnow
 from alerts.exposition import render
 from alerts.metrics import ServiceMetrics
 from alerts.store.cameras import CameraStore
 from alerts.store.repositories import Repositories
+from alerts.store.schema import CameraState, utcnow
 from configs.loader import load_config
 
 
@@ -46,7 +46,7 @@ def province(halls: int, per_hall: int) -> dict:
 def beat(camera: str, hall: str) -> dict:
     return {"schema": "hallwatch.heartbeat.v1", "camera_id": camera, "hall_id": hall, "region_id": "x",
             "level": "township", "status": "online", "fps_in": 5.0, "fps_analysed": 5.0, "last_frame_at": None,
-            "reconnects": 0, "produced_at": datetime.now(timezone.utc).isoformat(), "worker_id": "w1"}
+            "reconnects": 0, "produced_at": datetime.now(UTC).isoformat(), "worker_id": "w1"}
 
 
 def orm_heartbeats(store: CameraStore, beats: list[dict]) -> None:
@@ -104,7 +104,7 @@ def main() -> None:
                 started = time.perf_counter()
                 write(metrics.registry)
                 timings[name].append(time.perf_counter() - started)
-        print(f"/metrics, next scrapes (5 each, alternating; min / median): " + ", ".join(
+        print("/metrics, next scrapes (5 each, alternating; min / median): " + ", ".join(
             f"{name} {min(v):.2f} / {sorted(v)[2]:.2f} s" for name, v in timings.items()) + " (target < 1 s)")
 
 if __name__ == "__main__":

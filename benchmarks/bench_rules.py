@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from detectors.rules.engine import CameraRules, Observation  # noqa: E402
-from tests.helpers import T0, hall_config, rect  # noqa: E402
+from detectors.rules.engine import CameraRules, Observation
+from tests.helpers import T0, hall_config, rect
 
 ZONES = [
     {"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 250, 250)},

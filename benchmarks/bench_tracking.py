@@ -19,10 +19,9 @@ import numpy as np
 from benchmarks.common import VTEST, shared
 from configs.loader import load_config
 from configs.model import TrackerConfig
-from domain.floor import foot_points, homography_from_points, to_floor
 from detectors.tracking import PersonTracker
+from domain.floor import foot_points, homography_from_points, to_floor
 from ingest.sources import read_mot
-
 
 # motmetrics 1.4 (its latest release) still calls np.asfarray, removed in NumPy 2.
 if not hasattr(np, "asfarray"):

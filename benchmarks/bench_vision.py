@@ -26,8 +26,8 @@ from benchmarks.bench_event_f1 import T0, as_expected, calibration, config, run
 from benchmarks.common import shared
 from configs.model import DetectorConfig, TrackerConfig
 from detectors.detections import Detections
-from domain.floor import foot_points, homography_from_points, to_floor
 from detectors.tracking import PersonTracker
+from domain.floor import foot_points, homography_from_points, to_floor
 from ingest.sources import Sampler, read_mot
 from tests.scenario import event_f1
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from configs.env import ENV_EVIDENCE_KEY, apply_overrides, cache_dir
 from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules, ZoneKind, effective_rules
 
+
 class ConfigError(Exception):
     """A config that cannot be used; ``issues`` holds (key path, message) pairs."""
 

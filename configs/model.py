@@ -7,17 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from zoneinfo import ZoneInfo
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from configs.components import (
+    AlertsConfig,
+    DetectorConfig,
+    EvidenceConfig,
+    KafkaConfig,
+    KafkaTopics,
+    TrackerConfig,
+    Webhook,
+)
 from domain.base import LEVEL_PARENT, Level, StrictModel
 from domain.floor import homography_from_points
-from configs.components import (
-    AlertsConfig, DetectorConfig, EvidenceConfig, KafkaConfig, KafkaTopics, TrackerConfig, Webhook,
-)
 from domain.roster import Roster, RosterShift
 from domain.schedule import ScheduleConfig
 

@@ -12,14 +12,14 @@ import numpy as np
 
 from configs.model import Camera, HallwatchConfig
 from detectors.base import PersonDetector
-from domain.floor import foot_points, homography_from_points, to_floor
-from detectors.rules.engine import CameraRules, Observation, Person
-from domain.events import Absence, ServiceMinute, Violation
-from detectors.tracking import PersonTracker, TrackedPerson
 from detectors.detections import Detections
-from ingest.frames import Frame
+from detectors.rules.engine import CameraRules, Observation, Person
+from detectors.tracking import PersonTracker, TrackedPerson
+from domain.events import Absence, ServiceMinute, Violation
+from domain.floor import foot_points, homography_from_points, to_floor
 from ingest.evidence.clip_sources import clip_source
 from ingest.evidence.recorder import EvidenceRecorder
+from ingest.frames import Frame
 from streams.evidence.storage import LocalEvidenceStore
 
 

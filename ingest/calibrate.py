@@ -17,10 +17,10 @@ import numpy as np
 
 from configs.loader import load_or_exit
 from detectors.draw import draw_floor_grid, draw_people
-from streams.evidence.draw import draw_zones, put_texts
 from detectors.factory import build_detector
 from domain.floor import foot_points, homography_from_points, to_floor
 from ingest.sources import SourceStats, open_source
+from streams.evidence.draw import draw_zones, put_texts
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,10 +24,10 @@ class _Listener(ConsumerRebalanceListener):
     def __init__(self, membership: CameraMembership):
         self.membership = membership
 
-    def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
+    def on_partitions_revoked(self, revoked) -> None:
         self.membership._changed(set(), {tp.partition for tp in revoked})
 
-    def on_partitions_assigned(self, assigned) -> None:  # noqa: ANN001
+    def on_partitions_assigned(self, assigned) -> None:
         self.membership._changed({tp.partition for tp in assigned}, set())
 
 

@@ -116,7 +116,7 @@ class CameraWorker:
                 log.warning("camera %s: %s; reconnecting in %.0f s", self.camera.id, error, delay)
                 self._wait(delay)
                 self.reconnects += 1
-            except Exception as error:  # noqa: BLE001 - one camera's bug must not take the process down
+            except Exception as error:
                 log.exception("camera %s: analysis failed", self.camera.id)
                 self._failed(f"{type(error).__name__}: {error}", stalled=False)
                 self._wait(self.backoff.delay(self.failures))
@@ -142,7 +142,7 @@ class CameraWorker:
                     self.camera.id, self.camera.stall_s)
         try:
             self.on_offline()
-        except Exception:  # noqa: BLE001 - the watchdog goes on whatever the analysis does
+        except Exception:
             log.exception("camera %s: closing at the outage failed", self.camera.id)
 
     def _failed(self, message: str, stalled: bool) -> None:

@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     broker = KafkaBroker(args.dir, port=args.port)
     try:
         bootstrap = broker.start()
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - whatever stopped the start, stop and say why
         broker.stop()
         print(f"error: {error}", file=sys.stderr)
         return 1

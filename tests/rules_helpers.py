@@ -5,8 +5,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from configs.model import HallwatchConfig
-from domain.events import Absence
 from detectors.rules.engine import CameraRules, Observation
+from domain.events import Absence
 from streams.wire import violation_to_wire
 from tests.helpers import T0
 

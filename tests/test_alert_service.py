@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -25,12 +25,13 @@ from configs.loader import parse_config
 from streams.broker import KafkaBroker, free_port
 from streams.spool import SpoolingKafkaPublisher
 from streams.topics import ensure_topics
+from tests.alert_fixtures import add_hall, received, registry
+from tests.alert_fixtures import violation_message as violation
 from tests.conftest import ROOT
-from tests.helpers import rect, wait_for
-from tests.alert_fixtures import add_hall, received, registry, violation_message as violation
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.kafka
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def audit_actions(store: AlertStore, hall: str) -> list[str]:
@@ -97,7 +98,7 @@ class Hook(BaseHTTPRequestHandler):
     received: list = []
     fail_first = 0
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if Hook.fail_first > 0:
             Hook.fail_first -= 1
@@ -140,7 +141,7 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
     assert ding[0]["msgtype"] == "markdown" and "空岗" in ding[0]["markdown"]["text"]
     assert "升级至雁江区" in ding[1]["markdown"]["text"] and "莲花街道便民服务中心" in ding[1]["markdown"]["text"]
     service.lifecycle.transition(eid, "op", "acknowledge")
-    assert service.escalate_once(datetime.now(timezone.utc) + timedelta(days=1)) == 0
+    assert service.escalate_once(datetime.now(UTC) + timedelta(days=1)) == 0
     assert [e.action for e in service.store.audit(eid)].count("escalate") == 2
     server.shutdown()
 

@@ -13,6 +13,7 @@ from alerts.store.database import Database
 from alerts.store.schema import Alert, AuditEntry
 from tests.alert_fixtures import T0, violation
 
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":

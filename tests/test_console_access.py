@@ -3,7 +3,6 @@ from outside the user's subtree; CSRF on every state change; no path traversal t
 from __future__ import annotations
 
 import dataclasses
-
 import io
 import json
 import zipfile

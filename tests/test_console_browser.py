@@ -17,9 +17,9 @@ from kafka import KafkaProducer
 from alerts.api import create_app
 from alerts.service import AlertService
 from ingest.analysis import CameraAnalysis
-from tests.conftest import ROOT
 from streams.broker import free_port
 from streams.wire import violation_to_wire
+from tests.conftest import ROOT
 from tests.evidence_fixtures import config as evidence_config
 from tests.evidence_fixtures import frames, write_source
 

@@ -199,7 +199,7 @@ def test_evidence_proves_which_event_it_belongs_to(site, tmp_path):
     for event_id in ("a", "b"):
         v = violation(event_id)
         wire = violation_to_wire(v)
-        folder = make_case(root, wire)
+        make_case(root, wire)
         events[event_id] = dataclasses.replace(v, evidence={
             "snapshot": f"2026-03-02/h1/{event_id}/snapshot.jpg", "manifest": f"2026-03-02/h1/{event_id}/manifest.json"})
     service.store.apply_violations(list(events.values()))

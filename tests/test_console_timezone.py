@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,6 +77,6 @@ def test_a_browser_elsewhere_sees_hall_times_and_names(kafka_broker, tmp_path):
         service.stop()
     # (The absences topic is shared by the session's tests: find this one.)
     stored = next(a for a in service.repos.absences.list() if a.registered_by == "zhang" and a.person == "王五")
-    assert stored.start == datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in the hall (UTC+8)
-    assert stored.end == datetime(2026, 3, 2, 3, 30, tzinfo=timezone.utc)
+    assert stored.start == datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in the hall (UTC+8)
+    assert stored.end == datetime(2026, 3, 2, 3, 30, tzinfo=UTC)
     assert "10:00" in listed and "11:30" in listed and "王五" in listed and "1号综合窗口" in listed

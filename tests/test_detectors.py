@@ -150,8 +150,8 @@ def test_tracks_report_the_filtered_state_not_one_frames_jitter():
     Kalman-filtered box, whose foot point moves much less than the raw detections'."""
     from configs.model import TrackerConfig
     from detectors.detections import Detections
-    from domain.floor import foot_points
     from detectors.tracking import PersonTracker
+    from domain.floor import foot_points
 
     rng = np.random.default_rng(7)
     tracker = PersonTracker(TrackerConfig(), analysis_fps=5)

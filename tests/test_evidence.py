@@ -4,18 +4,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import pytest
 
+from ingest.analysis import CameraAnalysis
 from streams.evidence.manifest import verify
 from streams.messages import OVERLAY_SCHEMA, validator
-from ingest.analysis import CameraAnalysis
 from streams.wire import violation_to_wire
 from tests.conftest import ROOT
-from tests.evidence_fixtures import FPS, GOP_S, KEY, POST, PRE, chromium_plays, config, decode_index, frames, write_source
+from tests.evidence_fixtures import (
+    FPS,
+    GOP_S,
+    KEY,
+    POST,
+    PRE,
+    chromium_plays,
+    config,
+    decode_index,
+    frames,
+    write_source,
+)
 from tests.helpers import T0
 
 
@@ -185,9 +196,9 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
 
     import yaml
 
+    from alerts.lifecycle import Lifecycle
     from alerts.store.alerts import AlertStore
     from alerts.store.database import Database
-    from alerts.lifecycle import Lifecycle
     from tests.alert_fixtures import violation
 
     root, db = tmp_path / "evidence", f"sqlite:///{tmp_path / 'alerts.db'}"
@@ -259,7 +270,7 @@ def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
     issued = [e for e in service.store.audit(event_id) if e.action == "case_sheet"]
     assert issued and issued[-1].details["code"] == code
     # What the sheet prints (rendered uncompressed to read it): the code and the opinion's words.
-    plain = render(CaseSheet("DB-1", [("大厅", "市民中心")], "认定违规", None, code, "李四", datetime.now(timezone.utc)),
+    plain = render(CaseSheet("DB-1", [("大厅", "市民中心")], "认定违规", None, code, "李四", datetime.now(UTC)),
                    compress=False)
     assert code.encode() in plain
     copy = tmp_path / "case"
@@ -289,7 +300,6 @@ def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path)
     import io
     import shutil
     import zipfile
-
 
     from alerts.evidence.case import case_zip
     from streams.evidence.storage import LocalEvidenceStore

@@ -19,8 +19,8 @@ import yaml
 from kafka import KafkaProducer
 
 from configs.grafana.dashboards import expressions, may_be_empty, selected
-from tests.conftest import ROOT
 from streams.broker import free_port
+from tests.conftest import ROOT
 
 PROM = ROOT / "configs" / "prometheus"
 needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None or shutil.which("promtool") is None,

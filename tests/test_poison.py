@@ -116,12 +116,11 @@ def test_poison_messages_go_to_the_dlq_and_valid_ones_are_stored_once(kafka_brok
 
 
 def test_a_store_that_is_down_is_retried_and_reported(kafka_broker):
-    from tests.pgserver import PostgresUnavailable, running_postgres
-
     import uvicorn
 
     from alerts.api import create_app
     from streams.broker import free_port
+    from tests.pgserver import PostgresUnavailable, running_postgres
 
     try:
         pg_context = running_postgres()

@@ -3,14 +3,13 @@ comes back; no crash, and the status goes offline and back to online."""
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
 import pytest
-
-from datetime import datetime
 
 from configs.model import Camera
 from ingest.worker import CameraStatus, CameraWorker
@@ -188,8 +187,8 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
 
     from configs.loader import parse_config
     from ingest.analysis import CameraAnalysis
-    from streams.wire import violation_to_wire
     from streams.evidence.manifest import verify
+    from streams.wire import violation_to_wire
     from tests.evidence_fixtures import FPS, chromium_plays, decode_index, encode_index, write_source
     from tests.helpers import rect
 

@@ -148,7 +148,7 @@ def test_workers_share_cameras_take_over_a_dead_one_and_lose_nothing(kafka_broke
         assert set(late) == set(cameras) and all(len(w) == 1 for w in late.values()), late  # one owner each
         print(f"\nowners after the kill of {victim} and the join of w4: {late}")
     finally:
-        for name, proc in procs.items():
+        for proc in procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for proc in procs.values():
@@ -169,10 +169,11 @@ def test_workers_share_cameras_take_over_a_dead_one_and_lose_nothing(kafka_broke
 
 
 def test_an_absence_from_the_console_reaches_a_worker_in_another_process(kafka_broker, tmp_path):
+    from fastapi.testclient import TestClient
+
     from alerts.api import create_app
     from alerts.service import AlertService
     from configs.loader import load_config
-    from fastapi.testclient import TestClient
 
     marker = uuid.uuid4().hex[:8]
     start = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=8)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -99,7 +99,7 @@ class Sessions:
         """End every session of a user (log out everywhere, disabled, password changed)."""
         return self._revoke(SessionRecord.username == username, why)
 
-    def _revoke(self, where, why: str) -> int:  # noqa: ANN001 - a SQL condition
+    def _revoke(self, where, why: str) -> int:
         with self.db.session() as db:
             result = db.execute(update(SessionRecord).where(where).where(SessionRecord.revoked_at.is_(None))
                                 .values(revoked_at=utcnow(), revoked_why=why))

@@ -9,7 +9,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from alerts.api import (
-    absences, alerts, console, evidence, install, ops, reports, rosters, sessions, shifts, sites,
+    absences,
+    alerts,
+    console,
+    evidence,
+    install,
+    ops,
+    reports,
+    rosters,
+    sessions,
+    shifts,
+    sites,
 )
 from alerts.api.context import ApiContext, Service
 from alerts.api.limits import BodyLimit

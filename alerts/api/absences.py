@@ -5,9 +5,9 @@ import uuid
 
 from fastapi import APIRouter, HTTPException
 
+from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import AbsenceIn, AbsenceOut, Id
-from alerts.access.auth import Principal
 from alerts.store.schema import AbsenceRecord, utcnow
 
 router = APIRouter(tags=["absences"], responses=COMMON_RESPONSES)

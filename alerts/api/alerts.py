@@ -3,15 +3,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from alerts.api.models import Ack, AlertDetail, BulkAck, BulkAckOut, AlertOut, AuditOut, AwareTime, Close, Id, Review, alert_out
 from alerts.access.auth import Principal
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.models import (
+    Ack,
+    AlertDetail,
+    AlertOut,
+    AuditOut,
+    AwareTime,
+    BulkAck,
+    BulkAckOut,
+    Close,
+    Id,
+    Review,
+    alert_out,
+)
 from alerts.evidence.case import integrity
 from alerts.lifecycle import TransitionRefused
 
@@ -102,7 +114,7 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
     async def events():
         # A window re-read skips what was already sent: rows committed late (other instances,
         # batches sharing one timestamp) are still delivered, never twice.
-        since = datetime.now(timezone.utc)
+        since = datetime.now(UTC)
         sent: dict[str, datetime] = {}
         seen_version, read_at = -1, 0.0
         yield "retry: 2000\n\n"
@@ -116,7 +128,7 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
                 changed = await asyncio.to_thread(ctx.store.changed_alerts, ids, principal.region_prefix)
             else:
                 read_at = now
-                started = datetime.now(timezone.utc)
+                started = datetime.now(UTC)
                 changed = await asyncio.to_thread(ctx.store.changed_since, since - STREAM_WINDOW,
                                                   principal.region_prefix)
                 since = started

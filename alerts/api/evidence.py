@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import FileResponse
 
+from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import alert_out
-from alerts.access.auth import Principal
 from alerts.evidence.case import case_zip, integrity
 from alerts.evidence.case_sheet import CaseSheet, render
 from configs.labels import reason_label, type_label

@@ -14,11 +14,11 @@ import yaml
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.access.auth import Principal
-from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from configs.loader import reference_issues
 from configs.model import Calibration, Camera, Zone
+from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
 
 router = APIRouter(tags=["install"], responses=COMMON_RESPONSES)
 Point = list[float]

@@ -9,10 +9,10 @@ class BodyLimit:
     """Pure ASGI middleware: rejects an announced Content-Length above the limit before reading,
     and stops a chunked body as soon as it passes the limit."""
 
-    def __init__(self, app, max_bytes: int):  # noqa: ANN001 - an ASGI app
+    def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001
+    async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
@@ -43,7 +43,7 @@ class BodyLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, send) -> None:  # noqa: ANN001
+    async def _refuse(self, send) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes // 1024} KiB"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

@@ -1,14 +1,13 @@
 """Request and response models of the API (they are the OpenAPI schema)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from alerts.access.auth import MAX_PASSWORD
-
 from alerts.store.schema import Alert
 from configs.model import HallwatchConfig
 from domain.roster import Roster
@@ -19,7 +18,7 @@ def _bounded_time(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
     try:
-        utc = value.astimezone(timezone.utc)
+        utc = value.astimezone(UTC)
     except OverflowError:
         raise ValueError("out of range") from None
     if not 1970 <= utc.year <= 2200:

@@ -8,10 +8,10 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.attendance.export import ReportTables
 from alerts.attendance.source import load_report
-from alerts.access.auth import Principal
 from alerts.store.schema import region_path_key
 
 router = APIRouter(tags=["reports"], responses=COMMON_RESPONSES)

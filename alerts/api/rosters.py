@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
+from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
-from alerts.access.auth import Principal
 from alerts.rosters import week_of
 from domain.roster import RosterShift
 from domain.schedule import WEEKDAYS, Period, Weekday

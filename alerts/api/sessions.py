@@ -5,11 +5,11 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from alerts.api.models import Id, Login, Logout
 from alerts.access.auth import Principal
 from alerts.access.login_guard import TooManyAttempts
 from alerts.access.sessions import COOKIE
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.models import Id, Login, Logout
 
 router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
 TOO_MANY = {429: {"description": "Too many failed logins (see Retry-After), or too many at once"}}

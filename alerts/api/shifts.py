@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.access.auth import Principal
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 
 router = APIRouter(tags=["shifts"], responses=COMMON_RESPONSES)
 

@@ -1,13 +1,13 @@
 """The registry (regions, halls, windows), camera health, coverage, and the display labels."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.access.auth import Principal
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.coverage import coverage_view
 from alerts.store.schema import region_path_key
 from configs import labels
@@ -38,7 +38,7 @@ def display_labels(principal: Principal = who()):
 
 @router.get("/api/cameras")
 def cameras(principal: Principal = who(), ctx: ApiContext = Ctx):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     seen = {c.camera_id: c for c in ctx.repos.cameras.cameras()}
     out = []
     for camera in ctx.cfg.cameras:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from prometheus_client.core import GaugeMetricFamily
@@ -30,14 +30,14 @@ class AttendanceCollector:
         self.cfg = cfg
         self.today_report, self.today_waits, self.county_of = today_report, today_waits, county_of
         self.every_s = every_s
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.halls = {h.id: h for h in cfg.halls}
         self._cache: tuple[float, list] | None = None
         self._dirty = False
         self._lock = threading.Lock()
         self.waiting: dict[tuple[str, str], tuple[datetime, int]] = {}  # (hall, camera) -> (minute, people)
 
-    def observe(self, minutes) -> None:  # noqa: ANN001 - ServiceMinute list
+    def observe(self, minutes) -> None:
         """People in the queue areas at the end of each consumed minute (and the attendance
         numbers are recomputed at the next scrape)."""
         self._dirty = True

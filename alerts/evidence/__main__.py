@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from configs.loader import load_or_exit
 from streams.evidence.manifest import case_code, resolve_key, same_code, verify
 from streams.evidence.storage import LocalEvidenceStore
-from configs.loader import load_or_exit
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from streams.evidence.overlay import frame_at, render
-from streams.messages import OVERLAY_SCHEMA, fast_validator
 from streams.evidence.video import encode
+from streams.messages import OVERLAY_SCHEMA, fast_validator
 
 
 def _frames(cap: cv2.VideoCapture, fps: float, overlay: dict) -> Iterator[np.ndarray]:

@@ -13,7 +13,6 @@ from alerts.evidence.annotated import render_annotated
 from streams.evidence.manifest import listed_files, read_manifest, resolve_key, verify
 from streams.evidence.storage import LocalEvidenceStore
 
-
 BINDING = ("event_id", "hall_id", "camera_id", "started_at")
 
 

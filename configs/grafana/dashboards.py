@@ -17,7 +17,10 @@ from pathlib import Path
 from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import (
-    DataSourceRef, ThresholdsMode, VariableRefresh, VariableSort,
+    DataSourceRef,
+    ThresholdsMode,
+    VariableRefresh,
+    VariableSort,
 )
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from configs.model import Camera, HallwatchConfig, Rules, Zone, ZoneKind, effective_rules
-from domain.service_calendar import ServiceCalendar
+from detectors.rules import snapshot
 from detectors.rules.absences import supervision_at
 from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
-from domain.events import Absence, ClosePair, ServiceMinute, Violation
 from detectors.rules.geometry import ZoneSet, close_pairs, closest_pair, pairwise_distances, single_linkage_groups
-from detectors.rules import snapshot
 from detectors.rules.service_meter import ServiceMeter
+from domain.events import Absence, ClosePair, ServiceMinute, Violation
+from domain.service_calendar import ServiceCalendar
 
 _DAY = timedelta(days=1)
 EVENT_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4c55-9b53-2f7a9e3f0c11")

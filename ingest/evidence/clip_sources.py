@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -139,7 +139,7 @@ class LiveClips(ClipSource):
                 log.info("camera %s: the recording starts %.1f s into the clip's window", self.recorder.camera.id,
                          segments[0].start - start.timestamp())
             join([s.path for s in segments], out)
-            return Clip(out, datetime.fromtimestamp(segments[0].start, timezone.utc).astimezone(start.tzinfo), "segments")
+            return Clip(out, datetime.fromtimestamp(segments[0].start, UTC).astimezone(start.tzinfo), "segments")
         if self.recorder.mode == "copy":
             log.warning("camera %s: the recorded segments do not cover %s–%s; encoding the analysed frames",
                         self.recorder.camera.id, start.isoformat(), end.isoformat())

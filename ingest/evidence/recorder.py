@@ -160,7 +160,7 @@ class EvidenceRecorder:
             self._write_clip(job)
             self.write_seconds.append(time.perf_counter() - started)
             self.write_cpu_s.append(time.thread_time() - cpu)
-        except Exception:  # noqa: BLE001 - evidence failure must not stop detection
+        except Exception:
             log.exception("camera %s: evidence for %s failed", self.camera.id, job.event_id)
         finally:
             with self._lock:

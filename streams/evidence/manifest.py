@@ -9,8 +9,8 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from configs.env import ENV_EVIDENCE_KEY
@@ -50,7 +50,7 @@ def write_manifest(folder: Path, event: dict, camera: dict, files: list[str], ke
         "event": event,
         "camera": camera,
         "software": software,
-        "created_at": datetime.now(timezone.utc).isoformat(),
+        "created_at": datetime.now(UTC).isoformat(),
         "key_id": key_id,
         "files": [{"name": name, "bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
                   for name in sorted(files)],
