@@ -10,6 +10,7 @@ With --group, every process started with the same config and group shares the co
 through a Kafka consumer group and takes over the cameras of a worker that stops or dies; file
 and mot: sources then play as live cameras anchored at their start_time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,18 +25,26 @@ log = logging.getLogger("hallwatch")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="run_pipeline.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="run_pipeline.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="configs/demo.yaml", help="YAML config (default configs/demo.yaml)")
     parser.add_argument("--events-out", type=Path, help="also append every violation message here (JSON lines)")
-    parser.add_argument("--measurements-out", type=Path,
-                        help="also append every per-minute service measurement here (JSON lines)")
+    parser.add_argument(
+        "--measurements-out", type=Path, help="also append every per-minute service measurement here (JSON lines)"
+    )
     parser.add_argument("--tracks-out", type=Path, help="write per-camera tracks in MOT format into this folder")
     parser.add_argument("--no-kafka", action="store_true", help="do not connect to Kafka")
-    parser.add_argument("--start-time", type=datetime.fromisoformat,
-                        help="media clock origin for file and mot: sources (overrides start_time)")
-    parser.add_argument("--realtime", action="store_true",
-                        help="play file and mot: sources at their real speed, as a camera would (demos, soak tests)")
+    parser.add_argument(
+        "--start-time",
+        type=datetime.fromisoformat,
+        help="media clock origin for file and mot: sources (overrides start_time)",
+    )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play file and mot: sources at their real speed, as a camera would (demos, soak tests)",
+    )
     parser.add_argument("--group", help="scale-out: share the cameras with every worker of this group (Kafka)")
     parser.add_argument("--worker-id", help="this worker's name in the group (default: host name and a number)")
     parser.add_argument("--log-level", default="INFO")
@@ -61,9 +70,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from ingest.pipeline import Pipeline
 
-    pipeline = Pipeline(cfg, events_out=args.events_out, tracks_out=args.tracks_out,
-                        use_kafka=not args.no_kafka, start_override=args.start_time, realtime=args.realtime,
-                        group=args.group, worker_id=args.worker_id, measurements_out=args.measurements_out)
+    pipeline = Pipeline(
+        cfg,
+        events_out=args.events_out,
+        tracks_out=args.tracks_out,
+        use_kafka=not args.no_kafka,
+        start_override=args.start_time,
+        realtime=args.realtime,
+        group=args.group,
+        worker_id=args.worker_id,
+        measurements_out=args.measurements_out,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -1,4 +1,5 @@
 """The alerting service: ``python -m alerts [--config configs/demo.yaml]``."""
+
 from __future__ import annotations
 
 import sys

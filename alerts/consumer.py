@@ -8,6 +8,7 @@ reason, and consumption goes on. The one case that retries is a store that is do
 (``StoreUnavailable``): the batch is read again after a back-off, nothing is committed, and the
 lag grows where Prometheus sees it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -51,22 +52,41 @@ Handler = Callable[[list[Received]], list[tuple[Received, str]]]
 
 
 class AlertConsumer:
-    def __init__(self, bootstrap: str, handle: Handler, topics: KafkaTopics | None = None,
-                 group_id: str = "hallwatch-alerts", on_dead_letter: Callable[[str], None] | None = None,
-                 instance_id: str | None = None, session_timeout_ms: int = 10000):
+    def __init__(
+        self,
+        bootstrap: str,
+        handle: Handler,
+        topics: KafkaTopics | None = None,
+        group_id: str = "hallwatch-alerts",
+        on_dead_letter: Callable[[str], None] | None = None,
+        instance_id: str | None = None,
+        session_timeout_ms: int = 10000,
+    ):
         self.topics = topics or KafkaTopics()
         self.handle = handle
         self.on_dead_letter = on_dead_letter or (lambda reason: None)
         self.consumer = KafkaConsumer(
-            self.topics.violations, self.topics.heartbeats, self.topics.absences, self.topics.service_minutes,
-            bootstrap_servers=bootstrap, group_id=group_id, client_id=f"{group_id}-consumer",
-            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=2000, fetch_max_wait_ms=100,
-            group_instance_id=instance_id, session_timeout_ms=session_timeout_ms,
+            self.topics.violations,
+            self.topics.heartbeats,
+            self.topics.absences,
+            self.topics.service_minutes,
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            client_id=f"{group_id}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=2000,
+            fetch_max_wait_ms=100,
+            group_instance_id=instance_id,
+            session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(500, session_timeout_ms // 4),
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
-        names = {self.topics.violations: messages.VIOLATION_SCHEMA, self.topics.heartbeats: messages.HEARTBEAT_SCHEMA,
-                 self.topics.service_minutes: messages.SERVICE_MINUTE_SCHEMA}
+        names = {
+            self.topics.violations: messages.VIOLATION_SCHEMA,
+            self.topics.heartbeats: messages.HEARTBEAT_SCHEMA,
+            self.topics.service_minutes: messages.SERVICE_MINUTE_SCHEMA,
+        }
         self.fast = {topic: messages.fast_validator(name) for topic, name in names.items()}
         self.explain = {topic: messages.validator(name) for topic, name in names.items()}
         self.dead_lettered = 0
@@ -132,16 +152,23 @@ class AlertConsumer:
     def dead_letter(self, record, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
         raw = record.value or b""
-        self.dlq.send(self.topics.dlq, key=(record.key or b"")[:1024] or None, value=json.dumps({
-            "reason": reason,
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "size": len(raw),
-            "truncated": len(raw) > DLQ_VALUE_BYTES,
-            "value_base64": base64.b64encode(raw[:DLQ_VALUE_BYTES]).decode(),
-            "dead_lettered_at": datetime.now(UTC).isoformat(),
-        }, ensure_ascii=False).encode())
+        self.dlq.send(
+            self.topics.dlq,
+            key=(record.key or b"")[:1024] or None,
+            value=json.dumps(
+                {
+                    "reason": reason,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "size": len(raw),
+                    "truncated": len(raw) > DLQ_VALUE_BYTES,
+                    "value_base64": base64.b64encode(raw[:DLQ_VALUE_BYTES]).decode(),
+                    "dead_lettered_at": datetime.now(UTC).isoformat(),
+                },
+                ensure_ascii=False,
+            ).encode(),
+        )
         self.dead_lettered += 1
         self.on_dead_letter(reason)
 

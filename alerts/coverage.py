@@ -6,6 +6,7 @@ such a camera. Coverage of a level inside a region's subtree = covered halls at 
 halls at that level (the same for windows). Pure: the registry, the last heartbeats and ``now``
 in, numbers out.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -54,8 +55,9 @@ def compute(cfg: HallwatchConfig, seen: dict[str, CameraSeen], now: datetime, st
     for camera in cfg.cameras:
         cameras_of.setdefault(camera.hall, []).append(camera)
         s = seen.get(camera.id)
-        cov.camera_up[camera.id] = (s is not None and s.status == "online"
-                                    and (now - s.received_at).total_seconds() <= stale_after_s)
+        cov.camera_up[camera.id] = (
+            s is not None and s.status == "online" and (now - s.received_at).total_seconds() <= stale_after_s
+        )
     ancestors = {r.id: cfg.region_path(r.id) for r in cfg.regions}
     for hall in cfg.halls:
         level = cfg.region(hall.region).level.value
@@ -74,19 +76,26 @@ def compute(cfg: HallwatchConfig, seen: dict[str, CameraSeen], now: datetime, st
             entry.windows_covered += n_windows_covered
         if not covered:
             stale = [c.id for c in cams if not cov.camera_up[c.id]]
-            cov.uncovered.append({
-                "hall_id": hall.id, "hall_name": hall.name, "region_id": hall.region, "level": level,
-                "region_path": ancestors[hall.region],
-                "reason": "no camera" if not cams else "camera not online",
-                "stale_cameras": stale,
-            })
+            cov.uncovered.append(
+                {
+                    "hall_id": hall.id,
+                    "hall_name": hall.name,
+                    "region_id": hall.region,
+                    "level": level,
+                    "region_path": ancestors[hall.region],
+                    "reason": "no camera" if not cams else "camera not online",
+                    "stale_cameras": stale,
+                }
+            )
     return cov
 
 
-def coverage_view(cfg: HallwatchConfig, cov: Coverage, region_id: str, region_prefix: str,
-                  sees_hall: Callable[[str], bool]) -> dict:
+def coverage_view(
+    cfg: HallwatchConfig, cov: Coverage, region_id: str, region_prefix: str, sees_hall: Callable[[str], bool]
+) -> dict:
     """The coverage a user of ``region_id`` may see: their subtree's regions, and the whole
     registry's totals only for users at the top of the tree."""
+
     def ratio(value: float) -> float | None:
         return None if value != value else round(value, 4)  # NaN: no hall at that level
 
@@ -99,9 +108,16 @@ def coverage_view(cfg: HallwatchConfig, cov: Coverage, region_id: str, region_pr
         if region != "*" and not paths[region].startswith(region_prefix):
             continue
         levels.setdefault("all" if region == "*" else region, {})[level] = {
-            "halls": c.halls, "halls_covered": c.halls_covered, "ratio": ratio(c.ratio),
-            "windows": c.windows, "windows_covered": c.windows_covered, "window_ratio": ratio(c.window_ratio)}
+            "halls": c.halls,
+            "halls_covered": c.halls_covered,
+            "ratio": ratio(c.ratio),
+            "windows": c.windows,
+            "windows_covered": c.windows_covered,
+            "window_ratio": ratio(c.window_ratio),
+        }
     camera_halls = {c.id: c.hall for c in cfg.cameras}
-    return {"by_region": levels,
-            "uncovered": [h for h in cov.uncovered if sees_hall(h["hall_id"])],
-            "camera_up": {c: up for c, up in cov.camera_up.items() if sees_hall(camera_halls[c])}}
+    return {
+        "by_region": levels,
+        "uncovered": [h for h in cov.uncovered if sees_hall(h["hall_id"])],
+        "camera_up": {c: up for c, up in cov.camera_up.items() if sees_hall(camera_halls[c])},
+    }

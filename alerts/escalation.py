@@ -1,5 +1,6 @@
 """Escalation: an alert nobody acknowledged in time moves up to the parent region (乡 -> 县 -> 市)
 and notifies again. Pure: decides from the alerts, the region tree, the policy and ``now``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

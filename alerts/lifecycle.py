@@ -7,14 +7,18 @@ Escalation moves an unacknowledged alert's ``escalated_to`` up the region tree w
 changing its lifecycle state. The rules (``next_state``) are pure; ``Lifecycle`` applies them
 to the store in one transaction each, with the audit row.
 """
+
 from __future__ import annotations
 
 from alerts.store.alerts import AlertStore
 from alerts.store.schema import Alert, AuditEntry, utcnow
 
 STATES = ("new", "acknowledged", "reviewed", "closed")
-TRANSITIONS = {"acknowledge": ("new", "acknowledged"), "review": ("acknowledged", "reviewed"),
-               "close": ("reviewed", "closed")}
+TRANSITIONS = {
+    "acknowledge": ("new", "acknowledged"),
+    "review": ("acknowledged", "reviewed"),
+    "close": ("reviewed", "closed"),
+}
 OUTCOMES = ("confirmed", "dismissed")
 
 
@@ -42,8 +46,9 @@ class Lifecycle:
     def __init__(self, store: AlertStore):
         self.store = store
 
-    def transition(self, event_id: str, actor: str, action: str, note: str | None = None,
-                   outcome: str | None = None) -> Alert:
+    def transition(
+        self, event_id: str, actor: str, action: str, note: str | None = None, outcome: str | None = None
+    ) -> Alert:
         """acknowledge | review | close, each only from the state before it. KeyError if unknown."""
         with self.store.session() as session:
             alert = session.get(Alert, event_id, with_for_update=True)
@@ -55,8 +60,15 @@ class Lifecycle:
                 alert.acknowledged_at = now
             if action == "review":
                 alert.review_outcome = outcome
-            session.add(AuditEntry(event_id=event_id, actor=actor, action=action, at=now,
-                                   details={k: v for k, v in {"note": note, "outcome": outcome}.items() if v}))
+            session.add(
+                AuditEntry(
+                    event_id=event_id,
+                    actor=actor,
+                    action=action,
+                    at=now,
+                    details={k: v for k, v in {"note": note, "outcome": outcome}.items() if v},
+                )
+            )
             return alert
 
     def escalate(self, event_id: str, to_region: str) -> None:
@@ -65,5 +77,11 @@ class Lifecycle:
             alert.escalated_to = to_region
             alert.escalations += 1
             alert.escalated_at = utcnow()
-            session.add(AuditEntry(event_id=event_id, actor="system", action="escalate",
-                                   details={"to_region": to_region, "escalations": alert.escalations}))
+            session.add(
+                AuditEntry(
+                    event_id=event_id,
+                    actor="system",
+                    action="escalate",
+                    details={"to_region": to_region, "escalations": alert.escalations},
+                )
+            )

@@ -3,6 +3,7 @@ after a commit with the event ids they changed, so a console client is sent exac
 at once, read by id, instead of re-reading a window of recent changes. Other instances' commits,
 which this process cannot see happen, are still picked up by a window read at least once a second.
 """
+
 from __future__ import annotations
 
 import threading

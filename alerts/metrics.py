@@ -3,6 +3,7 @@
 Coverage and open alerts are computed from the store at scrape time by a collector, so every
 instance of the service reports the same numbers and nothing drifts between scrapes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,8 +47,9 @@ def today_waits(cfg: HallwatchConfig, measurements: MeasurementStore) -> list[tu
 
 
 class CoverageCollector:
-    def __init__(self, cfg: HallwatchConfig, store: AlertStore, cameras: CameraStore,
-                 now: Callable[[], datetime] | None = None):
+    def __init__(
+        self, cfg: HallwatchConfig, store: AlertStore, cameras: CameraStore, now: Callable[[], datetime] | None = None
+    ):
         self.cfg, self.store, self.cameras = cfg, store, cameras
         self.now = now or (lambda: datetime.now(UTC))
         self.workers: dict[str, tuple[str, str]] = {}  # camera -> (hall, worker) of its last heartbeat
@@ -61,16 +63,22 @@ class CoverageCollector:
     def collect(self):
         cov = self.coverage()
         families = {
-            "halls": GaugeMetricFamily("hallwatch_halls", "Halls at a level in a region's subtree", labels=["level", "region"]),
-            "covered": GaugeMetricFamily("hallwatch_halls_covered", "Covered halls (every camera online and fresh)",
-                                         labels=["level", "region"]),
+            "halls": GaugeMetricFamily(
+                "hallwatch_halls", "Halls at a level in a region's subtree", labels=["level", "region"]
+            ),
+            "covered": GaugeMetricFamily(
+                "hallwatch_halls_covered", "Covered halls (every camera online and fresh)", labels=["level", "region"]
+            ),
             "ratio": GaugeMetricFamily("hallwatch_coverage_ratio", "Covered halls / halls", labels=["level", "region"]),
-            "windows": GaugeMetricFamily("hallwatch_windows", "Windows at a level in a region's subtree",
-                                         labels=["level", "region"]),
-            "wcovered": GaugeMetricFamily("hallwatch_windows_covered", "Windows with a post zone on an online camera",
-                                          labels=["level", "region"]),
-            "wratio": GaugeMetricFamily("hallwatch_window_coverage_ratio", "Covered windows / windows",
-                                        labels=["level", "region"]),
+            "windows": GaugeMetricFamily(
+                "hallwatch_windows", "Windows at a level in a region's subtree", labels=["level", "region"]
+            ),
+            "wcovered": GaugeMetricFamily(
+                "hallwatch_windows_covered", "Windows with a post zone on an online camera", labels=["level", "region"]
+            ),
+            "wratio": GaugeMetricFamily(
+                "hallwatch_window_coverage_ratio", "Covered windows / windows", labels=["level", "region"]
+            ),
         }
         for (region, level), c in sorted(cov.by_region_level.items()):
             region = "all" if region == "*" else region
@@ -82,27 +90,49 @@ class CoverageCollector:
             families["wcovered"].add_metric([level, region], c.windows_covered)
             if c.windows:
                 families["wratio"].add_metric([level, region], c.window_ratio)
-        up = GaugeMetricFamily("hallwatch_camera_up", "1 if the camera's last heartbeat is online and fresh",
-                               labels=["camera", "hall"])
+        up = GaugeMetricFamily(
+            "hallwatch_camera_up", "1 if the camera's last heartbeat is online and fresh", labels=["camera", "hall"]
+        )
         for camera in self.cfg.cameras:
             up.add_metric([camera.id, camera.hall], 1.0 if cov.camera_up[camera.id] else 0.0)
-        worker = GaugeMetricFamily("hallwatch_camera_worker_info", "The pipeline worker whose heartbeat last "
-                                   "reported the camera (scale-out)", labels=["camera", "hall", "worker"])
+        worker = GaugeMetricFamily(
+            "hallwatch_camera_worker_info",
+            "The pipeline worker whose heartbeat last reported the camera (scale-out)",
+            labels=["camera", "hall", "worker"],
+        )
         for camera_id, (hall_id, worker_id) in self.workers.items():
             worker.add_metric([camera_id, hall_id, worker_id], 1.0)
         yield worker
-        uncovered = GaugeMetricFamily("hallwatch_hall_uncovered", "1 for each uncovered hall, with its stale cameras",
-                                      labels=["hall", "hall_name", "level", "region", "county", "reason", "stale_cameras"])
+        uncovered = GaugeMetricFamily(
+            "hallwatch_hall_uncovered",
+            "1 for each uncovered hall, with its stale cameras",
+            labels=["hall", "hall_name", "level", "region", "county", "reason", "stale_cameras"],
+        )
         for hall in cov.uncovered:
-            uncovered.add_metric([hall["hall_id"], hall["hall_name"], hall["level"], hall["region_id"],
-                                  county_of(self.cfg, hall["region_id"]), hall["reason"],
-                                  ",".join(hall["stale_cameras"])], 1)
-        info = GaugeMetricFamily("hallwatch_region_info", "The region tree (for dashboard variables)",
-                                 labels=["region", "name", "level", "parent", "county"])
+            uncovered.add_metric(
+                [
+                    hall["hall_id"],
+                    hall["hall_name"],
+                    hall["level"],
+                    hall["region_id"],
+                    county_of(self.cfg, hall["region_id"]),
+                    hall["reason"],
+                    ",".join(hall["stale_cameras"]),
+                ],
+                1,
+            )
+        info = GaugeMetricFamily(
+            "hallwatch_region_info",
+            "The region tree (for dashboard variables)",
+            labels=["region", "name", "level", "parent", "county"],
+        )
         for region in self.cfg.regions:
-            info.add_metric([region.id, region.name, region.level.value, region.parent or "",
-                             county_of(self.cfg, region.id)], 1)
-        open_alerts = GaugeMetricFamily("hallwatch_alerts_open", "Alerts not yet reviewed", labels=["type", "level", "region"])
+            info.add_metric(
+                [region.id, region.name, region.level.value, region.parent or "", county_of(self.cfg, region.id)], 1
+            )
+        open_alerts = GaugeMetricFamily(
+            "hallwatch_alerts_open", "Alerts not yet reviewed", labels=["type", "level", "region"]
+        )
         for type_, level, region, count in self.store.open_counts():
             open_alerts.add_metric([type_, level, region], count)
         yield from families.values()
@@ -118,22 +148,41 @@ class ServiceMetrics:
         self.collector = CoverageCollector(cfg, repos.alerts, repos.cameras)
         self.registry.register(self.collector)
         measurements = repos.measurements
-        self.queues = AttendanceCollector(cfg, lambda: today_report(cfg, repos),
-                                          lambda: today_waits(cfg, measurements), lambda region: county_of(cfg, region))
+        self.queues = AttendanceCollector(
+            cfg,
+            lambda: today_report(cfg, repos),
+            lambda: today_waits(cfg, measurements),
+            lambda region: county_of(cfg, region),
+        )
         self.registry.register(self.queues)
-        self.violations = Counter("hallwatch_violations", "Violations stored (new event ids)",
-                                  ["type", "reason", "level", "region", "county", "hall", "window"],
-                                  registry=self.registry)
-        self.dlq = Counter("hallwatch_dlq", "Messages sent to the dead-letter topic", ["reason"], registry=self.registry)
-        self.ack_seconds = Histogram("hallwatch_alert_ack_seconds", "Time from an alert's arrival to its acknowledgement",
-                                     buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200), registry=self.registry)
-        self.consumer_lag = Gauge("hallwatch_consumer_lag", "Messages behind the end of the subscribed topics",
-                                  registry=self.registry)
-        self.store_up = Gauge("hallwatch_alert_store_up", "1 while the alert store accepts writes, 0 while it is "
-                              "unreachable (consumption waits and retries)", registry=self.registry)
+        self.violations = Counter(
+            "hallwatch_violations",
+            "Violations stored (new event ids)",
+            ["type", "reason", "level", "region", "county", "hall", "window"],
+            registry=self.registry,
+        )
+        self.dlq = Counter(
+            "hallwatch_dlq", "Messages sent to the dead-letter topic", ["reason"], registry=self.registry
+        )
+        self.ack_seconds = Histogram(
+            "hallwatch_alert_ack_seconds",
+            "Time from an alert's arrival to its acknowledgement",
+            buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "hallwatch_consumer_lag", "Messages behind the end of the subscribed topics", registry=self.registry
+        )
+        self.store_up = Gauge(
+            "hallwatch_alert_store_up",
+            "1 while the alert store accepts writes, 0 while it is unreachable (consumption waits and retries)",
+            registry=self.registry,
+        )
         self.store_up.set(1)
         self.consumed = Counter("hallwatch_messages_consumed", "Messages consumed", ["topic"], registry=self.registry)
-        self.escalations = Counter("hallwatch_escalations", "Alerts escalated to a parent region", ["level"],
-                                   registry=self.registry)
-        self.notifications_failed = Gauge("hallwatch_notifications_failed", "Notifications given up on",
-                                          registry=self.registry)
+        self.escalations = Counter(
+            "hallwatch_escalations", "Alerts escalated to a parent region", ["level"], registry=self.registry
+        )
+        self.notifications_failed = Gauge(
+            "hallwatch_notifications_failed", "Notifications given up on", registry=self.registry
+        )

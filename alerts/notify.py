@@ -3,6 +3,7 @@
 Formats: ``generic`` (the alert as JSON), ``dingtalk`` and ``wecom`` (the robots' markdown
 messages). A full queue or a dead endpoint costs notifications (logged, counted), never consumption.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,14 +49,23 @@ def payload(hook: Webhook, notice: Notice, why: str) -> dict:
         return {"msgtype": "markdown", "markdown": {"title": "电子监察告警", "text": describe(notice, why)}}
     if hook.format == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": describe(notice, why)}}
-    alert = {**violation_to_wire(notice.violation), "hall_name": notice.hall_name,
-             "region_names": list(notice.region_names)}
+    alert = {
+        **violation_to_wire(notice.violation),
+        "hall_name": notice.hall_name,
+        "region_names": list(notice.region_names),
+    }
     return {"event": why, "alert": alert}
 
 
 class Notifier:
-    def __init__(self, hooks: list[Webhook], attempts: int = 5, base_delay_s: float = 1.0,
-                 timeout_s: float = 5.0, max_queue: int = 10000):
+    def __init__(
+        self,
+        hooks: list[Webhook],
+        attempts: int = 5,
+        base_delay_s: float = 1.0,
+        timeout_s: float = 5.0,
+        max_queue: int = 10000,
+    ):
         self.hooks = hooks
         self.attempts = attempts
         self.base_delay_s = base_delay_s

@@ -5,6 +5,7 @@ the console) plus the shifts kept in the console (table ``roster_shifts``), as o
 The combined roster is rebuilt when this process changes a shift and at most ``refresh_s`` after
 another instance of the service did.
 """
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@
 Several instances may run with the same ``alerts.group_id``: Kafka shares the partitions among
 them, and the store is idempotent by event id.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,8 +92,9 @@ class AlertService:
                 elif self._valid_absence(m.absence):
                     absences.append(m.absence)
                 else:
-                    rejected.append((m, f"absence for an unknown hall or window: {m.absence.hall_id}/"
-                                        f"{m.absence.window_id}"))
+                    rejected.append(
+                        (m, f"absence for an unknown hall or window: {m.absence.hall_id}/{m.absence.window_id}")
+                    )
             elif m.violation is not None:
                 trusted = self._trusted(m.violation)
                 if isinstance(trusted, str):
@@ -165,20 +167,33 @@ class AlertService:
                 except Exception as single:
                     if is_unavailable(single):
                         raise
-                    rejected.append((m, f"the alert store refused it: {type(single).__name__}: "
-                                        f"{str(single).splitlines()[0][:300]}"))
+                    rejected.append(
+                        (m, f"the alert store refused it: {type(single).__name__}: {str(single).splitlines()[0][:300]}")
+                    )
                     continue
                 applied.created += one.created
                 applied.conflicts |= one.conflicts
-        rejected += [(m, f"conflict: event {v.event_id} exists for another hall, camera, zone or type")
-                     for m, v in items if (v.event_id, identity(v)) in applied.conflicts]
+        rejected += [
+            (m, f"conflict: event {v.event_id} exists for another hall, camera, zone or type")
+            for m, v in items
+            if (v.event_id, identity(v)) in applied.conflicts
+        ]
         created = set(applied.created)
         counts: Counter[tuple] = Counter()
         for _, v in items:
             if v.event_id in created:
                 created.discard(v.event_id)
-                counts[(v.type, v.reason or "", v.level, v.region_id, self._county[v.region_id], v.hall_id,
-                        v.window_id or "")] += 1
+                counts[
+                    (
+                        v.type,
+                        v.reason or "",
+                        v.level,
+                        v.region_id,
+                        self._county[v.region_id],
+                        v.hall_id,
+                        v.window_id or "",
+                    )
+                ] += 1
                 if self.notifier.hooks:
                     self.notifier.notify(self._notice(v), "新告警")
         for labels, count in counts.items():
@@ -189,19 +204,30 @@ class AlertService:
         """Alerts owned one level up from the start (``alerts.start_escalated``: a citizen is
         waiting at an unstaffed window)."""
         kinds = set(self.cfg.alerts.start_escalated)
-        return {v.event_id: parent for _, v in items if v.type in kinds
-                for parent in [self._regions[v.region_id].parent] if parent}
+        return {
+            v.event_id: parent
+            for _, v in items
+            if v.type in kinds
+            for parent in [self._regions[v.region_id].parent]
+            if parent
+        }
 
     def _notice(self, v: Violation) -> Notice:
         hall = self._halls.get(v.hall_id)
         windows = {w.id: w.name for w in hall.windows} if hall else {}
-        return Notice(v, hall.name if hall else v.hall_id,
-                      tuple(self._regions[r].name for r in v.region_path if r in self._regions),
-                      windows.get(v.window_id or "") or v.window_id)
+        return Notice(
+            v,
+            hall.name if hall else v.hall_id,
+            tuple(self._regions[r].name for r in v.region_path if r in self._regions),
+            windows.get(v.window_id or "") or v.window_id,
+        )
 
     def _dead_letter(self, reason: str) -> None:
-        kind = reason.split(":", 1)[0] if reason.startswith(("schema", "conflict")) else (
-            "not_json" if reason.startswith("not JSON") else "rejected")
+        kind = (
+            reason.split(":", 1)[0]
+            if reason.startswith(("schema", "conflict"))
+            else ("not_json" if reason.startswith("not JSON") else "rejected")
+        )
         self.metrics.dlq.labels(kind.split()[0]).inc()
 
     def _consume(self) -> None:
@@ -210,9 +236,15 @@ class AlertService:
             try:
                 if self.consumer is None:
                     alerts = self.cfg.alerts
-                    self.consumer = AlertConsumer(self.bootstrap, self.handle, self.cfg.kafka.topics,
-                                                  alerts.group_id, self._dead_letter, alerts.instance_id,
-                                                  int(alerts.session_timeout_s * 1000))
+                    self.consumer = AlertConsumer(
+                        self.bootstrap,
+                        self.handle,
+                        self.cfg.kafka.topics,
+                        alerts.group_id,
+                        self._dead_letter,
+                        alerts.instance_id,
+                        int(alerts.session_timeout_s * 1000),
+                    )
                 self.consumer.poll_once(500)
                 self.store_error, backoff = None, 1.0
                 self.metrics.store_up.set(1)
@@ -245,9 +277,13 @@ class AlertService:
     def health(self) -> dict:
         """For /healthz: ``ok`` is false (HTTP 503) when the consumer thread died or the store is down."""
         alive = self.consumer_alive()
-        return {"ok": alive and self.store_error is None, "consumer_alive": alive,
-                "store_ok": self.store_error is None, "store_error": self.store_error,
-                "consumer_lag": int(self.metrics.consumer_lag._value.get())}
+        return {
+            "ok": alive and self.store_error is None,
+            "consumer_alive": alive,
+            "store_ok": self.store_error is None,
+            "store_error": self.store_error,
+            "consumer_lag": int(self.metrics.consumer_lag._value.get()),
+        }
 
     # -- escalation --------------------------------------------------------------------------------
     def escalate_once(self, now: datetime | None = None) -> int:
@@ -260,8 +296,10 @@ class AlertService:
             self.changes.bump([d.event_id])
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
-            self.notifier.notify(self._notice(violation_from_wire(alert.payload, stored=True)),
-                                 f"超时未处置，升级至{self._regions[d.to_region].name}")
+            self.notifier.notify(
+                self._notice(violation_from_wire(alert.payload, stored=True)),
+                f"超时未处置，升级至{self._regions[d.to_region].name}",
+            )
         return len(due)
 
     def _escalate_loop(self) -> None:
@@ -291,8 +329,9 @@ class AlertService:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m alerts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -311,9 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     host, port = args.host or cfg.alerts.host, args.port if args.port is not None else cfg.alerts.port
     if host not in ("127.0.0.1", "::1", "localhost"):
         log.warning("!" * 78)
-        log.warning("The console listens on %s over plain HTTP: passwords and session cookies would cross the "
-                    "network in clear. Serve it through an HTTPS reverse proxy (X-Forwarded-Proto: https); "
-                    "session cookies are then marked Secure (alerts.secure_cookies: auto).", host)
+        log.warning(
+            "The console listens on %s over plain HTTP: passwords and session cookies would cross the "
+            "network in clear. Serve it through an HTTPS reverse proxy (X-Forwarded-Proto: https); "
+            "session cookies are then marked Secure (alerts.secure_cookies: auto).",
+            host,
+        )
         log.warning("!" * 78)
     log.info("alerting service on http://%s:%d (API docs /docs, metrics /metrics)", host, port)
     try:

@@ -1,13 +1,14 @@
 """User administration for the console (no default users, no default passwords).
 
-    python -m alerts.users add NAME --role operator|discipline_officer|admin --region REGION_ID
-                               [--name 显示名] [--config site.yaml]      # password from stdin or a prompt
-    python -m alerts.users list [--config site.yaml]
-    python -m alerts.users passwd NAME       # a new password (stdin or a prompt); ends the user's sessions
-    python -m alerts.users disable NAME      # no more logins; ends the user's sessions at once
-    python -m alerts.users enable NAME
-    python -m alerts.users logout NAME       # ends every session of the user ("log out everywhere")
+python -m alerts.users add NAME --role operator|discipline_officer|admin --region REGION_ID
+                           [--name 显示名] [--config site.yaml]      # password from stdin or a prompt
+python -m alerts.users list [--config site.yaml]
+python -m alerts.users passwd NAME       # a new password (stdin or a prompt); ends the user's sessions
+python -m alerts.users disable NAME      # no more logins; ends the user's sessions at once
+python -m alerts.users enable NAME
+python -m alerts.users logout NAME       # ends every session of the user ("log out everywhere")
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,9 @@ def _password() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alerts.users", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m alerts.users", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("username", nargs="?")
     parser.add_argument("--role", choices=ROLES)

@@ -8,6 +8,7 @@
 2. latency at 100 msg/s: from an open message produced to the alert pushed to a client of the
    API's live stream (/api/stream, the console's channel): p50 and p99. Goal p99 < 500 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,31 +49,59 @@ p.flush()
 
 
 def template() -> dict:
-    return {"schema": "hallwatch.violation.v1", "event_id": "", "status": "open", "type": "queue_crowding",
-            "reason": "too_close", "hall_id": "h1", "region_id": "t", "region_path": ["c", "k", "t"],
-            "level": "township", "camera_id": "cam", "zone_id": "queue", "window_id": None,
-            "started_at": "2026-03-02T09:00:00+08:00", "ended_at": None, "duration_s": 5.0, "people": 2,
-            "track_ids": [1, 2], "min_distance_m": 0.7, "evidence": {}, "closed_reason": None,
-            "produced_at": "2026-03-02T09:00:05+08:00"}
+    return {
+        "schema": "hallwatch.violation.v1",
+        "event_id": "",
+        "status": "open",
+        "type": "queue_crowding",
+        "reason": "too_close",
+        "hall_id": "h1",
+        "region_id": "t",
+        "region_path": ["c", "k", "t"],
+        "level": "township",
+        "camera_id": "cam",
+        "zone_id": "queue",
+        "window_id": None,
+        "started_at": "2026-03-02T09:00:00+08:00",
+        "ended_at": None,
+        "duration_s": 5.0,
+        "people": 2,
+        "track_ids": [1, 2],
+        "min_distance_m": 0.7,
+        "evidence": {},
+        "closed_reason": None,
+        "produced_at": "2026-03-02T09:00:05+08:00",
+    }
 
 
 def produce(bootstrap: str, n: int, rate: float, phase: str = "ingest") -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", PRODUCER, bootstrap, str(n), str(rate), phase], stdin=subprocess.PIPE,
-                               cwd=ROOT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", PRODUCER, bootstrap, str(n), str(rate), phase],
+        stdin=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
+    )
     process.stdin.write(json.dumps(template()))
     process.stdin.close()
     return process
 
 
 def config(bootstrap: str, group: str):
-    return parse_config({
-        "regions": [{"id": "c", "name": "市", "level": "city"}, {"id": "k", "name": "县", "level": "county", "parent": "c"},
-                    {"id": "t", "name": "乡", "level": "township", "parent": "k"}],
-        "halls": [{"id": "h1", "name": "便民服务中心", "region": "t"}],
-        # The service takes messages only for configured halls and their cameras.
-        "cameras": [{"id": "cam", "hall": "h1", "source": "rtsp://camera.invalid/1", "zones": []}],
-        "evidence": {"enabled": False},
-        "kafka": {"bootstrap_servers": bootstrap}, "alerts": {"group_id": group, "secure_cookies": False}})
+    return parse_config(
+        {
+            "regions": [
+                {"id": "c", "name": "市", "level": "city"},
+                {"id": "k", "name": "县", "level": "county", "parent": "c"},
+                {"id": "t", "name": "乡", "level": "township", "parent": "k"},
+            ],
+            "halls": [{"id": "h1", "name": "便民服务中心", "region": "t"}],
+            # The service takes messages only for configured halls and their cameras.
+            "cameras": [{"id": "cam", "hall": "h1", "source": "rtsp://camera.invalid/1", "zones": []}],
+            "evidence": {"enabled": False},
+            "kafka": {"bootstrap_servers": bootstrap},
+            "alerts": {"group_id": group, "secure_cookies": False},
+        }
+    )
 
 
 def ingest_rate(bootstrap: str, url: str, n: int) -> float:
@@ -90,7 +119,6 @@ def ingest_rate(bootstrap: str, url: str, n: int) -> float:
     elapsed = time.perf_counter() - start
     service.stop()
     return n / elapsed
-
 
 
 def latency(bootstrap: str, url: str, rate: float, seconds: float, backlog: int) -> tuple[float, float, int]:
@@ -176,8 +204,10 @@ def main() -> None:
         if not args.skip_ingest:
             ingest_all(bootstrap, tmp, args.messages)
         p50, p99, n = latency(bootstrap, f"sqlite:///{tmp}/lat.db", args.rate, args.seconds, args.messages)
-        print(f"latency at {args.rate:.0f} msg/s, produced -> pushed by the API: p50 {p50:.0f} ms, "
-              f"p99 {p99:.0f} ms over {n} alerts (goal p99 < 500 ms)")
+        print(
+            f"latency at {args.rate:.0f} msg/s, produced -> pushed by the API: p50 {p50:.0f} ms, "
+            f"p99 {p99:.0f} ms over {n} alerts (goal p99 < 500 ms)"
+        )
 
 
 def ingest_all(bootstrap: str, tmp: str, messages: int) -> None:

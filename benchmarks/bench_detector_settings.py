@@ -6,6 +6,7 @@ Compares the settings before this version (plain resize, detector threshold 0.4)
 defaults (letterboxed input, threshold 0.1 for ByteTrack's second association), alternating,
 best of three (the machines are noisy).
 """
+
 from __future__ import annotations
 
 import time

@@ -10,6 +10,7 @@ lag (end offsets − committed offsets, both topics). Reported: the highest lag,
 lag is zero after the heartbeat load ends, and every violation stored (target: lag never above
 20,000, drained within 10 s of the load ending).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,9 @@ print(f"{mode}: {n} sent in {time.time() - start:.1f} s", flush=True)
 
 
 def producer(bootstrap: str, mode: str, n: int, rate: float, cameras: list[tuple[str, str]]) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", PRODUCER, bootstrap, mode, str(n), str(rate)], cwd=ROOT,
-                               stdin=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", PRODUCER, bootstrap, mode, str(n), str(rate)], cwd=ROOT, stdin=subprocess.PIPE, text=True
+    )
     process.stdin.write(json.dumps(cameras))
     process.stdin.close()
     return process
@@ -80,12 +82,16 @@ def group_lag(admin: KafkaAdminClient, ends: KafkaConsumer, group: str, partitio
     return sum(max(0, end[tp] - at(tp)) for tp in partitions)
 
 
-def watch(admin: KafkaAdminClient, ends: KafkaConsumer, group: str, beats: subprocess.Popen,
-          limit_s: float) -> tuple[list[tuple[float, int]], float | None, float | None]:
+def watch(
+    admin: KafkaAdminClient, ends: KafkaConsumer, group: str, beats: subprocess.Popen, limit_s: float
+) -> tuple[list[tuple[float, int]], float | None, float | None]:
     """The lag every second until it is zero after the heartbeat load ended: (samples, when the
     load ended, when it drained), seconds from the start."""
-    partitions = [TopicPartition(t, p) for t in ("hallwatch.violations", "hallwatch.heartbeats")
-                  for p in ends.partitions_for_topic(t)]
+    partitions = [
+        TopicPartition(t, p)
+        for t in ("hallwatch.violations", "hallwatch.heartbeats")
+        for p in ends.partitions_for_topic(t)
+    ]
     samples: list[tuple[float, int]] = []
     load_end = None
     t0 = time.monotonic()
@@ -103,23 +109,39 @@ def watch(admin: KafkaAdminClient, ends: KafkaConsumer, group: str, beats: subpr
     return samples, load_end, None
 
 
-def report(args: argparse.Namespace, cameras: int, halls: int, rate: float, samples: list[tuple[float, int]],
-           load_end: float | None, drained_at: float | None, stored: int) -> None:
+def report(
+    args: argparse.Namespace,
+    cameras: int,
+    halls: int,
+    rate: float,
+    samples: list[tuple[float, int]],
+    load_end: float | None,
+    drained_at: float | None,
+    stored: int,
+) -> None:
     peak = max(samples, key=lambda s: s[1])
     after_start = [s for s in samples if s[0] >= 5]
     peak_steady = max(after_start, key=lambda s: s[1]) if after_start else peak
     caught_up = next((t for t, lag in samples if lag < 1000), None)
-    print(f"\n{cameras:,} cameras, {halls:,} halls; heartbeats at {rate:,.0f}/s for {args.seconds:.0f} s "
-          f"+ a backlog of {args.backlog:,} violations")
-    print(f"peak lag {peak[1]:,} at {peak[0]:.0f} s (the backlog itself at the start); "
-          f"from 5 s on {peak_steady[1]:,} (target ≤ 20,000 with a 1,000-violation backlog)")
+    print(
+        f"\n{cameras:,} cameras, {halls:,} halls; heartbeats at {rate:,.0f}/s for {args.seconds:.0f} s "
+        f"+ a backlog of {args.backlog:,} violations"
+    )
+    print(
+        f"peak lag {peak[1]:,} at {peak[0]:.0f} s (the backlog itself at the start); "
+        f"from 5 s on {peak_steady[1]:,} (target ≤ 20,000 with a 1,000-violation backlog)"
+    )
     if caught_up is not None:
         consumed = args.backlog + rate * min(caught_up, args.seconds)
-        print(f"caught up (lag < 1,000) after {caught_up:.0f} s: {consumed / caught_up:,.0f} msg/s consumed "
-              f"while heartbeats kept arriving")
+        print(
+            f"caught up (lag < 1,000) after {caught_up:.0f} s: {consumed / caught_up:,.0f} msg/s consumed "
+            f"while heartbeats kept arriving"
+        )
     if drained_at is not None:
-        print(f"drained {drained_at - load_end:.1f} s after the heartbeat load ended (target ≤ 10 s); "
-              f"{drained_at:.0f} s in all")
+        print(
+            f"drained {drained_at - load_end:.1f} s after the heartbeat load ended (target ≤ 10 s); "
+            f"{drained_at:.0f} s in all"
+        )
     else:
         print("NOT drained within 300 s of the load ending")
     print(f"violations stored: {stored:,} of {args.backlog // 2:,} events (open + closed of each)")
@@ -138,8 +160,11 @@ def main() -> None:
 
     with local_broker() as (bootstrap, tmp):
         group = f"drain-{uuid.uuid4().hex[:6]}"
-        data = {**province(args.halls, args.cameras_per_hall), "kafka": {"bootstrap_servers": bootstrap},
-                "alerts": {"group_id": group}}
+        data = {
+            **province(args.halls, args.cameras_per_hall),
+            "kafka": {"bootstrap_servers": bootstrap},
+            "alerts": {"group_id": group},
+        }
         path = Path(tmp) / "province.json"
         path.write_text(json.dumps(data, ensure_ascii=False))
         cfg = load_config(path)

@@ -9,6 +9,7 @@ and their time intervals overlap with IoU >= 0.5. The zone layout is drawn from 
 frame, the same for every sequence (nothing is fitted to a sequence); the calibration is fitted
 from the annotated ground-plane positions where they exist (PETS09-S2L1, TUD-Stadtmitte).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,16 @@ def calibration(gt: np.ndarray):
 
 def config(w, h, fps, cal):
     zones = layout(w, h)
-    camera = {"id": "cam", "hall": "h", "source": "mot:x", "frame_size": [w, h], "source_fps": fps,
-              "analysis_fps": 5, "start_time": T0.isoformat(), "zones": zones}
+    camera = {
+        "id": "cam",
+        "hall": "h",
+        "source": "mot:x",
+        "frame_size": [w, h],
+        "source_fps": fps,
+        "analysis_fps": 5,
+        "start_time": T0.isoformat(),
+        "zones": zones,
+    }
     if cal:
         camera["calibration"] = cal
     else:  # no ground-plane annotation: the rules that measure metres cannot run (the config says so)
@@ -70,11 +79,14 @@ def config(w, h, fps, cal):
             rule = {"staff_area": "staff_chatting", "queue_area": "queue_crowding"}.get(zone["kind"])
             if rule:
                 zone["rules"] = {rule: {"enabled": False}}
-    return parse_config({
-        "regions": [{"id": "c", "name": "市", "level": "city"}],
-        "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}, {"id": "w2"}]}],
-        "cameras": [camera], "rules": RULES,
-    })
+    return parse_config(
+        {
+            "regions": [{"id": "c", "name": "市", "level": "city"}],
+            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}, {"id": "w2"}]}],
+            "cameras": [camera],
+            "rules": RULES,
+        }
+    )
 
 
 def run(cfg, by_frame: dict, last: int, fps: float) -> list[dict]:
@@ -93,6 +105,7 @@ def run(cfg, by_frame: dict, last: int, fps: float) -> list[dict]:
 def as_expected(events: list[dict]) -> list[Expected]:
     def s(iso):
         return (datetime.fromisoformat(iso) - T0).total_seconds()
+
     return [Expected(e["type"], e["zone_id"], s(e["started_at"]), s(e["ended_at"])) for e in events]
 
 
@@ -134,8 +147,10 @@ def main() -> None:
             predicted = run(cfg, dets, last, fps)
             f1, matches = event_f1(predicted, reference, T0)
             totals.setdefault(source, []).append(f1)
-            print(f"{name:15s} {source:8s} reference events {len(reference):3d}  predicted {len(predicted):3d}  "
-                  f"matched {len(matches):3d}  event F1 {f1:.3f}")
+            print(
+                f"{name:15s} {source:8s} reference events {len(reference):3d}  predicted {len(predicted):3d}  "
+                f"matched {len(matches):3d}  event F1 {f1:.3f}"
+            )
     for source, values in totals.items():
         print(f"mean event F1 ({source}): {np.mean(values):.3f}")
 

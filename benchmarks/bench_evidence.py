@@ -9,6 +9,7 @@ two scenes: the demo (5 analysed frames/s) and every frame analysed (7 frames/s,
 Also: wall time per clip job, from a clip's end being analysed to its evidence being published,
 and the evidence written per hour of footage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,15 @@ def run(cfg) -> dict:
     ffmpeg_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     analyses = list(pipeline.analyses.values())
     recorders = [a.recorder for a in analyses if a.recorder]
-    return {"fps": sum(a.frames for a in analyses) / elapsed, "wall": elapsed,
-            "jobs": [s for r in recorders for s in r.write_seconds],
-            "after": [s for r in recorders for s in r.available_after_s],
-            "cpu": [s for r in recorders for s in r.write_cpu_s], "ffmpeg_cpu": ffmpeg_cpu,
-            "methods": {m: sum(r.clip_methods.get(m, 0) for r in recorders) for r in recorders for m in r.clip_methods}}
+    return {
+        "fps": sum(a.frames for a in analyses) / elapsed,
+        "wall": elapsed,
+        "jobs": [s for r in recorders for s in r.write_seconds],
+        "after": [s for r in recorders for s in r.available_after_s],
+        "cpu": [s for r in recorders for s in r.write_cpu_s],
+        "ffmpeg_cpu": ffmpeg_cpu,
+        "methods": {m: sum(r.clip_methods.get(m, 0) for r in recorders) for r in recorders for m in r.clip_methods},
+    }
 
 
 def folder_bytes(root: Path) -> int:
@@ -65,8 +70,14 @@ def main() -> None:
         for scene, fps in scenes.items():
             for mode in modes:
                 with tempfile.TemporaryDirectory() as tmp:
-                    evidence = base.evidence.model_copy(update={"enabled": mode != "off", "root": tmp,
-                                                                "stream_copy": mode == "copy", "live_snapshot_s": 0})
+                    evidence = base.evidence.model_copy(
+                        update={
+                            "enabled": mode != "off",
+                            "root": tmp,
+                            "stream_copy": mode == "copy",
+                            "live_snapshot_s": 0,
+                        }
+                    )
                     cameras = [camera.model_copy(update={"analysis_fps": fps})]
                     cfg = base.model_copy(update={"evidence": evidence, "cameras": cameras, "metrics_port": 0})
                     result = run(cfg)
@@ -80,8 +91,10 @@ def main() -> None:
             best = max(results[(scene, mode)], key=lambda r: r["fps"])
             ratio = best["fps"] / off
             target = f"≥ {TARGET}" if mode == "copy" else ""
-            print(f"{scene:30} {label:22} {best['fps']:9.1f} {best['wall']:7.1f} {ratio:9.3f} {target:>7}  "
-                  f"{best['methods'] or ''}")
+            print(
+                f"{scene:30} {label:22} {best['fps']:9.1f} {best['wall']:7.1f} {ratio:9.3f} {target:>7}  "
+                f"{best['methods'] or ''}"
+            )
     for scene in scenes:
         for mode in ("copy", "encode"):
             jobs = [s for r in results[(scene, mode)] for s in r["jobs"]]
@@ -89,12 +102,16 @@ def main() -> None:
             if jobs:
                 cpu = sum(s for r in results[(scene, mode)] for s in r["cpu"])
                 ffmpeg_cpu = sum(r["ffmpeg_cpu"] for r in results[(scene, mode)])
-                print(f"{scene} / {mode}: CPU per clip job {cpu / len(jobs) * 1000:.0f} ms in the writer thread + "
-                      f"{ffmpeg_cpu / len(jobs) * 1000:.0f} ms in ffmpeg/ffprobe (the wall times below wait for a busy CPU)")
-                print(f"{scene} / {mode}: {len(jobs) // args.repeat} clip jobs; per job median {statistics.median(jobs):.2f} s, "
-                      f"max {max(jobs):.2f} s; opened → evidence published median {statistics.median(after):.1f} s "
-                      f"(includes post_s {base.evidence.post_s:.0f} s of video still to come); "
-                      f"{disk[f'{scene}/{mode}'] / 2**20 / footage_s * 3600:.0f} MB per camera-hour of this scene")
+                print(
+                    f"{scene} / {mode}: CPU per clip job {cpu / len(jobs) * 1000:.0f} ms in the writer thread + "
+                    f"{ffmpeg_cpu / len(jobs) * 1000:.0f} ms in ffmpeg/ffprobe (the wall times below wait for a busy CPU)"
+                )
+                print(
+                    f"{scene} / {mode}: {len(jobs) // args.repeat} clip jobs; per job median {statistics.median(jobs):.2f} s, "
+                    f"max {max(jobs):.2f} s; opened → evidence published median {statistics.median(after):.1f} s "
+                    f"(includes post_s {base.evidence.post_s:.0f} s of video still to come); "
+                    f"{disk[f'{scene}/{mode}'] / 2**20 / footage_s * 3600:.0f} MB per camera-hour of this scene"
+                )
 
 
 if __name__ == "__main__":

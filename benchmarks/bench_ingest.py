@@ -7,6 +7,7 @@
 2. the ingest stage at analysis_fps 5 (grab() skipped frames, decode only the sampled ones) vs
    the same with read() on every frame: what grab() saves.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,10 @@ def main() -> None:
     print(f"vtest.avi: {frames} frames")
     print(f"bare cv2 read() loop:               {best[0]:8.0f} frames/s")
     print(f"ingest, every frame decoded:        {best[1]:8.0f} frames/s   ratio {best[1] / best[0]:.3f} (goal >= 0.95)")
-    print(f"ingest at 5 fps (grab + retrieve):  {best[2]:8.0f} frames/s in, {rows[0][3]} analysed   "
-          f"speed-up over read() {best[2] / best[0]:.2f}x")
+    print(
+        f"ingest at 5 fps (grab + retrieve):  {best[2]:8.0f} frames/s in, {rows[0][3]} analysed   "
+        f"speed-up over read() {best[2] / best[0]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 3. N cameras on the same file in one process at once: aggregate analysed frames/s, and so the
    cameras this machine sustains at analysis_fps 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,9 @@ def bare_detector(cfg, detector) -> tuple[int, float]:
 def whole_pipeline(cfg, cameras: int = 1) -> tuple[int, float]:
     if cameras > 1:
         base = cfg.cameras[0]
-        cfg = cfg.model_copy(update={"cameras": [base.model_copy(update={"id": f"{base.id}-{i}"})
-                                                 for i in range(cameras)]})
+        cfg = cfg.model_copy(
+            update={"cameras": [base.model_copy(update={"id": f"{base.id}-{i}"}) for i in range(cameras)]}
+        )
     pipeline = Pipeline(cfg, use_kafka=False, publisher=NullPublisher(), absences=list)
     start = time.perf_counter()
     pipeline.run(threading.Event())
@@ -70,8 +72,9 @@ def main() -> None:
     print(f"whole pipeline:      {max(whole):6.1f} frames/s   ratio {max(whole) / max(bare):.3f} (goal >= 0.9)")
     for k in [int(x) for x in args.cameras.split(",")]:
         n, t = whole_pipeline(cfg, k)
-        print(f"{k} camera(s) at once: {n / t:6.1f} analysed frames/s in all -> "
-              f"{n / t / 2:.1f} cameras at analysis_fps 2")
+        print(
+            f"{k} camera(s) at once: {n / t:6.1f} analysed frames/s in all -> {n / t / 2:.1f} cameras at analysis_fps 2"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ with a schedule, late/early/absent reasons, citizen_waiting and the per-minute s
 against the same engine with citizen_waiting and the meter off and no schedule (target: the
 new rules cost under 10 % of the frames/s).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,10 @@ ZONES = [
     {"id": "front2", "kind": "service_area", "window": "w2", "polygon": rect(300, 300, 450, 420)},
     {"id": "queue", "kind": "queue_area", "polygon": rect(0, 450, 1000, 1000)},
 ]
-SCHEDULE = {"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"], "periods": [["09:00", "09:04"], ["09:05", "09:10"]]}],
-            "holidays": {"use_prc_calendar": False}}
+SCHEDULE = {
+    "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"], "periods": [["09:00", "09:04"], ["09:05", "09:10"]]}],
+    "holidays": {"use_prc_calendar": False},
+}
 
 
 def observations(people: int, frames: int) -> list[Observation]:
@@ -79,13 +82,18 @@ def main() -> None:
             fps, events, minutes = run(engine(attendance), obs)
             best[attendance] = max(best[attendance], fps)
             counts[attendance] = (events, minutes)
-    print(f"rules: {best[True]:,.0f} frames/s with {args.people} people and {len(ZONES)} zones "
-          f"({1e6 / best[True]:.0f} us/frame, {counts[True][0]} events, {counts[True][1]} service minutes)")
-    print(f"  without the attendance rules (no schedule, no citizen_waiting, no service meter): "
-          f"{best[False]:,.0f} frames/s ({counts[False][0]} events)")
+    print(
+        f"rules: {best[True]:,.0f} frames/s with {args.people} people and {len(ZONES)} zones "
+        f"({1e6 / best[True]:.0f} us/frame, {counts[True][0]} events, {counts[True][1]} service minutes)"
+    )
+    print(
+        f"  without the attendance rules (no schedule, no citizen_waiting, no service meter): "
+        f"{best[False]:,.0f} frames/s ({counts[False][0]} events)"
+    )
     cost = 1 - best[True] / best[False]
-    print(f"  attendance rules cost: {cost:.1%} of the frames/s (target < 10 %; best of {args.rounds} "
-          f"alternating rounds)")
+    print(
+        f"  attendance rules cost: {cost:.1%} of the frames/s (target < 10 %; best of {args.rounds} alternating rounds)"
+    )
 
 
 if __name__ == "__main__":

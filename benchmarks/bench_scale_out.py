@@ -8,6 +8,7 @@ demanded (more than one machine gives), live-anchored as in a group, and the hea
 rates are summed over 20 s. On the 2-core development machine the cores cap the total: the
 numbers say how the work spreads, not how it scales on more machines.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,19 +35,40 @@ from streams.topics import ensure_topics
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def config(folder: Path, bootstrap: str, cameras: int, start: datetime, source: str, fps: float,
-           source_fps: float = 7) -> Path:
+def config(
+    folder: Path, bootstrap: str, cameras: int, start: datetime, source: str, fps: float, source_fps: float = 7
+) -> Path:
     data = {
         "regions": [{"id": "c", "name": "市", "level": "city"}],
         "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
-        "cameras": [{"id": f"cam{i}", "hall": "h", "source": source, "analysis_fps": fps, "source_fps": source_fps,
-                     "start_time": start.isoformat(), "frame_size": [768, 576],
-                     "zones": [{"id": "p1", "kind": "post", "window": "w1",
-                                "polygon": [[100, 100], [300, 100], [300, 300], [100, 300]]}]}
-                    for i in range(cameras)],
-        "kafka": {"bootstrap_servers": bootstrap, "heartbeat_interval_s": 1, "worker_session_timeout_s": 6,
-                  "spool_dir": str(folder / "spool")},
-        "metrics_port": 0, "evidence": {"enabled": False},
+        "cameras": [
+            {
+                "id": f"cam{i}",
+                "hall": "h",
+                "source": source,
+                "analysis_fps": fps,
+                "source_fps": source_fps,
+                "start_time": start.isoformat(),
+                "frame_size": [768, 576],
+                "zones": [
+                    {
+                        "id": "p1",
+                        "kind": "post",
+                        "window": "w1",
+                        "polygon": [[100, 100], [300, 100], [300, 300], [100, 300]],
+                    }
+                ],
+            }
+            for i in range(cameras)
+        ],
+        "kafka": {
+            "bootstrap_servers": bootstrap,
+            "heartbeat_interval_s": 1,
+            "worker_session_timeout_s": 6,
+            "spool_dir": str(folder / "spool"),
+        },
+        "metrics_port": 0,
+        "evidence": {"enabled": False},
     }
     path = folder / f"site-{uuid.uuid4().hex[:6]}.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -58,8 +80,13 @@ class Beats(threading.Thread):
         super().__init__(daemon=True)
         self.seen: list[tuple[float, str, str, float]] = []  # online heartbeats
         self.rates: list[tuple[float, str, float]] = []  # every heartbeat's analysed rate
-        self.consumer = KafkaConsumer("hallwatch.heartbeats", bootstrap_servers=bootstrap, group_id=None,
-                                      auto_offset_reset="latest", consumer_timeout_ms=300)
+        self.consumer = KafkaConsumer(
+            "hallwatch.heartbeats",
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="latest",
+            consumer_timeout_ms=300,
+        )
         self.halt = threading.Event()
         self.start()
 
@@ -73,9 +100,13 @@ class Beats(threading.Thread):
 
 
 def start_worker(cfg: Path, group: str, name: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "run_pipeline.py", "--config", str(cfg), "--group", group,
-                             "--worker-id", name], cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "run_pipeline.py", "--config", str(cfg), "--group", group, "--worker-id", name],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop(procs) -> None:
@@ -167,16 +198,22 @@ def main() -> None:
             beats = Beats(broker.bootstrap)
             if args.only != "throughput":
                 times = handovers(folder, broker.bootstrap, beats, args.kills, mot)
-                print(f"hand-over after kill -9 (worker session timeout 6 s): median {statistics.median(times):.1f} s, "
-                      f"max {max(times):.1f} s over {len(times)} kills")
-                print(f"rebalance on join (from starting the third worker's process to its first camera): "
-                      f"{join_time(folder, broker.bootstrap, beats, mot):.1f} s")
+                print(
+                    f"hand-over after kill -9 (worker session timeout 6 s): median {statistics.median(times):.1f} s, "
+                    f"max {max(times):.1f} s over {len(times)} kills"
+                )
+                print(
+                    f"rebalance on join (from starting the third worker's process to its first camera): "
+                    f"{join_time(folder, broker.bootstrap, beats, mot):.1f} s"
+                )
             if args.only == "handover":
                 return
             totals = {n: throughput(folder, broker.bootstrap, beats, n, args.cameras) for n in (1, 2, 3)}
             for n, total in totals.items():
-                print(f"{n} worker(s), {args.cameras} cameras of vtest.avi: {total:5.1f} analysed frames/s in all "
-                      f"({total / n:.1f} per worker), ratio to 1 worker {total / totals[1]:.2f}")
+                print(
+                    f"{n} worker(s), {args.cameras} cameras of vtest.avi: {total:5.1f} analysed frames/s in all "
+                    f"({total / n:.1f} per worker), ratio to 1 worker {total / totals[1]:.2f}"
+                )
             beats.halt.set()
         finally:
             broker.stop()

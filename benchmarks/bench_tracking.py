@@ -9,6 +9,7 @@ and the annotated ground-plane position of matched people. With ``--trackers
 supervision,ultralytics`` the product's tracker (supervision's ByteTrack) and the one it replaced
 (ultralytics' BYTETracker, needs the YOLO extra) run side by side on the same detections.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,9 @@ def nanodet_detections(frames: int) -> dict:
     return out
 
 
-def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps: float, held: bool,
-             tracker_class=PersonTracker):
+def evaluate(
+    detections: dict, gt: dict, homography, config: TrackerConfig, fps: float, held: bool, tracker_class=PersonTracker
+):
     import motmetrics as mm
 
     tracker = tracker_class(config, fps)
@@ -79,15 +81,19 @@ def evaluate(detections: dict, gt: dict, homography, config: TrackerConfig, fps:
                 hi = int(np.nanargmin(row))
                 floor_errors.append(float(np.linalg.norm(floor[hi] - g[gi, 7:9])))
     metrics = mm.metrics.create().compute(
-        acc, metrics=["mota", "idf1", "num_switches", "precision", "recall"], name="x")
+        acc, metrics=["mota", "idf1", "num_switches", "precision", "recall"], name="x"
+    )
     return metrics.iloc[0], float(np.median(floor_errors)), update_s / max(gt) * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", default="det,nanodet", help="det (det.txt replayed), nanodet, or both")
-    parser.add_argument("--trackers", default="supervision",
-                        help="supervision (the product's), ultralytics (the one it replaced), or both")
+    parser.add_argument(
+        "--trackers",
+        default="supervision",
+        help="supervision (the product's), ultralytics (the one it replaced), or both",
+    )
     args = parser.parse_args()
     folder = shared("pets09-s2l1")
     gt = load_gt(folder / "gt.txt")
@@ -101,15 +107,20 @@ def main() -> None:
             if name == "ultralytics":
                 from benchmarks.ultralytics_tracker import UltralyticsPersonTracker as tracker_class
             for held in (False, True):
-                report(f"{source}/{name}", held,
-                       *evaluate(detections, gt, homography, cfg.tracker, 7.0, held, tracker_class))
+                report(
+                    f"{source}/{name}",
+                    held,
+                    *evaluate(detections, gt, homography, cfg.tracker, 7.0, held, tracker_class),
+                )
 
 
 def report(source: str, held: bool, m, floor: float, ms_per_frame: float) -> None:
     label = "tracks incl. held" if held else "tracks (detected)"
-    print(f"{source:20s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
-          f"ID switches {int(m['num_switches'])}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
-          f"median floor error {floor:.3f} m  tracker {ms_per_frame:.2f} ms/frame")
+    print(
+        f"{source:20s} {label:18s} MOTA {m['mota']:.3f}  IDF1 {m['idf1']:.3f}  "
+        f"ID switches {int(m['num_switches'])}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
+        f"median floor error {floor:.3f} m  tracker {ms_per_frame:.2f} ms/frame"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ against the same rules on the annotated tracks (bench_event_f1's zones and rules
 frames/s of detection plus tracking. ``det`` replays the public CNN detections (det.txt; scores
 clipped to [0, 1]); ``nanodet`` runs the offline default detector on the video.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,8 +78,9 @@ def detect_video(path, indices: list[int], detector_cfg: DetectorConfig) -> tupl
     return out, spent
 
 
-def evaluate(name: str, source: str, rate: str, tracker_cfg: TrackerConfig, detector_cfg: DetectorConfig,
-             box_conf: float = 0.4) -> dict:
+def evaluate(
+    name: str, source: str, rate: str, tracker_cfg: TrackerConfig, detector_cfg: DetectorConfig, box_conf: float = 0.4
+) -> dict:
     import motmetrics as mm
 
     folder = shared(name)
@@ -112,7 +114,7 @@ def evaluate(name: str, source: str, rate: str, tracker_cfg: TrackerConfig, dete
         pairs = match(confident, truth)
         tp, fp, fn = tp + len(pairs), fp + len(confident) - len(pairs), fn + len(truth) - len(pairs)
         for di, gi in pairs:
-            bias.append(foot_points(confident[di:di + 1])[0] - foot_points(truth[gi:gi + 1])[0])
+            bias.append(foot_points(confident[di : di + 1])[0] - foot_points(truth[gi : gi + 1])[0])
             widths.append((confident[di, 2] - confident[di, 0]) / max(1e-6, truth[gi, 2] - truth[gi, 0]))
         started = time.perf_counter()
         people = [p for p in tracker.update(d) if p.detected]
@@ -129,16 +131,23 @@ def evaluate(name: str, source: str, rate: str, tracker_cfg: TrackerConfig, dete
     bias_arr = np.array(bias).reshape(-1, 2)
     events = event_f1_for(name, source, dets, w, h, fps, last, gt, cal)
     return {
-        "sequence": name, "source": source, "rate": f"{analysis_fps:g}", "frames": len(indices),
-        "precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn),
+        "sequence": name,
+        "source": source,
+        "rate": f"{analysis_fps:g}",
+        "frames": len(indices),
+        "precision": tp / max(1, tp + fp),
+        "recall": tp / max(1, tp + fn),
         "bias_x": float(np.median(bias_arr[:, 0])) if len(bias_arr) else float("nan"),
         "bias_y": float(np.median(bias_arr[:, 1])) if len(bias_arr) else float("nan"),
         "spread": float(np.percentile(np.linalg.norm(bias_arr, axis=1), 90)) if len(bias_arr) else float("nan"),
         "width": float(np.median(widths)) if widths else float("nan"),
-        "mota": float(summary["mota"]), "idf1": float(summary["idf1"]), "switches": int(summary["num_switches"]),
+        "mota": float(summary["mota"]),
+        "idf1": float(summary["idf1"]),
+        "switches": int(summary["num_switches"]),
         "floor_median": float(np.median(floor_errors)) if floor_errors else float("nan"),
         "floor_p90": float(np.percentile(floor_errors, 90)) if floor_errors else float("nan"),
-        "event_f1": events, "fps": len(indices) / max(1e-9, detect_s + track_s),
+        "event_f1": events,
+        "fps": len(indices) / max(1e-9, detect_s + track_s),
     }
 
 
@@ -149,16 +158,20 @@ def event_f1_for(name, source, dets, w, h, fps, last, gt, cal) -> float:
     return event_f1(predicted, reference, T0)[0]
 
 
-HEADER = ("| sequence | detector | fps analysed | box P / R @0.5 | foot bias x, y (px) | foot p90 (px) | width x "
-          "| MOTA | IDF1 | ID sw. | floor err. median / p90 (m) | event F1 | frames/s |")
+HEADER = (
+    "| sequence | detector | fps analysed | box P / R @0.5 | foot bias x, y (px) | foot p90 (px) | width x "
+    "| MOTA | IDF1 | ID sw. | floor err. median / p90 (m) | event F1 | frames/s |"
+)
 
 
 def row(r: dict) -> str:
     floor = "—" if r["floor_median"] != r["floor_median"] else f"{r['floor_median']:.2f} / {r['floor_p90']:.2f}"
-    return (f"| {r['sequence']} | {r['source']} | {r['rate']} | {r['precision']:.2f} / {r['recall']:.2f} | "
-            f"{r['bias_x']:+.1f}, {r['bias_y']:+.1f} | {r['spread']:.1f} | {r['width']:.2f} | {r['mota']:.2f} | "
-            f"{r['idf1']:.2f} | {r['switches']} | {floor} | {r['event_f1']:.2f} | "
-            f"{'replayed' if r['source'] == 'det' else format(r['fps'], '.1f')} |")
+    return (
+        f"| {r['sequence']} | {r['source']} | {r['rate']} | {r['precision']:.2f} / {r['recall']:.2f} | "
+        f"{r['bias_x']:+.1f}, {r['bias_y']:+.1f} | {r['spread']:.1f} | {r['width']:.2f} | {r['mota']:.2f} | "
+        f"{r['idf1']:.2f} | {r['switches']} | {floor} | {r['event_f1']:.2f} | "
+        f"{'replayed' if r['source'] == 'det' else format(r['fps'], '.1f')} |"
+    )
 
 
 def main() -> None:

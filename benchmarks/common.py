@@ -1,4 +1,5 @@
 """Helpers shared by the benchmarks (not imported by the product)."""
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 Only importable where the YOLO extra (ultralytics, hence torch) is installed.
 """
+
 from __future__ import annotations
 
 from types import SimpleNamespace

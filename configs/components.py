@@ -2,6 +2,7 @@
 
 Re-exported by ``configs.model``, which assembles them into ``HallwatchConfig``.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -21,57 +22,73 @@ class DetectorConfig(StrictModel):
     device: str = Field("cpu", description="cpu, cuda or cuda:N (yolo backend).")
     imgsz: int = Field(640, gt=0, description="Inference image size (yolo backend).")
     conf: float = Field(
-        0.1, gt=0, lt=1, description="Minimum person score passed to the tracker. Low on purpose: ByteTrack "
+        0.1,
+        gt=0,
+        lt=1,
+        description="Minimum person score passed to the tracker. Low on purpose: ByteTrack "
         "starts and matches tracks with confident detections (tracker.high_thresh, new_track_thresh) and uses "
         "the weaker ones only to keep existing tracks through partial occlusion.",
     )
     letterbox: bool = Field(
-        True, description="NanoDet: keep the frame's aspect ratio (pad) instead of squeezing it into the square input.",
+        True,
+        description="NanoDet: keep the frame's aspect ratio (pad) instead of squeezing it into the square input.",
     )
     half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
+
 
 class TrackerConfig(StrictModel):
     """ByteTrack (supervision's implementation) plus a short memory for missed detections."""
 
     high_thresh: float = Field(0.5, gt=0, lt=1, description="Detections at or above this score match first.")
     low_thresh: float = Field(
-        0.1, ge=0.1, lt=1,
+        0.1,
+        ge=0.1,
+        lt=1,
         description="Lower-score detections only extend existing tracks; weaker ones are dropped (0.1 at least, "
         "ByteTrack's own floor).",
     )
     new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score needed to start a new track.")
     match_thresh: float = Field(
-        0.9, gt=0, le=1,
+        0.9,
+        gt=0,
+        le=1,
         description="Association cost threshold (1 - IoU, fused with the score). Looser than ByteTrack's 0.8 "
         "because at a few analysed frames per second a walking person's boxes overlap little.",
     )
     lost_s: float = Field(3.0, ge=0, description="Seconds a lost track can still be re-found with its id.")
     hold_s: float = Field(
-        1.5, ge=0,
+        1.5,
+        ge=0,
         description="Seconds a person missed by the detector still counts as present at the last position, "
         "so dropouts neither open empty posts nor split episodes.",
     )
+
 
 class KafkaTopics(StrictModel):
     violations: str = Field("hallwatch.violations", description="Violation events topic.")
     heartbeats: str = Field("hallwatch.heartbeats", description="Camera heartbeat topic.")
     dlq: str = Field("hallwatch.dlq", description="Dead-letter topic for malformed messages.")
     cameras: str = Field(
-        "hallwatch.cameras", description="Scale-out: pipeline workers of one group share the cameras through "
+        "hallwatch.cameras",
+        description="Scale-out: pipeline workers of one group share the cameras through "
         "this topic's partitions (cameras are hashed onto them; the topic carries no data).",
     )
     rule_state: str = Field(
-        "hallwatch.rule-state", description="Compacted, keyed by camera: each camera's rule state, so a worker "
+        "hallwatch.rule-state",
+        description="Compacted, keyed by camera: each camera's rule state, so a worker "
         "that takes a camera over continues its open episodes.",
     )
     absences: str = Field(
-        "hallwatch.absences", description="Compacted, keyed by absence id: the absence register (去向公开), the one "
+        "hallwatch.absences",
+        description="Compacted, keyed by absence id: the absence register (去向公开), the one "
         "source of truth for every pipeline worker and the alerting service.",
     )
     service_minutes: str = Field(
-        "hallwatch.service-minutes", description="Per camera and minute: staffed seconds per window, people in "
+        "hallwatch.service-minutes",
+        description="Per camera and minute: staffed seconds per window, people in "
         "the queue and service areas, waiting times (hallwatch.service-minute.v1); the attendance report's input.",
     )
+
 
 class KafkaConfig(StrictModel):
     bootstrap_servers: str = Field(
@@ -81,20 +98,28 @@ class KafkaConfig(StrictModel):
     topics: KafkaTopics = Field(default_factory=KafkaTopics, description="Topic names.")
     heartbeat_interval_s: float = Field(10, gt=0, description="Seconds between camera heartbeats.")
     camera_partitions: int = Field(
-        12, ge=1, le=1000, description="Partitions of the cameras topic: the most pipeline workers one group can "
+        12,
+        ge=1,
+        le=1000,
+        description="Partitions of the cameras topic: the most pipeline workers one group can "
         "use (set when the topic is created; more partitions than workers spread cameras more evenly).",
     )
     worker_session_timeout_s: float = Field(
-        10, ge=6, le=300, description="Scale-out: seconds without a heartbeat before a dead worker's cameras go to "
-        "the others.",
+        10,
+        ge=6,
+        le=300,
+        description="Scale-out: seconds without a heartbeat before a dead worker's cameras go to the others.",
     )
     spool_dir: str = Field(
-        "var/spool", description="Local disk queue that holds messages while Kafka is unreachable "
-        "(one per pipeline process).",
+        "var/spool",
+        description="Local disk queue that holds messages while Kafka is unreachable (one per pipeline process).",
     )
     spool_max_mb: float = Field(
-        256, gt=0, description="Spool size at which heartbeats are dropped; violations may use twice this.",
+        256,
+        gt=0,
+        description="Spool size at which heartbeats are dropped; violations may use twice this.",
     )
+
 
 class Webhook(StrictModel):
     url: str = Field(description="Where to POST notifications.")
@@ -104,6 +129,7 @@ class Webhook(StrictModel):
     regions: list[str] = Field(
         default_factory=list, description="Only alerts in these regions' subtrees (empty = all)."
     )
+
 
 class AlertsConfig(StrictModel):
     """The alerting service (``python -m alerts``)."""
@@ -117,11 +143,15 @@ class AlertsConfig(StrictModel):
     port: int = Field(8080, ge=0, le=65535, description="Port of the API and console.")
     group_id: str = Field("hallwatch-alerts", description="Kafka consumer group; instances share partitions.")
     instance_id: str | None = Field(
-        None, description="Static group membership (Kafka group.instance.id): a stable id unique to this instance, "
+        None,
+        description="Static group membership (Kafka group.instance.id): a stable id unique to this instance, "
         "e.g. the host name. A restarted instance then takes its partitions back at once, without a rebalance.",
     )
     session_timeout_s: float = Field(
-        10, ge=6, le=300, description="Seconds without a heartbeat after which Kafka gives a dead instance's "
+        10,
+        ge=6,
+        le=300,
+        description="Seconds without a heartbeat after which Kafka gives a dead instance's "
         "partitions to the others (shorter: faster take-over after a crash; longer: fewer rebalances on pauses).",
     )
     stale_after_s: float = Field(120, gt=0, description="A heartbeat older than this leaves its camera uncovered.")
@@ -137,21 +167,29 @@ class AlertsConfig(StrictModel):
     webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
     webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
     session_secret: str | None = Field(
-        None, description="Key signing session cookies (env HALLWATCH_SESSION_SECRET overrides; keep it out of git). "
+        None,
+        description="Key signing session cookies (env HALLWATCH_SESSION_SECRET overrides; keep it out of git). "
         "Without one, sessions end when the service restarts.",
     )
     secure_cookies: bool | Literal["auto"] = Field(
-        "auto", description="Mark the session cookie Secure: `auto` = when the request came over HTTPS (directly "
+        "auto",
+        description="Mark the session cookie Secure: `auto` = when the request came over HTTPS (directly "
         "or through a proxy sending X-Forwarded-Proto: https); true = always (the console then works only over "
         "HTTPS or on localhost); false = never.",
     )
-    session_idle_minutes: float = Field(30, gt=0, description="A console session ends after this long without a request.")
-    session_max_hours: float = Field(12, gt=0, description="A console session ends this long after login, however active.")
+    session_idle_minutes: float = Field(
+        30, gt=0, description="A console session ends after this long without a request."
+    )
+    session_max_hours: float = Field(
+        12, gt=0, description="A console session ends this long after login, however active."
+    )
     max_body_kb: int = Field(64, ge=1, le=10240, description="Largest request body the API accepts (413 above it).")
     metrics_token: str | None = Field(
-        None, description="Bearer token Prometheus must send to read /metrics (env HALLWATCH_METRICS_TOKEN "
+        None,
+        description="Bearer token Prometheus must send to read /metrics (env HALLWATCH_METRICS_TOKEN "
         "overrides; keep it out of git). Without one, /metrics is open: bind the service to an internal address.",
     )
+
 
 class EvidenceConfig(StrictModel):
     """Evidence clips, snapshots and signed manifests for discipline officers (纪检)."""
@@ -164,34 +202,47 @@ class EvidenceConfig(StrictModel):
         60, gt=0, description="A violation that lasted longer also gets a clip around its close."
     )
     max_clip_s: float = Field(
-        330, gt=0, description="Longest clip: a violation that took longer to open (an empty post after 300 s) "
+        330,
+        gt=0,
+        description="Longest clip: a violation that took longer to open (an empty post after 300 s) "
         "gets the last this many seconds before post_s. Also how much of each camera's recent video is kept.",
     )
     stream_copy: bool = Field(
-        True, description="Cut clips from the camera's own H.264 stream, without decoding or encoding: from the "
+        True,
+        description="Cut clips from the camera's own H.264 stream, without decoding or encoding: from the "
         "file for file sources, from segments recorded by stream copy for live streams. Sources that are not "
         "H.264 (USB, MJPEG) have their analysed frames encoded once. false = always encode the analysed frames.",
     )
     segment_s: float = Field(
-        2, ge=0.5, le=30, description="Length of the recorded segments of live H.264 streams: a clip starts and "
+        2,
+        ge=0.5,
+        le=30,
+        description="Length of the recorded segments of live H.264 streams: a clip starts and "
         "ends on a segment boundary (a keyframe), so pre_s should be at least this much.",
     )
     buffer_mb: float = Field(
-        256, gt=0, description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames, kept "
+        256,
+        gt=0,
+        description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames, kept "
         "only for cameras whose clips are encoded from the analysed frames.",
     )
     jpeg_quality: int = Field(90, ge=50, le=100, description="JPEG quality of buffered frames and snapshots.")
     live_snapshot_s: float = Field(
-        10, ge=0, description="Every this many seconds each camera's latest frame is written to "
+        10,
+        ge=0,
+        description="Every this many seconds each camera's latest frame is written to "
         "<root>/live/<camera>.jpg for the console's camera wall (0 = off).",
     )
     retention_days: float = Field(
         180, gt=0, description="Evidence older than this is deleted, except for alerts still under review."
     )
     min_free_mb: float = Field(
-        512, ge=0, description="Below this much free disk, clip writing stops (alert + metric); detection goes on.",
+        512,
+        ge=0,
+        description="Below this much free disk, clip writing stops (alert + metric); detection goes on.",
     )
     hmac_key: str | None = Field(
-        None, description="Key signing the manifests (env HALLWATCH_EVIDENCE_KEY overrides; keep it out of git).",
+        None,
+        description="Key signing the manifests (env HALLWATCH_EVIDENCE_KEY overrides; keep it out of git).",
     )
     key_id: str = Field("k1", description="Name of the signing key, recorded in each manifest (for rotation).")

@@ -17,6 +17,7 @@ variable in one list:
 Secrets are applied to the loaded config by :func:`apply_overrides` (called by the loader), so
 the rest of the code reads ``cfg.alerts.session_secret`` and never the environment.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 The console receives them from the API (``/api/labels``); notifications and evidence overlays
 read them here. Codes are the contract (they travel in messages); labels may change.
 """
+
 from __future__ import annotations
 
 VIOLATION_TYPES: dict[str, str] = {

@@ -1,8 +1,9 @@
 """Load a YAML config, validate it, and report every problem by its key path.
 
-    python -m configs.loader check configs/demo.yaml     # exit 2 with key paths on error
-    python -m configs.loader schema                       # JSON Schema of the config
+python -m configs.loader check configs/demo.yaml     # exit 2 with key paths on error
+python -m configs.loader schema                       # JSON Schema of the config
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,9 +107,7 @@ def reference_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
         window_ids = {w.id for w in hall.windows} if hall else set()
         for j, zone in enumerate(camera.zones):
             if zone.window is not None and hall is not None and zone.window not in window_ids:
-                issues.append(
-                    (f"cameras[{i}].zones[{j}].window", f"hall {hall.id!r} has no window {zone.window!r}")
-                )
+                issues.append((f"cameras[{i}].zones[{j}].window", f"hall {hall.id!r} has no window {zone.window!r}"))
             issues.extend(_override_issues(cfg.rules, zone.rules, [f"cameras[{i}].zones[{j}].rules"]))
         issues.extend(_installation_issues(cfg, camera, i))
     return issues
@@ -130,16 +129,26 @@ def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[tuple[str
             except ValidationError:
                 continue  # reported as an override issue
             if enabled:
-                issues.append((f"cameras[{i}].calibration", f"zone {zone.id!r} ({zone.kind.value}) needs floor "
-                               f"distances for {rule}: calibrate the camera (python -m ingest.calibrate), or set "
-                               f"cameras[{i}].zones[{j}].rules.{rule}.enabled: false"))
+                issues.append(
+                    (
+                        f"cameras[{i}].calibration",
+                        f"zone {zone.id!r} ({zone.kind.value}) needs floor "
+                        f"distances for {rule}: calibrate the camera (python -m ingest.calibrate), or set "
+                        f"cameras[{i}].zones[{j}].rules.{rule}.enabled: false",
+                    )
+                )
         if camera.frame_size is not None:
             w, h = camera.frame_size
             xs, ys = [p[0] for p in zone.polygon], [p[1] for p in zone.polygon]
             if max(xs) <= 0 or max(ys) <= 0 or min(xs) >= w or min(ys) >= h:
-                issues.append((f"cameras[{i}].zones[{j}].polygon", f"lies outside the {w}x{h} frame: nobody "
-                               f"could ever be seen in it" + (" (a post there is empty all day)"
-                                                              if zone.kind is ZoneKind.post else "")))
+                issues.append(
+                    (
+                        f"cameras[{i}].zones[{j}].polygon",
+                        f"lies outside the {w}x{h} frame: nobody "
+                        f"could ever be seen in it"
+                        + (" (a post there is empty all day)" if zone.kind is ZoneKind.post else ""),
+                    )
+                )
     return issues
 
 
@@ -180,8 +189,13 @@ def secret_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
     """Secrets a config needs once the environment is applied."""
     records = cfg.evidence.enabled and any(not c.source.startswith("mot:") for c in cfg.cameras)
     if records and not cfg.evidence.hmac_key:
-        return [("evidence.hmac_key", f"evidence is recorded for the cameras but nothing signs it: set "
-                 f"evidence.hmac_key or {ENV_EVIDENCE_KEY}, or set evidence.enabled: false")]
+        return [
+            (
+                "evidence.hmac_key",
+                f"evidence is recorded for the cameras but nothing signs it: set "
+                f"evidence.hmac_key or {ENV_EVIDENCE_KEY}, or set evidence.enabled: false",
+            )
+        ]
     return []
 
 
@@ -191,7 +205,7 @@ def resolve_relative(cfg: HallwatchConfig, base: Path) -> HallwatchConfig:
     for camera in cfg.cameras:
         source = camera.source
         prefix = "mot:" if source.startswith("mot:") else ""
-        path = source[len(prefix):]
+        path = source[len(prefix) :]
         if "://" not in path and not path.isdigit() and not Path(path).is_absolute():
             candidate = base / path
             if candidate.exists() or not Path(path).exists():

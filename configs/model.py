@@ -3,6 +3,7 @@
 Every field carries a description (``python -m configs.loader --schema`` prints the JSON Schema).
 Field names are a contract relied on by other tools: extend, never rename.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,9 +29,28 @@ from domain.roster import Roster, RosterShift
 from domain.schedule import ScheduleConfig
 
 __all__ = [
-    "LEVEL_PARENT", "AlertsConfig", "Calibration", "Camera", "CitizenWaitingRule", "DetectorConfig", "EvidenceConfig", "Hall",
-    "HallwatchConfig", "KafkaConfig", "KafkaTopics", "Level", "Region", "RuleOverrides", "Rules", "StrictModel",
-    "TrackerConfig", "Webhook", "Window", "Zone", "ZoneKind", "effective_rules",
+    "LEVEL_PARENT",
+    "AlertsConfig",
+    "Calibration",
+    "Camera",
+    "CitizenWaitingRule",
+    "DetectorConfig",
+    "EvidenceConfig",
+    "Hall",
+    "HallwatchConfig",
+    "KafkaConfig",
+    "KafkaTopics",
+    "Level",
+    "Region",
+    "RuleOverrides",
+    "Rules",
+    "StrictModel",
+    "TrackerConfig",
+    "Webhook",
+    "Window",
+    "Zone",
+    "ZoneKind",
+    "effective_rules",
 ]
 
 Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x, y]")]
@@ -102,16 +122,18 @@ class EmptyPostRule(StrictModel):
 
     enabled: bool = Field(True, description="Evaluate this rule.")
     after_s: float = Field(300, gt=0, description="Seconds a post must stay empty before it is a violation.")
-    return_s: float = Field(
-        5, ge=0, description="Seconds a person must stay at the post for the empty episode to end."
-    )
+    return_s: float = Field(5, ge=0, description="Seconds a person must stay at the post for the empty episode to end.")
     late_after_s: float = Field(
-        60, gt=0, description="迟到: a post still unoccupied this many seconds after a service period starts "
+        60,
+        gt=0,
+        description="迟到: a post still unoccupied this many seconds after a service period starts "
         "(the morning's, and again after the lunch break) is a late arrival, reported from the period start. "
         "Needs a schedule: halls without one have no period boundaries.",
     )
     early_before_s: float = Field(
-        60, ge=0, description="早退: an unoccupied episode still running when a service period ends is an early "
+        60,
+        ge=0,
+        description="早退: an unoccupied episode still running when a service period ends is an early "
         "leave if it began at least this many seconds before the end.",
     )
 
@@ -153,9 +175,7 @@ class CitizenWaitingRule(StrictModel):
 
 class Rules(StrictModel):
     empty_post: EmptyPostRule = Field(default_factory=EmptyPostRule, description="Empty post rule.")
-    staff_chatting: StaffChattingRule = Field(
-        default_factory=StaffChattingRule, description="Staff chatting rule."
-    )
+    staff_chatting: StaffChattingRule = Field(default_factory=StaffChattingRule, description="Staff chatting rule.")
     queue_crowding: QueueCrowdingRule = Field(
         default_factory=QueueCrowdingRule, description="Queue crowding (one-metre line) rule."
     )
@@ -256,7 +276,8 @@ class HallwatchConfig(StrictModel):
         default_factory=dict, description="Named service-hour schedules referenced by halls and windows."
     )
     rosters: list[RosterShift] = Field(
-        default_factory=list, description="Window rosters (排班): who is on duty at which window and when; "
+        default_factory=list,
+        description="Window rosters (排班): who is on duty at which window and when; "
         "alerts and the attendance report name the person.",
     )
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Person detector.")
@@ -264,9 +285,7 @@ class HallwatchConfig(StrictModel):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig, description="Kafka connection.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="The alerting service.")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence recording.")
-    metrics_port: int = Field(
-        9108, ge=0, le=65535, description="Port of the pipeline's Prometheus /metrics (0 = off)."
-    )
+    metrics_port: int = Field(9108, ge=0, le=65535, description="Port of the pipeline's Prometheus /metrics (0 = off).")
     absences_file: str = Field(
         "var/absences.jsonl",
         description="The absence register (去向公开) the pipeline follows; written by "

@@ -1,4 +1,5 @@
 """The detector interface: batches of BGR images in, person boxes out."""
+
 from __future__ import annotations
 
 from typing import Protocol

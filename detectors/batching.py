@@ -1,5 +1,6 @@
 """One detector shared by every camera of the process: frames that arrive together from several
 camera threads go through the model in one batched call."""
+
 from __future__ import annotations
 
 import queue
@@ -14,8 +15,7 @@ from detectors.detections import Detections
 
 
 class BatchingDetector:
-    def __init__(self, detector: PersonDetector, max_batch: int = 8, max_wait_s: float = 0.005,
-                 on_batch=None):
+    def __init__(self, detector: PersonDetector, max_batch: int = 8, max_wait_s: float = 0.005, on_batch=None):
         self.detector = detector
         self.name = detector.name
         self.max_batch = max_batch

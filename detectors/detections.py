@@ -1,4 +1,5 @@
 """Person boxes of one frame: what every detector returns and the tracker consumes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

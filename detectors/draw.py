@@ -1,5 +1,6 @@
 """Drawing for the installer's calibration preview: a metric floor grid and people with their floor
 positions (text and zones: ``streams.evidence.draw``)."""
+
 from __future__ import annotations
 
 import cv2
@@ -21,19 +22,28 @@ def draw_floor_grid(image: np.ndarray, homography: np.ndarray, step_m: float = 1
     for axis in (0, 1):
         for value in np.arange(lo[axis], hi[axis] + step_m / 2, step_m):
             other = np.linspace(lo[1 - axis], hi[1 - axis], 200)
-            pts = np.column_stack([np.full_like(other, value), other]) if axis == 0 else \
-                np.column_stack([other, np.full_like(other, value)])
+            pts = (
+                np.column_stack([np.full_like(other, value), other])
+                if axis == 0
+                else np.column_stack([other, np.full_like(other, value)])
+            )
             img = to_image(homography, pts)
             ok = np.all(np.isfinite(img), axis=1) & (np.abs(img) < 1e5).all(axis=1)
             img = img[ok]
             if len(img) > 1:
                 thick = 2 if abs(value) < 1e-9 else 1
-                cv2.polylines(image, [img.astype(np.int32).reshape(-1, 1, 2)], False, (255, 255, 255), thick,
-                              cv2.LINE_AA)
+                cv2.polylines(
+                    image, [img.astype(np.int32).reshape(-1, 1, 2)], False, (255, 255, 255), thick, cv2.LINE_AA
+                )
 
 
-def draw_people(image: np.ndarray, boxes: np.ndarray, ids: list[int], floor: np.ndarray | None,
-                colour: tuple[int, int, int] = (0, 255, 0)) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
+def draw_people(
+    image: np.ndarray,
+    boxes: np.ndarray,
+    ids: list[int],
+    floor: np.ndarray | None,
+    colour: tuple[int, int, int] = (0, 255, 0),
+) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
     labels = []
     for i, box in enumerate(np.asarray(boxes, dtype=float).reshape(-1, 4)):
         x1, y1, x2, y2 = box.astype(int)

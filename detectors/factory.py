@@ -1,4 +1,5 @@
 """Build the configured detector, with the offline fallback chain auto -> NanoDet -> HOG."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -13,9 +14,11 @@ log = logging.getLogger(__name__)
 def missing_requirement(config: DetectorConfig) -> str | None:
     """Why the configured backend cannot run in this environment, or None when it can."""
     if config.backend == "yolo" and importlib.util.find_spec("ultralytics") is None:
-        return ("detector.backend: 'yolo' needs the optional YOLO group (Ultralytics and PyTorch), which this "
-                "environment does not have: run `HALLWATCH_EXTRAS=yolo make setup` (or `make setup "
-                "HALLWATCH_CONFIG=<this config>`), or pip install '.[yolo]'")
+        return (
+            "detector.backend: 'yolo' needs the optional YOLO group (Ultralytics and PyTorch), which this "
+            "environment does not have: run `HALLWATCH_EXTRAS=yolo make setup` (or `make setup "
+            "HALLWATCH_CONFIG=<this config>`), or pip install '.[yolo]'"
+        )
     return None
 
 
@@ -45,7 +48,8 @@ def build_detector(config: DetectorConfig) -> PersonDetector | None:
         raise RuntimeError(f"the NanoDet model is missing at {path}: run `python -m detectors.models fetch`")
     log.warning(
         "offline NanoDet model not found at %s (run `python -m detectors.models fetch`); "
-        "FALLING BACK to OpenCV's HOG people detector, which misses many people", path,
+        "FALLING BACK to OpenCV's HOG people detector, which misses many people",
+        path,
     )
     from detectors.hog import HogDetector
 

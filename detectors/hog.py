@@ -1,4 +1,5 @@
 """OpenCV's HOG + linear SVM people detector: weak, but always available and weight-free."""
+
 from __future__ import annotations
 
 import cv2

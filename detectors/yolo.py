@@ -4,6 +4,7 @@ On a connected machine ultralytics downloads named weights (``yolo11n.pt``) itse
 ``detector.weights`` at a local ``.pt``/``.onnx``/``.engine`` file. Frames of several cameras go
 through the model in one batched call.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,9 @@ PERSON = 0
 class YoloDetector:
     name = "yolo"
 
-    def __init__(self, weights: str | Any, device: str = "cpu", imgsz: int = 640, conf: float = 0.4,
-                 half: bool = False):
+    def __init__(
+        self, weights: str | Any, device: str = "cpu", imgsz: int = 640, conf: float = 0.4, half: bool = False
+    ):
         from ultralytics import YOLO
 
         self.model = weights if not isinstance(weights, str) else YOLO(weights)
@@ -32,8 +34,13 @@ class YoloDetector:
         if not images:
             return []
         results = self.model.predict(
-            images, imgsz=self.imgsz, conf=self.conf, classes=[PERSON], device=self.device,
-            half=self.half, verbose=False,
+            images,
+            imgsz=self.imgsz,
+            conf=self.conf,
+            classes=[PERSON],
+            device=self.device,
+            half=self.half,
+            verbose=False,
         )
         out = []
         for result in results:

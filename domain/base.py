@@ -1,4 +1,5 @@
 """The building blocks every config model uses."""
+
 from __future__ import annotations
 
 from enum import Enum

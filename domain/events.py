@@ -1,5 +1,6 @@
 """The rule core's domain types: what goes in besides people (``Absence``) and what comes out
 (``Violation``). Plain frozen dataclasses; their wire form lives in ``streams.wire``."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -98,7 +99,6 @@ class Violation:
 
     def with_evidence(self, evidence: Mapping[str, str]) -> Violation:
         return dataclasses.replace(self, evidence=dict(evidence))
-
 
 
 # -- measurements (not violations): what the attendance report and the queue metrics are built from --

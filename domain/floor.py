@@ -3,6 +3,7 @@
 At the bottom of the tree, in numpy alone, so that config validation rejects exactly the
 calibrations the pipeline could not use, and the pipeline, the installer tool and the config
 share one mapping."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -38,8 +39,13 @@ def homography_from_points(image: Sequence[Sequence[float]], floor: Sequence[Seq
     return matrix
 
 
-def floor_grid(matrix: np.ndarray, floor_points: Sequence[Sequence[float]], frame_size: tuple[int, int],
-               step_m: float = 1.0, margin_m: float = 2.0) -> list[list[list[float]]]:
+def floor_grid(
+    matrix: np.ndarray,
+    floor_points: Sequence[Sequence[float]],
+    frame_size: tuple[int, int],
+    step_m: float = 1.0,
+    margin_m: float = 2.0,
+) -> list[list[list[float]]]:
     """The metric floor grid in image pixels, for installers to check a calibration by eye: lines
     every ``step_m`` over the calibrated area (the floor points' extent plus ``margin_m``), not to
     the horizon; each line as a polyline clipped to the frame and to the floor in front of the
@@ -53,8 +59,11 @@ def floor_grid(matrix: np.ndarray, floor_points: Sequence[Sequence[float]], fram
     for axis in (0, 1):
         for value in np.arange(lo[axis], hi[axis] + step_m / 2, step_m):
             other = np.linspace(lo[1 - axis], hi[1 - axis], 64)
-            pts = (np.column_stack([np.full_like(other, value), other]) if axis == 0
-                   else np.column_stack([other, np.full_like(other, value)]))
+            pts = (
+                np.column_stack([np.full_like(other, value), other])
+                if axis == 0
+                else np.column_stack([other, np.full_like(other, value)])
+            )
             projected = np.column_stack([pts, np.ones(len(pts))]) @ inverse.T
             ahead = projected[:, 2] > 1e-9
             image = projected[:, :2] / np.where(ahead, projected[:, 2], 1.0)[:, None]
@@ -64,8 +73,9 @@ def floor_grid(matrix: np.ndarray, floor_points: Sequence[Sequence[float]], fram
     return lines
 
 
-def reprojection_errors(matrix: np.ndarray, image_points: Sequence[Sequence[float]],
-                        floor_points: Sequence[Sequence[float]]) -> list[float]:
+def reprojection_errors(
+    matrix: np.ndarray, image_points: Sequence[Sequence[float]], floor_points: Sequence[Sequence[float]]
+) -> list[float]:
     """Metres between each floor point and where its image point maps: large values name a
     mistyped or misplaced calibration point."""
     mapped = to_floor(matrix, image_points)
@@ -84,8 +94,8 @@ def _direct_linear_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray | N
     """The normalised DLT: the homography minimising the algebraic error over all pairs (exact for
     four points), scaled so that its last element is 1; None when it has no such form."""
     t_src, t_dst = _normalising(src), _normalising(dst)
-    a = (np.column_stack([src, np.ones(len(src))]) @ t_src.T)
-    b = (np.column_stack([dst, np.ones(len(dst))]) @ t_dst.T)
+    a = np.column_stack([src, np.ones(len(src))]) @ t_src.T
+    b = np.column_stack([dst, np.ones(len(dst))]) @ t_dst.T
     rows = []
     for (x, y, w), (u, v, z) in zip(a, b, strict=True):
         rows.append([0, 0, 0, -z * x, -z * y, -z * w, v * x, v * y, v * w])

@@ -1,6 +1,7 @@
 """Window rosters (排班): who is on duty at which window and when, so alerts and reports name the
 person. Rosters live in the config (``rosters:``) like schedules; a shift is a person at one
 window on some weekdays (or dates), in some periods of the day, within an optional validity."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,11 +18,14 @@ class RosterShift(StrictModel):
     hall: str = Field(description="Hall id.")
     window: str = Field(description="Window id in that hall.")
     person: str = Field(min_length=1, max_length=64, description="Who is on duty, e.g. 张三 or a staff number.")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS),
-                                description="Weekdays of this shift (ignored when `dates` is given).")
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS), description="Weekdays of this shift (ignored when `dates` is given)."
+    )
     dates: list[date] = Field(default_factory=list, description="Specific dates instead of weekdays.")
-    periods: list[Period] = Field(default_factory=lambda: [Period(start="00:00", end="24:00")],
-                                  description="Periods of the day, local time; default the whole day.")
+    periods: list[Period] = Field(
+        default_factory=lambda: [Period(start="00:00", end="24:00")],
+        description="Periods of the day, local time; default the whole day.",
+    )
     valid_from: date | None = Field(None, description="First day this shift applies (inclusive).")
     valid_until: date | None = Field(None, description="Last day this shift applies (inclusive).")
 

@@ -1,4 +1,5 @@
 """Configuration of service hours: weekly plans, extra periods, holidays, market days."""
+
 from __future__ import annotations
 
 import re
@@ -78,9 +79,7 @@ class MarketDays(_Strict):
     )
     solar_dates: list[date] = Field(default_factory=list, description="Explicit solar dates.")
     periods: list[Period] = Field(description="Service periods on a market day (replace the weekly plan).")
-    include_holidays: bool = Field(
-        False, description="Open on market days that fall on public holidays too."
-    )
+    include_holidays: bool = Field(False, description="Open on market days that fall on public holidays too.")
 
     @field_validator("lunar_days")
     @classmethod

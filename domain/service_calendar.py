@@ -4,6 +4,7 @@ The State Council publishes next year's holiday arrangement each autumn and ``ch
 lags behind it: for a year it does not know, the config's ``holidays.closed``/``workdays`` still
 apply, a loud warning is logged once, and the weekly plan is used.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,7 +79,9 @@ class ServiceCalendar:
                     log.warning(
                         "schedule %r: chinese-calendar has no PRC holiday data for %d; using the weekly plan. "
                         "Add the State Council's arrangement to schedules.%s.holidays.closed/workdays.",
-                        self.name, day.year, self.name,
+                        self.name,
+                        day.year,
+                        self.name,
                     )
                 return DayInfo("weekend" if weekend else "workday", market_day=market, calendar_known=False)
             if is_holiday and name is not None:
@@ -125,8 +128,11 @@ class ServiceCalendar:
     def _interval(self, day: date, period: Period, supervise: bool, kind: str) -> ServiceInterval:
         start = datetime.combine(day, parse_hhmm(period.start), self.tz)
         end_time = parse_hhmm(period.end)
-        end = (datetime.combine(day + timedelta(days=1), time(0), self.tz) if end_time == time.max
-               else datetime.combine(day, end_time, self.tz))
+        end = (
+            datetime.combine(day + timedelta(days=1), time(0), self.tz)
+            if end_time == time.max
+            else datetime.combine(day, end_time, self.tz)
+        )
         return ServiceInterval(start, end, supervise, (kind,))
 
     def interval_at(self, t: datetime, empty_post: bool = False) -> ServiceInterval | None:
@@ -150,9 +156,12 @@ def _merge(intervals: list[ServiceInterval]) -> list[ServiceInterval]:
     for iv in sorted(intervals, key=lambda i: i.start):
         if out and iv.start <= out[-1].end and iv.supervise_empty_post == out[-1].supervise_empty_post:
             last = out[-1]
-            out[-1] = ServiceInterval(last.start, max(last.end, iv.end), last.supervise_empty_post,
-                                      tuple(dict.fromkeys(last.kinds + iv.kinds)))
+            out[-1] = ServiceInterval(
+                last.start,
+                max(last.end, iv.end),
+                last.supervise_empty_post,
+                tuple(dict.fromkeys(last.kinds + iv.kinds)),
+            )
         else:
             out.append(iv)
     return out
-

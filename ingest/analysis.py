@@ -1,5 +1,6 @@
 """The camera stage of the pipeline: detections -> tracks -> floor positions -> rules -> violations,
 with the evidence recorder fed alongside."""
+
 from __future__ import annotations
 
 import json
@@ -24,18 +25,25 @@ from streams.evidence.storage import LocalEvidenceStore
 
 
 class CameraAnalysis:
-    def __init__(self, cfg: HallwatchConfig, camera: Camera, detector: PersonDetector | None,
-                 emit: Callable[[Violation], None], tracks_out: Path | None = None,
-                 absences: Callable[[], list[Absence]] = list,
-                 emit_update: Callable[[Violation], None] | None = None,
-                 emit_minute: Callable[[ServiceMinute], None] | None = None):
+    def __init__(
+        self,
+        cfg: HallwatchConfig,
+        camera: Camera,
+        detector: PersonDetector | None,
+        emit: Callable[[Violation], None],
+        tracks_out: Path | None = None,
+        absences: Callable[[], list[Absence]] = list,
+        emit_update: Callable[[Violation], None] | None = None,
+        emit_minute: Callable[[ServiceMinute], None] | None = None,
+    ):
         self.camera = camera
         self.emit_minute = emit_minute
         self.detector = detector
         self.emit = emit
         self.tracker = PersonTracker(cfg.tracker, camera.analysis_fps)
-        self.homography = (homography_from_points(camera.calibration.image, camera.calibration.floor)
-                           if camera.calibration else None)
+        self.homography = (
+            homography_from_points(camera.calibration.image, camera.calibration.floor) if camera.calibration else None
+        )
         self.rules = CameraRules(cfg, camera, absences)
         self._tracks_file = None
         if tracks_out is not None:
@@ -69,8 +77,13 @@ class CameraAnalysis:
         feet = foot_points(boxes)
         floor = to_floor(self.homography, feet) if self.homography is not None else None
         people = tuple(
-            Person(t.track_id, (float(feet[i, 0]), float(feet[i, 1])),
-                   (float(floor[i, 0]), float(floor[i, 1])) if floor is not None else None, t.detected, t.score)
+            Person(
+                t.track_id,
+                (float(feet[i, 0]), float(feet[i, 1])),
+                (float(floor[i, 0]), float(floor[i, 1])) if floor is not None else None,
+                t.detected,
+                t.score,
+            )
             for i, t in enumerate(tracked)
         )
         if self._tracks_file is not None:
@@ -78,8 +91,12 @@ class CameraAnalysis:
         if self.live_store is not None and frame.image is not None:
             self._live_snapshot(frame, boxes, [t.track_id for t in tracked])
         if self.recorder is not None:
-            self.recorder.observe(frame.time, frame.index, tuple(
-                (p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)), frame.image)
+            self.recorder.observe(
+                frame.time,
+                frame.index,
+                tuple((p.track_id, tuple(boxes[i]), p.floor) for i, p in enumerate(people)),
+                frame.image,
+            )
         self.frames += 1
         ids = np.array([t.track_id for t in tracked], dtype=int)
         violations = self.rules.step(Observation(frame.time, frame.index, people, (ids, feet, floor)))
@@ -96,8 +113,11 @@ class CameraAnalysis:
             return
         self._live_at = frame.time
         ok, jpeg = cv2.imencode(".jpg", frame.image, self.live_quality)
-        people = {"at": frame.time.isoformat(), "size": [frame.image.shape[1], frame.image.shape[0]],
-                  "people": [[int(i), *(round(float(v), 1) for v in box)] for i, box in zip(ids, boxes)]}
+        people = {
+            "at": frame.time.isoformat(),
+            "size": [frame.image.shape[1], frame.image.shape[0]],
+            "people": [[int(i), *(round(float(v), 1) for v in box)] for i, box in zip(ids, boxes)],
+        }
         if ok:
             try:
                 self.live_store.write_live_snapshot(self.camera.id, jpeg.tobytes())
@@ -121,9 +141,11 @@ class CameraAnalysis:
         lines = []
         for i, t in enumerate(tracked):
             x1, y1, x2, y2 = t.xyxy
-            fx, fy = (floor[i] if floor is not None else (-1, -1))
-            lines.append(f"{index},{t.track_id},{x1:.1f},{y1:.1f},{x2 - x1:.1f},{y2 - y1:.1f},"
-                         f"{t.score:.3f},{fx:.3f},{fy:.3f},-1\n")
+            fx, fy = floor[i] if floor is not None else (-1, -1)
+            lines.append(
+                f"{index},{t.track_id},{x1:.1f},{y1:.1f},{x2 - x1:.1f},{y2 - y1:.1f},"
+                f"{t.score:.3f},{fx:.3f},{fy:.3f},-1\n"
+            )
         self._tracks_file.writelines(lines)
 
     def camera_offline(self) -> list[Violation]:

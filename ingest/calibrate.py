@@ -5,6 +5,7 @@
 Draws the zones, a 1-metre floor grid from the homography, and the people the detector finds with
 their floor coordinates in metres, on one frame of the camera's source.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ from streams.evidence.draw import draw_zones, put_texts
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.calibrate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest.calibrate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--camera", required=True)
     parser.add_argument("--out", required=True)
@@ -54,15 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     if camera.calibration:
         homography = homography_from_points(camera.calibration.image, camera.calibration.floor)
         draw_floor_grid(image, homography)
-        for (x, y) in camera.calibration.image:
+        for x, y in camera.calibration.image:
             cv2.drawMarker(image, (int(x), int(y)), (255, 0, 255), cv2.MARKER_CROSS, 16, 2)
     if detections is not None and len(detections):
         floor = to_floor(homography, foot_points(detections.xyxy)) if homography is not None else None
         ids = [int(i) if i >= 0 else n for n, i in enumerate(detections.ids)]
         labels += draw_people(image, detections.xyxy, ids, floor)
     hall = cfg.hall(camera.hall)
-    labels.append((f"{hall.name} · {camera.name or camera.id} · {frame.time.isoformat(timespec='seconds')}",
-                   (10, image.shape[0] - 30), (255, 255, 255)))
+    labels.append(
+        (
+            f"{hall.name} · {camera.name or camera.id} · {frame.time.isoformat(timespec='seconds')}",
+            (10, image.shape[0] - 30),
+            (255, 255, 255),
+        )
+    )
     image = put_texts(image, labels)
     cv2.imwrite(args.out, image)
     print(args.out)

@@ -5,6 +5,7 @@ holiday (print that day: the report's date to pick).
 
     python -m ingest.demo_clock --config configs/demo.yaml --pass N
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,9 @@ def service_day(calendar: ServiceCalendar, today: date, tz: ZoneInfo) -> date:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ingest.demo_clock", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest.demo_clock", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--pass", dest="index", type=int, default=0)
     parser.add_argument("--day", action="store_true", help="print only the day (for the demo's banner)")

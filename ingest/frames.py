@@ -1,4 +1,5 @@
 """What a source hands to the analysis stage."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@ group. Cameras are hashed onto the partitions of the cameras topic; Kafka's grou
 assigns the partitions to the live workers (no home-made election); a worker runs the cameras of
 its partitions, and on a rebalance stops the ones it loses and starts the ones it gains. A worker
 that dies stops heartbeating and its partitions move to the others after the session timeout."""
+
 from __future__ import annotations
 
 import logging
@@ -35,16 +36,28 @@ class CameraMembership:
     """Joins ``group`` on ``topic``; calls ``on_assign(camera_ids)`` and ``on_revoke(camera_ids)``
     from its own thread as partitions come and go."""
 
-    def __init__(self, bootstrap: str, topic: str, group: str, worker_id: str, camera_ids: list[str],
-                 on_assign: Callable[[list[str]], None], on_revoke: Callable[[list[str]], None],
-                 session_timeout_s: float = 10):
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        group: str,
+        worker_id: str,
+        camera_ids: list[str],
+        on_assign: Callable[[list[str]], None],
+        on_revoke: Callable[[list[str]], None],
+        session_timeout_s: float = 10,
+    ):
         self.topic, self.camera_ids = topic, list(camera_ids)
         self.on_assign, self.on_revoke = on_assign, on_revoke
         self.rebalances = 0
         self.partitions: set[int] = set()
         self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, client_id=worker_id, enable_auto_commit=False,
-            session_timeout_ms=int(session_timeout_s * 1000), heartbeat_interval_ms=int(session_timeout_s * 250),
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            client_id=worker_id,
+            enable_auto_commit=False,
+            session_timeout_ms=int(session_timeout_s * 1000),
+            heartbeat_interval_ms=int(session_timeout_s * 250),
             max_poll_interval_ms=max(60000, int(session_timeout_s * 1000)),
         )
         self.count = len(self.consumer.partitions_for_topic(topic) or ()) or 1

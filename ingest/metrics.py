@@ -1,4 +1,5 @@
 """The pipeline's own Prometheus metrics, read from the workers at scrape time."""
+
 from __future__ import annotations
 
 import logging
@@ -18,14 +19,20 @@ class PipelineCollector:
         analysed = CounterMetricFamily("hallwatch_pipeline_frames_analysed", "Frames analysed", labels=["camera"])
         reconnects = CounterMetricFamily("hallwatch_pipeline_reconnects", "Stream reconnects", labels=["camera"])
         stalls = CounterMetricFamily("hallwatch_pipeline_stalls", "Streams that stalled", labels=["camera"])
-        fps_in = GaugeMetricFamily("hallwatch_pipeline_fps_in", "Frames read per second (last heartbeat period)",
-                                   labels=["camera", "hall"])
-        fps_an = GaugeMetricFamily("hallwatch_pipeline_fps_analysed",
-                                   "Frames analysed per second (last heartbeat period)", labels=["camera", "hall"])
-        target = GaugeMetricFamily("hallwatch_pipeline_analysis_fps_target", "Configured analysis_fps",
-                                   labels=["camera", "hall"])
-        up = GaugeMetricFamily("hallwatch_pipeline_camera_online", "1 online, 0.5 degraded, 0 offline",
-                               labels=["camera", "hall"])
+        fps_in = GaugeMetricFamily(
+            "hallwatch_pipeline_fps_in", "Frames read per second (last heartbeat period)", labels=["camera", "hall"]
+        )
+        fps_an = GaugeMetricFamily(
+            "hallwatch_pipeline_fps_analysed",
+            "Frames analysed per second (last heartbeat period)",
+            labels=["camera", "hall"],
+        )
+        target = GaugeMetricFamily(
+            "hallwatch_pipeline_analysis_fps_target", "Configured analysis_fps", labels=["camera", "hall"]
+        )
+        up = GaugeMetricFamily(
+            "hallwatch_pipeline_camera_online", "1 online, 0.5 degraded, 0 offline", labels=["camera", "hall"]
+        )
         for camera_id, worker in list(self.pipeline.workers.items()):
             hall = worker.camera.hall
             health = self.pipeline.last_health.get(camera_id, {})
@@ -43,8 +50,11 @@ class PipelineCollector:
         owned.add_metric([worker], len(self.pipeline.workers))
         yield owned
         membership = self.pipeline.membership
-        rebalances = CounterMetricFamily("hallwatch_pipeline_rebalances", "Scale-out: camera assignments "
-                                         "changed (partitions gained or lost)", labels=["worker"])
+        rebalances = CounterMetricFamily(
+            "hallwatch_pipeline_rebalances",
+            "Scale-out: camera assignments changed (partitions gained or lost)",
+            labels=["worker"],
+        )
         rebalances.add_metric([worker], membership.rebalances if membership else 0)
         yield rebalances
         evidence = self.pipeline.cfg.evidence
@@ -54,19 +64,33 @@ class PipelineCollector:
 
             root = Path(evidence.root)
             root.mkdir(parents=True, exist_ok=True)
-            yield GaugeMetricFamily("hallwatch_pipeline_evidence_disk_free_bytes", "Free bytes where evidence is written",
-                                    value=shutil.disk_usage(root).free)
-            yield GaugeMetricFamily("hallwatch_pipeline_evidence_disk_min_free_bytes",
-                                    "Free bytes below which clip writing stops", value=evidence.min_free_mb * 2**20)
-            full = CounterMetricFamily("hallwatch_pipeline_evidence_disk_full", "Clips not written: disk full",
-                                       labels=["camera"])
-            clips = CounterMetricFamily("hallwatch_pipeline_evidence_clips", "Evidence clips written", labels=["camera"])
+            yield GaugeMetricFamily(
+                "hallwatch_pipeline_evidence_disk_free_bytes",
+                "Free bytes where evidence is written",
+                value=shutil.disk_usage(root).free,
+            )
+            yield GaugeMetricFamily(
+                "hallwatch_pipeline_evidence_disk_min_free_bytes",
+                "Free bytes below which clip writing stops",
+                value=evidence.min_free_mb * 2**20,
+            )
+            full = CounterMetricFamily(
+                "hallwatch_pipeline_evidence_disk_full", "Clips not written: disk full", labels=["camera"]
+            )
+            clips = CounterMetricFamily(
+                "hallwatch_pipeline_evidence_clips", "Evidence clips written", labels=["camera"]
+            )
             methods = CounterMetricFamily(
-                "hallwatch_pipeline_evidence_clip_method", "Clips by how they were made: copy (cut from the file), "
+                "hallwatch_pipeline_evidence_clip_method",
+                "Clips by how they were made: copy (cut from the file), "
                 "segments (joined from the stream recorded by stream copy), encode (the analysed frames encoded)",
-                labels=["camera", "method"])
-            restarts = CounterMetricFamily("hallwatch_pipeline_evidence_recorder_restarts",
-                                           "Restarts of a live camera's segment recording", labels=["camera"])
+                labels=["camera", "method"],
+            )
+            restarts = CounterMetricFamily(
+                "hallwatch_pipeline_evidence_recorder_restarts",
+                "Restarts of a live camera's segment recording",
+                labels=["camera"],
+            )
             for camera_id, analysis in list(self.pipeline.analyses.items()):
                 recorder = analysis.recorder
                 if recorder is not None:
@@ -83,10 +107,12 @@ class PipelineCollector:
             yield restarts
         publisher = self.pipeline.publisher
         if hasattr(publisher, "depth_bytes"):
-            yield GaugeMetricFamily("hallwatch_pipeline_spool_bytes", "Messages waiting in the disk spool",
-                                    value=publisher.depth_bytes())
-            dropped = CounterMetricFamily("hallwatch_pipeline_spool_dropped", "Messages dropped: spool full",
-                                          labels=["topic"])
+            yield GaugeMetricFamily(
+                "hallwatch_pipeline_spool_bytes", "Messages waiting in the disk spool", value=publisher.depth_bytes()
+            )
+            dropped = CounterMetricFamily(
+                "hallwatch_pipeline_spool_dropped", "Messages dropped: spool full", labels=["topic"]
+            )
             for topic, count in publisher.spool.dropped.items():
                 dropped.add_metric([topic], count)
             yield dropped
@@ -96,11 +122,17 @@ class PipelineMetrics:
     def __init__(self, pipeline):
         self.registry = CollectorRegistry()
         self.inference_seconds = Histogram(
-            "hallwatch_pipeline_inference_seconds", "Detector time per batched call",
-            buckets=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28), registry=self.registry)
+            "hallwatch_pipeline_inference_seconds",
+            "Detector time per batched call",
+            buckets=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28),
+            registry=self.registry,
+        )
         self.handover_seconds = Histogram(
-            "hallwatch_pipeline_handover_seconds", "Scale-out: from a camera's assignment to this worker to its "
-            "first analysed frame here", buckets=(0.5, 1, 2, 5, 10, 20, 40), registry=self.registry)
+            "hallwatch_pipeline_handover_seconds",
+            "Scale-out: from a camera's assignment to this worker to its first analysed frame here",
+            buckets=(0.5, 1, 2, 5, 10, 20, 40),
+            registry=self.registry,
+        )
         self.registry.register(PipelineCollector(pipeline))
 
     def serve(self, port: int) -> None:

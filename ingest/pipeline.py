@@ -6,6 +6,7 @@ of a scale-out group: Kafka's consumer group gives it a share of the cameras
 episode starts, opens or ends (and every few seconds), and a camera taken over from another
 worker — a dead one included — continues from its latest checkpoint.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,10 +36,20 @@ CHECKPOINT_EVERY_S = 5.0
 
 
 class Pipeline:
-    def __init__(self, cfg: HallwatchConfig, events_out: Path | None = None, tracks_out: Path | None = None,
-                 use_kafka: bool = True, start_override: datetime | None = None,
-                 absences=None, publisher: Publisher | None = None, realtime: bool = False,
-                 group: str | None = None, worker_id: str | None = None, measurements_out: Path | None = None):
+    def __init__(
+        self,
+        cfg: HallwatchConfig,
+        events_out: Path | None = None,
+        tracks_out: Path | None = None,
+        use_kafka: bool = True,
+        start_override: datetime | None = None,
+        absences=None,
+        publisher: Publisher | None = None,
+        realtime: bool = False,
+        group: str | None = None,
+        worker_id: str | None = None,
+        measurements_out: Path | None = None,
+    ):
         self.cfg = cfg
         self.tz = ZoneInfo(cfg.timezone)
         self.group = group
@@ -57,8 +68,11 @@ class Pipeline:
         self.last_health: dict[str, dict] = {}
         self.metrics = PipelineMetrics(self)
         detector = build_detector(cfg.detector) if needs_detector else None
-        self.detector = (BatchingDetector(detector, on_batch=lambda s, n: self.metrics.inference_seconds.observe(s))
-                         if detector is not None else None)
+        self.detector = (
+            BatchingDetector(detector, on_batch=lambda s, n: self.metrics.inference_seconds.observe(s))
+            if detector is not None
+            else None
+        )
         if self.detector is not None:
             log.info("detector: %s", self.detector.name)
         self.analyses: dict[str, CameraAnalysis] = {}
@@ -92,8 +106,13 @@ class Pipeline:
         # Workers of a group share one config: each keeps its own spool under the configured folder.
         spool = Path(kafka.spool_dir) / self.worker_id if self.group else Path(kafka.spool_dir)
         log.info("publishing to Kafka at %s (spool: %s)", kafka.bootstrap_servers, spool)
-        return SpoolingKafkaPublisher(kafka.bootstrap_servers, spool, int(kafka.spool_max_mb * 2**20),
-                                      priority_topics=(kafka.topics.violations, kafka.topics.service_minutes), topics=kafka.topics)
+        return SpoolingKafkaPublisher(
+            kafka.bootstrap_servers,
+            spool,
+            int(kafka.spool_max_mb * 2**20),
+            priority_topics=(kafka.topics.violations, kafka.topics.service_minutes),
+            topics=kafka.topics,
+        )
 
     def _absences_source(self):
         """The register file (an import format), and with Kafka the absences topic every worker follows."""
@@ -106,13 +125,27 @@ class Pipeline:
         return lambda: [*book.all(), *self.feed.all()]
 
     def _add_camera(self, camera: Camera, state: dict | None = None) -> CameraWorker:
-        analysis = CameraAnalysis(self.cfg, camera, self.detector, self._emit, self.tracks_out, self.absences,
-                                  self._emit_update, self._emit_minute)
+        analysis = CameraAnalysis(
+            self.cfg,
+            camera,
+            self.detector,
+            self._emit,
+            self.tracks_out,
+            self.absences,
+            self._emit_update,
+            self._emit_minute,
+        )
         if state is not None:
             analysis.rules.restore(state)
-        worker = CameraWorker(camera, self.tz, self._on_frame(camera.id, analysis), self.start_override,
-                              realtime=self.realtime, on_offline=analysis.camera_offline,
-                              live_replay=self.group is not None)
+        worker = CameraWorker(
+            camera,
+            self.tz,
+            self._on_frame(camera.id, analysis),
+            self.start_override,
+            realtime=self.realtime,
+            on_offline=analysis.camera_offline,
+            live_replay=self.group is not None,
+        )
         with self._lock:
             self.analyses[camera.id], self.workers[camera.id] = analysis, worker
         return worker
@@ -122,6 +155,7 @@ class Pipeline:
             analysis.process(frame)
             if self.group is not None:
                 self._maybe_checkpoint(camera_id, analysis)
+
         return process
 
     # -- scale-out ---------------------------------------------------------------------------------
@@ -164,8 +198,14 @@ class Pipeline:
     # -- publishing --------------------------------------------------------------------------------
     def _emit(self, violation: Violation) -> None:
         self.violations += violation.is_open
-        log.info("violation %s %s %s zone=%s started=%s", violation.status, violation.type,
-                 violation.reason, violation.zone_id, violation.started_at.isoformat())
+        log.info(
+            "violation %s %s %s zone=%s started=%s",
+            violation.status,
+            violation.type,
+            violation.reason,
+            violation.zone_id,
+            violation.started_at.isoformat(),
+        )
         self._publish(violation)
 
     def _emit_update(self, violation: Violation) -> None:
@@ -203,9 +243,16 @@ class Pipeline:
             from ingest.membership import CameraMembership
 
             kafka = self.cfg.kafka
-            self.membership = CameraMembership(kafka.bootstrap_servers, kafka.topics.cameras, self.group,
-                                               self.worker_id, list(self.cameras), self._assign, self._revoke,
-                                               kafka.worker_session_timeout_s)
+            self.membership = CameraMembership(
+                kafka.bootstrap_servers,
+                kafka.topics.cameras,
+                self.group,
+                self.worker_id,
+                list(self.cameras),
+                self._assign,
+                self._revoke,
+                kafka.worker_session_timeout_s,
+            )
             self.membership.start()
             log.info("worker %s joined group %s", self.worker_id, self.group)
         self.publish_heartbeats()
@@ -242,6 +289,7 @@ class Pipeline:
         failed = [w.camera.id for w in self.workers.values() if not w.ended and w.last_error and not stop.is_set()]
         for camera_id in failed:
             log.error("camera %s failed: %s", camera_id, self.workers[camera_id].last_error)
-        log.info("done: %d frames analysed, %d violations",
-                 sum(a.frames for a in self.analyses.values()), self.violations)
+        log.info(
+            "done: %d frames analysed, %d violations", sum(a.frames for a in self.analyses.values()), self.violations
+        )
         return 1 if failed else 0

@@ -1,4 +1,5 @@
 """Decode ahead in a background thread, so decoding frame N+1 overlaps the analysis of frame N."""
+
 from __future__ import annotations
 
 import queue

@@ -3,6 +3,7 @@
 A source yields only the frames to analyse (sampled at ``analysis_fps``). Skipped frames are
 ``grab()``-ed, never decoded into images, which is most of the cost saved on files.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,8 +81,15 @@ class VideoFileSource:
 
     live = False
 
-    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False,
-                 live_replay: bool = False, stop: threading.Event | None = None):
+    def __init__(
+        self,
+        camera: Camera,
+        origin: datetime,
+        stats: SourceStats,
+        realtime: bool = False,
+        live_replay: bool = False,
+        stop: threading.Event | None = None,
+    ):
         self.camera = camera
         self.stop = stop or threading.Event()  # a paced replay waits on it, so stopping is immediate
         self.origin = origin
@@ -154,8 +162,15 @@ def read_mot(path: str | os.PathLike[str]) -> dict[int, Detections]:
 class MotReplaySource(VideoFileSource):
     """Replays detections from a MOT file; frames without rows are still analysed (nobody seen)."""
 
-    def __init__(self, camera: Camera, origin: datetime, stats: SourceStats, realtime: bool = False,
-                 live_replay: bool = False, stop: threading.Event | None = None):
+    def __init__(
+        self,
+        camera: Camera,
+        origin: datetime,
+        stats: SourceStats,
+        realtime: bool = False,
+        live_replay: bool = False,
+        stop: threading.Event | None = None,
+    ):
         super().__init__(camera, origin, stats, realtime, live_replay, stop)
         self.path = camera.source.removeprefix("mot:")
 
@@ -184,8 +199,14 @@ class LiveSource:
 
     live = True
 
-    def __init__(self, camera: Camera, tz: ZoneInfo, stats: SourceStats,
-                 clock: Callable[[], datetime] | None = None, transport: str = "tcp"):
+    def __init__(
+        self,
+        camera: Camera,
+        tz: ZoneInfo,
+        stats: SourceStats,
+        clock: Callable[[], datetime] | None = None,
+        transport: str = "tcp",
+    ):
         self.camera = camera
         self.stats = stats
         self.clock = clock or (lambda: datetime.now(tz))
@@ -234,8 +255,15 @@ class LiveSource:
             self._cap = None
 
 
-def open_source(camera: Camera, tz: ZoneInfo, stats: SourceStats, start_override: datetime | None = None,
-                realtime: bool = False, live_replay: bool = False, stop: threading.Event | None = None):
+def open_source(
+    camera: Camera,
+    tz: ZoneInfo,
+    stats: SourceStats,
+    start_override: datetime | None = None,
+    realtime: bool = False,
+    live_replay: bool = False,
+    stop: threading.Event | None = None,
+):
     """The source object for a camera's ``source`` string."""
     if camera.source.startswith("mot:"):
         return MotReplaySource(camera, media_origin(camera, start_override, tz), stats, realtime, live_replay, stop)

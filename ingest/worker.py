@@ -5,6 +5,7 @@ exponential back-off (1 s doubling to 60 s); the camera is ``online`` while fram
 ``degraded`` when they are late or slow, ``offline`` while it cannot be read. Counters feed the
 heartbeat, from which coverage is computed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,9 +58,17 @@ class CameraWorker:
     and ``on_offline`` (from the same thread) once a live camera has delivered no frame for longer
     than its ``stall_s``, before it delivers frames again."""
 
-    def __init__(self, camera: Camera, tz: ZoneInfo, on_frame: Callable[[Frame], None],
-                 start_override: datetime | None = None, backoff: Backoff | None = None, realtime: bool = False,
-                 on_offline: Callable[[], None] | None = None, live_replay: bool = False):
+    def __init__(
+        self,
+        camera: Camera,
+        tz: ZoneInfo,
+        on_frame: Callable[[Frame], None],
+        start_override: datetime | None = None,
+        backoff: Backoff | None = None,
+        realtime: bool = False,
+        on_offline: Callable[[], None] | None = None,
+        live_replay: bool = False,
+    ):
         self.camera = camera
         self.tz = tz
         self.on_frame = on_frame
@@ -89,8 +98,9 @@ class CameraWorker:
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            source = open_source(self.camera, self.tz, self.stats, self.start_override, self.realtime,
-                                 self.live_replay, self.stop_event)
+            source = open_source(
+                self.camera, self.tz, self.stats, self.start_override, self.realtime, self.live_replay, self.stop_event
+            )
             try:
                 for frame in prefetch(source.frames()):
                     if self.failures:
@@ -138,8 +148,11 @@ class CameraWorker:
         if self.offline_reported or last is None or time.monotonic() - last <= self.camera.stall_s:
             return
         self.offline_reported = True
-        log.warning("camera %s: no frame for more than %.0f s: its open violations end at the last frame seen",
-                    self.camera.id, self.camera.stall_s)
+        log.warning(
+            "camera %s: no frame for more than %.0f s: its open violations end at the last frame seen",
+            self.camera.id,
+            self.camera.stall_s,
+        )
         try:
             self.on_offline()
         except Exception:
@@ -161,8 +174,11 @@ class CameraWorker:
         last = self.stats.last_frame_monotonic
         if status is CameraStatus.online and not self.ended:
             late = last is None or now - last > min(5.0, self.camera.stall_s / 2)
-            slow = (self._connected_at is not None and now - self._connected_at > 10
-                    and fps_analysed < 0.5 * self.camera.analysis_fps)
+            slow = (
+                self._connected_at is not None
+                and now - self._connected_at > 10
+                and fps_analysed < 0.5 * self.camera.analysis_fps
+            )
             if late or slow:
                 status = CameraStatus.degraded
         if self.ended:

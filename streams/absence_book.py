@@ -12,6 +12,7 @@ an import/export format for a single host).
 The running pipeline re-reads the file when it changes, so a registration takes effect within a
 second. Records are never rewritten: a cancellation is a new line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,6 +29,8 @@ from streams.absence_record import absence_of, check, from_record, to_record
 
 __all__ = ["Absence", "AbsenceBook", "absence_of", "check", "from_record", "to_record"]
 DEFAULT_FILE = state_dir() / "absences.jsonl"
+
+
 class AbsenceBook:
     def __init__(self, path: str | Path = DEFAULT_FILE):
         self.path = Path(path)
@@ -40,8 +43,7 @@ class AbsenceBook:
         return absence
 
     def cancel(self, absence_id: str, by: str) -> None:
-        self._append({"op": "cancel", "id": absence_id, "by": by,
-                      "at": datetime.now().astimezone().isoformat()})
+        self._append({"op": "cancel", "id": absence_id, "by": by, "at": datetime.now().astimezone().isoformat()})
 
     def _append(self, record: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,8 +84,9 @@ def _aware(text: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streams.absence_book", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m streams.absence_book", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--kafka", metavar="BOOTSTRAP", help="publish to the absences topic at this broker")
     parser.add_argument("--topic", default="hallwatch.absences", help="the absences topic (with --kafka)")
@@ -105,8 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     book = AbsenceBook(args.file)
     if args.command == "add":
-        absence = Absence(uuid.uuid4().hex[:12], args.hall, args.start, args.end, args.reason, args.by,
-                          args.window, args.zone, args.person)
+        absence = Absence(
+            uuid.uuid4().hex[:12],
+            args.hall,
+            args.start,
+            args.end,
+            args.reason,
+            args.by,
+            args.window,
+            args.zone,
+            args.person,
+        )
         try:
             if args.kafka:
                 from streams.absence_feed import publish_absence
@@ -121,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "list":
         for a in book.all():
             if args.hall in (None, a.hall_id):
-                print(json.dumps({"id": a.id, "hall": a.hall_id, "window": a.window_id, "zone": a.zone_id,
-                                  **a.describe()}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {"id": a.id, "hall": a.hall_id, "window": a.window_id, "zone": a.zone_id, **a.describe()},
+                        ensure_ascii=False,
+                    )
+                )
     elif args.kafka:
         from streams.absence_feed import cancel_absence
 

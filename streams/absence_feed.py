@@ -2,6 +2,7 @@
 of truth. The CLI and the console publish to it; every pipeline worker follows it (``AbsenceFeed``),
 wherever it runs; the alerting service mirrors it into its database for the console. A null value
 (tombstone) cancels an absence."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ def publish_absence(bootstrap: str, topic: str, absence: Absence, producer: Kafk
     own = producer is None
     producer = producer or KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
-        producer.send(topic, key=absence.id.encode(), value=json.dumps(to_record(check(absence)),
-                                                                        ensure_ascii=False).encode())
+        producer.send(
+            topic, key=absence.id.encode(), value=json.dumps(to_record(check(absence)), ensure_ascii=False).encode()
+        )
         producer.flush(30)
     finally:
         if own:
@@ -45,8 +47,13 @@ class AbsenceFeed:
         self._absences: dict[str, Absence] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                      client_id="hallwatch-absences", fetch_max_wait_ms=200)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            client_id="hallwatch-absences",
+            fetch_max_wait_ms=200,
+        )
         self._thread = threading.Thread(target=self._run, name="absence-feed", daemon=True)
         self._thread.start()
 

@@ -1,4 +1,5 @@
 """An absence (去向公开) as JSON: a line of the register file and a message of the absences topic."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,13 +24,30 @@ def check(absence: Absence) -> Absence:
 
 def to_record(absence: Absence) -> dict:
     """The absence as JSON: a line of the register file, a message of the absences topic."""
-    return {"op": "add", "id": absence.id, "hall_id": absence.hall_id, "window_id": absence.window_id,
-            "zone_id": absence.zone_id, "person": absence.person, "start": absence.start.isoformat(),
-            "end": absence.end.isoformat(), "reason": absence.reason, "registered_by": absence.registered_by,
-            "registered_at": datetime.now().astimezone().isoformat()}
+    return {
+        "op": "add",
+        "id": absence.id,
+        "hall_id": absence.hall_id,
+        "window_id": absence.window_id,
+        "zone_id": absence.zone_id,
+        "person": absence.person,
+        "start": absence.start.isoformat(),
+        "end": absence.end.isoformat(),
+        "reason": absence.reason,
+        "registered_by": absence.registered_by,
+        "registered_at": datetime.now().astimezone().isoformat(),
+    }
 
 
 def from_record(r: dict) -> Absence:
-    return Absence(id=r["id"], hall_id=r["hall_id"], start=datetime.fromisoformat(r["start"]),
-                   end=datetime.fromisoformat(r["end"]), reason=r["reason"], registered_by=r["registered_by"],
-                   window_id=r.get("window_id"), zone_id=r.get("zone_id"), person=r.get("person"))
+    return Absence(
+        id=r["id"],
+        hall_id=r["hall_id"],
+        start=datetime.fromisoformat(r["start"]),
+        end=datetime.fromisoformat(r["end"]),
+        reason=r["reason"],
+        registered_by=r["registered_by"],
+        window_id=r.get("window_id"),
+        zone_id=r.get("zone_id"),
+        person=r.get("person"),
+    )

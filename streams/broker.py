@@ -8,6 +8,7 @@ clone (``$HALLWATCH_CACHE``, default ``~/.cache/hallwatch``). Production points
     python -m streams.broker start [--port 9092]    # start in the background, wait until ready
     python -m streams.broker status | stop
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,16 @@ def ensure_kafka_libs() -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     log.info("fetching Apache Kafka %s jars from Maven Central into %s", kafka_version(), libs)
     subprocess.run(
-        [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-         "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"],
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={tmp}",
+        ],
         check=True,
     )
     shutil.rmtree(libs, ignore_errors=True)
@@ -150,9 +159,14 @@ class KafkaBroker:
             raise RuntimeError("Java 17+ is needed to run the Kafka broker (apt-get install openjdk-17-jre-headless)")
         opts = [f"-Xmx{heap}", f"-Xms{heap}"] if heap else []
         return [
-            java, *opts, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            *opts,
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
-            "-cp", f"{libs}/*", *args,
+            "-cp",
+            f"{libs}/*",
+            *args,
         ]
 
     def format_storage(self, libs: Path, properties: Path) -> None:
@@ -162,9 +176,17 @@ class KafkaBroker:
         while not cluster_id[0].isalnum():  # an id starting with "-" would read as an option
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         subprocess.run(
-            self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-                       "-c", str(properties), "--ignore-formatted"),
-            check=True, stdout=subprocess.DEVNULL,
+            self._java(
+                libs,
+                "kafka.tools.StorageTool",
+                "format",
+                f"--cluster-id={cluster_id}",
+                "-c",
+                str(properties),
+                "--ignore-formatted",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
     def start(self, timeout_s: float = 90.0) -> str:
@@ -177,7 +199,9 @@ class KafkaBroker:
         out = open(self.state_dir / "logs" / "stdout.log", "ab")
         self.process = subprocess.Popen(
             self._java(libs, "kafka.Kafka", str(properties), heap=self.heap),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.pid_file.write_text(f"{self.process.pid} {self.port} {self.controller_port}\n")
         self.wait_ready(timeout_s)
@@ -249,8 +273,9 @@ def _alive(pid: int, process: subprocess.Popen[bytes] | None) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    parser = argparse.ArgumentParser(prog="python -m streams.broker", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m streams.broker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["fetch", "start", "stop", "status"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_STATE, help="state folder (data, logs, pid)")
     parser.add_argument("--port", type=int, default=9092, help="client port (0 = a free one)")

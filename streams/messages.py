@@ -1,4 +1,5 @@
 """Message builders; the JSON Schemas in ``streams/schemas/`` are the published contract."""
+
 from __future__ import annotations
 
 import json

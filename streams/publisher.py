@@ -1,5 +1,6 @@
 """Where messages go: a JSON-lines file (``--events-out``), nowhere (``--no-kafka``), or Kafka through
 the disk spool (``streams/spool.py``)."""
+
 from __future__ import annotations
 
 import json

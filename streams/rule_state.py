@@ -1,5 +1,6 @@
 """Checkpoints of each camera's rule state on a compacted topic keyed by camera id: a worker that
 takes a camera over reads the latest one and continues the camera's open episodes."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ log = logging.getLogger(__name__)
 class RuleStateStore:
     def __init__(self, bootstrap: str, topic: str):
         self.bootstrap, self.topic = bootstrap, topic
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                      client_id="hallwatch-rule-state")
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="hallwatch-rule-state"
+        )
 
     def save(self, camera_id: str, state: dict) -> None:
         """Asynchronous; ``flush`` waits for the broker."""
@@ -33,8 +35,12 @@ class RuleStateStore:
         """The latest checkpoint of each of ``camera_ids`` (the whole compacted topic is read)."""
         import time
 
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None,
-                                 client_id="hallwatch-rule-state-reader")
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            client_id="hallwatch-rule-state-reader",
+        )
         latest: dict[str, dict | None] = {}
         try:
             parts = [TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or ()]

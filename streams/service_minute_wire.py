@@ -1,5 +1,6 @@
 """The wire form of ``ServiceMinute`` (``hallwatch.service-minute.v1``): the per-minute staffed
 seconds, area counts and waiting times the pipeline publishes for the attendance report."""
+
 from __future__ import annotations
 
 import math
@@ -23,13 +24,37 @@ def minute_to_wire(m: ServiceMinute) -> dict:
         "hall_id": m.hall_id,
         "minute": m.minute.isoformat(),
         "observed_s": m.observed_s,
-        "posts": [{"window_id": p.window_id, "staffed_s": p.staffed_s, "first_in": _iso(p.first_in),
-                   "last_in": _iso(p.last_in)} for p in m.posts],
-        "areas": [{"zone_id": a.zone_id, "kind": a.kind, "window_id": a.window_id, "mean_people": a.mean_people,
-                   "max_people": a.max_people, "last_people": a.last_people} for a in m.areas],
-        "waits": [{"window_id": w.window_id, "zone_id": w.zone_id, "track_id": w.track_id,
-                   "queued_at": w.queued_at.isoformat(), "served_at": w.served_at.isoformat(), "wait_s": w.wait_s}
-                  for w in m.waits],
+        "posts": [
+            {
+                "window_id": p.window_id,
+                "staffed_s": p.staffed_s,
+                "first_in": _iso(p.first_in),
+                "last_in": _iso(p.last_in),
+            }
+            for p in m.posts
+        ],
+        "areas": [
+            {
+                "zone_id": a.zone_id,
+                "kind": a.kind,
+                "window_id": a.window_id,
+                "mean_people": a.mean_people,
+                "max_people": a.max_people,
+                "last_people": a.last_people,
+            }
+            for a in m.areas
+        ],
+        "waits": [
+            {
+                "window_id": w.window_id,
+                "zone_id": w.zone_id,
+                "track_id": w.track_id,
+                "queued_at": w.queued_at.isoformat(),
+                "served_at": w.served_at.isoformat(),
+                "wait_s": w.wait_s,
+            }
+            for w in m.waits
+        ],
         "produced_at": m.produced_at.isoformat(),
     }
 
@@ -58,14 +83,28 @@ def minute_from_wire(d: dict) -> ServiceMinute:
     for a in d["areas"]:
         if not math.isfinite(a["mean_people"]):
             raise ValueError("areas: mean_people is not finite")
-        areas.append(AreaMinute(a["zone_id"], a["kind"], a["window_id"], a["mean_people"], a["max_people"],
-                                a["last_people"]))
+        areas.append(
+            AreaMinute(a["zone_id"], a["kind"], a["window_id"], a["mean_people"], a["max_people"], a["last_people"])
+        )
     waits = []
     for w in d["waits"]:
-        wait = QueueWait(w["window_id"], w["zone_id"], w["track_id"], real_time(w["queued_at"], "queued_at"),
-                         real_time(w["served_at"], "served_at"))
+        wait = QueueWait(
+            w["window_id"],
+            w["zone_id"],
+            w["track_id"],
+            real_time(w["queued_at"], "queued_at"),
+            real_time(w["served_at"], "served_at"),
+        )
         if wait.served_at < wait.queued_at:
             raise ValueError("waits: served before queued")
         waits.append(wait)
-    return ServiceMinute(d["camera_id"], d["hall_id"], minute, observed, tuple(posts), tuple(areas), tuple(waits),
-                         real_time(d["produced_at"], "produced_at"))
+    return ServiceMinute(
+        d["camera_id"],
+        d["hall_id"],
+        minute,
+        observed,
+        tuple(posts),
+        tuple(areas),
+        tuple(waits),
+        real_time(d["produced_at"], "produced_at"),
+    )

@@ -11,6 +11,7 @@ logged at ERROR and counted (``dropped``), and the spool depth is exported as a 
 At-least-once: after a crash between delivery and the head update a few messages are sent again;
 consumers are idempotent by ``event_id``.
 """
+
 from __future__ import annotations
 
 import json
@@ -137,9 +138,15 @@ class DiskSpool:
 class SpoolingKafkaPublisher:
     """The pipeline's publisher: spool first, deliver in the background, survive outages."""
 
-    def __init__(self, bootstrap_servers: str, spool_dir: str | Path, max_bytes: int = 256 * 1024 * 1024,
-                 priority_topics: tuple[str, ...] = ("hallwatch.violations",), topics=None,
-                 client_id: str = "hallwatch-pipeline"):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        spool_dir: str | Path,
+        max_bytes: int = 256 * 1024 * 1024,
+        priority_topics: tuple[str, ...] = ("hallwatch.violations",),
+        topics=None,
+        client_id: str = "hallwatch-pipeline",
+    ):
         self.bootstrap = bootstrap_servers
         self.spool = DiskSpool(spool_dir, max_bytes)
         self.priority_topics = priority_topics
@@ -162,9 +169,16 @@ class SpoolingKafkaPublisher:
 
         ensure_topics(self.bootstrap, self.topics)
         return KafkaProducer(
-            bootstrap_servers=self.bootstrap, client_id=self.client_id, acks="all", enable_idempotence=True,
-            linger_ms=5, max_block_ms=10000, request_timeout_ms=10000, delivery_timeout_ms=30000,
-            key_serializer=str.encode, value_serializer=encode,
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_block_ms=10000,
+            request_timeout_ms=10000,
+            delivery_timeout_ms=30000,
+            key_serializer=str.encode,
+            value_serializer=encode,
         )
 
     def _run(self) -> None:

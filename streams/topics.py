@@ -1,4 +1,5 @@
 """The project's topics, created explicitly (the broker does not auto-create)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """The wire form of the rule core's events: ``Violation`` <-> the JSON of
 ``hallwatch.violation.v1`` (``streams/schemas/``), the contract both processes validate."""
+
 from __future__ import annotations
 
 import math
@@ -115,4 +116,3 @@ def violation_from_wire(m: dict, stored: bool = False) -> Violation:
         evidence=m.get("evidence") or {},
     )
     return v if stored else _check(v)
-

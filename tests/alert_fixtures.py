@@ -1,4 +1,5 @@
 """Shared test data for the alerting service: a region/hall registry and violation messages."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,14 +15,29 @@ def violation_message(event_id: str, status: str = "open", **extra) -> dict:
     """A schema-valid ``hallwatch.violation.v1`` message (empty post in hall h1)."""
     closed = status == "closed"
     return {
-        "schema": "hallwatch.violation.v1", "event_id": event_id, "status": status, "type": "empty_post",
-        "reason": "left_post", "hall_id": "h1", "region_id": "town", "region_path": ["city", "county", "town"],
-        "level": "township", "camera_id": "c-h1", "zone_id": "p1", "window_id": "w1",
-        "started_at": T0.isoformat(), "ended_at": (T0 + timedelta(minutes=7)).isoformat() if closed else None,
-        "duration_s": 420.0 if closed else 300.0, "people": 0, "track_ids": [], "min_distance_m": None,
-        "evidence": {}, "closed_reason": "returned" if closed else None, "produced_at": T0.isoformat(), **extra,
+        "schema": "hallwatch.violation.v1",
+        "event_id": event_id,
+        "status": status,
+        "type": "empty_post",
+        "reason": "left_post",
+        "hall_id": "h1",
+        "region_id": "town",
+        "region_path": ["city", "county", "town"],
+        "level": "township",
+        "camera_id": "c-h1",
+        "zone_id": "p1",
+        "window_id": "w1",
+        "started_at": T0.isoformat(),
+        "ended_at": (T0 + timedelta(minutes=7)).isoformat() if closed else None,
+        "duration_s": 420.0 if closed else 300.0,
+        "people": 0,
+        "track_ids": [],
+        "min_distance_m": None,
+        "evidence": {},
+        "closed_reason": "returned" if closed else None,
+        "produced_at": T0.isoformat(),
+        **extra,
     }
-
 
 
 def violation(event_id: str, status: str = "open", **extra) -> Violation:

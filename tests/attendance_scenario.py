@@ -9,6 +9,7 @@ Expected events come from plain geometry over the whole paths (runs of frames wh
 empty, compared with the period bounds), not from the streaming rule engine; every duration in
 the script is far from the thresholds.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,13 +31,23 @@ RULES = {
     "empty_post": {"after_s": 180, "return_s": 5, "late_after_s": 60, "early_before_s": 60},
     "citizen_waiting": {"wait_s": 30, "clear_s": 5},
 }
-SCHEDULE = {"day": {"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                "periods": [["09:00", "09:05"], ["09:07", "09:13"]]}],
-                    "holidays": {"use_prc_calendar": False}}}
+SCHEDULE = {
+    "day": {
+        "weekly": [
+            {
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "periods": [["09:00", "09:05"], ["09:07", "09:13"]],
+            }
+        ],
+        "holidays": {"use_prc_calendar": False},
+    }
+}
 BACK_OFFICE = {0: (1.0, -1.5), 1: (4.5, -1.5), 2: (7.5, -1.5)}
 # 排班: window 0 all day; window 1 the morning period only; window 2 nobody rostered.
-ROSTERS = [{"hall": "sim-hall", "window": "w0", "person": "张三"},
-           {"hall": "sim-hall", "window": "w1", "person": "李四", "periods": [["09:00", "09:05"]]}]
+ROSTERS = [
+    {"hall": "sim-hall", "window": "w0", "person": "张三"},
+    {"hall": "sim-hall", "window": "w1", "person": "李四", "periods": [["09:00", "09:05"]]},
+]
 
 
 def build_actors() -> list[Actor]:
@@ -161,8 +172,12 @@ def alert_service(actors: list[Actor], tmp: Path):
     analysis.finish()
     service = AlertService.open(cfg, f"sqlite:///{tmp / 'alerts.db'}")
     batch = [received(violation_to_wire(v), i) for i, v in enumerate(violations)]
-    batch += [Received("hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i,
-                       minute=minute_from_wire(minute_to_wire(m))) for i, m in enumerate(minutes)]
+    batch += [
+        Received(
+            "hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i, minute=minute_from_wire(minute_to_wire(m))
+        )
+        for i, m in enumerate(minutes)
+    ]
     rejected = service.handle(batch)
     assert rejected == [], rejected
     return service, create_app(service)

@@ -1,4 +1,5 @@
 """Shared fixtures. The Kafka fixture starts a real Apache Kafka broker (KRaft) on free ports."""
+
 from __future__ import annotations
 
 import copy
@@ -10,6 +11,23 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+BROWSER_MODULES = ("playwright", "chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by the real parts it starts, so that `make check` can leave them out:
+    ``kafka`` (the broker fixture), ``postgres`` (the database server), ``browser`` (Chromium)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "kafka_broker" in fixtures:
+            item.add_marker(pytest.mark.kafka)
+        if "postgres_url" in fixtures or "[postgresql]" in item.name:
+            item.add_marker(pytest.mark.postgres)
+        source = Path(str(item.fspath)).read_text(encoding="utf-8") if item.fspath else ""
+        if any(word in source for word in BROWSER_MODULES):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """The alerting service's API on a real port (uvicorn in a thread), for tests that speak HTTP."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Small builders for hand-made configs and tracks (1 image pixel = 1 cm on the floor)."""
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,9 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
     return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
 
 
-def hall_config(zones: list[dict], rules: dict | None = None, schedule: dict | None = None,
-                source: str = "mot:tracks.txt", **camera) -> HallwatchConfig:
+def hall_config(
+    zones: list[dict], rules: dict | None = None, schedule: dict | None = None, source: str = "mot:tracks.txt", **camera
+) -> HallwatchConfig:
     data = {
         "timezone": "Asia/Shanghai",
         "regions": [
@@ -27,16 +29,30 @@ def hall_config(zones: list[dict], rules: dict | None = None, schedule: dict | N
             {"id": "county", "name": "县", "level": "county", "parent": "city"},
             {"id": "town", "name": "乡", "level": "township", "parent": "county"},
         ],
-        "halls": [{"id": "hall", "name": "大厅", "region": "town",
-                   "windows": [{"id": "w1"}, {"id": "w2"}, {"id": "w3"}],
-                   **({"schedule": "s"} if schedule else {})}],
+        "halls": [
+            {
+                "id": "hall",
+                "name": "大厅",
+                "region": "town",
+                "windows": [{"id": "w1"}, {"id": "w2"}, {"id": "w3"}],
+                **({"schedule": "s"} if schedule else {}),
+            }
+        ],
         "schedules": {"s": schedule} if schedule else {},
-        "cameras": [{
-            "id": "cam", "hall": "hall", "source": source, "frame_size": [1000, 1000],
-            "source_fps": 5, "analysis_fps": 5, "start_time": T0.isoformat(),
-            "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
-            "zones": zones, **camera,
-        }],
+        "cameras": [
+            {
+                "id": "cam",
+                "hall": "hall",
+                "source": source,
+                "frame_size": [1000, 1000],
+                "source_fps": 5,
+                "analysis_fps": 5,
+                "start_time": T0.isoformat(),
+                "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
+                "zones": zones,
+                **camera,
+            }
+        ],
         "rules": rules or {},
     }
     return parse_config(data)

@@ -9,6 +9,7 @@ H.264 MP4 (the codec real cameras send) with ``--codec h264``.
 Runs with Debian's system Python (python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good,
 installed by scripts/setup.sh). Each client gets the file from its start, played in real time.
 """
+
 import argparse
 import signal
 
@@ -24,9 +25,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", required=True)
     parser.add_argument("--codec", choices=["mjpeg", "h264"], default="mjpeg")
-    parser.add_argument("--shared", action="store_true",
-                        help="one live picture for every client, as a camera: a second connection (a recorder) "
-                             "sees the same moment, not the file from its start")
+    parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="one live picture for every client, as a camera: a second connection (a recorder) "
+        "sees the same moment, not the file from its start",
+    )
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -34,8 +38,9 @@ def main() -> None:
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
     if args.codec == "h264":
-        factory.set_launch(f'( filesrc location="{args.file}" ! qtdemux ! h264parse ! '
-                           f'rtph264pay name=pay0 pt=96 config-interval=1 )')
+        factory.set_launch(
+            f'( filesrc location="{args.file}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
+        )
     else:
         factory.set_launch(f'( filesrc location="{args.file}" ! avidemux ! jpegparse ! rtpjpegpay name=pay0 pt=26 )')
     factory.set_shared(args.shared)

@@ -1,4 +1,5 @@
 """Drive a camera's rules with hand-made observations."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -11,8 +12,12 @@ from streams.wire import violation_to_wire
 from tests.helpers import T0
 
 
-def run_rules(cfg: HallwatchConfig, observations: Iterable[Observation],
-              absences: Callable[[], list[Absence]] = list, finish: bool = True) -> list[dict]:
+def run_rules(
+    cfg: HallwatchConfig,
+    observations: Iterable[Observation],
+    absences: Callable[[], list[Absence]] = list,
+    finish: bool = True,
+) -> list[dict]:
     """The violations, in their wire form (what the contract says and consumers read)."""
     rules = CameraRules(cfg, cfg.cameras[0], absences, clock=lambda: T0)
     out: list[dict] = []

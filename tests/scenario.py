@@ -15,6 +15,7 @@ rule engine, and the episode thresholds are chosen far from every duration in th
 detector does: missed frames, occlusion bursts, jitter and one-frame false positives; identity
 comes from the real tracker, so id switches happen as they would.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -126,24 +127,44 @@ def build_actors() -> list[Actor]:
 
 
 def config(start: datetime = T0) -> HallwatchConfig:
-    zones = [{"id": z, "kind": "post", "window": f"w{i}", "polygon": rect_polygon(r)}
-             for i, (z, r) in enumerate(POSTS.items())]
-    zones += [{"id": z, "kind": "service_area", "window": f"w{i}", "polygon": rect_polygon(r)}
-              for i, (z, r) in enumerate(FRONTS.items())]
-    zones += [{"id": STAFF[0], "kind": "staff_area", "polygon": rect_polygon(STAFF[1])},
-              {"id": QUEUE[0], "kind": "queue_area", "polygon": rect_polygon(QUEUE[1])}]
-    return parse_config({
-        "regions": [{"id": "c", "name": "市", "level": "city"},
-                    {"id": "k", "name": "县", "level": "county", "parent": "c"},
-                    {"id": "t", "name": "镇", "level": "township", "parent": "k"}],
-        "halls": [{"id": "sim-hall", "name": "模拟大厅", "region": "t",
-                   "windows": [{"id": f"w{i}"} for i in range(3)]}],
-        "cameras": [{"id": "sim-cam", "hall": "sim-hall", "source": "mot:sim", "frame_size": [1280, 720],
-                     "source_fps": FPS, "analysis_fps": FPS, "start_time": start.isoformat(),
-                     "calibration": {"image": IMAGE_REF.tolist(), "floor": FLOOR_REF.tolist()},
-                     "zones": zones}],
-        "rules": RULES,
-    })
+    zones = [
+        {"id": z, "kind": "post", "window": f"w{i}", "polygon": rect_polygon(r)}
+        for i, (z, r) in enumerate(POSTS.items())
+    ]
+    zones += [
+        {"id": z, "kind": "service_area", "window": f"w{i}", "polygon": rect_polygon(r)}
+        for i, (z, r) in enumerate(FRONTS.items())
+    ]
+    zones += [
+        {"id": STAFF[0], "kind": "staff_area", "polygon": rect_polygon(STAFF[1])},
+        {"id": QUEUE[0], "kind": "queue_area", "polygon": rect_polygon(QUEUE[1])},
+    ]
+    return parse_config(
+        {
+            "regions": [
+                {"id": "c", "name": "市", "level": "city"},
+                {"id": "k", "name": "县", "level": "county", "parent": "c"},
+                {"id": "t", "name": "镇", "level": "township", "parent": "k"},
+            ],
+            "halls": [
+                {"id": "sim-hall", "name": "模拟大厅", "region": "t", "windows": [{"id": f"w{i}"} for i in range(3)]}
+            ],
+            "cameras": [
+                {
+                    "id": "sim-cam",
+                    "hall": "sim-hall",
+                    "source": "mot:sim",
+                    "frame_size": [1280, 720],
+                    "source_fps": FPS,
+                    "analysis_fps": FPS,
+                    "start_time": start.isoformat(),
+                    "calibration": {"image": IMAGE_REF.tolist(), "floor": FLOOR_REF.tolist()},
+                    "zones": zones,
+                }
+            ],
+            "rules": RULES,
+        }
+    )
 
 
 # -- expected events from the clean paths ---------------------------------------------------------
@@ -230,8 +251,15 @@ def clean_frames(actors: list[Actor], start: datetime = T0) -> list[Frame]:
     return frames
 
 
-def noisy_frames(actors: list[Actor], seed: int, start: datetime = T0, miss: float = 0.1,
-                 burst_rate: float = 0.003, jitter: float = 0.03, false_positives: float = 0.05) -> list[Frame]:
+def noisy_frames(
+    actors: list[Actor],
+    seed: int,
+    start: datetime = T0,
+    miss: float = 0.1,
+    burst_rate: float = 0.003,
+    jitter: float = 0.03,
+    false_positives: float = 0.05,
+) -> list[Frame]:
     """Untracked detections as a real detector gives them (ids -1, scores < 1)."""
     rng = np.random.default_rng(seed)
     n = len(actors[0].positions)
@@ -268,9 +296,11 @@ def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / union if union > 0 else float(a == b)
 
 
-def event_f1(predicted: list[dict], expected: list[Expected], start: datetime = T0,
-             min_iou: float = 0.5) -> tuple[float, list[tuple[dict, Expected]]]:
+def event_f1(
+    predicted: list[dict], expected: list[Expected], start: datetime = T0, min_iou: float = 0.5
+) -> tuple[float, list[tuple[dict, Expected]]]:
     """F1 of closed events against expected ones: same type and zone, time-interval IoU >= min_iou."""
+
     def seconds(iso: str) -> float:
         return (datetime.fromisoformat(iso) - start).total_seconds()
 
@@ -278,8 +308,11 @@ def event_f1(predicted: list[dict], expected: list[Expected], start: datetime = 
     matches = []
     for p in predicted:
         span = (seconds(p["started_at"]), seconds(p["ended_at"]))
-        best = max((e for e in unmatched if e.type == p["type"] and e.zone_id == p["zone_id"]),
-                   key=lambda e: _iou(span, (e.start_s, e.end_s)), default=None)
+        best = max(
+            (e for e in unmatched if e.type == p["type"] and e.zone_id == p["zone_id"]),
+            key=lambda e: _iou(span, (e.start_s, e.end_s)),
+            default=None,
+        )
         if best is not None and _iou(span, (best.start_s, best.end_s)) >= min_iou:
             unmatched.remove(best)
             matches.append((p, best))

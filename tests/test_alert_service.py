@@ -1,4 +1,5 @@
 """The alerting service against the real broker: outages, crashes, garbage, coverage, escalation."""
+
 from __future__ import annotations
 
 import json
@@ -40,16 +41,25 @@ def audit_actions(store: AlertStore, hall: str) -> list[str]:
     from alerts.store.alerts import Alert
 
     with store.sessions() as s:
-        return list(s.scalars(select(AuditEntry.action).join(Alert, Alert.event_id == AuditEntry.event_id)
-                              .where(Alert.hall_id == hall)))
+        return list(
+            s.scalars(
+                select(AuditEntry.action)
+                .join(Alert, Alert.event_id == AuditEntry.event_id)
+                .where(Alert.hall_id == hall)
+            )
+        )
 
 
 # -- coverage ---------------------------------------------------------------------------------------
 def test_coverage_with_stale_and_missing_cameras():
     cfg = parse_config(registry("127.0.0.1:1", "g"))
     fresh, stale = NOW - timedelta(seconds=30), NOW - timedelta(seconds=500)
-    seen = {"c-city-1": CameraSeen("online", fresh), "c-city-2": CameraSeen("online", stale),  # stale
-            "c-county": CameraSeen("online", fresh), "c-h1": CameraSeen("degraded", fresh)}
+    seen = {
+        "c-city-1": CameraSeen("online", fresh),
+        "c-city-2": CameraSeen("online", stale),  # stale
+        "c-county": CameraSeen("online", fresh),
+        "c-h1": CameraSeen("degraded", fresh),
+    }
     cov = compute(cfg, seen, NOW, stale_after_s=120)
     total = cov.by_region_level
     assert (total["*", "city"].halls, total["*", "city"].halls_covered) == (1, 0)  # one stale camera of two
@@ -61,8 +71,11 @@ def test_coverage_with_stale_and_missing_cameras():
     assert (total["*", "city"].windows, total["*", "city"].windows_covered) == (2, 2)
     assert (total["*", "township"].windows, total["*", "township"].windows_covered) == (3, 0)
     why = {h["hall_id"]: (h["reason"], h["stale_cameras"]) for h in cov.uncovered}
-    assert why == {"h-city": ("camera not online", ["c-city-2"]), "h1": ("camera not online", ["c-h1"]),
-                   "h2": ("no camera", [])}
+    assert why == {
+        "h-city": ("camera not online", ["c-city-2"]),
+        "h1": ("camera not online", ["c-h1"]),
+        "h2": ("no camera", []),
+    }
     seen["c-city-2"] = CameraSeen("online", fresh)
     assert compute(cfg, seen, NOW).by_region_level["*", "city"].halls_covered == 1
 
@@ -75,7 +88,9 @@ def test_coverage_api_and_metrics(tmp_path):
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": False}))
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     beat = lambda cam, hall, status: {"camera_id": cam, "hall_id": hall, "status": status}  # noqa: E731
-    service.repos.cameras.apply_heartbeats([beat("c-city-1", "h-city", "online"), beat("c-county", "h-county", "online")])
+    service.repos.cameras.apply_heartbeats(
+        [beat("c-city-1", "h-city", "online"), beat("c-county", "h-county", "online")]
+    )
     app = create_app(service)
     app.state.users.add("admin", "a-long-password", "admin", "city")
     client = TestClient(app)
@@ -117,9 +132,19 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     Hook.received, Hook.fail_first = [], 2  # the endpoint fails twice, then recovers
-    cfg = parse_config(registry("127.0.0.1:1", "g", alerts={
-        "escalation_minutes": {"township": 10, "county": 20},
-        "webhooks": [{"url": f"{url}/dingtalk", "format": "dingtalk"}, {"url": f"{url}/wecom", "format": "wecom"}]}))
+    cfg = parse_config(
+        registry(
+            "127.0.0.1:1",
+            "g",
+            alerts={
+                "escalation_minutes": {"township": 10, "county": 20},
+                "webhooks": [
+                    {"url": f"{url}/dingtalk", "format": "dingtalk"},
+                    {"url": f"{url}/wecom", "format": "wecom"},
+                ],
+            },
+        )
+    )
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     service.notifier.base_delay_s = 0.05
     eid = str(uuid.uuid4())
@@ -147,8 +172,9 @@ def test_escalation_to_parent_region_notifies_again_with_retries(tmp_path):
 
 
 def test_dead_webhook_never_blocks_consumption(tmp_path):
-    cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"webhooks": [{"url": "http://127.0.0.1:9/x"}],
-                                                              "webhook_attempts": 3}))
+    cfg = parse_config(
+        registry("127.0.0.1:1", "g", alerts={"webhooks": [{"url": "http://127.0.0.1:9/x"}], "webhook_attempts": 3})
+    )
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     start = time.monotonic()
     service.handle([received(violation(str(uuid.uuid4())), i) for i in range(50)])
@@ -165,8 +191,11 @@ def test_garbage_goes_to_the_dlq_and_the_service_keeps_going(kafka_broker, tmp_p
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
     producer.send("hallwatch.violations", key=marker.encode(), value=b"\x00not json at all")
-    producer.send("hallwatch.violations", key=marker.encode(), value=json.dumps(
-        {"schema": "hallwatch.violation.v1", "event_id": "x"}).encode())
+    producer.send(
+        "hallwatch.violations",
+        key=marker.encode(),
+        value=json.dumps({"schema": "hallwatch.violation.v1", "event_id": "x"}).encode(),
+    )
     good = violation(str(uuid.uuid4()), hall_id=f"h-{marker}", camera_id=camera)
     producer.send("hallwatch.violations", key=marker.encode(), value=json.dumps(good).encode())
     producer.flush()
@@ -175,15 +204,21 @@ def test_garbage_goes_to_the_dlq_and_the_service_keeps_going(kafka_broker, tmp_p
         wait_for(lambda: service.store.get(good["event_id"]) is not None, 60, "the valid message")
     finally:
         service.stop()
-    dlq = KafkaConsumer("hallwatch.dlq", bootstrap_servers=kafka_broker.bootstrap, auto_offset_reset="earliest",
-                        consumer_timeout_ms=5000, group_id=f"check-{marker}")
+    dlq = KafkaConsumer(
+        "hallwatch.dlq",
+        bootstrap_servers=kafka_broker.bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        group_id=f"check-{marker}",
+    )
     mine = [json.loads(r.value) for r in dlq if r.key == marker.encode()]
     dlq.close()
     assert len(mine) == 2
     assert mine[0]["reason"].startswith("not JSON") and mine[0]["topic"] == "hallwatch.violations"
     assert "required property" in mine[1]["reason"]
-    samples = {s.labels["reason"]: s.value for s in service.metrics.dlq.collect()[0].samples
-               if s.name == "hallwatch_dlq_total"}
+    samples = {
+        s.labels["reason"]: s.value for s in service.metrics.dlq.collect()[0].samples if s.name == "hallwatch_dlq_total"
+    }
     assert samples["not_json"] >= 1 and samples["schema"] >= 1
 
 
@@ -209,8 +244,13 @@ def test_broker_outage_mid_stream_loses_nothing_and_doubles_nothing(tmp_path):
         time.sleep(3)
         assert publisher.depth_bytes() > 0  # held on disk while the broker is away
         broker.start()  # same data, same ports
-        wait_for(lambda: service.store.count() == 60 and all(
-            a.event_status == "closed" for a in service.store.list(limit=100)), 120, "everything after the outage")
+        wait_for(
+            lambda: (
+                service.store.count() == 60 and all(a.event_status == "closed" for a in service.store.list(limit=100))
+            ),
+            120,
+            "everything after the outage",
+        )
         publisher.close()
         service.stop()
         actions = audit_actions(service.store, "h1")
@@ -230,9 +270,16 @@ def test_service_killed_mid_batch_and_restarted(kafka_broker, tmp_path):
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, linger_ms=20)
     ids = [str(uuid.uuid4()) for _ in range(1500)]
     for eid in ids:
-        producer.send("hallwatch.violations", key=hall.encode(), value=json.dumps(violation(eid, hall_id=hall, camera_id=camera)).encode())
-        producer.send("hallwatch.violations", key=hall.encode(),
-                      value=json.dumps(violation(eid, "closed", hall_id=hall, camera_id=camera)).encode())
+        producer.send(
+            "hallwatch.violations",
+            key=hall.encode(),
+            value=json.dumps(violation(eid, hall_id=hall, camera_id=camera)).encode(),
+        )
+        producer.send(
+            "hallwatch.violations",
+            key=hall.encode(),
+            value=json.dumps(violation(eid, "closed", hall_id=hall, camera_id=camera)).encode(),
+        )
     producer.flush()
     store = AlertStore(Database.open(f"sqlite:///{tmp_path / 'alerts.db'}"))
 
@@ -270,8 +317,11 @@ def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, stati
 
     def send() -> str:
         event_id = str(uuid.uuid4())
-        producer.send("hallwatch.violations", key=hall.encode(),
-                      value=json.dumps(violation(event_id, hall_id=hall, camera_id=camera)).encode())
+        producer.send(
+            "hallwatch.violations",
+            key=hall.encode(),
+            value=json.dumps(violation(event_id, hall_id=hall, camera_id=camera)).encode(),
+        )
         producer.flush()
         return event_id
 
@@ -295,6 +345,10 @@ def test_consumption_resumes_within_15_s_of_a_kill(kafka_broker, tmp_path, stati
 
 def start_service(config) -> subprocess.Popen:
     """The alerting service as its own process (``python -m alerts``), to be killed with -9."""
-    return subprocess.Popen([sys.executable, "-m", "alerts", "--config", str(config), "--port", str(free_port())],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "alerts", "--config", str(config), "--port", str(free_port())],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

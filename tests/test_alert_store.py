@@ -1,4 +1,5 @@
 """The alert store on SQLite and on a real PostgreSQL: idempotent, order-proof, audited."""
+
 from __future__ import annotations
 
 import uuid
@@ -79,14 +80,28 @@ def test_lifecycle_is_ordered_and_audited(store):
     assert alert.lifecycle == "closed" and alert.review_outcome == "dismissed"
     trail = store.audit(eid)
     assert [(e.actor, e.action) for e in trail] == [
-        ("pipeline", "violation_open"), ("operator-1", "acknowledge"), ("officer-1", "review"), ("officer-1", "close")]
+        ("pipeline", "violation_open"),
+        ("operator-1", "acknowledge"),
+        ("officer-1", "review"),
+        ("officer-1", "close"),
+    ]
     assert trail[2].details == {"note": "核实为无故离岗", "outcome": "dismissed"}
 
 
 def test_listing_filters_by_region_subtree_and_time(store):
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
-    store.apply_violations([violation(a), violation(b, region_id="town2", region_path=["city", "county2", "town2"],
-                                                       hall_id="h2", started_at=(T0 + timedelta(hours=1)).isoformat())])
+    store.apply_violations(
+        [
+            violation(a),
+            violation(
+                b,
+                region_id="town2",
+                region_path=["city", "county2", "town2"],
+                hall_id="h2",
+                started_at=(T0 + timedelta(hours=1)).isoformat(),
+            ),
+        ]
+    )
     assert {x.event_id for x in store.list(region_path="/city/")} == {a, b}
     assert [x.event_id for x in store.list(region_path="/city/county/")] == [a]
     assert [x.event_id for x in store.list(since=T0 + timedelta(minutes=30))] == [b]

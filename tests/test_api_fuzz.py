@@ -1,6 +1,7 @@
 """Schemathesis against the OpenAPI of the alerting service, as an administrator with the CSRF
 header: no input makes it answer 5xx, and every status code it answers is documented. Fixed seed,
 bounded examples (about a minute)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,14 @@ PASSWORD = "fuzzing admin password"
 @pytest.fixture(scope="module")
 def admin_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
-    cfg = parse_config(registry("127.0.0.1:1", "fuzz", alerts={"secure_cookies": False},
-                                evidence={"root": str(tmp / "evidence"), "hmac_key": "k"}))
+    cfg = parse_config(
+        registry(
+            "127.0.0.1:1",
+            "fuzz",
+            alerts={"secure_cookies": False},
+            evidence={"root": str(tmp / "evidence"), "hmac_key": "k"},
+        )
+    )
     service = AlertService.open(cfg, f"sqlite:///{tmp / 'a.db'}")
     app = create_app(service)
     app.state.users.add("fuzzer", PASSWORD, "admin", "city")
@@ -45,6 +52,7 @@ def operations(app) -> list:
     return [op for op in found if op.path not in EXCLUDED and not op.path.startswith("/api/users/")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_input_makes_the_api_fail(admin_app, mode):
     """Each operation gets ``max_examples`` generated requests (valid ones, then invalid ones)."""
@@ -53,15 +61,21 @@ def test_no_input_makes_the_api_fail(admin_app, mode):
     ops = operations(admin_app)
     assert len(ops) >= 15
     for op in ops:
+
         @given(case=op.as_strategy(generation_mode=mode))
-        @settings(max_examples=30, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=30, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def run(case):
             # What the issue asks: no 5xx and every status documented. Whether a server must refuse
             # every schema-violating query (a repeated parameter, a number where a string was
             # expected — all strings in a URL) is not: those two checks are left out.
-            case.call_and_validate(headers=auth["headers"], cookies=auth["cookies"],
-                                   excluded_checks=[positive_data_acceptance, negative_data_rejection])
+            case.call_and_validate(
+                headers=auth["headers"],
+                cookies=auth["cookies"],
+                excluded_checks=[positive_data_acceptance, negative_data_rejection],
+            )
+
         try:
             run()
         except Unsatisfiable:

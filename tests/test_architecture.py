@@ -1,6 +1,7 @@
 """The architecture as import contracts (pyproject.toml's [tool.importlinter]): a back-import or a
 cycle fails the suite. The contracts are checked on this tree, and shown to bite on a copy of it
 with one import that runs backwards."""
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,14 @@ MAX_LINES = 400
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess:
     code = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"
-    return subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
 
 
 def copy_tree(target: Path) -> Path:
@@ -35,17 +42,20 @@ def test_the_import_contracts_hold():
     assert "BROKEN" not in result.stdout and "KEPT" in result.stdout
 
 
-@pytest.mark.parametrize("module, back_import, contract", [
-    ("detectors/rules/engine.py", "import streams.wire", "The rule core is pure"),
-    ("detectors/tracking.py", "import ingest.frames", "Processes on top"),
-    ("alerts/notify.py", "import detectors.tracking", "The alerting service never imports"),
-    ("domain/events.py", "import configs.model", "Processes on top"),
-    # indirect: the rule core imports configs.model, which would reach cv2
-    ("configs/model.py", "import cv2", "The rule core is pure"),
-    ("domain/floor.py", "import cv2", "The shared types import nothing"),
-    ("streams/spool.py", "import detectors.tracking", "Transport never imports"),
-    ("ingest/evidence/clip_sources.py", "import ingest.analysis", "No import cycles"),
-])
+@pytest.mark.parametrize(
+    "module, back_import, contract",
+    [
+        ("detectors/rules/engine.py", "import streams.wire", "The rule core is pure"),
+        ("detectors/tracking.py", "import ingest.frames", "Processes on top"),
+        ("alerts/notify.py", "import detectors.tracking", "The alerting service never imports"),
+        ("domain/events.py", "import configs.model", "Processes on top"),
+        # indirect: the rule core imports configs.model, which would reach cv2
+        ("configs/model.py", "import cv2", "The rule core is pure"),
+        ("domain/floor.py", "import cv2", "The shared types import nothing"),
+        ("streams/spool.py", "import detectors.tracking", "Transport never imports"),
+        ("ingest/evidence/clip_sources.py", "import ingest.analysis", "No import cycles"),
+    ],
+)
 def test_a_back_import_breaks_a_contract(tmp_path, module, back_import, contract):
     tree = copy_tree(tmp_path)
     path = tree / module

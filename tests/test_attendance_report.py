@@ -1,6 +1,7 @@
 """The attendance report (考勤报表): the scenario's events and minutes through the alerting service,
 checked against numbers computed by hand from the actors' paths; CSV/XLSX downloads, region scope,
 and the Prometheus metrics."""
+
 from __future__ import annotations
 
 import csv
@@ -76,23 +77,31 @@ def test_the_report_matches_numbers_computed_from_the_paths(world):
     assert w0["late_min"] == pytest.approx((arrival - p1s) / 60, abs=0.01)
     assert w0["early_min"] == pytest.approx((p2e - leave) / 60, abs=0.01)
     assert [(p["arrival"], p["departure"]) for p in w0["periods"]] == [
-        (at(arrival), at(float(posts[0][posts[0] < 480][-1]))), (at(360), at(leave))]
+        (at(arrival), at(float(posts[0][posts[0] < 480][-1]))),
+        (at(360), at(leave)),
+    ]
     # Window 1: present from the start, left at about 09:01 (early leave), back during the break.
     leave1 = first_gap_after(posts[1], 120)
     back1 = first_after(posts[1], 400)
     w1 = rows["w1"]
     assert w1["late_min"] == 0 and w1["early_min"] == pytest.approx((p1e - leave1) / 60, abs=0.01)
     assert [(p["arrival"], p["departure"]) for p in w1["periods"]] == [
-        (at(0), at(leave1)), (at(back1), at(float(posts[1][-1])))]
+        (at(0), at(leave1)),
+        (at(back1), at(float(posts[1][-1]))),
+    ]
     # Window 2: gone at lunch, absent all afternoon.
     w2 = rows["w2"]
     assert w2["late_min"] == pytest.approx((p2e - p2s) / 60) and w2["early_min"] == 0
     assert [(p["arrival"], p["departure"]) for p in w2["periods"]] == [
-        (at(0), at(float(posts[2][posts[2] < 480][-1]))), (None, None)]
+        (at(0), at(float(posts[2][posts[2] < 480][-1]))),
+        (None, None),
+    ]
     counts = {w: {k: v for k, v in rows[w]["violations"].items() if v} for w in rows}
-    assert counts == {"w0": {"empty_post:late_arrival": 1, "empty_post:early_leave": 1},
-                      "w1": {"empty_post:early_leave": 1},
-                      "w2": {"empty_post:absent": 1, "citizen_waiting": 1}}
+    assert counts == {
+        "w0": {"empty_post:late_arrival": 1, "empty_post:early_leave": 1},
+        "w1": {"empty_post:early_leave": 1},
+        "w2": {"empty_post:absent": 1, "citizen_waiting": 1},
+    }
     hall = body["halls"][0]
     assert hall["late_min"] == pytest.approx(sum(r["late_min"] for r in rows.values()), abs=0.05)
     assert hall["staffed_share"] == pytest.approx(sum(r["staffed_min"] for r in rows.values()) / 33, abs=0.002)
@@ -108,7 +117,9 @@ def test_csv_and_xlsx_downloads(world):
     csv_body = c.get("/api/reports/attendance", params={**params, "format": "csv"})
     assert csv_body.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(csv_body.content.decode("utf-8-sig"))))
-    assert table[0][:6] == ["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗"] and "到岗率(%)" in table[0]
+    assert (
+        table[0][:6] == ["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗"] and "到岗率(%)" in table[0]
+    )
     assert [r[3] for r in table[1:]] == ["1号窗口", "2号窗口", "3号窗口"]
     assert [r[4] for r in table[1:]] == ["张三", "李四", ""]
     xlsx = c.get("/api/reports/attendance", params={**params, "format": "xlsx"})
@@ -123,7 +134,9 @@ def test_a_range_of_days_is_summed_per_window_and_hall(world):
     """Statistics for a week: every day's rows, and the range's totals per window and per hall."""
     _, app, _ = world
     start = DAY - timedelta(days=6)
-    body = client(app).get("/api/reports/attendance", params={"start": start.isoformat(), "end": DAY.isoformat()}).json()
+    body = (
+        client(app).get("/api/reports/attendance", params={"start": start.isoformat(), "end": DAY.isoformat()}).json()
+    )
     assert len(body["days"]) == 7 and len(body["windows"]) == 21
     day_rows = {r["window_id"]: r for r in body["windows"] if r["date"] == DAY.isoformat()}
     totals = {r["window_id"]: r for r in body["range"]["windows"]}
@@ -141,8 +154,12 @@ def test_the_report_is_region_scoped_and_bounded(world):
     other = client(app, "other")
     body = other.get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat()}).json()
     assert body["windows"] == [] and body["halls"] == []
-    assert other.get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat(),
-                                                         "region": "t"}).status_code == 404
+    assert (
+        other.get(
+            "/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat(), "region": "t"}
+        ).status_code
+        == 404
+    )
     admin = client(app)
     too_long = {"start": DAY.isoformat(), "end": (DAY + timedelta(days=92)).isoformat()}
     assert admin.get("/api/reports/attendance", params=too_long).status_code == 422

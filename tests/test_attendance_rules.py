@@ -2,6 +2,7 @@
 
 The edge tests drive the rule engine with hand-made tracks; the scenario test runs
 ``run_pipeline.py --events-out`` on the scenario generator's hall with a schedule."""
+
 from __future__ import annotations
 
 import json
@@ -23,16 +24,20 @@ POST = {"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 30
 FRONT = {"id": "f1", "kind": "service_area", "window": "w1", "polygon": rect(100, 400, 300, 500)}
 AT_POST, AWAY, AT_FRONT = (2.0, 2.0), (8.0, 8.0), (2.0, 4.5)
 # 09:00-12:00 and 14:00-17:00 every day (the engine does not care which day here).
-DAY = {"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                   "periods": [["09:00", "12:00"], ["14:00", "17:00"]]}],
-       "holidays": {"use_prc_calendar": False}}
+DAY = {
+    "weekly": [
+        {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "periods": [["09:00", "12:00"], ["14:00", "17:00"]]}
+    ],
+    "holidays": {"use_prc_calendar": False},
+}
 EIGHT = T0 - timedelta(hours=1)  # 08:00
 
 
 def config(schedule=DAY, zones=(POST,), **empty_post):
     rule = {"after_s": 300, "return_s": 5, "late_after_s": 60, "early_before_s": 60, **empty_post}
-    return hall_config(list(zones), rules={"empty_post": rule, "citizen_waiting": {"wait_s": 30, "clear_s": 5}},
-                       schedule=schedule)
+    return hall_config(
+        list(zones), rules={"empty_post": rule, "citizen_waiting": {"wait_s": 30, "clear_s": 5}}, schedule=schedule
+    )
 
 
 def timeline(segments, t0=T0, fps=1.0, extra=()):
@@ -47,7 +52,9 @@ def timeline(segments, t0=T0, fps=1.0, extra=()):
 
 
 def closed(events):
-    return [(e["reason"], e["started_at"], e["ended_at"], e["closed_reason"]) for e in events if e["status"] == "closed"]
+    return [
+        (e["reason"], e["started_at"], e["ended_at"], e["closed_reason"]) for e in events if e["status"] == "closed"
+    ]
 
 
 def at(seconds, t0=T0):
@@ -70,7 +77,8 @@ def test_arrival_just_inside_late_after_s_is_not_late():
 
 def test_arrival_at_late_after_s_is_late():
     assert closed(run_rules(config(), timeline([(-120, 60, False), (60, 200, True)]))) == [
-        ("late_arrival", at(0), at(60), "returned")]
+        ("late_arrival", at(0), at(60), "returned")
+    ]
 
 
 def test_a_short_visit_does_not_end_lateness():
@@ -81,8 +89,12 @@ def test_a_short_visit_does_not_end_lateness():
 
 def test_late_after_the_lunch_break_too():
     # Present all morning, at lunch from 11:59:30, back at 14:05 (the afternoon starts at 14:00).
-    events = run_rules(config(), timeline([(0, 3 * 3600 - 30, True), (3 * 3600 - 30, 5 * 3600 + 300, False),
-                                           (5 * 3600 + 300, 5 * 3600 + 400, True)]))
+    events = run_rules(
+        config(),
+        timeline(
+            [(0, 3 * 3600 - 30, True), (3 * 3600 - 30, 5 * 3600 + 300, False), (5 * 3600 + 300, 5 * 3600 + 400, True)]
+        ),
+    )
     assert closed(events) == [("late_arrival", at(5 * 3600), at(5 * 3600 + 300), "returned")]
 
 
@@ -98,8 +110,12 @@ def test_without_a_schedule_there_are_no_period_boundaries():
 
 
 def test_a_registered_absence_at_the_period_start_suppresses_lateness():
-    absence = Absence("a1", "hall", T0 - timedelta(minutes=30), T0 + timedelta(minutes=20), "会议", "王五", window_id="w1")
-    events = run_rules(config(), timeline([(-60, 25 * 60, False), (25 * 60, 26 * 60, True)]), absences=lambda: [absence])
+    absence = Absence(
+        "a1", "hall", T0 - timedelta(minutes=30), T0 + timedelta(minutes=20), "会议", "王五", window_id="w1"
+    )
+    events = run_rules(
+        config(), timeline([(-60, 25 * 60, False), (25 * 60, 26 * 60, True)]), absences=lambda: [absence]
+    )
     # After the absence (09:20) it is an ordinary empty post: 300 s later it opens.
     assert closed(events) == [("left_post", at(20 * 60), at(25 * 60), "returned")]
 
@@ -133,8 +149,9 @@ def test_an_open_left_post_running_at_the_period_end_closes_as_early_leave():
 def test_someone_back_at_the_post_at_the_period_end_did_not_leave_early():
     noon = 3 * 3600
     # Away from 11:50, back at 11:59:58 (not yet return_s when the period ends): no early leave.
-    events = run_rules(config(), timeline([(noon - 900, noon - 600, True), (noon - 600, noon - 2, False),
-                                           (noon - 2, noon + 60, True)]))
+    events = run_rules(
+        config(), timeline([(noon - 900, noon - 600, True), (noon - 600, noon - 2, False), (noon - 2, noon + 60, True)])
+    )
     assert [e["reason"] for e in events if e["status"] == "closed"] == ["left_post"]
 
 
@@ -146,10 +163,18 @@ def test_unoccupied_all_period_is_absent():
 
 def test_an_absence_covering_the_period_end_suppresses_early_leave():
     noon = 3 * 3600
-    absence = Absence("a1", "hall", T0 + timedelta(seconds=noon - 60), T0 + timedelta(seconds=noon + 600), "外出办事",
-                      "王五", window_id="w1")
-    events = run_rules(config(), timeline([(noon - 200, noon - 120, True), (noon - 120, noon + 60, False)]),
-                       absences=lambda: [absence])
+    absence = Absence(
+        "a1",
+        "hall",
+        T0 + timedelta(seconds=noon - 60),
+        T0 + timedelta(seconds=noon + 600),
+        "外出办事",
+        "王五",
+        window_id="w1",
+    )
+    events = run_rules(
+        config(), timeline([(noon - 200, noon - 120, True), (noon - 120, noon + 60, False)]), absences=lambda: [absence]
+    )
     assert events == []  # empty 60 s before the absence: neither left post nor early leave
 
 
@@ -160,10 +185,14 @@ def _citizen(a, b):
 
 def test_citizen_waiting_at_an_unstaffed_window():
     cfg = config(zones=(POST, FRONT))
-    events = run_rules(cfg, timeline([(0, 200, False)], fps=5, extra=_citizen(10, 50)) +
-                       timeline([(200, 230, True)], fps=5))
+    events = run_rules(
+        cfg, timeline([(0, 200, False)], fps=5, extra=_citizen(10, 50)) + timeline([(200, 230, True)], fps=5)
+    )
     waiting = [e for e in events if e["type"] == "citizen_waiting"]
-    assert [(e["status"], e["zone_id"], e["window_id"]) for e in waiting] == [("open", "f1", "w1"), ("closed", "f1", "w1")]
+    assert [(e["status"], e["zone_id"], e["window_id"]) for e in waiting] == [
+        ("open", "f1", "w1"),
+        ("closed", "f1", "w1"),
+    ]
     assert waiting[0]["started_at"] == at(10) and waiting[0]["duration_s"] == 30  # opens after wait_s
     assert waiting[1]["ended_at"] == at(49.8) and waiting[1]["reason"] == "unattended" and waiting[1]["people"] == 1
 
@@ -206,10 +235,24 @@ def pipeline_run(tmp_path_factory):
     config = tmp / "hall.yaml"
     config.write_text(yaml.safe_dump(raw, allow_unicode=True))
     events, minutes = tmp / "events.jsonl", tmp / "minutes.jsonl"
-    result = subprocess.run([sys.executable, "run_pipeline.py", "--config", str(config), "--no-kafka",
-                             "--events-out", str(events), "--measurements-out", str(minutes)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "run_pipeline.py",
+            "--config",
+            str(config),
+            "--no-kafka",
+            "--events-out",
+            str(events),
+            "--measurements-out",
+            str(minutes),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     read = lambda p: [json.loads(line) for line in p.read_text().splitlines()]  # noqa: E731
     return actors, read(events), read(minutes)
@@ -219,12 +262,18 @@ def test_the_scenario_gives_exactly_the_expected_attendance_events(pipeline_run)
     actors, events, _ = pipeline_run
     expected = att.expected_events(actors)
     reasons = {(e.type, e.reason) for e in expected}
-    assert reasons == {("empty_post", "late_arrival"), ("empty_post", "early_leave"), ("empty_post", "absent"),
-                       ("citizen_waiting", "unattended")}
+    assert reasons == {
+        ("empty_post", "late_arrival"),
+        ("empty_post", "early_leave"),
+        ("empty_post", "absent"),
+        ("citizen_waiting", "unattended"),
+    }
     predicted = scenario.closed_events(events)
     f1, matches = scenario.event_f1(predicted, expected, start=att.START)
-    assert f1 == 1.0, ([(m["type"], m["reason"], m["zone_id"], m["started_at"], m["ended_at"]) for m in predicted],
-                       expected)
+    assert f1 == 1.0, (
+        [(m["type"], m["reason"], m["zone_id"], m["started_at"], m["ended_at"]) for m in predicted],
+        expected,
+    )
     frame = 1 / scenario.FPS
     for message, exp in matches:
         assert message["reason"] == exp.reason, (message, exp)

@@ -1,4 +1,5 @@
 """The config contract: valid configs load, broken ones exit 2 naming the key path."""
+
 from __future__ import annotations
 
 import subprocess
@@ -35,7 +36,7 @@ def test_missing_hall_names_the_camera_key(config_dict):
 
 def test_polygon_with_two_points(config_dict):
     config_dict["cameras"][0]["zones"][1]["polygon"] = [[0, 0], [10, 10]]
-    (path, message), = issues_of(config_dict)
+    ((path, message),) = issues_of(config_dict)
     assert path == "cameras[0].zones[1].polygon"
     assert "at least 3 points" in message
 
@@ -47,7 +48,7 @@ def test_polygon_without_area(config_dict):
 
 def test_unknown_zone_kind(config_dict):
     config_dict["cameras"][0]["zones"][2]["kind"] = "smoking_area"
-    (path, message), = issues_of(config_dict)
+    ((path, message),) = issues_of(config_dict)
     assert path == "cameras[0].zones[2].kind"
     assert "post" in message and "queue_area" in message
 
@@ -65,7 +66,7 @@ def test_collinear_calibration_points(config_dict):
         "image": [[0, 0], [100, 100], [200, 200], [300, 300]],
         "floor": [[0, 0], [1, 0], [1, 1], [0, 1]],
     }
-    (path, message), = issues_of(config_dict)
+    ((path, message),) = issues_of(config_dict)
     assert path == "cameras[0].calibration.image"
     assert "collinear" in message
 
@@ -75,7 +76,7 @@ def test_three_of_four_calibration_points_collinear(config_dict):
         "image": [[0, 0], [100, 0], [200, 0], [0, 100]],
         "floor": [[0, 0], [1, 0], [1, 1], [0, 1]],
     }
-    (path, message), = issues_of(config_dict)
+    ((path, message),) = issues_of(config_dict)
     assert path == "cameras[0].calibration"
     assert "collinear" in message
 
@@ -89,7 +90,7 @@ def test_post_zone_needs_a_known_window(config_dict):
 
 def test_region_levels_nest(config_dict):
     config_dict["regions"][2]["parent"] = "ziyang"  # township directly under the city
-    (path, message), = issues_of(config_dict)
+    ((path, message),) = issues_of(config_dict)
     assert path == "regions[2].parent"
     assert "must be a county" in message
 
@@ -104,7 +105,7 @@ def test_unknown_schedule_and_bad_period(config_dict):
     assert paths(config_dict) == ["halls[0].schedule"]
     config_dict["halls"][0]["schedule"] = "township"
     config_dict["schedules"]["township"]["weekly"][0]["periods"][0] = ["12:00", "08:30"]
-    (path, message), = issues_of(config_dict)
+    ((path, message),) = issues_of(config_dict)
     assert path == "schedules.township.weekly[0].periods[0]"
     assert "not after start" in message
 
@@ -125,16 +126,24 @@ def test_mot_source_needs_frame_size(config_dict):
     assert paths(config_dict) == ["cameras[0]"]
 
 
-@pytest.mark.parametrize("breakage, expected", [
-    (lambda c: c["cameras"][0].update(hall="ghost"), "cameras[0].hall"),
-    (lambda c: c["cameras"][0]["zones"][0].update(kind="bathroom"), "cameras[0].zones[0].kind"),
-])
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        (lambda c: c["cameras"][0].update(hall="ghost"), "cameras[0].hall"),
+        (lambda c: c["cameras"][0]["zones"][0].update(kind="bathroom"), "cameras[0].zones[0].kind"),
+    ],
+)
 def test_cli_exits_2_naming_the_key(tmp_path, config_dict, breakage, expected):
     breakage(config_dict)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
-    result = subprocess.run([sys.executable, str(ROOT / "run_pipeline.py"), "--config", str(path), "--no-kafka"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run_pipeline.py"), "--config", str(path), "--no-kafka"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert expected in result.stderr
 
@@ -142,8 +151,13 @@ def test_cli_exits_2_naming_the_key(tmp_path, config_dict, breakage, expected):
 def test_invalid_yaml_names_the_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("regions: [\n  {id: a\n")
-    result = subprocess.run([sys.executable, "-m", "configs.loader", "check", str(path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "configs.loader", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "line" in result.stderr and "not valid YAML" in result.stderr
 
@@ -164,9 +178,14 @@ def test_evidence_without_a_signing_key_is_a_config_error(config_dict, tmp_path,
     path = tmp_path / "site.yaml"
     config_dict["evidence"]["enabled"] = True
     path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
-    result = subprocess.run([sys.executable, "run_pipeline.py", "--config", str(path), "--no-kafka"], cwd=ROOT,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "run_pipeline.py", "--config", str(path), "--no-kafka"],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "evidence.hmac_key" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -187,7 +206,7 @@ def test_a_zone_outside_the_frame_is_a_config_error(config_dict):
     camera = config_dict["cameras"][0]
     camera["frame_size"] = [768, 576]
     camera["zones"][0]["polygon"] = [[900, 700], [1000, 700], [1000, 800], [900, 800]]
-    assert ("cameras[0].zones[0].polygon" in [path for path, _ in issues_of(config_dict)])
+    assert "cameras[0].zones[0].polygon" in [path for path, _ in issues_of(config_dict)]
 
 
 def test_a_config_written_as_json_loads_and_broken_json_is_reported_as_yaml(tmp_path, config_dict):

@@ -1,5 +1,6 @@
 """Access control: every role/region combination on every endpoint answers 401/403/404, never data
 from outside the user's subtree; CSRF on every state change; no path traversal to evidence."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,11 @@ USERS = {  # name: (role, region)
 @pytest.fixture
 def world(tmp_path):
     evidence_root = tmp_path / "evidence"
-    cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": False},
-                                evidence={"root": str(evidence_root), "hmac_key": "k"}))
+    cfg = parse_config(
+        registry(
+            "127.0.0.1:1", "g", alerts={"secure_cookies": False}, evidence={"root": str(evidence_root), "hmac_key": "k"}
+        )
+    )
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     app = create_app(service)
     for name, (role, region) in USERS.items():
@@ -41,8 +45,9 @@ def world(tmp_path):
     (tmp_path / "secret.txt").write_text("outside the evidence root")
     # A reference outside the event's folder cannot arrive through Kafka (the consumer rejects it);
     # the API refuses it all the same, should one ever be stored.
-    a = dataclasses.replace(violation("a"), evidence={"snapshot": "2026-03-02/h1/a/snapshot.jpg",
-                                                      "sneaky": "../secret.txt"})
+    a = dataclasses.replace(
+        violation("a"), evidence={"snapshot": "2026-03-02/h1/a/snapshot.jpg", "sneaky": "../secret.txt"}
+    )
     b = violation("b", hall_id="h2", region_id="town2", region_path=["city", "county2", "town2"])
     service.store.apply_violations([a, b])
     return app, service
@@ -64,9 +69,21 @@ def test_wrong_password_and_unknown_user_look_the_same(world):
     assert r1.status_code == r2.status_code == 401 and r1.json() == r2.json()
 
 
-@pytest.mark.parametrize("path", ["/api/alerts", "/api/alerts/a", "/api/alerts/a/evidence/snapshot",
-                                  "/api/alerts/a/export", "/api/absences", "/api/cameras", "/api/coverage",
-                                  "/api/registry", "/api/me", "/api/stream"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/alerts",
+        "/api/alerts/a",
+        "/api/alerts/a/evidence/snapshot",
+        "/api/alerts/a/export",
+        "/api/absences",
+        "/api/cameras",
+        "/api/coverage",
+        "/api/registry",
+        "/api/me",
+        "/api/stream",
+    ],
+)
 def test_everything_needs_a_login(world, path):
     app, _ = world
     client, _ = client_for(app, None)
@@ -87,8 +104,13 @@ def test_lists_show_only_the_subtree(world):
         assert cams <= halls and uncovered <= halls, name
         if name != "admin_city":
             assert "all" not in client.get("/api/coverage").json()["by_region"]
-    assert seen == {"op_town": {"a"}, "op_county2": {"b"}, "officer_county": {"a"}, "officer_county2": {"b"},
-                    "admin_city": {"a", "b"}}
+    assert seen == {
+        "op_town": {"a"},
+        "op_county2": {"b"},
+        "officer_county": {"a"},
+        "officer_county2": {"b"},
+        "admin_city": {"a", "b"},
+    }
     client, _ = client_for(app, "op_county2")
     assert client.get("/api/alerts", params={"region": "county"}).status_code == 404  # not even by asking
     assert client.get("/api/alerts", params={"hall": "h1"}).json() == []
@@ -104,8 +126,17 @@ def test_guessing_an_id_outside_the_subtree_is_404(world, name):
     for action, body in (("ack", {}), ("review", {"outcome": "confirmed", "note": "x"}), ("close", {})):
         r = client.post(f"/api/alerts/a/{action}", json=body, headers=csrf)
         assert r.status_code in (403, 404) and "event_id" not in r.text
-    r = client.post("/api/absences", json={"hall_id": "h1", "window_id": "w1", "start": "2026-03-02T09:00+08:00",
-                                           "end": "2026-03-02T10:00+08:00", "reason": "x"}, headers=csrf)
+    r = client.post(
+        "/api/absences",
+        json={
+            "hall_id": "h1",
+            "window_id": "w1",
+            "start": "2026-03-02T09:00+08:00",
+            "end": "2026-03-02T10:00+08:00",
+            "reason": "x",
+        },
+        headers=csrf,
+    )
     assert r.status_code in (403, 404)
 
 
@@ -114,12 +145,20 @@ def test_roles(world):
     officer, officer_csrf = client_for(app, "officer_county")
     operator, operator_csrf = client_for(app, "op_town")
     assert officer.post("/api/alerts/a/ack", json={}, headers=officer_csrf).status_code == 403
-    assert operator.post("/api/alerts/a/review", json={"outcome": "confirmed", "note": "x"},
-                         headers=operator_csrf).status_code == 403
+    assert (
+        operator.post(
+            "/api/alerts/a/review", json={"outcome": "confirmed", "note": "x"}, headers=operator_csrf
+        ).status_code
+        == 403
+    )
     assert operator.get("/api/alerts/a/export").status_code == 403
     assert operator.post("/api/alerts/a/ack", json={"note": "已提醒"}, headers=operator_csrf).status_code == 200
-    assert officer.post("/api/alerts/a/review", json={"outcome": "confirmed", "note": " "},
-                        headers=officer_csrf).status_code == 422  # a note is required
+    assert (
+        officer.post(
+            "/api/alerts/a/review", json={"outcome": "confirmed", "note": " "}, headers=officer_csrf
+        ).status_code
+        == 422
+    )  # a note is required
     r = officer.post("/api/alerts/a/review", json={"outcome": "confirmed", "note": "核实属实"}, headers=officer_csrf)
     assert r.status_code == 200 and r.json()["lifecycle"] == "reviewed"
     officer2, _ = client_for(app, "officer_county2")
@@ -130,7 +169,7 @@ def test_roles(world):
     assert {"event.json", "audit.json", "evidence/snapshot.jpg"} <= set(archive.namelist())
     trail = json.loads(archive.read("audit.json"))
     assert [e["action"] for e in trail][:3] == ["violation_open", "acknowledge", "review"]
-    actions = [e.action for e in app.state.users.store.audit("a")]
+    actions = [e.action for e in app.state.ctx.store.audit("a")]
     assert actions[-1] == "export"
 
 
@@ -150,10 +189,11 @@ def test_no_path_traversal_to_evidence(world):
     assert client.get("/api/alerts/a/evidence/sneaky").status_code == 404  # a reference leading outside the root
     assert client.get("/api/alerts/a/evidence/..%2F..%2Fsecret.txt").status_code == 404
     assert client.get("/static/..%2Fapi.py").status_code == 404
-    views = [e for e in app.state.users.store.audit("a") if e.action == "evidence_view"]
+    views = [e for e in app.state.ctx.store.audit("a") if e.action == "evidence_view"]
     assert views and views[0].actor == "admin_city"
 
 
+@pytest.mark.slow
 def test_users_cli_creates_a_user_and_refuses_weak_passwords(tmp_path):
     import subprocess
     import sys
@@ -162,8 +202,13 @@ def test_users_cli_creates_a_user_and_refuses_weak_passwords(tmp_path):
 
     db = f"sqlite:///{tmp_path / 'u.db'}"
     run = lambda pw, *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "alerts.users", *a, "--database-url", db], input=pw, text=True,
-        capture_output=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        [sys.executable, "-m", "alerts.users", *a, "--database-url", db],
+        input=pw,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert run("short\n", "add", "wang", "--role", "operator", "--region", "lianhua").returncode == 2
     ok = run("a sufficiently long one\n", "add", "wang", "--role", "operator", "--region", "lianhua", "--name", "王五")
     assert ok.returncode == 0, ok.stderr
@@ -176,8 +221,11 @@ def test_bulk_acknowledge_is_scoped_and_audited_one_by_one(world):
     county2 = {"hall_id": "h2", "region_id": "town2", "region_path": ["city", "county2", "town2"]}
     service.store.apply_violations([violation("bulk-1", **county2), violation("bulk-2", **county2)])
     operator, csrf = client_for(app, "op_county2")
-    r = operator.post("/api/alerts/ack", json={"event_ids": ["bulk-1", "bulk-2", "a", "nope", "bulk-1"],
-                                               "note": "同一事件，批量确认"}, headers=csrf)
+    r = operator.post(
+        "/api/alerts/ack",
+        json={"event_ids": ["bulk-1", "bulk-2", "a", "nope", "bulk-1"], "note": "同一事件，批量确认"},
+        headers=csrf,
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["acknowledged"] == ["bulk-1", "bulk-2"]
@@ -202,8 +250,10 @@ def test_shift_notes_are_scoped_and_record_what_was_waiting(world):
     assert note["summary"]["received_since_last_note"] is None  # the first note of this subtree
     second = operator.post("/api/shift-notes", json={"text": "交班：无新情况"}, headers=csrf).json()
     assert second["summary"]["received_since_last_note"] == 0
-    assert [n["text"] for n in operator.get("/api/shift-notes").json()] == ["交班：无新情况",
-                                                                             "莲花街道 2号窗口 摄像头画面偏移，已报修"]
+    assert [n["text"] for n in operator.get("/api/shift-notes").json()] == [
+        "交班：无新情况",
+        "莲花街道 2号窗口 摄像头画面偏移，已报修",
+    ]
     other, other_csrf = client_for(app, "op_county2")
     assert other.get("/api/shift-notes").json() == []  # another county's log
     officer, officer_csrf = client_for(app, "officer_county")

@@ -2,6 +2,7 @@
 alert appear live after a violation is produced to the real Kafka broker, open it, play the clip,
 acknowledge; review as a discipline officer and export the case. Screenshots of the main pages
 are saved under tests/artifacts/ (or $HALLWATCH_ARTIFACTS)."""
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,12 @@ from tests.conftest import ROOT
 from tests.evidence_fixtures import config as evidence_config
 from tests.evidence_fixtures import frames, write_source
 
-pytestmark = [pytest.mark.kafka,
-              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed"),
+]
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
 PASSWORD = "console test password"
-
 
 
 def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
@@ -37,14 +39,21 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     synthetic = list(frames(40, crowded=(10, 30)))
     base = evidence_config(tmp_path, source=str(write_source(synthetic, tmp_path / "camera.mp4")))
-    cfg = base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka_broker.bootstrap}),
-        "alerts": base.alerts.model_copy(update={"group_id": f"browser-{free_port()}"}),
-    })
+    cfg = base.model_copy(
+        update={
+            "kafka": base.kafka.model_copy(update={"bootstrap_servers": kafka_broker.bootstrap}),
+            "alerts": base.alerts.model_copy(update={"group_id": f"browser-{free_port()}"}),
+        }
+    )
     # A real violation with real evidence: the pipeline's analysis and recorder on synthetic frames.
     messages, updates = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
-                              emit_update=lambda v: updates.append(violation_to_wire(v)))
+    analysis = CameraAnalysis(
+        cfg,
+        cfg.cameras[0],
+        None,
+        emit=lambda v: messages.append(violation_to_wire(v)),
+        emit_update=lambda v: updates.append(violation_to_wire(v)),
+    )
     for frame in synthetic:
         analysis.process(frame)
     analysis.finish()
@@ -66,7 +75,9 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
 
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
+            )
             page = browser.new_page(viewport={"width": 1920, "height": 1080}, accept_downloads=True)
 
             def login(name: str) -> None:
@@ -97,8 +108,9 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
 
             page.click(f"tr[data-id='{opened['event_id']}']")
             page.wait_for_selector("text=证据完整性校验通过")
-            page.wait_for_function("document.getElementById('clip') && document.getElementById('clip').readyState >= 2",
-                                   timeout=20000)
+            page.wait_for_function(
+                "document.getElementById('clip') && document.getElementById('clip').readyState >= 2", timeout=20000
+            )
             duration = page.evaluate("document.getElementById('clip').duration")
             assert abs(duration - 10.0) <= 0.3
             # The raw clip plays with the overlay data drawn over it: at 5 s into the clip (11 s,
@@ -115,14 +127,18 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.screenshot(path=str(ARTIFACTS / "console-clip-overlay.png"))
             page.set_viewport_size({"width": 1366, "height": 768})  # a duty-room screen: the canvas follows
             page.locator("#clip").scroll_into_view_if_needed()
-            page.wait_for_function("document.getElementById('clip-overlay').width === "
-                                   "document.getElementById('clip').clientWidth")
+            page.wait_for_function(
+                "document.getElementById('clip-overlay').width === document.getElementById('clip').clientWidth"
+            )
             assert page.get_attribute("#clip-overlay", "data-people") == "2"
             # Beside the open detail, the list's headers and durations stay on one line (时长, not 时/长).
-            lines = page.eval_on_selector_all("table:has(#alerts) th, #alerts td:nth-child(6)", """cells => cells.map(c => {
+            lines = page.eval_on_selector_all(
+                "table:has(#alerts) th, #alerts td:nth-child(6)",
+                """cells => cells.map(c => {
                 const range = document.createRange(); range.selectNodeContents(c);
                 return [c.textContent.trim(), new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size];
-            })""")
+            })""",
+            )
             assert all(n <= 1 for _, n in lines), lines
             page.screenshot(path=str(ARTIFACTS / "console-clip-overlay-1366.png"))
             page.set_viewport_size({"width": 1920, "height": 1080})
@@ -142,9 +158,13 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.click("nav button[data-tab=cameras]")
             page.wait_for_selector("#coverage li")
             assert "选择左侧告警" in page.inner_text("#detail")  # the previous tab's alert is closed
-            page.wait_for_function("document.querySelector('#wall img') && document.querySelector('#wall img').naturalWidth > 0")
+            page.wait_for_function(
+                "document.querySelector('#wall img') && document.querySelector('#wall img').naturalWidth > 0"
+            )
             assert page.eval_on_selector("#wall svg polygon", "p => p.getAttribute('points')")  # zones over the picture
-            top = page.eval_on_selector_all(".cov-top .cov-bar", "bars => bars.map(b => b.innerText.replace(/\\s+/g, ' '))")
+            top = page.eval_on_selector_all(
+                ".cov-top .cov-bar", "bars => bars.map(b => b.innerText.replace(/\\s+/g, ' '))"
+            )
             assert len(top) == 3 and top[0].startswith("市级") and all("个大厅" in b or "无大厅" in b for b in top), top
             both_sizes(page, "console-cameras-coverage")
             page.click("nav button[data-tab=absences]")
@@ -186,7 +206,9 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.wait_for_function("document.getElementById('i-shot').naturalWidth > 0")
             page.check("input[name=i-mode][value=calib]")
             box = page.locator("#i-shot").bounding_box()
-            for (fx, fy), (u, v) in zip([(0, 0), (6, 0), (6, 3), (0, 3)], [(0.2, 0.6), (0.8, 0.6), (0.9, 0.9), (0.1, 0.9)]):
+            for (fx, fy), (u, v) in zip(
+                [(0, 0), (6, 0), (6, 3), (0, 3)], [(0.2, 0.6), (0.8, 0.6), (0.9, 0.9), (0.1, 0.9)]
+            ):
                 page.fill("#i-fx", str(fx))
                 page.fill("#i-fy", str(fy))
                 page.mouse.click(box["x"] + u * box["width"], box["y"] + v * box["height"])
@@ -210,8 +232,15 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.screenshot(path=str(ARTIFACTS / "console-install.png"))
             browser.close()
         names = set(zipfile.ZipFile(case).namelist())
-        assert {"event.json", "audit.json", "evidence/manifest.json", "evidence/open_raw.mp4", "evidence/open_overlay.json",
-                "annotated/open_annotated.mp4", "annotated/README.txt"} <= names
+        assert {
+            "event.json",
+            "audit.json",
+            "evidence/manifest.json",
+            "evidence/open_raw.mp4",
+            "evidence/open_overlay.json",
+            "annotated/open_annotated.mp4",
+            "annotated/README.txt",
+        } <= names
         actions = [e.action for e in service.store.audit(opened["event_id"])]
         assert {"acknowledge", "review", "evidence_view", "export"} <= set(actions)
         assert service.store.get(opened["event_id"]).review_outcome == "confirmed"
@@ -224,9 +253,12 @@ def both_sizes(page, name: str) -> None:
     """Screenshots at 1920x1080 and at a duty-room 1366x768, where the header must stay one line."""
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size({"width": 1366, "height": 768})
-    boxes = page.eval_on_selector_all("header h1, nav button, #logout", "es => es.filter(e => e.offsetParent).map(e => "
-                                      "[e.getClientRects().length, e.getBoundingClientRect().top + e.getBoundingClientRect()"
-                                      ".height / 2])")
+    boxes = page.eval_on_selector_all(
+        "header h1, nav button, #logout",
+        "es => es.filter(e => e.offsetParent).map(e => "
+        "[e.getClientRects().length, e.getBoundingClientRect().top + e.getBoundingClientRect()"
+        ".height / 2])",
+    )
     assert all(n == 1 for n, _ in boxes) and max(c for _, c in boxes) - min(c for _, c in boxes) <= 6, (name, boxes)
     page.screenshot(path=str(ARTIFACTS / f"{name}-1366.png"))
     page.set_viewport_size({"width": 1920, "height": 1080})

@@ -1,6 +1,7 @@
 """The console against a hostile insider, over real HTTP: sessions end when they should, logins
 are rate-limited and hashing is bounded, bodies are capped, bad input answers 4xx, cookies are
 Secure over HTTPS, /metrics can require a token, and evidence proves which event it belongs to."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -26,8 +27,14 @@ USERS = {"op": ("operator", "town"), "op2": ("operator", "town"), "admin": ("adm
 
 
 def config(tmp_path, **alerts):
-    return parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": "auto", **alerts},
-                                 evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"}))
+    return parse_config(
+        registry(
+            "127.0.0.1:1",
+            "g",
+            alerts={"secure_cookies": "auto", **alerts},
+            evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"},
+        )
+    )
 
 
 @pytest.fixture
@@ -60,6 +67,7 @@ def test_logout_ends_the_session_on_the_server(site):
     assert kept.post("/api/alerts/a/ack", json={}, headers=csrf).status_code == 401  # the old cookie and token
 
 
+@pytest.mark.slow
 def test_log_out_everywhere_disable_and_password_change_end_every_session(site, tmp_path):
     url, service = site
     laptop, csrf = login(url, "op")
@@ -82,14 +90,30 @@ def test_log_out_everywhere_disable_and_password_change_end_every_session(site, 
     import yaml
 
     cfg_path.write_text(yaml.safe_dump(registry("127.0.0.1:1", "g", evidence={"hmac_key": "k"}), allow_unicode=True))
-    result = subprocess.run([sys.executable, "-m", "alerts.users", "passwd", "op2", "--config", str(cfg_path),
-                             "--database-url", str(service.repos.db.engine.url)], input="a brand new password\n",
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alerts.users",
+            "passwd",
+            "op2",
+            "--config",
+            str(cfg_path),
+            "--database-url",
+            str(service.repos.db.engine.url),
+        ],
+        input="a brand new password\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert operator.get("/api/me").status_code == 401
     login(url, "op2", "a brand new password")
 
 
+@pytest.mark.slow
 def test_an_idle_session_ends(tmp_path):
     cfg = config(tmp_path, session_idle_minutes=0.02)  # 1.2 s
     with serve(cfg, f"sqlite:///{tmp_path / 'a.db'}", USERS, PASSWORD) as (url, _):
@@ -99,25 +123,37 @@ def test_an_idle_session_ends(tmp_path):
         assert client.get("/api/me").status_code == 401
 
 
+@pytest.mark.slow
 def test_failed_logins_are_limited_per_user_and_per_client(site):
     url, _ = site
     for _ in range(5):
         assert httpx.post(f"{url}/api/login", json={"username": "op", "password": "wrong password!"}).status_code == 401
     locked = httpx.post(f"{url}/api/login", json={"username": "op", "password": PASSWORD})
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 60  # even the right password
-    statuses = [httpx.post(f"{url}/api/login", json={"username": f"guess{i}", "password": "wrong password!"}).status_code
-                for i in range(20)]
+    statuses = [
+        httpx.post(f"{url}/api/login", json={"username": f"guess{i}", "password": "wrong password!"}).status_code
+        for i in range(20)
+    ]
     assert statuses[-1] == 429 and statuses.count(401) < 20  # the client address is locked out too
 
 
+@pytest.mark.slow
 def test_huge_passwords_and_login_floods_do_not_exhaust_memory(site):
     url, _ = site
     assert httpx.post(f"{url}/api/login", json={"username": "op", "password": "x" * 1_000_000}).status_code == 413
     assert httpx.post(f"{url}/api/login", json={"username": "op", "password": "x" * 30_000}).status_code == 422
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, this process serves the API
     with concurrent.futures.ThreadPoolExecutor(40) as pool:
-        statuses = list(pool.map(lambda i: httpx.post(f"{url}/api/login", timeout=60, json={
-            "username": f"flood{i}", "password": "w" * 200}).status_code, range(40)))
+        statuses = list(
+            pool.map(
+                lambda i: (
+                    httpx.post(
+                        f"{url}/api/login", timeout=60, json={"username": f"flood{i}", "password": "w" * 200}
+                    ).status_code
+                ),
+                range(40),
+            )
+        )
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert set(statuses) <= {401, 429} and 429 in statuses
     assert grown_mib < 300, grown_mib  # at most two argon2 hashes (64 MiB each) at a time
@@ -128,9 +164,17 @@ def test_request_bodies_are_capped(site):
     client, csrf = login(url, "op")
     big_note = client.post("/api/alerts/a/ack", json={"note": "备注" * 6_000_000}, headers=csrf)
     assert big_note.status_code == 413
-    reason = client.post("/api/absences", headers=csrf, json={
-        "hall_id": "h1", "window_id": "w1", "start": "2026-03-02T10:00:00+08:00", "end": "2026-03-02T11:00:00+08:00",
-        "reason": "x" * 20_000_000})
+    reason = client.post(
+        "/api/absences",
+        headers=csrf,
+        json={
+            "hall_id": "h1",
+            "window_id": "w1",
+            "start": "2026-03-02T10:00:00+08:00",
+            "end": "2026-03-02T11:00:00+08:00",
+            "reason": "x" * 20_000_000,
+        },
+    )
     assert reason.status_code == 413
 
     def chunks():
@@ -144,23 +188,39 @@ def test_request_bodies_are_capped(site):
     assert client.get("/api/alerts/a").json()["lifecycle"] == "new"  # nothing of it was stored
 
 
-@pytest.mark.parametrize("query", [
-    "since=2026-03-02T09:00:00", "since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-01:00",
-    "offset=9223372036854775808", "limit=0", "since=not-a-time"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=2026-03-02T09:00:00",
+        "since=0001-01-01T00:00:00%2B01:00",
+        "until=9999-12-31T23:59:59-01:00",
+        "offset=9223372036854775808",
+        "limit=0",
+        "since=not-a-time",
+    ],
+)
 def test_bad_queries_answer_422_not_500(site, query):
     url, _ = site
     client, _ = login(url, "op")
     assert client.get(f"/api/alerts?{query}").status_code == 422
 
 
-@pytest.mark.parametrize("start, end", [
-    ("2026-03-02T10:00:00", "2026-03-02T11:00:00+08:00"), ("0001-01-01T00:00:00+01:00", "2026-03-02T11:00:00+08:00"),
-    ("2026-03-02T10:00:00+08:00", "9999-12-31T23:59:59-01:00")])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        ("2026-03-02T10:00:00", "2026-03-02T11:00:00+08:00"),
+        ("0001-01-01T00:00:00+01:00", "2026-03-02T11:00:00+08:00"),
+        ("2026-03-02T10:00:00+08:00", "9999-12-31T23:59:59-01:00"),
+    ],
+)
 def test_bad_absence_times_answer_422(site, start, end):
     url, _ = site
     client, csrf = login(url, "op")
-    response = client.post("/api/absences", headers=csrf, json={
-        "hall_id": "h1", "window_id": "w1", "start": start, "end": end, "reason": "开会"})
+    response = client.post(
+        "/api/absences",
+        headers=csrf,
+        json={"hall_id": "h1", "window_id": "w1", "start": start, "end": end, "reason": "开会"},
+    )
     assert response.status_code == 422
 
 
@@ -168,8 +228,9 @@ def test_secure_cookies_follow_the_scheme(site):
     url, _ = site
     plain = httpx.post(f"{url}/api/login", json={"username": "op", "password": PASSWORD})
     assert "secure" not in plain.headers["set-cookie"].lower()
-    proxied = httpx.post(f"{url}/api/login", json={"username": "op", "password": PASSWORD},
-                         headers={"X-Forwarded-Proto": "https"})
+    proxied = httpx.post(
+        f"{url}/api/login", json={"username": "op", "password": PASSWORD}, headers={"X-Forwarded-Proto": "https"}
+    )
     assert "secure" in proxied.headers["set-cookie"].lower()
 
 
@@ -200,8 +261,13 @@ def test_evidence_proves_which_event_it_belongs_to(site, tmp_path):
         v = violation(event_id)
         wire = violation_to_wire(v)
         make_case(root, wire)
-        events[event_id] = dataclasses.replace(v, evidence={
-            "snapshot": f"2026-03-02/h1/{event_id}/snapshot.jpg", "manifest": f"2026-03-02/h1/{event_id}/manifest.json"})
+        events[event_id] = dataclasses.replace(
+            v,
+            evidence={
+                "snapshot": f"2026-03-02/h1/{event_id}/snapshot.jpg",
+                "manifest": f"2026-03-02/h1/{event_id}/manifest.json",
+            },
+        )
     service.store.apply_violations(list(events.values()))
     client, _ = login(url, "admin")
     assert client.get("/api/alerts/a").json()["integrity"] == "ok"
@@ -211,9 +277,23 @@ def test_evidence_proves_which_event_it_belongs_to(site, tmp_path):
     shutil.copy(folder_b / "snapshot.jpg", folder_a / "snapshot.jpg")
     detail = client.get("/api/alerts/a").json()
     assert detail["integrity"] == "failed" and any("another event_id" in p for p in detail["integrity_problems"])
-    cli = subprocess.run([sys.executable, "-m", "alerts.evidence", "verify", str(folder_a), "--event", "a",
-                          "--config", str(ROOT / "configs/demo.yaml")], cwd=ROOT, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HALLWATCH_EVIDENCE_KEY": "k"})
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alerts.evidence",
+            "verify",
+            str(folder_a),
+            "--event",
+            "a",
+            "--config",
+            str(ROOT / "configs/demo.yaml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HALLWATCH_EVIDENCE_KEY": "k"},
+    )
     assert cli.returncode == 1 and "another event_id" in cli.stdout
     # A file added to b's folder after signing: verification fails and the export leaves it out.
     (folder_b / "planted.jpg").write_bytes(b"not evidence")
@@ -233,12 +313,17 @@ def test_a_malformed_manifest_is_a_failed_check_not_a_crash(site, tmp_path, mani
     folder = root / "2026-03-02/h1/a"
     folder.mkdir(parents=True)
     (folder / "manifest.json").write_text(manifest)
-    service.store.apply_violations([dataclasses.replace(
-        violation("a", "closed"), evidence={"manifest": "2026-03-02/h1/a/manifest.json"})])
+    service.store.apply_violations(
+        [dataclasses.replace(violation("a", "closed"), evidence={"manifest": "2026-03-02/h1/a/manifest.json"})]
+    )
     client, _ = login(url, "admin")
     detail = client.get("/api/alerts/a")
     assert detail.status_code == 200 and detail.json()["integrity"] == "failed"
-    cli = subprocess.run([sys.executable, "-m", "alerts.evidence", "verify", str(folder),
-                          "--config", str(ROOT / "configs/demo.yaml")], cwd=ROOT, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    cli = subprocess.run(
+        [sys.executable, "-m", "alerts.evidence", "verify", str(folder), "--config", str(ROOT / "configs/demo.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert cli.returncode == 1 and "Traceback" not in cli.stderr and json.dumps("FAILED")[1:-1] in cli.stdout

@@ -1,5 +1,6 @@
 """考勤报表 in a real Chromium at a duty-room screen size (1366x768): the scenario hall's report,
 the same numbers as the API, and the Excel download."""
+
 from __future__ import annotations
 
 import io
@@ -32,8 +33,9 @@ def test_the_attendance_report_page(tmp_path):
     expected = api.get("/api/reports/attendance", params={"start": day, "end": day}).json()
     with serve_app(app) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True,
-                                timezone_id="America/Los_Angeles")
+        page = browser.new_page(
+            viewport={"width": 1366, "height": 768}, accept_downloads=True, timezone_id="America/Los_Angeles"
+        )
         page.goto(f"{url}/login")
         page.fill("input[name=username]", "admin")
         page.fill("input[name=password]", PASSWORD)
@@ -68,8 +70,10 @@ def test_the_attendance_report_page(tmp_path):
 
         today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
         last_month_end = today.replace(day=1) - timedelta(days=1)
-        for preset, want in [("week", (today - timedelta(days=today.weekday()), today)),
-                             ("last-month", (last_month_end.replace(day=1), last_month_end))]:
+        for preset, want in [
+            ("week", (today - timedelta(days=today.weekday()), today)),
+            ("last-month", (last_month_end.replace(day=1), last_month_end)),
+        ]:
             with page.expect_response(lambda r: "/api/reports/attendance" in r.url and "format=json" in r.url):
                 page.click(f"#report-form button[data-range={preset}]")
             assert (page.input_value("#r-start"), page.input_value("#r-end")) == tuple(d.isoformat() for d in want)
@@ -114,16 +118,18 @@ def test_the_roster_page(tmp_path):
 
     def grid(page):
         return page.eval_on_selector_all(
-            "#ro-body tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.replace(/×/g, '')"
-            ".replace(/\\s+/g, ' ').trim()))")
+            "#ro-body tr",
+            "rows => rows.map(r => [...r.cells].map(c => c.innerText.replace(/×/g, '').replace(/\\s+/g, ' ').trim()))",
+        )
 
     with serve_app(app) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = login(browser, "admin", {"width": 1920, "height": 1080})
         page.on("dialog", lambda dialog: dialog.accept())
         rows = grid(page)
-        assert [r[0] for r in rows] == ["模拟大厅 · 1号窗口", "模拟大厅 · 2号窗口", "模拟大厅 · 3号窗口"] or \
-            [r[0].split(" · ")[-1] for r in rows] == ["1号窗口", "2号窗口", "3号窗口"], rows
+        assert [r[0] for r in rows] == ["模拟大厅 · 1号窗口", "模拟大厅 · 2号窗口", "模拟大厅 · 3号窗口"] or [
+            r[0].split(" · ")[-1] for r in rows
+        ] == ["1号窗口", "2号窗口", "3号窗口"], rows
         assert all(cell.startswith("张三 00:00–24:00") for cell in rows[0][1:]), rows  # the config: every day
         assert all(cell.startswith("李四 09:00–09:05") for cell in rows[1][1:]), rows
         assert rows[2][1:] == ["—"] * 7, rows
@@ -145,14 +151,24 @@ def test_the_roster_page(tmp_path):
         assert "09:00–09:13 13:30–17:30" in rows[2][1], rows
         page.screenshot(path=str(ARTIFACTS / "console-rosters.png"))
         page.set_viewport_size({"width": 1366, "height": 768})
-        wrapped = page.eval_on_selector_all("#ro-body .chip small", "xs => xs.filter(x => x.getClientRects().length !== 1"
-                                            " || x.scrollWidth > x.clientWidth + 1).length")
+        wrapped = page.eval_on_selector_all(
+            "#ro-body .chip small",
+            "xs => xs.filter(x => x.getClientRects().length !== 1 || x.scrollWidth > x.clientWidth + 1).length",
+        )
         assert wrapped == 0
         # With every tab, the header is still one line: the title, each tab and 退出 unbroken.
-        assert page.eval_on_selector_all("nav button", "bs => new Set(bs.filter(b => b.offsetParent)"
-                                         ".map(b => Math.round(b.getBoundingClientRect().top))).size") == 1
+        assert (
+            page.eval_on_selector_all(
+                "nav button",
+                "bs => new Set(bs.filter(b => b.offsetParent)"
+                ".map(b => Math.round(b.getBoundingClientRect().top))).size",
+            )
+            == 1
+        )
         for selector in ("header h1", "#logout", "nav button[data-tab=rosters]"):
-            assert page.eval_on_selector(selector, "e => e.getClientRects().length === 1 && e.scrollHeight < 40"), selector
+            assert page.eval_on_selector(selector, "e => e.getClientRects().length === 1 && e.scrollHeight < 40"), (
+                selector
+            )
         page.screenshot(path=str(ARTIFACTS / "console-rosters-1366.png"))
 
         # The alerts of 3号窗口 now name the person on duty, in the list and the detail.
@@ -175,8 +191,14 @@ def test_the_roster_page(tmp_path):
         # The tab first asks for this week; the operator picks another before it answers: the late
         # answer must not replace the week asked for last (held here until the other has shown).
         held = []
-        operator = login(browser, "op", {"width": 1366, "height": 768}, prepare=lambda page: page.route(
-            re.compile(r"/api/rosters\?day=(?!" + day + ")"), lambda route: held.append(route)))
+        operator = login(
+            browser,
+            "op",
+            {"width": 1366, "height": 768},
+            prepare=lambda page: page.route(
+                re.compile(r"/api/rosters\?day=(?!" + day + ")"), lambda route: held.append(route)
+            ),
+        )
         assert len(held) == 1
         with operator.expect_response(lambda r: "/api/rosters?day=" in r.url and day not in r.url):
             held[0].continue_()

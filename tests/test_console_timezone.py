@@ -1,6 +1,7 @@
 """The console in a browser that is not in the halls' time zone (Chromium set to New York): a
 pushed alert sorts by time above older ones, absence times typed in the form are the halls'
 local time, and lists show window and region names, not ids."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ from configs.loader import parse_config
 from tests.alert_fixtures import T0, registry, violation, violation_message
 from tests.console_server import serve_app
 
-pytestmark = [pytest.mark.kafka,
-              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed"),
+]
 PASSWORD = "timezone test password"
 
 

@@ -2,6 +2,7 @@
 console comes up with a one-time password, a violation from the footage arrives in the console
 naming the person on duty, and a TERM to the script alone (a `kill`, systemd, a closed session:
 not Ctrl-C, which reaches the whole terminal group) stops every process it started."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,13 @@ import pytest
 from streams.broker import free_port
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not (ROOT / "data" / "vtest.mp4").exists() or not (ROOT / ".venv").exists(),
-    reason="run scripts/setup.sh first (demo footage and environment)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (ROOT / "data" / "vtest.mp4").exists() or not (ROOT / ".venv").exists(),
+        reason="run scripts/setup.sh first (demo footage and environment)",
+    ),
+]
 CODE = ["scripts", "configs", "ingest", "detectors", "streams", "alerts", "run_pipeline.py", "pyproject.toml"]
 
 
@@ -43,8 +48,15 @@ def test_the_demo_shows_a_live_alert_and_a_term_stops_everything(tmp_path):
     repo = copy_of_repository(tmp_path / "repo")
     web = free_port()
     env = {**os.environ, "HALLWATCH_PORT": str(web), "PYTHONPATH": str(repo)}
-    script = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=repo, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    script = subprocess.Popen(
+        ["bash", "scripts/demo.sh"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(script.stdout.readline, "")), daemon=True)
     reader.start()
@@ -85,5 +97,16 @@ def test_the_demo_shows_a_live_alert_and_a_term_stops_everything(tmp_path):
             for process in psutil.Process(script.pid).children(recursive=True):
                 process.kill()
             script.kill()
-        subprocess.run([str(repo / ".venv" / "bin" / "python"), "-m", "streams.broker", "stop", "--dir",
-                        str(repo / "var" / "demo" / "broker")], cwd=repo, env=env, capture_output=True)
+        subprocess.run(
+            [
+                str(repo / ".venv" / "bin" / "python"),
+                "-m",
+                "streams.broker",
+                "stop",
+                "--dir",
+                str(repo / "var" / "demo" / "broker"),
+            ],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+        )

@@ -1,4 +1,5 @@
 """Violation messages: JSON Schema, --events-out, absences registered through the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -17,22 +18,34 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 def hall_yaml(tmp_path, mot, **extra) -> str:
     config = {
-        "regions": [{"id": "c", "name": "市", "level": "city"},
-                    {"id": "k", "name": "县", "level": "county", "parent": "c"},
-                    {"id": "t", "name": "乡", "level": "township", "parent": "k"}],
+        "regions": [
+            {"id": "c", "name": "市", "level": "city"},
+            {"id": "k", "name": "县", "level": "county", "parent": "c"},
+            {"id": "t", "name": "乡", "level": "township", "parent": "k"},
+        ],
         "halls": [{"id": "h1", "name": "便民服务中心", "region": "k", "windows": [{"id": "w1"}, {"id": "w2"}]}],
-        "cameras": [{
-            "id": "cam", "hall": "h1", "source": f"mot:{mot}", "frame_size": [1000, 1000], "source_fps": 5,
-            "analysis_fps": 5, "start_time": "2026-03-02T09:00:00+08:00",
-            "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
-            "zones": [
-                {"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)},
-                {"id": "queue", "kind": "queue_area", "polygon": rect(0, 500, 1000, 1000)},
-                {"id": "staff", "kind": "staff_area", "polygon": rect(0, 0, 1000, 400)},
-            ],
-        }],
-        "rules": {"empty_post": {"after_s": 20, "return_s": 2},
-                  "staff_chatting": {"min_duration_s": 5}, "queue_crowding": {"min_duration_s": 2}},
+        "cameras": [
+            {
+                "id": "cam",
+                "hall": "h1",
+                "source": f"mot:{mot}",
+                "frame_size": [1000, 1000],
+                "source_fps": 5,
+                "analysis_fps": 5,
+                "start_time": "2026-03-02T09:00:00+08:00",
+                "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
+                "zones": [
+                    {"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)},
+                    {"id": "queue", "kind": "queue_area", "polygon": rect(0, 500, 1000, 1000)},
+                    {"id": "staff", "kind": "staff_area", "polygon": rect(0, 0, 1000, 400)},
+                ],
+            }
+        ],
+        "rules": {
+            "empty_post": {"after_s": 20, "return_s": 2},
+            "staff_chatting": {"min_duration_s": 5},
+            "queue_crowding": {"min_duration_s": 2},
+        },
         **extra,
     }
     path = tmp_path / "hall.yaml"
@@ -41,9 +54,14 @@ def hall_yaml(tmp_path, mot, **extra) -> str:
 
 
 def run_pipeline(config: str, events) -> None:
-    result = subprocess.run([sys.executable, "run_pipeline.py", "--config", config, "--no-kafka",
-                             "--events-out", str(events)], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "run_pipeline.py", "--config", config, "--no-kafka", "--events-out", str(events)],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 
@@ -69,10 +87,32 @@ def test_every_message_matches_the_published_schema(tmp_path):
 def test_absence_registered_through_the_cli_suppresses_empty_post(tmp_path):
     book = tmp_path / "absences.jsonl"
     register = subprocess.run(
-        [sys.executable, "-m", "streams.absence_book", "--file", str(book), "add", "--hall", "h1",
-         "--window", "w1", "--from", "2026-03-02T09:00:30+08:00", "--until", "2026-03-02T09:10:00+08:00",
-         "--reason", "到县局开会", "--by", "值班员王五"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "streams.absence_book",
+            "--file",
+            str(book),
+            "add",
+            "--hall",
+            "h1",
+            "--window",
+            "w1",
+            "--from",
+            "2026-03-02T09:00:30+08:00",
+            "--until",
+            "2026-03-02T09:10:00+08:00",
+            "--reason",
+            "到县局开会",
+            "--by",
+            "值班员王五",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert register.returncode == 0, register.stderr
     rows = [(f, 1, 150, 150) for f in range(1, 6)] + [(f, 9, 900, 50) for f in range(1, 301)]
     mot = write_mot(tmp_path / "t.txt", rows)
@@ -88,9 +128,32 @@ def test_absence_registered_through_the_cli_suppresses_empty_post(tmp_path):
 
 def test_absence_cli_rejects_a_span_that_ends_before_it_starts(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "streams.absence_book", "--file", str(tmp_path / "a.jsonl"), "add",
-         "--hall", "h1", "--window", "w1", "--from", "2026-03-02T10:00+08:00", "--until", "2026-03-02T09:00+08:00",
-         "--reason", "x", "--by", "y"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "streams.absence_book",
+            "--file",
+            str(tmp_path / "a.jsonl"),
+            "add",
+            "--hall",
+            "h1",
+            "--window",
+            "w1",
+            "--from",
+            "2026-03-02T10:00+08:00",
+            "--until",
+            "2026-03-02T09:00+08:00",
+            "--reason",
+            "x",
+            "--by",
+            "y",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "after" in result.stderr
 
 
@@ -102,7 +165,13 @@ def test_a_camera_that_failed_for_good_makes_the_run_fail(tmp_path):
     del data["cameras"][0]["frame_size"]
     data["evidence"] = {"enabled": False}
     (tmp_path / "hall.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
-    result = subprocess.run([sys.executable, "run_pipeline.py", "--config", config, "--no-kafka"], cwd=ROOT,
-                            env=ENV, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "run_pipeline.py", "--config", config, "--no-kafka"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     assert "camera cam failed" in result.stderr

@@ -1,4 +1,5 @@
 """Evidence clips: right span and first frame, playable in a real Chromium, tamper-evident."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,13 @@ from tests.helpers import T0
 
 def record(cfg, synthetic: list) -> tuple[list[dict], list[dict], CameraAnalysis]:
     updates, messages = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
-                              emit_update=lambda v: updates.append(violation_to_wire(v)))
+    analysis = CameraAnalysis(
+        cfg,
+        cfg.cameras[0],
+        None,
+        emit=lambda v: messages.append(violation_to_wire(v)),
+        emit_update=lambda v: updates.append(violation_to_wire(v)),
+    )
     for frame in synthetic:
         analysis.process(frame)
     analysis.finish()
@@ -54,8 +60,12 @@ def recorded(tmp_path_factory):
 
 def packets(path: Path) -> list[str]:
     """The MD5 of each video packet as stored (nothing decoded)."""
-    out = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5",
-                          "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
@@ -80,7 +90,7 @@ def test_clip_is_the_source_cut_at_the_keyframe_before_start_minus_pre(recorded)
     assert n == int((20 + POST - keyframe_s) * FPS) + 1  # through opened_at + post_s
     # A stream copy: the clip's packets are the source file's, byte for byte.
     source = packets(Path(cfg.cameras[0].source))
-    assert packets(clip) == source[int(keyframe_s * FPS):int(keyframe_s * FPS) + n]
+    assert packets(clip) == source[int(keyframe_s * FPS) : int(keyframe_s * FPS) + n]
     data = clip.read_bytes()
     assert 0 <= data.find(b"moov") < data.find(b"mdat")  # faststart: playable while downloading
     snapshot = cv2.imread(str(evidence_file(cfg, update["evidence"]["snapshot_raw"])))
@@ -116,13 +126,21 @@ def test_long_violation_gets_a_close_clip_and_updates_never_reopen(recorded):
     closed = next(m for m in messages if m["status"] == "closed")
     assert closed["duration_s"] > 15
     final = [u for u in updates if u["event_id"] == closed["event_id"]][-1]
-    assert {"open_clip", "open_overlay", "close_clip", "close_overlay", "snapshot", "manifest"} <= set(final["evidence"])
+    assert {"open_clip", "open_overlay", "close_clip", "close_overlay", "snapshot", "manifest"} <= set(
+        final["evidence"]
+    )
     assert final["status"] == "closed"
     folder = evidence_file(cfg, final["evidence"]["manifest"]).parent
     assert folder.parts[-3:] == (T0.date().isoformat(), "h1", closed["event_id"])
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert {f["name"] for f in manifest["files"]} == {"open_raw.mp4", "open_overlay.json", "snapshot.jpg",
-                                                      "snapshot_raw.jpg", "close_raw.mp4", "close_overlay.json"}
+    assert {f["name"] for f in manifest["files"]} == {
+        "open_raw.mp4",
+        "open_overlay.json",
+        "snapshot.jpg",
+        "snapshot_raw.jpg",
+        "close_raw.mp4",
+        "close_overlay.json",
+    }
     assert manifest["event"]["event_id"] == closed["event_id"] and manifest["key_id"] == "k1"
 
 
@@ -171,8 +189,13 @@ def test_full_disk_stops_clips_not_detection(tmp_path):
     cfg = config(tmp_path)
     cfg = cfg.model_copy(update={"evidence": cfg.evidence.model_copy(update={"min_free_mb": 1e12})})
     messages, updates = [], []
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: messages.append(violation_to_wire(v)),
-                              emit_update=lambda v: updates.append(violation_to_wire(v)))
+    analysis = CameraAnalysis(
+        cfg,
+        cfg.cameras[0],
+        None,
+        emit=lambda v: messages.append(violation_to_wire(v)),
+        emit_update=lambda v: updates.append(violation_to_wire(v)),
+    )
     for frame in frames(30, crowded=(10, 20)):
         analysis.process(frame)
     analysis.finish()
@@ -204,8 +227,11 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
     root, db = tmp_path / "evidence", f"sqlite:///{tmp_path / 'alerts.db'}"
     store = AlertStore(Database.open(db))
     store.apply_violations([violation("under-review"), violation("done")])
-    for actor, action, note, outcome in (("op", "acknowledge", None, None), ("o", "review", "属实", "confirmed"),
-                                         ("o", "close", None, None)):
+    for actor, action, note, outcome in (
+        ("op", "acknowledge", None, None),
+        ("o", "review", "属实", "confirmed"),
+        ("o", "close", None, None),
+    ):
         Lifecycle(store).transition("done", actor, action, note, outcome)
     old = time.time() - 400 * 86400
     for event_id in ("under-review", "done", "recent"):
@@ -217,9 +243,13 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
     config = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
     config["evidence"]["root"] = str(root)
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
-    result = subprocess.run([sys.executable, "-m", "alerts.evidence", "prune", "--config", str(tmp_path / "c.yaml"),
-                             "--database-url", db], cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "alerts.evidence", "prune", "--config", str(tmp_path / "c.yaml"), "--database-url", db],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (root / "2025-01-01" / "h1").iterdir()) == ["recent", "under-review"]
 
@@ -260,18 +290,25 @@ def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
     assert op.get(f"/api/alerts/{event_id}/case-sheet").status_code == 403  # officers and admins only
     officer = TestClient(app)
     csrf = officer.post("/api/login", json={"username": "li", "password": "officer password"}).json()["csrf"]
-    officer.post(f"/api/alerts/{event_id}/review", json={"outcome": "confirmed", "note": "两人间距不足一米"},
-                 headers={"X-CSRF-Token": csrf}).raise_for_status()
+    officer.post(
+        f"/api/alerts/{event_id}/review",
+        json={"outcome": "confirmed", "note": "两人间距不足一米"},
+        headers={"X-CSRF-Token": csrf},
+    ).raise_for_status()
     pdf = officer.get(f"/api/alerts/{event_id}/case-sheet")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF") and pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 1
+    assert (
+        pdf.content.startswith(b"%PDF")
+        and pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 1
+    )
     folder = evidence_file(cfg, updates[-1]["evidence"]["manifest"]).parent
     code = case_code(folder, KEY.encode())
     issued = [e for e in service.store.audit(event_id) if e.action == "case_sheet"]
     assert issued and issued[-1].details["code"] == code
     # What the sheet prints (rendered uncompressed to read it): the code and the opinion's words.
-    plain = render(CaseSheet("DB-1", [("大厅", "市民中心")], "认定违规", None, code, "李四", datetime.now(UTC)),
-                   compress=False)
+    plain = render(
+        CaseSheet("DB-1", [("大厅", "市民中心")], "认定违规", None, code, "李四", datetime.now(UTC)), compress=False
+    )
     assert code.encode() in plain
     copy = tmp_path / "case"
     shutil.copytree(folder, copy)
@@ -309,10 +346,17 @@ def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path)
     store = LocalEvidenceStore(cfg.evidence.root)
     archive = zipfile.ZipFile(io.BytesIO(case_zip(store, event, [])))
     names = set(archive.namelist())
-    assert {"evidence/open_raw.mp4", "evidence/open_overlay.json", "annotated/open_annotated.mp4",
-            "annotated/close_annotated.mp4", "annotated/README.txt"} <= names
+    assert {
+        "evidence/open_raw.mp4",
+        "evidence/open_overlay.json",
+        "annotated/open_annotated.mp4",
+        "annotated/close_annotated.mp4",
+        "annotated/README.txt",
+    } <= names
     (tmp_path / "a.mp4").write_bytes(archive.read("annotated/open_annotated.mp4"))
-    raw, annotated = (cv2.VideoCapture(str(p)) for p in (evidence_file(cfg, event["evidence"]["open_clip"]), tmp_path / "a.mp4"))
+    raw, annotated = (
+        cv2.VideoCapture(str(p)) for p in (evidence_file(cfg, event["evidence"]["open_clip"]), tmp_path / "a.mp4")
+    )
     assert raw.get(cv2.CAP_PROP_FRAME_COUNT) == annotated.get(cv2.CAP_PROP_FRAME_COUNT)
     for _ in range(int(5 * FPS)):  # 5 s in: crowded, both people boxed in red
         annotated.read()

@@ -1,5 +1,6 @@
 """/metrics renders exactly what prometheus_client's own exposition writes, from a cache of label
 texts (the province scale: tests/../benchmarks/bench_province.py)."""
+
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, Summary, generate_latest
@@ -10,8 +11,9 @@ from alerts.exposition import render
 
 class Coverage:
     def collect(self):
-        family = GaugeMetricFamily("hallwatch_demo_coverage", "Coverage by region\nwith a \\ and a newline",
-                                   labels=["region", "level"])
+        family = GaugeMetricFamily(
+            "hallwatch_demo_coverage", "Coverage by region\nwith a \\ and a newline", labels=["region", "level"]
+        )
         family.add_metric(['资阳市 "中心"', "city"], 0.5)
         family.add_metric(["back\\slash\nnew line", "county"], float("nan"))
         family.add_metric(["inf", "township"], float("inf"))

@@ -1,5 +1,6 @@
 """The installers' tool: a calibration's floor grid over the calibrated area (not to the horizon),
 per-point errors, and a drawn zone turned into a validated config section (administrators only)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,12 @@ FLOOR = [[0, 0], [6, 0], [6, 3], [0, 3]]
 
 @pytest.fixture()
 def app(tmp_path):
-    data = registry("127.0.0.1:1", "install", alerts={"secure_cookies": False},
-                    evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"})
+    data = registry(
+        "127.0.0.1:1",
+        "install",
+        alerts={"secure_cookies": False},
+        evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"},
+    )
     data["cameras"][0]["frame_size"] = [800, 600]
     cfg = parse_config(data)
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
@@ -50,16 +55,22 @@ def test_the_grid_covers_the_calibrated_floor_and_stays_in_the_frame(app):
 
 def test_a_degenerate_calibration_is_refused_with_why(app):
     client, csrf = login(app, "admin")
-    r = client.post("/api/install/c-city-1/calibration-preview",
-                    json={"image": [[0, 0], [100, 0], [200, 0], [300, 0]], "floor": FLOOR}, headers=csrf)
+    r = client.post(
+        "/api/install/c-city-1/calibration-preview",
+        json={"image": [[0, 0], [100, 0], [200, 0], [300, 0]], "floor": FLOOR},
+        headers=csrf,
+    )
     assert r.status_code == 422 and "collinear" in r.text
 
 
 def test_a_drawn_zone_becomes_a_config_section(app):
     client, csrf = login(app, "admin")
     zone = {"id": "w1-post", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)}
-    r = client.post("/api/install/c-city-1/section", json={"zones": [zone], "calibration": {"image": IMAGE, "floor": FLOOR}},
-                    headers=csrf)
+    r = client.post(
+        "/api/install/c-city-1/section",
+        json={"zones": [zone], "calibration": {"image": IMAGE, "floor": FLOOR}},
+        headers=csrf,
+    )
     assert r.status_code == 200, r.text
     camera = yaml.safe_load(r.json()["yaml"])[0]
     assert camera["id"] == "c-city-1" and camera["zones"][0]["id"] == "w1-post"
@@ -86,18 +97,23 @@ def test_people_on_the_snapshot_get_floor_positions_under_the_drawn_calibration(
 
     store = LocalEvidenceStore(tmp_path / "evidence")
     # Feet at the calibration's corners (0, 0) and (6, 3), and one person with a broken box.
-    seen = {"at": "2026-03-02T09:00:00+08:00", "size": [800, 600],
-            "people": [[1, 80, 200, 120, 400], [2, 740, 380, 780, 580], [3, "x", 0, 1, 1]]}
+    seen = {
+        "at": "2026-03-02T09:00:00+08:00",
+        "size": [800, 600],
+        "people": [[1, 80, 200, 120, 400], [2, 740, 380, 780, 580], [3, "x", 0, 1, 1]],
+    }
     store.write_live_people("c-city-1", json.dumps(seen).encode())
     client, csrf = login(app, "admin")
-    body = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR},
-                       headers=csrf).json()
+    body = client.post(
+        "/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR}, headers=csrf
+    ).json()
     assert body["people"] == []  # a malformed record is dropped whole, never a 500
     assert client.get("/api/install/c-city-1/people").json()["people"] == []
     seen["people"].pop()
     store.write_live_people("c-city-1", json.dumps(seen).encode())
-    body = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR},
-                       headers=csrf).json()
+    body = client.post(
+        "/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": FLOOR}, headers=csrf
+    ).json()
     assert [p["foot"] for p in body["people"]] == [[100.0, 400.0], [760.0, 580.0]]
     assert [p["floor_m"] for p in body["people"]] == [[0.0, 0.0], [6.0, 3.0]]
     # Without a configured calibration the camera's own view has boxes but no metres.

@@ -1,6 +1,7 @@
 """Prometheus and Grafana with real parts: promtool on the config and rules, dashboards regenerated
 from code, and a real Prometheus scraping the demo pipeline and the alerting service, through
 which every dashboard panel's and every rule's PromQL is evaluated."""
+
 from __future__ import annotations
 
 import copy
@@ -23,28 +24,37 @@ from streams.broker import free_port
 from tests.conftest import ROOT
 
 PROM = ROOT / "configs" / "prometheus"
-needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None or shutil.which("promtool") is None,
-                                      reason="Debian package prometheus not installed (scripts/setup.sh)")
+needs_prometheus = pytest.mark.skipif(
+    shutil.which("prometheus") is None or shutil.which("promtool") is None,
+    reason="Debian package prometheus not installed (scripts/setup.sh)",
+)
 
 
 @needs_prometheus
 def test_promtool_checks_config_and_rule_unit_tests():
-    check = subprocess.run(["promtool", "check", "config", str(PROM / "prometheus.yml")], capture_output=True, text=True)
+    check = subprocess.run(
+        ["promtool", "check", "config", str(PROM / "prometheus.yml")], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
-    tests = subprocess.run(["promtool", "test", "rules", "tests/rules_test.yml"], cwd=PROM, capture_output=True,
-                           text=True)
+    tests = subprocess.run(
+        ["promtool", "test", "rules", "tests/rules_test.yml"], cwd=PROM, capture_output=True, text=True
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "SUCCESS" in tests.stdout
 
 
 def test_committed_dashboards_match_the_code():
-    result = subprocess.run([sys.executable, "-m", "configs.grafana.dashboards", "--check"], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "configs.grafana.dashboards", "--check"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout
     for name in ("coverage.json", "violations.json", "devices.json", "attendance.json"):
         dashboard = json.loads((ROOT / "configs/grafana/dashboards" / name).read_text())
         assert {v["name"] for v in dashboard["templating"]["list"]} == {"county", "township"}
-
 
 
 def wait_http(url: str, timeout: float) -> None:
@@ -64,22 +74,52 @@ def service_minute(timezone: str) -> dict:
     from zoneinfo import ZoneInfo
 
     minute = datetime.now(ZoneInfo(timezone)).replace(second=0, microsecond=0) - timedelta(minutes=1)
-    return {"schema": "hallwatch.service-minute.v1", "camera_id": "cam-01", "hall_id": "lianhua-center",
-            "minute": minute.isoformat(), "observed_s": 60.0,
-            "posts": [{"window_id": "w1", "staffed_s": 45.0, "first_in": minute.isoformat(),
-                       "last_in": (minute + timedelta(seconds=44)).isoformat()}],
-            "areas": [{"zone_id": "queue", "kind": "queue_area", "window_id": None, "mean_people": 2.5,
-                       "max_people": 3, "last_people": 3}],
-            "waits": [{"window_id": "w1", "zone_id": "w1-front", "track_id": 7,
-                       "queued_at": (minute - timedelta(seconds=42)).isoformat(),
-                       "served_at": minute.isoformat(), "wait_s": 42.0}],
-            "produced_at": minute.isoformat()}
+    return {
+        "schema": "hallwatch.service-minute.v1",
+        "camera_id": "cam-01",
+        "hall_id": "lianhua-center",
+        "minute": minute.isoformat(),
+        "observed_s": 60.0,
+        "posts": [
+            {
+                "window_id": "w1",
+                "staffed_s": 45.0,
+                "first_in": minute.isoformat(),
+                "last_in": (minute + timedelta(seconds=44)).isoformat(),
+            }
+        ],
+        "areas": [
+            {
+                "zone_id": "queue",
+                "kind": "queue_area",
+                "window_id": None,
+                "mean_people": 2.5,
+                "max_people": 3,
+                "last_people": 3,
+            }
+        ],
+        "waits": [
+            {
+                "window_id": "w1",
+                "zone_id": "w1-front",
+                "track_id": 7,
+                "queued_at": (minute - timedelta(seconds=42)).isoformat(),
+                "served_at": minute.isoformat(),
+                "wait_s": 42.0,
+            }
+        ],
+        "produced_at": minute.isoformat(),
+    }
 
 
 def concrete(expr: str) -> str:
     """Grafana's variables as a county administrator with 'All' selected would have them."""
-    return (expr.replace("$county", ".*").replace("$township", ".*").replace("$__range", "5m")
-            .replace("$__rate_interval", "1m"))
+    return (
+        expr.replace("$county", ".*")
+        .replace("$township", ".*")
+        .replace("$__range", "5m")
+        .replace("$__rate_interval", "1m")
+    )
 
 
 def rule_operands(expr: str) -> list[str]:
@@ -103,8 +143,9 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     pipeline_cfg = copy.deepcopy(demo)
     pipeline_cfg["cameras"][0]["source"] = str((ROOT / "data/vtest.avi").resolve())
     pipeline_cfg.update(metrics_port=pipeline_port, absences_file=str(tmp_path / "absences.jsonl"))
-    pipeline_cfg["kafka"].update(bootstrap_servers=kafka_broker.bootstrap, spool_dir=str(tmp_path / "spool"),
-                                 heartbeat_interval_s=1)
+    pipeline_cfg["kafka"].update(
+        bootstrap_servers=kafka_broker.bootstrap, spool_dir=str(tmp_path / "spool"), heartbeat_interval_s=1
+    )
     pipeline_cfg["evidence"]["root"] = str(tmp_path / "evidence")
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline_cfg, allow_unicode=True))
 
@@ -115,16 +156,18 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     cfg = parse_config(service_cfg)
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
     service.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(service),
-                                           host="127.0.0.1", port=alerts_port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service), host="127.0.0.1", port=alerts_port, log_level="warning")
+    )
     threading.Thread(target=server.run, daemon=True).start()
 
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
     producer.send("hallwatch.violations", b"garbage for the dead-letter queue")
     # The replayed footage is dated 2026-03-02; the attendance panels show today: one minute of
     # today as a pipeline would publish it (the service's hall has no schedule, so any time counts).
-    producer.send("hallwatch.service-minutes", key=b"lianhua-center",
-                  value=json.dumps(service_minute(cfg.timezone)).encode())
+    producer.send(
+        "hallwatch.service-minutes", key=b"lianhua-center", value=json.dumps(service_minute(cfg.timezone)).encode()
+    )
     producer.flush()
     producer.close()
 
@@ -137,11 +180,22 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     config["rule_files"] = [str(PROM / "rules" / "*.yml")]
     (prom_dir / "prometheus.yml").write_text(yaml.safe_dump(config))
     prometheus = subprocess.Popen(
-        ["prometheus", f"--config.file={prom_dir / 'prometheus.yml'}", f"--storage.tsdb.path={prom_dir / 'data'}",
-         f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "prometheus",
+            f"--config.file={prom_dir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={prom_dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     pipeline = subprocess.Popen(
         [sys.executable, "run_pipeline.py", "--config", str(tmp_path / "pipeline.yaml"), "--realtime"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     api = f"http://127.0.0.1:{prom_port}/api/v1"
     try:
         wait_http(f"http://127.0.0.1:{prom_port}/-/ready", 60)
@@ -170,11 +224,17 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
             if dashboard == "coverage.json":  # a level without halls is 无大厅, never NaN
                 assert all(v["value"][1] != "NaN" for v in data["result"]), (panel, data)
         # The top panels follow the selectors: a township chosen, its own coverage, one series a level.
-        chosen = query(selected("hallwatch_coverage_ratio", 'level="township"').replace("$township", "lianhua")
-                       .replace("$county", "yanjiang"))["result"]
+        chosen = query(
+            selected("hallwatch_coverage_ratio", 'level="township"')
+            .replace("$township", "lianhua")
+            .replace("$county", "yanjiang")
+        )["result"]
         assert [r["metric"]["region"] for r in chosen] == ["lianhua"], chosen
-        county_only = query(selected("hallwatch_coverage_ratio", 'level="township"').replace("$township", ".*")
-                            .replace("$county", "yanjiang"))["result"]
+        county_only = query(
+            selected("hallwatch_coverage_ratio", 'level="township"')
+            .replace("$township", ".*")
+            .replace("$county", "yanjiang")
+        )["result"]
         assert [r["metric"]["region"] for r in county_only] == ["yanjiang"], county_only
         rules = yaml.safe_load((PROM / "rules/hallwatch.yml").read_text())["groups"][0]["rules"]
         for rule in rules:

@@ -2,6 +2,7 @@
 real broker into the real service, on SQLite and on PostgreSQL. Every valid message is stored once
 within seconds; every poison lands in the DLQ with its reason; a store that is down is retried
 (lag rises, /healthz says 503, the store gauge drops) and nothing is lost when it returns."""
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.kafka
 
 def poison_corpus(hall: str, camera: str, valid_id: str) -> list[tuple[bytes, str]]:
     """(raw message, a word its DLQ reason must contain)."""
+
     def msg(**change) -> bytes:
         message = violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera)
         return json.dumps({**message, **change}).encode()
@@ -55,8 +57,13 @@ def database_url(request, tmp_path):
 
 
 def read_dlq(bootstrap: str, key: bytes, expected: int, timeout_s: float = 30) -> list[dict]:
-    consumer = KafkaConsumer("hallwatch.dlq", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             group_id=f"check-{uuid.uuid4().hex}", consumer_timeout_ms=2000)
+    consumer = KafkaConsumer(
+        "hallwatch.dlq",
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"check-{uuid.uuid4().hex}",
+        consumer_timeout_ms=2000,
+    )
     found: list[dict] = []
     deadline = time.monotonic() + timeout_s
     while len(found) < expected and time.monotonic() < deadline:
@@ -72,11 +79,20 @@ def test_poison_messages_go_to_the_dlq_and_valid_ones_are_stored_once(kafka_brok
     camera = add_hall(data, hall)
     service = AlertService.open(parse_config(data), database_url)
     ids = [str(uuid.uuid4()) for _ in range(10)]
-    valid = [violation_message(event_id, status, hall_id=hall, camera_id=camera)
-             for event_id in ids for status in ("open", "closed")]
+    valid = [
+        violation_message(event_id, status, hall_id=hall, camera_id=camera)
+        for event_id in ids
+        for status in ("open", "closed")
+    ]
     # A valid message that claims another county: stored, but under its hall's configured region.
-    spoofed = violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera, region_id="town2",
-                                region_path=["city", "county2", "town2"], level="city")
+    spoofed = violation_message(
+        str(uuid.uuid4()),
+        hall_id=hall,
+        camera_id=camera,
+        region_id="town2",
+        region_path=["city", "county2", "town2"],
+        level="city",
+    )
     poison = poison_corpus(hall, camera, valid[0]["event_id"])
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, max_request_size=2_000_000)
     key = marker.encode()
@@ -110,8 +126,10 @@ def test_poison_messages_go_to_the_dlq_and_valid_ones_are_stored_once(kafka_brok
         assert letter["size"] == len(raw) and letter["topic"] == "hallwatch.violations"
     big = next(d for d in dead if d["size"] == 800_000)
     assert big["truncated"] and len(big["value_base64"]) < 400_000
-    print(f"\n{len(poison)} poison messages then {len(valid) + 1} valid ones: all valid stored {stored_after_s:.1f} s "
-          f"after the service started")
+    print(
+        f"\n{len(poison)} poison messages then {len(valid) + 1} valid ones: all valid stored {stored_after_s:.1f} s "
+        f"after the service started"
+    )
     assert stored_after_s < 30, stored_after_s
 
 
@@ -145,8 +163,11 @@ def test_a_store_that_is_down_is_retried_and_reported(kafka_broker):
     def send(n: int) -> list[str]:
         ids = [str(uuid.uuid4()) for _ in range(n)]
         for event_id in ids:
-            producer.send("hallwatch.violations", key=key,
-                          value=json.dumps(violation_message(event_id, hall_id=hall, camera_id=camera)).encode())
+            producer.send(
+                "hallwatch.violations",
+                key=key,
+                value=json.dumps(violation_message(event_id, hall_id=hall, camera_id=camera)).encode(),
+            )
         producer.flush()
         return ids
 

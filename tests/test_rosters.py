@@ -1,6 +1,7 @@
 """Window rosters (排班) in the console's API: the week per window from the config's shifts and the
 console's, region scoping, admin-only changes (audited), validation, and the person on duty named
 in alerts and the attendance report as soon as a shift is added or removed."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,15 @@ MONDAY = "2026-03-02"  # the fixtures' alert opens then, 09:00 local, at h1 / w1
 @pytest.fixture
 def world(tmp_path):
     data = registry("127.0.0.1:1", "g", alerts={"secure_cookies": False})
-    data["rosters"] = [{"hall": "h1", "window": "w2", "person": "赵六", "days": ["mon", "tue"],
-                        "periods": [{"start": "08:30", "end": "12:00"}]}]
+    data["rosters"] = [
+        {
+            "hall": "h1",
+            "window": "w2",
+            "person": "赵六",
+            "days": ["mon", "tue"],
+            "periods": [{"start": "08:30", "end": "12:00"}],
+        }
+    ]
     cfg = parse_config(data)
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     app = create_app(service)
@@ -36,8 +44,13 @@ def login(app, name: str) -> tuple[TestClient, dict]:
     return client, {"X-CSRF-Token": me["csrf"]}
 
 
-SHIFT = {"hall": "h1", "window": "w1", "person": "张三", "days": ["mon", "wed"],
-         "periods": [{"start": "08:30", "end": "12:00"}, {"start": "13:30", "end": "17:30"}]}
+SHIFT = {
+    "hall": "h1",
+    "window": "w1",
+    "person": "张三",
+    "days": ["mon", "wed"],
+    "periods": [{"start": "08:30", "end": "12:00"}, {"start": "13:30", "end": "17:30"}],
+}
 
 
 def cells(week: dict, hall: str, window: str) -> list[list[dict]]:
@@ -74,8 +87,11 @@ def test_the_week_shows_config_and_console_shifts_and_alerts_name_the_person(wor
     assert client.delete(f"/api/rosters/{shift_id}", headers=csrf).status_code == 204
     assert client.get("/api/alerts/a").json()["on_duty"] == []
     assert all(day == [] for day in cells(client.get("/api/rosters", params={"day": MONDAY}).json(), "h1", "w1"))
-    actions = [(e.action, e.actor, e.details["roster_shift_id"]) for e in service.store.audit(None)
-               if e.action.startswith("roster_shift")]
+    actions = [
+        (e.action, e.actor, e.details["roster_shift_id"])
+        for e in service.store.audit(None)
+        if e.action.startswith("roster_shift")
+    ]
     assert actions == [("roster_shift_added", "admin_city", shift_id), ("roster_shift_deleted", "admin_city", shift_id)]
 
 
@@ -100,19 +116,22 @@ def test_scoping_and_roles(world):
     assert admin.get("/api/rosters", params={"day": MONDAY, "region": "county"}).json()["halls"][-1]["hall_id"] == "h1"
 
 
-@pytest.mark.parametrize("change, where", [
-    ({"window": "w9"}, "window"),
-    ({"periods": [{"start": "12:00", "end": "08:30"}]}, "periods"),
-    ({"periods": []}, "periods"),
-    ({"person": ""}, "person"),
-    ({"person": "   "}, "person"),
-    ({"person": "张\n三"}, "person"),
-    ({"person": "x" * 65}, "person"),
-    ({"days": ["someday"]}, "days"),
-    ({"valid_from": "2026-03-10", "valid_until": "2026-03-01"}, "valid_until"),
-    ({"dates": ["1900-01-01"]}, "2000"),
-    ({"extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        ({"window": "w9"}, "window"),
+        ({"periods": [{"start": "12:00", "end": "08:30"}]}, "periods"),
+        ({"periods": []}, "periods"),
+        ({"person": ""}, "person"),
+        ({"person": "   "}, "person"),
+        ({"person": "张\n三"}, "person"),
+        ({"person": "x" * 65}, "person"),
+        ({"days": ["someday"]}, "days"),
+        ({"valid_from": "2026-03-10", "valid_until": "2026-03-01"}, "valid_until"),
+        ({"dates": ["1900-01-01"]}, "2000"),
+        ({"extra": 1}, "extra"),
+    ],
+)
 def test_a_bad_shift_is_refused_with_the_reason(world, change, where):
     app, _ = world
     client, csrf = login(app, "admin_city")

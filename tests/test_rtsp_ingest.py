@@ -1,5 +1,6 @@
 """Live ingest against a real RTSP server: the stream drops, the server restarts, the camera
 comes back; no crash, and the status goes offline and back to online."""
+
 from __future__ import annotations
 
 import subprocess
@@ -23,13 +24,18 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 def have_gst_rtsp() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
-                            "from gi.repository import GstRtspServer"], capture_output=True)
+    probe = subprocess.run(
+        [
+            SYSTEM_PYTHON,
+            "-c",
+            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
+        ],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 
 pytestmark = pytest.mark.skipif(not have_gst_rtsp(), reason="GStreamer RTSP server not installed (scripts/setup.sh)")
-
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +56,26 @@ def clip(tmp_path_factory) -> Path:
 def h264_clip(clip) -> Path:
     """The same clip in H.264 (a keyframe every second), as IP cameras send it."""
     path = clip.with_name("clip.mp4")
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(clip), "-c:v", "libx264", "-preset", "veryfast",
-                    "-g", "10", "-pix_fmt", "yuv420p", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(clip),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "10",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -61,9 +85,22 @@ class RtspServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(self.port), "--file", str(self.clip),
-                                         "--codec", self.codec, *(["--shared"] if self.shared else [])],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.process = subprocess.Popen(
+            [
+                SYSTEM_PYTHON,
+                str(SERVER),
+                "--port",
+                str(self.port),
+                "--file",
+                str(self.clip),
+                "--codec",
+                self.codec,
+                *(["--shared"] if self.shared else []),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert self.process.stdout.readline().strip() == "ready"
 
     def kill(self) -> None:
@@ -72,14 +109,21 @@ class RtspServer:
             self.process.wait(10)
 
 
-
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
 def test_stream_drop_and_server_restart(clip, transport):
     port = free_port()
     server = RtspServer(port, clip)
     server.start()
-    camera = Camera(id="live", hall="h", source=f"rtsp://127.0.0.1:{port}/cam", analysis_fps=5, stall_s=3,
-                    rtsp_transport=transport, reconnect_initial_s=0.5, reconnect_max_s=2)
+    camera = Camera(
+        id="live",
+        hall="h",
+        source=f"rtsp://127.0.0.1:{port}/cam",
+        analysis_fps=5,
+        stall_s=3,
+        rtsp_transport=transport,
+        reconnect_initial_s=0.5,
+        reconnect_max_s=2,
+    )
     frames = []
     worker = CameraWorker(camera, ZoneInfo("Asia/Shanghai"), frames.append)
     worker.start()
@@ -110,8 +154,14 @@ def test_stream_drop_and_server_restart(clip, transport):
 
 
 def test_unreachable_camera_is_reported_not_fatal():
-    camera = Camera(id="gone", hall="h", source=f"rtsp://127.0.0.1:{free_port()}/cam", stall_s=2,
-                    reconnect_initial_s=0.2, reconnect_max_s=0.5)
+    camera = Camera(
+        id="gone",
+        hall="h",
+        source=f"rtsp://127.0.0.1:{free_port()}/cam",
+        stall_s=2,
+        reconnect_initial_s=0.2,
+        reconnect_max_s=0.5,
+    )
     worker = CameraWorker(camera, ZoneInfo("Asia/Shanghai"), lambda f: None)
     worker.start()
     try:
@@ -122,7 +172,6 @@ def test_unreachable_camera_is_reported_not_fatal():
         worker.stop()
         worker.thread.join(20)
     assert not worker.thread.is_alive()
-
 
 
 def test_a_camera_that_cannot_see_accuses_no_one(h264_clip, tmp_path):
@@ -138,15 +187,26 @@ def test_a_camera_that_cannot_see_accuses_no_one(h264_clip, tmp_path):
     port = free_port()
     server = RtspServer(port, h264_clip, codec="h264")
     server.start()
-    cfg = parse_config({
-        "regions": [{"id": "c", "name": "市", "level": "city"}],
-        "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
-        "cameras": [{"id": "live", "hall": "h", "source": f"rtsp://127.0.0.1:{port}/cam", "analysis_fps": 5,
-                     "stall_s": 3, "reconnect_initial_s": 0.5, "reconnect_max_s": 1,
-                     "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 0, 100, 100)}]}],
-        "rules": {"empty_post": {"after_s": 2, "return_s": 1}},
-        "evidence": {"enabled": False},
-    })
+    cfg = parse_config(
+        {
+            "regions": [{"id": "c", "name": "市", "level": "city"}],
+            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
+            "cameras": [
+                {
+                    "id": "live",
+                    "hall": "h",
+                    "source": f"rtsp://127.0.0.1:{port}/cam",
+                    "analysis_fps": 5,
+                    "stall_s": 3,
+                    "reconnect_initial_s": 0.5,
+                    "reconnect_max_s": 1,
+                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 0, 100, 100)}],
+                }
+            ],
+            "rules": {"empty_post": {"after_s": 2, "return_s": 1}},
+            "evidence": {"enabled": False},
+        }
+    )
     camera = cfg.cameras[0]
     events = []
     analysis = CameraAnalysis(cfg, camera, None, emit=events.append)  # no detector: nobody at the post
@@ -201,19 +261,41 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     port = free_port()
     server = RtspServer(port, source, codec="h264", shared=True)
     server.start()
-    cfg = parse_config({
-        "regions": [{"id": "c", "name": "市", "level": "city"}],
-        "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
-        "cameras": [{"id": "live", "hall": "h", "source": f"rtsp://127.0.0.1:{port}/cam", "analysis_fps": FPS,
-                     "stall_s": 5, "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}]}],
-        "rules": {"empty_post": {"after_s": 8, "return_s": 1}},
-        "evidence": {"root": str(tmp_path / "evidence"), "pre_s": 3, "post_s": 3, "segment_s": 1,
-                     "hmac_key": "k", "min_free_mb": 0, "live_snapshot_s": 0},
-    })
+    cfg = parse_config(
+        {
+            "regions": [{"id": "c", "name": "市", "level": "city"}],
+            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
+            "cameras": [
+                {
+                    "id": "live",
+                    "hall": "h",
+                    "source": f"rtsp://127.0.0.1:{port}/cam",
+                    "analysis_fps": FPS,
+                    "stall_s": 5,
+                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}],
+                }
+            ],
+            "rules": {"empty_post": {"after_s": 8, "return_s": 1}},
+            "evidence": {
+                "root": str(tmp_path / "evidence"),
+                "pre_s": 3,
+                "post_s": 3,
+                "segment_s": 1,
+                "hmac_key": "k",
+                "min_free_mb": 0,
+                "live_snapshot_s": 0,
+            },
+        }
+    )
     camera = cfg.cameras[0]
     messages, updates = [], []
-    analysis = CameraAnalysis(cfg, camera, None, emit=lambda v: messages.append(violation_to_wire(v)),
-                              emit_update=lambda v: updates.append(violation_to_wire(v)))
+    analysis = CameraAnalysis(
+        cfg,
+        camera,
+        None,
+        emit=lambda v: messages.append(violation_to_wire(v)),
+        emit_update=lambda v: updates.append(violation_to_wire(v)),
+    )
     worker = CameraWorker(camera, ZoneInfo(cfg.timezone), analysis.process)
     worker.start()
     try:

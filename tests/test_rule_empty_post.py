@@ -1,4 +1,5 @@
 """empty_post at the edges of after_s, return_s, service periods, absences and end of stream."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -73,15 +74,15 @@ def test_closes_at_end_of_stream_at_the_last_frame():
     assert events[1]["ended_at"] == at(29.8)
 
 
-SCHEDULE = {"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"],
-                        "periods": [["08:30", "12:00"], ["13:30", "17:30"]]}],
-            "holidays": {"use_prc_calendar": False}}
+SCHEDULE = {
+    "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"], "periods": [["08:30", "12:00"], ["13:30", "17:30"]]}],
+    "holidays": {"use_prc_calendar": False},
+}
 
 
 def test_clipped_to_service_start_and_closed_at_service_end():
     t0 = datetime(2026, 3, 2, 8, 0, tzinfo=TZ)  # empty from 08:00, service from 08:30
-    events = run_rules(config(schedule=SCHEDULE), timeline([(0, 21600, False)], t0=t0, fps=1),
-                       finish=False)
+    events = run_rules(config(schedule=SCHEDULE), timeline([(0, 21600, False)], t0=t0, fps=1), finish=False)
     first, second, third = events[:3]
     assert first["started_at"] == "2026-03-02T08:30:00+08:00" and first["status"] == "open"
     assert second["ended_at"] == "2026-03-02T12:00:00+08:00" and second["closed_reason"] == "service_end"
@@ -96,8 +97,9 @@ def test_nothing_outside_service_hours():
 
 
 def test_registered_absence_suppresses_and_the_close_says_why():
-    absence = Absence("a1", "hall", T0 + timedelta(minutes=10), T0 + timedelta(minutes=20),
-                      "到县局开会", "admin", window_id="w1")
+    absence = Absence(
+        "a1", "hall", T0 + timedelta(minutes=10), T0 + timedelta(minutes=20), "到县局开会", "admin", window_id="w1"
+    )
     events = run_rules(config(), timeline([(0, 1800, False)], fps=1), absences=lambda: [absence])
     opened, closed, reopened, final = events
     assert opened["started_at"] == at(0)

@@ -1,4 +1,5 @@
 """queue_crowding: too_close, line_crossed and over_capacity, one event per zone per episode."""
+
 from __future__ import annotations
 
 from tests.helpers import hall_config, obs, person, rect
@@ -11,10 +12,15 @@ ZONES = [
 
 
 def config(**rule):
-    base = {"min_distance_m": 1.0, "max_in_service_area": 1, "max_in_queue": None, "min_duration_s": 5,
-            "clear_s": 3}
-    return hall_config(ZONES, rules={"queue_crowding": {**base, **rule}, "empty_post": {"enabled": False},
-                                     "staff_chatting": {"enabled": False}})
+    base = {"min_distance_m": 1.0, "max_in_service_area": 1, "max_in_queue": None, "min_duration_s": 5, "clear_s": 3}
+    return hall_config(
+        ZONES,
+        rules={
+            "queue_crowding": {**base, **rule},
+            "empty_post": {"enabled": False},
+            "staff_chatting": {"enabled": False},
+        },
+    )
 
 
 def test_too_close_just_under_one_metre():
@@ -45,8 +51,9 @@ def test_over_capacity_only_when_set():
 
 
 def test_one_event_per_zone_per_episode_with_every_reason():
-    close_then_crowd = [obs(t, person(1, 2, 7), person(2, 2.5, 7)) for t in frames(0, 3)] + \
-                       [obs(t, *(person(i, 1.5 * i, 8) for i in range(1, 6))) for t in frames(3, 10)]
+    close_then_crowd = [obs(t, person(1, 2, 7), person(2, 2.5, 7)) for t in frames(0, 3)] + [
+        obs(t, *(person(i, 1.5 * i, 8) for i in range(1, 6))) for t in frames(3, 10)
+    ]
     events = run_rules(config(max_in_queue=4), close_then_crowd)
     assert [e["status"] for e in events] == ["open", "closed"]
     assert events[0]["reason"] == "too_close" and events[1]["reasons"] == ["too_close", "over_capacity"]
@@ -55,16 +62,25 @@ def test_one_event_per_zone_per_episode_with_every_reason():
 def test_under_min_duration_is_nothing_and_gaps_split():
     short = [obs(t, person(1, 2, 7), person(2, 2.5, 7)) for t in frames(0, 4.8)]
     assert run_rules(config(), short) == []
-    gap = short + [obs(t, person(1, 2, 7), person(2, 5, 7)) for t in frames(4.8, 7.8)] + \
-        [obs(t, person(1, 2, 7), person(2, 2.5, 7)) for t in frames(7.8, 12.6)]
+    gap = (
+        short
+        + [obs(t, person(1, 2, 7), person(2, 5, 7)) for t in frames(4.8, 7.8)]
+        + [obs(t, person(1, 2, 7), person(2, 2.5, 7)) for t in frames(7.8, 12.6)]
+    )
     assert run_rules(config(), gap) == []  # 3 s gap = clear_s: two short episodes
 
 
 def test_the_violation_reports_its_close_pairs_with_the_zones_own_distance():
     """A zone override of min_distance_m decides which pairs are reported (the overlay draws these)."""
     zones = [{**ZONES[0], "rules": {"queue_crowding": {"min_distance_m": 2.0}}}, ZONES[1]]
-    cfg = hall_config(zones, rules={"queue_crowding": {"min_duration_s": 1, "clear_s": 3},
-                                    "empty_post": {"enabled": False}, "staff_chatting": {"enabled": False}})
+    cfg = hall_config(
+        zones,
+        rules={
+            "queue_crowding": {"min_duration_s": 1, "clear_s": 3},
+            "empty_post": {"enabled": False},
+            "staff_chatting": {"enabled": False},
+        },
+    )
     people = (person(1, 2, 7), person(2, 3.5, 7), person(3, 7, 7))  # 1.5 m apart (< 2 m here, > 1 m globally)
     opened, closed = run_rules(cfg, [obs(t, *people) for t in frames(0, 2)])
     assert opened["reason"] == "too_close"

@@ -1,5 +1,6 @@
 """A camera's rule state survives a move to another worker: snapshot, JSON, restore, continue —
 the same events as one uninterrupted run, each opened and closed exactly once."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,11 @@ ZONES = [
     {"id": "staff", "kind": "staff_area", "polygon": rect(0, 0, 1000, 450)},
     {"id": "queue", "kind": "queue_area", "polygon": rect(0, 500, 1000, 1000)},
 ]
-RULES = {"empty_post": {"after_s": 10, "return_s": 2},
-         "staff_chatting": {"min_duration_s": 5, "clear_s": 2},
-         "queue_crowding": {"min_duration_s": 3, "clear_s": 2}}
+RULES = {
+    "empty_post": {"after_s": 10, "return_s": 2},
+    "staff_chatting": {"min_duration_s": 5, "clear_s": 2},
+    "queue_crowding": {"min_duration_s": 3, "clear_s": 2},
+}
 
 
 def scene(t: float):
@@ -47,7 +50,8 @@ def run(split_at: float | None) -> list[dict]:
 def test_a_restored_camera_continues_every_episode():
     reference = run(None)
     assert {(m["type"], m["status"]) for m in reference} == {
-        (t, s) for t in ("empty_post", "staff_chatting", "queue_crowding") for s in ("open", "closed")}
+        (t, s) for t in ("empty_post", "staff_chatting", "queue_crowding") for s in ("open", "closed")
+    }
     for split in (8.0, 15.0, 22.0, 25.0, 33.0):  # before, while and after each episode opened
         assert run(split) == reference, split
 

@@ -1,4 +1,5 @@
 """staff_chatting: single-linkage groups by floor distance, the post-zone exemption, persistence."""
+
 from __future__ import annotations
 
 from tests.helpers import hall_config, obs, person, rect
@@ -62,8 +63,11 @@ def test_gaps_shorter_than_clear_s_do_not_split():
     together = lambda t: pair(t, (5, 5), (6, 5))  # noqa: E731
     apart = lambda t: pair(t, (5, 5), (9, 5))  # noqa: E731
     # Last together at 29.8 s, next at 34.6 s: a 4.8 s gap < clear_s.
-    seq = [together(t) for t in frames(0, 30)] + [apart(t) for t in frames(30, 34.6)] + \
-          [together(t) for t in frames(34.6, 62)]
+    seq = (
+        [together(t) for t in frames(0, 30)]
+        + [apart(t) for t in frames(30, 34.6)]
+        + [together(t) for t in frames(34.6, 62)]
+    )
     events = run_rules(config(), seq)
     assert [e["status"] for e in events] == ["open", "closed"]
     assert events[0]["started_at"].endswith("09:00:00+08:00")
@@ -73,8 +77,11 @@ def test_gap_of_clear_s_splits_the_episode():
     together = lambda t: pair(t, (5, 5), (6, 5))  # noqa: E731
     apart = lambda t: pair(t, (5, 5), (9, 5))  # noqa: E731
     # Last together at 29.8 s, next at 34.8 s: a 5 s gap = clear_s -> two 30 s episodes, no violation.
-    seq = [together(t) for t in frames(0, 30)] + [apart(t) for t in frames(30, 34.8)] + \
-          [together(t) for t in frames(34.8, 64.6)]
+    seq = (
+        [together(t) for t in frames(0, 30)]
+        + [apart(t) for t in frames(30, 34.8)]
+        + [together(t) for t in frames(34.8, 64.6)]
+    )
     assert run_rules(config(), seq) == []
 
 
@@ -86,8 +93,11 @@ def test_the_violation_says_how_much_rests_on_the_detector():
 
     def frame(t, i):
         held = i % 2 == 1
-        return observe(t, Person(1, (500, 500), (5, 5), True, 0.9),
-                       Person(2, (640, 500), (6.4, 5), not held, 0.7 if not held else 0.0))
+        return observe(
+            t,
+            Person(1, (500, 500), (5, 5), True, 0.9),
+            Person(2, (640, 500), (6.4, 5), not held, 0.7 if not held else 0.0),
+        )
 
     events = run_rules(config(min_duration_s=3), [frame(t, i) for i, t in enumerate(frames(0, 4))])
     closed = events[-1]

@@ -3,6 +3,7 @@ group share a site's cameras, a killed worker's cameras are analysed again elsew
 with their open violations continued (same event id, same start, closed once), a joining worker
 takes its share, and the union of all workers' events equals a single-process run. Absences
 entered in the console reach a worker in another process within seconds."""
+
 from __future__ import annotations
 
 import json
@@ -46,18 +47,31 @@ def site(tmp_path: Path, marker: str, cameras: int, start: datetime, **extra) ->
     ids = [f"cam{i}-{marker}" for i in range(cameras)]
     data = {
         "regions": [{"id": "c", "name": "市", "level": "city"}],
-        "halls": [{"id": f"h{h}-{marker}", "name": f"大厅{h}", "region": "c", "windows": [{"id": "w1"}]}
-                  for h in range(2)],
-        "cameras": [{
-            "id": camera_id, "hall": f"h{i % 2}-{marker}", "frame_size": [1000, 1000], "source_fps": 5,
-            "source": f"mot:{camera_tracks(tmp_path / f'{camera_id}.txt', i * 0.4)}", "analysis_fps": 5,
-            "start_time": start.isoformat(),
-            "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
-            "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 300, 300)},
-                      {"id": "queue", "kind": "queue_area", "polygon": rect(0, 500, 1000, 1000)}],
-        } for i, camera_id in enumerate(ids)],
-        "rules": {"empty_post": {"after_s": 5, "return_s": 1}, "queue_crowding": {"min_duration_s": 2, "clear_s": 1},
-                  "staff_chatting": {"enabled": False}},
+        "halls": [
+            {"id": f"h{h}-{marker}", "name": f"大厅{h}", "region": "c", "windows": [{"id": "w1"}]} for h in range(2)
+        ],
+        "cameras": [
+            {
+                "id": camera_id,
+                "hall": f"h{i % 2}-{marker}",
+                "frame_size": [1000, 1000],
+                "source_fps": 5,
+                "source": f"mot:{camera_tracks(tmp_path / f'{camera_id}.txt', i * 0.4)}",
+                "analysis_fps": 5,
+                "start_time": start.isoformat(),
+                "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
+                "zones": [
+                    {"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 300, 300)},
+                    {"id": "queue", "kind": "queue_area", "polygon": rect(0, 500, 1000, 1000)},
+                ],
+            }
+            for i, camera_id in enumerate(ids)
+        ],
+        "rules": {
+            "empty_post": {"after_s": 5, "return_s": 1},
+            "queue_crowding": {"min_duration_s": 2, "clear_s": 1},
+            "staff_chatting": {"enabled": False},
+        },
         "metrics_port": 0,
         "evidence": {"enabled": False},
         "absences_file": str(tmp_path / "absences.jsonl"),
@@ -73,8 +87,13 @@ class Heartbeats:
 
     def __init__(self, bootstrap: str, cameras: list[str]):
         self.cameras, self.seen = set(cameras), []
-        self.consumer = KafkaConsumer("hallwatch.heartbeats", bootstrap_servers=bootstrap, group_id=None,
-                                      auto_offset_reset="latest", consumer_timeout_ms=500)
+        self.consumer = KafkaConsumer(
+            "hallwatch.heartbeats",
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="latest",
+            consumer_timeout_ms=500,
+        )
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -100,10 +119,24 @@ class Heartbeats:
 
 
 def worker(config: Path, group: str, name: str, events: Path, bootstrap: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "run_pipeline.py", "--config", str(config), "--group", group,
-                             "--worker-id", name, "--events-out", str(events)], cwd=ROOT,
-                            env={**ENV, "HALLWATCH_KAFKA_BOOTSTRAP_SERVERS": bootstrap},
-                            stdout=subprocess.DEVNULL, stderr=open(events.with_suffix(".log"), "w"))
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "run_pipeline.py",
+            "--config",
+            str(config),
+            "--group",
+            group,
+            "--worker-id",
+            name,
+            "--events-out",
+            str(events),
+        ],
+        cwd=ROOT,
+        env={**ENV, "HALLWATCH_KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+        stdout=subprocess.DEVNULL,
+        stderr=open(events.with_suffix(".log"), "w"),
+    )
 
 
 def events_of(*files: Path) -> list[dict]:
@@ -115,12 +148,23 @@ def test_workers_share_cameras_take_over_a_dead_one_and_lose_nothing(kafka_broke
     # Long enough for three workers to start (Python, imports) and the group to settle, even on a
     # loaded machine: the replay must find every camera already running, as the reference does.
     start = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=35)
-    config, cameras = site(tmp_path, marker, 6, start, kafka={"heartbeat_interval_s": 1, "worker_session_timeout_s": 6,
-                                                              "spool_dir": str(tmp_path / "spool")})
+    config, cameras = site(
+        tmp_path,
+        marker,
+        6,
+        start,
+        kafka={"heartbeat_interval_s": 1, "worker_session_timeout_s": 6, "spool_dir": str(tmp_path / "spool")},
+    )
     # The single-process reference on the same inputs, as fast as possible.
     reference_file = tmp_path / "reference.jsonl"
-    subprocess.run([sys.executable, "run_pipeline.py", "--config", str(config), "--no-kafka", "--events-out",
-                    str(reference_file)], cwd=ROOT, env=ENV, check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [sys.executable, "run_pipeline.py", "--config", str(config), "--no-kafka", "--events-out", str(reference_file)],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     reference = events_of(reference_file)
     assert len(reference) == 4 * len(cameras)
 
@@ -138,10 +182,18 @@ def test_workers_share_cameras_take_over_a_dead_one_and_lose_nothing(kafka_broke
         its_cameras = [c for c, w in steady.items() if w == {victim}]
         procs[victim].send_signal(signal.SIGKILL)  # mid-way: its cameras have empty posts open
         killed = time.monotonic()
-        wait_for(lambda: all(beats.owners(killed + 1).get(c, set()) - {victim} for c in its_cameras), 30,
-                 "the dead worker's cameras on the others")
-        taken_over_s = max(min(at for at, cam, w, s in beats.seen if cam == c and at > killed and w != victim
-                               and s == "online") for c in its_cameras) - killed
+        wait_for(
+            lambda: all(beats.owners(killed + 1).get(c, set()) - {victim} for c in its_cameras),
+            30,
+            "the dead worker's cameras on the others",
+        )
+        taken_over_s = (
+            max(
+                min(at for at, cam, w, s in beats.seen if cam == c and at > killed and w != victim and s == "online")
+                for c in its_cameras
+            )
+            - killed
+        )
         procs["w4"] = worker(config, group, "w4", files["w4"], kafka_broker.bootstrap)  # a worker joins
         wait_for(lambda: time.monotonic() > t0 + 72, 120, "the end of the replay")
         late = beats.owners(t0 + 45, t0 + 60)
@@ -177,9 +229,14 @@ def test_an_absence_from_the_console_reaches_a_worker_in_another_process(kafka_b
 
     marker = uuid.uuid4().hex[:8]
     start = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=8)
-    config, cameras = site(tmp_path, marker, 1, start, kafka={"heartbeat_interval_s": 1,
-                                                              "spool_dir": str(tmp_path / "spool")},
-                           alerts={"secure_cookies": False, "group_id": f"alerts-{marker}"})
+    config, cameras = site(
+        tmp_path,
+        marker,
+        1,
+        start,
+        kafka={"heartbeat_interval_s": 1, "spool_dir": str(tmp_path / "spool")},
+        alerts={"secure_cookies": False, "group_id": f"alerts-{marker}"},
+    )
     cfg = load_config(config).model_copy()
     cfg = cfg.model_copy(update={"kafka": cfg.kafka.model_copy(update={"bootstrap_servers": kafka_broker.bootstrap})})
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'alerts.db'}")
@@ -191,16 +248,30 @@ def test_an_absence_from_the_console_reaches_a_worker_in_another_process(kafka_b
     events = tmp_path / "w.jsonl"
     proc = worker(config, f"solo-{marker}", "w1", events, kafka_broker.bootstrap)
     try:
-        wait_for(lambda: any(m["type"] == "empty_post" and m["status"] == "open" for m in events_of(events)),
-                 60, "the empty post to open")
+        wait_for(
+            lambda: any(m["type"] == "empty_post" and m["status"] == "open" for m in events_of(events)),
+            60,
+            "the empty post to open",
+        )
         now = datetime.now(TZ)
         registered = time.monotonic()
-        response = client.post("/api/absences", headers={"X-CSRF-Token": csrf}, json={
-            "hall_id": f"h0-{marker}", "window_id": "w1", "start": (now - timedelta(seconds=1)).isoformat(),
-            "end": (now + timedelta(minutes=30)).isoformat(), "reason": "到县局开会"})
+        response = client.post(
+            "/api/absences",
+            headers={"X-CSRF-Token": csrf},
+            json={
+                "hall_id": f"h0-{marker}",
+                "window_id": "w1",
+                "start": (now - timedelta(seconds=1)).isoformat(),
+                "end": (now + timedelta(minutes=30)).isoformat(),
+                "reason": "到县局开会",
+            },
+        )
         assert response.status_code == 201, response.text
-        wait_for(lambda: any(m["closed_reason"] == "absence" for m in events_of(events)), 20,
-                 "the absence to end the violation")
+        wait_for(
+            lambda: any(m["closed_reason"] == "absence" for m in events_of(events)),
+            20,
+            "the absence to end the violation",
+        )
         reached_s = time.monotonic() - registered
         wait_for(lambda: len(service.repos.absences.list()) == 1, 20, "the service's mirror of the topic")
     finally:

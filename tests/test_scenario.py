@@ -1,4 +1,5 @@
 """The synthetic hall: exact events on clean tracks, reported F1 on noisy detections."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,9 +30,16 @@ def actors():
 def test_expected_events_cover_every_rule(actors):
     expected = scenario.expected_events(actors)
     kinds = {(e.type, e.zone_id) for e in expected}
-    assert kinds == {("empty_post", "p0"), ("empty_post", "p1"), ("empty_post", "p2"),
-                     ("staff_chatting", "staff"), ("queue_crowding", "queue"), ("queue_crowding", "front1"),
-                     ("citizen_waiting", "front0"), ("citizen_waiting", "front1")}
+    assert kinds == {
+        ("empty_post", "p0"),
+        ("empty_post", "p1"),
+        ("empty_post", "p2"),
+        ("staff_chatting", "staff"),
+        ("queue_crowding", "queue"),
+        ("queue_crowding", "front1"),
+        ("citizen_waiting", "front0"),
+        ("citizen_waiting", "front1"),
+    }
 
 
 def test_clean_tracks_give_exactly_the_expected_events(actors):
@@ -47,6 +55,7 @@ def test_clean_tracks_give_exactly_the_expected_events(actors):
         assert abs(end - exp.end_s) <= frame + 1e-6, (message, exp)
 
 
+@pytest.mark.slow
 def test_noisy_detections_through_the_tracker(actors, record_property):
     """Missed frames, occlusion bursts, jitter and ghosts: reported, and must stay useful."""
     expected = scenario.expected_events(actors)

@@ -1,5 +1,6 @@
 """Service hours: weekly plan and breaks, extended/appointment periods, PRC holidays and adjusted
 working days, config overrides, unknown years, lunar market days."""
+
 from __future__ import annotations
 
 import logging
@@ -15,7 +16,10 @@ TOWNSHIP = {
         {"kind": "extended", "days": ["wed"], "periods": [["17:30", "19:00"]]},
         {"kind": "appointment", "days": ["sat"], "periods": [["09:00", "12:00"]], "supervise_empty_post": False},
     ],
-    "market_days": {"lunar_days": [1, 4, 7, 11, 14, 17, 21, 24, 27], "periods": [["07:30", "12:00"], ["13:00", "17:30"]]},
+    "market_days": {
+        "lunar_days": [1, 4, 7, 11, 14, 17, 21, 24, 27],
+        "periods": [["07:30", "12:00"], ["13:00", "17:30"]],
+    },
 }
 
 
@@ -87,8 +91,9 @@ def test_lunar_market_days_have_their_own_hours():
 def test_market_days_by_solar_date_and_holiday_handling():
     cal = calendar(market_days={"solar_dates": ["2026-10-02"], "periods": [["07:00", "11:00"]]})
     assert spans(cal, date(2026, 10, 2)) == []  # a public holiday wins by default
-    cal = calendar(market_days={"solar_dates": ["2026-10-02"], "periods": [["07:00", "11:00"]],
-                                "include_holidays": True})
+    cal = calendar(
+        market_days={"solar_dates": ["2026-10-02"], "periods": [["07:00", "11:00"]], "include_holidays": True}
+    )
     assert spans(cal, date(2026, 10, 2)) == [("07:00", "11:00")]
 
 
@@ -107,9 +112,12 @@ def test_the_demo_plays_on_the_halls_most_recent_service_day():
     from ingest.demo_clock import service_day
 
     tz = ZoneInfo("Asia/Shanghai")
-    week = ScheduleConfig.model_validate({"weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"],
-                                                      "periods": [["08:30", "12:00"]]}],
-                                          "holidays": {"use_prc_calendar": False, "closed": ["2026-03-06"]}})
+    week = ScheduleConfig.model_validate(
+        {
+            "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri"], "periods": [["08:30", "12:00"]]}],
+            "holidays": {"use_prc_calendar": False, "closed": ["2026-03-06"]},
+        }
+    )
     calendar = ServiceCalendar(week, tz, "week")
     assert service_day(calendar, date(2026, 3, 2), tz) == date(2026, 3, 2)  # a Monday
     assert service_day(calendar, date(2026, 3, 8), tz) == date(2026, 3, 5)  # Sunday; Friday the 6th closed

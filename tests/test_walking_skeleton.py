@@ -1,5 +1,6 @@
 """End to end against the real broker: the pipeline publishes heartbeats and violations to Kafka
 and the alerting service's consumer reads them back."""
+
 from __future__ import annotations
 
 import os
@@ -30,22 +31,35 @@ def test_pipeline_heartbeats_and_violations_reach_the_alerts_consumer(kafka_brok
             {"id": "t", "name": "乡", "level": "township", "parent": "k"},
         ],
         "halls": [{"id": "h-skeleton", "name": "乡便民服务中心", "region": "t", "windows": [{"id": "w1"}]}],
-        "cameras": [{
-            "id": "cam-a", "hall": "h-skeleton", "source": f"mot:{mot}", "frame_size": [1000, 1000],
-            "source_fps": 5, "analysis_fps": 5, "start_time": "2026-03-02T09:00:00+08:00",
-            "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
-            "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)}],
-        }],
+        "cameras": [
+            {
+                "id": "cam-a",
+                "hall": "h-skeleton",
+                "source": f"mot:{mot}",
+                "frame_size": [1000, 1000],
+                "source_fps": 5,
+                "analysis_fps": 5,
+                "start_time": "2026-03-02T09:00:00+08:00",
+                "calibration": {"image": rect(0, 0, 1000, 1000), "floor": rect(0, 0, 10, 10)},
+                "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 100, 200, 200)}],
+            }
+        ],
         "rules": {"empty_post": {"after_s": 30, "return_s": 3}},
-        "kafka": {"bootstrap_servers": kafka_broker.bootstrap, "heartbeat_interval_s": 1,
-                  "spool_dir": str(tmp_path / "spool")},
+        "kafka": {
+            "bootstrap_servers": kafka_broker.bootstrap,
+            "heartbeat_interval_s": 1,
+            "spool_dir": str(tmp_path / "spool"),
+        },
     }
     path = tmp_path / "hall.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
     events = tmp_path / "events.jsonl"
     result = subprocess.run(
         [sys.executable, "run_pipeline.py", "--config", str(path), "--events-out", str(events)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr[-3000:]

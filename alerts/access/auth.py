@@ -5,6 +5,7 @@ Roles: ``operator`` (监控值班员: sees and acknowledges alerts, registers ab
 bound to a region and sees only that subtree: lists are filtered, and an id or file outside it
 answers 404, exactly as one that does not exist. Sessions are in ``alerts.access.sessions``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,8 +71,16 @@ class Users:
         with self.db.session() as session:
             if session.get(User, username) is not None:
                 raise ValueError(f"user {username!r} exists")
-            session.add(User(username=username, password_hash=_hasher.hash(password), role=role,
-                             region_id=region_id, display_name=display_name, disabled=False))
+            session.add(
+                User(
+                    username=username,
+                    password_hash=_hasher.hash(password),
+                    role=role,
+                    region_id=region_id,
+                    display_name=display_name,
+                    disabled=False,
+                )
+            )
 
     def get(self, username: str) -> User | None:
         with self.db.sessions() as session:

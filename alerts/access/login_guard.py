@@ -1,6 +1,7 @@
 """Brute force and memory exhaustion at the login: failed attempts are limited per user name and
 per client address (429 with Retry-After, then a lockout), and password hashing — argon2 takes
 64 MiB and tens of milliseconds each — runs at most ``concurrent`` at a time."""
+
 from __future__ import annotations
 
 import threading
@@ -15,8 +16,15 @@ class TooManyAttempts(Exception):
 
 
 class LoginGuard:
-    def __init__(self, per_user: int = 5, per_client: int = 20, window_s: float = 900, lockout_s: float = 900,
-                 concurrent: int = 2, clock=time.monotonic):
+    def __init__(
+        self,
+        per_user: int = 5,
+        per_client: int = 20,
+        window_s: float = 900,
+        lockout_s: float = 900,
+        concurrent: int = 2,
+        clock=time.monotonic,
+    ):
         self.per_user, self.per_client = per_user, per_client
         self.window_s, self.lockout_s = window_s, lockout_s
         self.clock = clock

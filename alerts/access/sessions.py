@@ -6,6 +6,7 @@ password and an admin's "log out everywhere" end it at once, on every instance. 
 ends after ``alerts.session_idle_minutes`` without a request and ``alerts.session_max_hours``
 after login. Every state change needs the session's CSRF token in the ``X-CSRF-Token`` header.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,11 @@ class Sessions:
         """A new session: (cookie value, CSRF token)."""
         session_id, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(24), utcnow()
         with self.db.session() as db:
-            db.add(SessionRecord(id=session_id, username=user.username, csrf=csrf, client=client[:64],
-                                 created_at=now, last_seen=now))
+            db.add(
+                SessionRecord(
+                    id=session_id, username=user.username, csrf=csrf, client=client[:64], created_at=now, last_seen=now
+                )
+            )
         return self.serializer.dumps(session_id), csrf
 
     def principal(self, request: Request) -> Principal | None:
@@ -77,8 +81,9 @@ class Sessions:
             if now - record.last_seen > TOUCH_EVERY:
                 record.last_seen = now
             prefix = region_path_key(self.cfg.region_path(user.region_id))
-            return Principal(user.username, user.role, user.region_id, prefix, record.csrf, user.display_name,
-                             record.id)
+            return Principal(
+                user.username, user.role, user.region_id, prefix, record.csrf, user.display_name, record.id
+            )
 
     def require(self, request: Request, action: str | None = None) -> Principal:
         principal = self.principal(request)
@@ -101,6 +106,10 @@ class Sessions:
 
     def _revoke(self, where, why: str) -> int:
         with self.db.session() as db:
-            result = db.execute(update(SessionRecord).where(where).where(SessionRecord.revoked_at.is_(None))
-                                .values(revoked_at=utcnow(), revoked_why=why))
+            result = db.execute(
+                update(SessionRecord)
+                .where(where)
+                .where(SessionRecord.revoked_at.is_(None))
+                .values(revoked_at=utcnow(), revoked_why=why)
+            )
             return result.rowcount or 0

@@ -4,6 +4,7 @@ One router per resource: sessions, alerts (list, detail, lifecycle, live stream)
 (files, case export), absences, rosters (排班), reports (attendance), shift notes, the installers' tool, sites (registry, cameras, coverage, labels), operations
 (metrics, health) and the console's pages. They share one ``ApiContext``.
 """
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -27,8 +28,11 @@ from alerts.api.limits import BodyLimit
 
 def create_app(service: Service) -> FastAPI:
     cfg = service.cfg
-    app = FastAPI(title="hallwatch alerting service", version="1",
-                  description="Alerts of the electronic supervision of service halls (电子监察告警服务).")
+    app = FastAPI(
+        title="hallwatch alerting service",
+        version="1",
+        description="Alerts of the electronic supervision of service halls (电子监察告警服务).",
+    )
     ctx = ApiContext.build(service)
     app.state.ctx = ctx
     app.state.users = ctx.users

@@ -1,4 +1,5 @@
 """Registered absences (去向公开): list and register."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,8 +20,12 @@ def list_absences(hall: Id | None = None, principal: Principal = who(), ctx: Api
     return [AbsenceOut.model_validate(r, from_attributes=True) for r in ctx.repos.absences.list(visible)]
 
 
-@router.post("/api/absences", response_model=AbsenceOut, status_code=201,
-             responses={503: {"description": "Kafka unreachable: nothing was registered, try again"}})
+@router.post(
+    "/api/absences",
+    response_model=AbsenceOut,
+    status_code=201,
+    responses={503: {"description": "Kafka unreachable: nothing was registered, try again"}},
+)
 def register_absence(body: AbsenceIn, principal: Principal = who("register_absence"), ctx: ApiContext = Ctx):
     hall = ctx.halls.get(body.hall_id)
     if hall is None or not ctx.sees_hall(principal, hall.id):
@@ -31,8 +36,9 @@ def register_absence(body: AbsenceIn, principal: Principal = who("register_absen
         raise HTTPException(422, f"hall {hall.id!r} has no window {body.window_id!r}")
     if body.start.tzinfo is None or body.end.tzinfo is None or body.end <= body.start:
         raise HTTPException(422, "start and end need UTC offsets, and end must be after start")
-    record = AbsenceRecord(id=uuid.uuid4().hex[:12], registered_by=principal.username, registered_at=utcnow(),
-                           **body.model_dump())
+    record = AbsenceRecord(
+        id=uuid.uuid4().hex[:12], registered_by=principal.username, registered_at=utcnow(), **body.model_dump()
+    )
     try:  # to the pipelines first: an absence they never see is not registered
         ctx.service.absence_registered(record)
     except Exception as error:  # noqa: BLE001 - Kafka unreachable

@@ -1,4 +1,5 @@
 """Alerts: list, detail, the lifecycle actions, and the live stream (server-sent events)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,13 +36,19 @@ OTHER_INSTANCES_S = 1.0  # how often it reads the database anyway, for other ins
 
 
 @router.get("/api/alerts", response_model=list[AlertOut])
-def list_alerts(region: str | None = Query(None, description="Region id: its whole subtree"),
-                hall: Id | None = None, type: Id | None = None,
-                lifecycle: Literal["new", "acknowledged", "reviewed", "closed"] | None = None,
-                status: Literal["open", "closed"] | None = Query(None, description="The violation's own status"),
-                since: AwareTime | None = None, until: AwareTime | None = None,
-                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000),
-                principal: Principal = who(), ctx: ApiContext = Ctx):
+def list_alerts(
+    region: str | None = Query(None, description="Region id: its whole subtree"),
+    hall: Id | None = None,
+    type: Id | None = None,
+    lifecycle: Literal["new", "acknowledged", "reviewed", "closed"] | None = None,
+    status: Literal["open", "closed"] | None = Query(None, description="The violation's own status"),
+    since: AwareTime | None = None,
+    until: AwareTime | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    principal: Principal = who(),
+    ctx: ApiContext = Ctx,
+):
     prefix = ctx.region_prefix(region, principal)
     alerts = ctx.store.list(prefix, hall, type, lifecycle, status, since, until, limit, offset)
     roster = ctx.roster()
@@ -57,12 +64,18 @@ def get_alert(event_id: str, principal: Principal = who(), ctx: ApiContext = Ctx
         ctx.store.record(event_id, principal.username, "evidence_view", {"integrity": status})
     camera = ctx.cameras.get(alert.camera_id)
     zone = next((z for z in camera.zones if z.id == alert.zone_id), None) if camera else None
-    return {**alert_out(ctx.cfg, ctx.roster(), alert), "audit": trail, "integrity": status, "integrity_problems": problems,
-            "zone_polygon": zone.polygon if zone else None}
+    return {
+        **alert_out(ctx.cfg, ctx.roster(), alert),
+        "audit": trail,
+        "integrity": status,
+        "integrity_problems": problems,
+        "zone_polygon": zone.polygon if zone else None,
+    }
 
 
-def _transition(ctx: ApiContext, event_id: str, principal: Principal, action: str, note: str | None,
-                outcome: str | None = None):
+def _transition(
+    ctx: ApiContext, event_id: str, principal: Principal, action: str, note: str | None, outcome: str | None = None
+):
     ctx.scoped_alert(event_id, principal)
     try:
         alert = ctx.lifecycle.transition(event_id, principal.username, action, note, outcome)
@@ -111,6 +124,7 @@ def close(event_id: str, body: Close, principal: Principal = who("close"), ctx: 
 async def stream(request: Request, principal: Principal = who(), ctx: ApiContext = Ctx):
     """Server-sent events: each alert stored or changed in the user's subtree, as soon as this
     instance committed it (other instances' changes within a second)."""
+
     async def events():
         # A window re-read skips what was already sent: rows committed late (other instances,
         # batches sharing one timestamp) are still delivered, never twice.
@@ -129,8 +143,9 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
             else:
                 read_at = now
                 started = datetime.now(UTC)
-                changed = await asyncio.to_thread(ctx.store.changed_since, since - STREAM_WINDOW,
-                                                  principal.region_prefix)
+                changed = await asyncio.to_thread(
+                    ctx.store.changed_since, since - STREAM_WINDOW, principal.region_prefix
+                )
                 since = started
                 horizon = started - 2 * STREAM_WINDOW
                 sent = {k: v for k, v in sent.items() if v >= horizon}
@@ -142,5 +157,7 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
                 sent[alert.event_id] = alert.updated_at
                 # The same model and serialisation as the list: one timestamp format everywhere.
                 yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, roster, alert)).model_dump_json()}\n\n"
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -1,4 +1,5 @@
 """The console's pages and static files (Simplified Chinese)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """What every route needs: the config, the store, sessions, and region scoping."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,11 +55,18 @@ class ApiContext:
     def build(cls, service: Service) -> ApiContext:
         cfg, repos = service.cfg, service.repos
         users = Users(repos.db, cfg)
-        return cls(cfg, repos, service, users, Sessions(cfg, users), LocalEvidenceStore(cfg.evidence.root),
-                   RosterBook(cfg, repos.rosters),
-                   halls={h.id: h for h in cfg.halls},
-                   hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
-                   cameras={c.id: c for c in cfg.cameras})
+        return cls(
+            cfg,
+            repos,
+            service,
+            users,
+            Sessions(cfg, users),
+            LocalEvidenceStore(cfg.evidence.root),
+            RosterBook(cfg, repos.rosters),
+            halls={h.id: h for h in cfg.halls},
+            hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
+            cameras={c.id: c for c in cfg.cameras},
+        )
 
     @property
     def store(self) -> AlertStore:
@@ -134,8 +142,10 @@ def context(request: Request) -> ApiContext:
 
 def who(action: str | None = None):
     """The logged-in user (401), with the CSRF token on changes (403) and the right to ``action``."""
+
     def dependency(request: Request) -> Principal:
         return context(request).sessions.require(request, action)
+
     return Depends(dependency)
 
 

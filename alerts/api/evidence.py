@@ -1,5 +1,6 @@
 """Evidence files of an alert, the case export (ZIP) and the case sheet (督办单, PDF), each access
 audited."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,7 @@ router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)
 MEDIA = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}
 
 
-@router.get("/api/alerts/{event_id}/evidence/{name}",
-            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+@router.get("/api/alerts/{event_id}/evidence/{name}", responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def evidence_file(event_id: str, name: str, principal: Principal = who(), ctx: ApiContext = Ctx):
     alert = ctx.scoped_alert(event_id, principal)
     relative = (alert.payload.get("evidence") or {}).get(name)
@@ -35,12 +35,17 @@ def evidence_file(event_id: str, name: str, principal: Principal = who(), ctx: A
 @router.get("/api/alerts/{event_id}/export", responses={200: {"content": {"application/zip": {}}}})
 def export_case(event_id: str, principal: Principal = who("export"), ctx: ApiContext = Ctx):
     alert = ctx.scoped_alert(event_id, principal)
-    trail = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
-             for e in ctx.store.audit(event_id)]
+    trail = [
+        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
+        for e in ctx.store.audit(event_id)
+    ]
     body = case_zip(ctx.evidence, alert.payload, trail)
     ctx.store.record(event_id, principal.username, "export", {"bytes": len(body)})
-    return Response(body, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="case-{event_id}.zip"'})
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="case-{event_id}.zip"'},
+    )
 
 
 @router.get("/api/alerts/{event_id}/case-sheet", responses={200: {"content": {"application/pdf": {}}}})
@@ -60,21 +65,36 @@ def case_sheet(event_id: str, principal: Principal = who("export"), ctx: ApiCont
         outcome = {"confirmed": "认定违规", "dismissed": "不予认定"}.get(last.details.get("outcome"), "")
         opinion = f"{outcome}：{last.details.get('note') or ''}（{last.actor}，{_local(ctx, last.at)}）"
     fmt = lambda t: t.strftime("%Y-%m-%d %H:%M:%S") if t else "进行中"  # noqa: E731
-    rows = [("违规类型", f"{type_label(a['type'])} · {reason_label(a['reason'])}"),
-            ("大厅", a["hall_name"]), ("所属区域", " › ".join(a["region_names"])),
-            ("窗口", a["window_name"] or "—"), ("值班人员", "、".join(a["on_duty"]) or "—"),
-            ("摄像头", a["camera_id"]), ("开始时间", fmt(a["started_at"])), ("结束时间", fmt(a["ended_at"])),
-            ("持续时长", f"{a['duration_s']:.0f} 秒"), ("峰值人数", str(a["people"])),
-            ("证据完整性", {"ok": "校验通过", "failed": "校验失败", "none": "无签名证据"}[status]),
-            ("事件编号", event_id)]
-    sheet = CaseSheet(number=f"DB-{a['started_at'].strftime('%Y%m%d')}-{event_id[:8].upper()}", rows=rows,
-                      opinion=opinion, snapshot=snapshot.read_bytes() if snapshot else None, code=code,
-                      issued_by=principal.display_name or principal.username,
-                      issued_at=datetime.now(ZoneInfo(ctx.cfg.timezone)))
+    rows = [
+        ("违规类型", f"{type_label(a['type'])} · {reason_label(a['reason'])}"),
+        ("大厅", a["hall_name"]),
+        ("所属区域", " › ".join(a["region_names"])),
+        ("窗口", a["window_name"] or "—"),
+        ("值班人员", "、".join(a["on_duty"]) or "—"),
+        ("摄像头", a["camera_id"]),
+        ("开始时间", fmt(a["started_at"])),
+        ("结束时间", fmt(a["ended_at"])),
+        ("持续时长", f"{a['duration_s']:.0f} 秒"),
+        ("峰值人数", str(a["people"])),
+        ("证据完整性", {"ok": "校验通过", "failed": "校验失败", "none": "无签名证据"}[status]),
+        ("事件编号", event_id),
+    ]
+    sheet = CaseSheet(
+        number=f"DB-{a['started_at'].strftime('%Y%m%d')}-{event_id[:8].upper()}",
+        rows=rows,
+        opinion=opinion,
+        snapshot=snapshot.read_bytes() if snapshot else None,
+        code=code,
+        issued_by=principal.display_name or principal.username,
+        issued_at=datetime.now(ZoneInfo(ctx.cfg.timezone)),
+    )
     body = render(sheet)
     ctx.store.record(event_id, principal.username, "case_sheet", {"code": code})
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="case-sheet-{event_id}.pdf"'})
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="case-sheet-{event_id}.pdf"'},
+    )
 
 
 def _local(ctx: ApiContext, t: datetime) -> str:

@@ -4,6 +4,7 @@ section, validated exactly as the config loader would (a zone outside the frame,
 calibration: 422 with the reason); the people the pipeline saw on the latest snapshot, with their
 floor positions under the calibration being drawn. The section is saved as a file for the
 administrator to put in the config: the service never rewrites the configuration it runs on."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,9 @@ def _invalid(error: ValidationError | ValueError, where: str) -> HTTPException:
 
 
 @router.post("/api/install/{camera_id}/calibration-preview")
-def calibration_preview(camera_id: str, body: CalibrationIn, principal: Principal = who("install"),
-                        ctx: ApiContext = Ctx):
+def calibration_preview(
+    camera_id: str, body: CalibrationIn, principal: Principal = who("install"), ctx: ApiContext = Ctx
+):
     """The 1 m floor grid over the calibrated area in image pixels, and each point's error (m)."""
     camera = _camera(ctx, camera_id, principal)
     try:
@@ -60,8 +62,12 @@ def calibration_preview(camera_id: str, body: CalibrationIn, principal: Principa
     except (ValidationError, ValueError) as error:
         raise _invalid(error, "body") from None
     size = camera.frame_size or _frame_size(ctx, camera_id)
-    return {"grid": floor_grid(matrix, body.floor, size), "errors_m": reprojection_errors(matrix, body.image, body.floor),
-            "frame_size": list(size), "people": _people(ctx, camera_id, matrix)}
+    return {
+        "grid": floor_grid(matrix, body.floor, size),
+        "errors_m": reprojection_errors(matrix, body.image, body.floor),
+        "frame_size": list(size),
+        "people": _people(ctx, camera_id, matrix),
+    }
 
 
 @router.get("/api/install/{camera_id}/people")
@@ -69,8 +75,7 @@ def people_on_floor(camera_id: str, principal: Principal = who("install"), ctx: 
     """Who the pipeline saw on the camera's latest snapshot: boxes, foot points and, under the
     configured calibration, floor positions in metres (none without one)."""
     camera = _camera(ctx, camera_id, principal)
-    matrix = (homography_from_points(camera.calibration.image, camera.calibration.floor)
-              if camera.calibration else None)
+    matrix = homography_from_points(camera.calibration.image, camera.calibration.floor) if camera.calibration else None
     return {"people": _people(ctx, camera_id, matrix)}
 
 
@@ -86,10 +91,17 @@ def _people(ctx: ApiContext, camera_id: str, matrix: np.ndarray | None) -> list[
         return []
     feet = foot_points(boxes)
     floor = to_floor(matrix, feet) if matrix is not None else None
-    return [{"id": int(row[0]), "box": [round(float(v), 1) for v in boxes[i]], "foot": [round(float(v), 1) for v in feet[i]],
-             "floor_m": ([round(float(v), 2) for v in floor[i]] if floor is not None and np.isfinite(floor[i]).all()
-                         else None)}
-            for i, row in enumerate(rows)]
+    return [
+        {
+            "id": int(row[0]),
+            "box": [round(float(v), 1) for v in boxes[i]],
+            "foot": [round(float(v), 1) for v in feet[i]],
+            "floor_m": (
+                [round(float(v), 2) for v in floor[i]] if floor is not None and np.isfinite(floor[i]).all() else None
+            ),
+        }
+        for i, row in enumerate(rows)
+    ]
 
 
 @router.post("/api/install/{camera_id}/section")
@@ -100,8 +112,9 @@ def config_section(camera_id: str, body: SectionIn, principal: Principal = who("
     try:
         data["zones"] = [Zone.model_validate(z).model_dump(mode="json", exclude_none=True) for z in body.zones]
         if body.calibration is not None:
-            data["calibration"] = Calibration(image=body.calibration.image,
-                                              floor=body.calibration.floor).model_dump(mode="json")
+            data["calibration"] = Calibration(image=body.calibration.image, floor=body.calibration.floor).model_dump(
+                mode="json"
+            )
         updated = Camera.model_validate(data)
     except ValidationError as error:
         raise _invalid(error, "body") from None
@@ -110,8 +123,14 @@ def config_section(camera_id: str, body: SectionIn, principal: Principal = who("
     issues = [(where, why) for where, why in reference_issues(cfg) if where.startswith(f"cameras[{index}]")]
     if issues:
         raise HTTPException(422, [{"loc": ["body", where], "msg": why, "type": "value_error"} for where, why in issues])
-    return {"yaml": yaml.safe_dump([updated.model_dump(mode="json", exclude_none=True)], allow_unicode=True,
-                                   sort_keys=False, default_flow_style=None)}
+    return {
+        "yaml": yaml.safe_dump(
+            [updated.model_dump(mode="json", exclude_none=True)],
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=None,
+        )
+    }
 
 
 def _frame_size(ctx: ApiContext, camera_id: str) -> tuple[int, int]:

@@ -1,5 +1,6 @@
 """Request bodies the API will read: at most ``alerts.max_body_kb`` (413 above it), whether the
 client announces the size or streams it."""
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,11 @@ class BodyLimit:
 
     async def _refuse(self, send) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes // 1024} KiB"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

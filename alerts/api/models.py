@@ -1,4 +1,5 @@
 """Request and response models of the API (they are the OpenAPI schema)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -33,8 +34,9 @@ def _iso_text(value: object) -> object:
     return value
 
 
-AwareTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_bounded_time),
-                      Field(description="ISO 8601 with a UTC offset")]
+AwareTime = Annotated[
+    datetime, BeforeValidator(_iso_text), AfterValidator(_bounded_time), Field(description="ISO 8601 with a UTC offset")
+]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Note = Annotated[str, Field(max_length=2000)]
 
@@ -70,8 +72,11 @@ class AlertOut(BaseModel):
     people: int
     track_ids: list[int]
     min_distance_m: float | None
-    detection: dict | None = Field(None, description="How much the violation rests on the detector: frames, "
-                                   "detected_share (not held tracks), mean_score")
+    detection: dict | None = Field(
+        None,
+        description="How much the violation rests on the detector: frames, "
+        "detected_share (not held tracks), mean_score",
+    )
     on_duty: list[str] = Field(default_factory=list, description="Who the roster (排班) had at the window then")
     evidence: dict
 
@@ -149,14 +154,34 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert) -> dict:
     local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
     v = violation_from_wire(a.payload, stored=True)
     return dict(
-        event_id=a.event_id, type=a.type, reason=a.reason, hall_id=a.hall_id, hall_name=hall.name if hall else a.hall_id,
-        window_id=a.window_id, window_name=(window.name or window.id) if window else a.window_id,
-        region_id=a.region_id, region_path=path, region_names=[names.get(r, r) for r in path], level=a.level,
-        camera_id=a.camera_id, zone_id=a.zone_id, started_at=local(a.started_at), ended_at=local(a.ended_at),
-        duration_s=a.duration_s, event_status=a.event_status, closed_reason=a.closed_reason, lifecycle=a.lifecycle,
-        review_outcome=a.review_outcome, escalated_to=a.escalated_to, escalations=a.escalations,
-        received_at=local(a.received_at), acknowledged_at=local(a.acknowledged_at), people=v.people,
-        track_ids=list(v.track_ids), min_distance_m=v.min_distance_m, evidence=dict(v.evidence),
+        event_id=a.event_id,
+        type=a.type,
+        reason=a.reason,
+        hall_id=a.hall_id,
+        hall_name=hall.name if hall else a.hall_id,
+        window_id=a.window_id,
+        window_name=(window.name or window.id) if window else a.window_id,
+        region_id=a.region_id,
+        region_path=path,
+        region_names=[names.get(r, r) for r in path],
+        level=a.level,
+        camera_id=a.camera_id,
+        zone_id=a.zone_id,
+        started_at=local(a.started_at),
+        ended_at=local(a.ended_at),
+        duration_s=a.duration_s,
+        event_status=a.event_status,
+        closed_reason=a.closed_reason,
+        lifecycle=a.lifecycle,
+        review_outcome=a.review_outcome,
+        escalated_to=a.escalated_to,
+        escalations=a.escalations,
+        received_at=local(a.received_at),
+        acknowledged_at=local(a.acknowledged_at),
+        people=v.people,
+        track_ids=list(v.track_ids),
+        min_distance_m=v.min_distance_m,
+        evidence=dict(v.evidence),
         detection=dict(v.detection) if v.detection else None,
         on_duty=roster.on_duty(a.hall_id, a.window_id, a.started_at) if a.window_id else [],
     )

@@ -1,4 +1,5 @@
 """For Prometheus and the orchestrator: metrics and health."""
+
 from __future__ import annotations
 
 import secrets
@@ -13,16 +14,22 @@ from alerts.exposition import render
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", responses={200: {"content": {"text/plain": {}}},
-                                   401: {"description": "alerts.metrics_token is set and the bearer token is wrong"}})
+@router.get(
+    "/metrics",
+    responses={
+        200: {"content": {"text/plain": {}}},
+        401: {"description": "alerts.metrics_token is set and the bearer token is wrong"},
+    },
+)
 def prometheus_metrics(request: Request, ctx: ApiContext = Ctx):
     """Prometheus metrics; with ``alerts.metrics_token`` set, only for ``Authorization: Bearer <token>``."""
     token = ctx.cfg.alerts.metrics_token
     if token:
         sent = request.headers.get("authorization", "")
         if not secrets.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            return JSONResponse({"detail": "a bearer token is required"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "a bearer token is required"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
     return Response(render(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,5 +1,6 @@
 """Reports: the daily attendance report (考勤报表) per window, hall and region, as JSON, CSV or XLSX.
 Region-scoped like everything else: a user sees the halls of their own subtree."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,8 +17,7 @@ from alerts.store.schema import region_path_key
 
 router = APIRouter(tags=["reports"], responses=COMMON_RESPONSES)
 MAX_DAYS = 92
-MEDIA = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dict:
@@ -29,17 +29,30 @@ def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dic
     return ReportTables(cfg, ctx.roster()).as_json(built, visible)
 
 
-@router.get("/api/reports/attendance",
-            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
-                             "description": "The report: JSON rows, or a CSV/XLSX download"}})
-def attendance(start: date = Query(description="First day (the halls' local date)"),
-               end: date = Query(description="Last day, inclusive; at most 92 days after start"),
-               region: str | None = Query(None, description="Region id: its whole subtree"),
-               format: Literal["json", "csv", "xlsx"] = "json",
-               principal: Principal = who(), ctx: ApiContext = Ctx):
-    problem = (f"end must be on or after start, at most {MAX_DAYS} days in all"
-               if end < start or (end - start).days >= MAX_DAYS else
-               DATES_MSG if not (plausible(start) and plausible(end)) else None)
+@router.get(
+    "/api/reports/attendance",
+    responses={
+        200: {
+            "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
+            "description": "The report: JSON rows, or a CSV/XLSX download",
+        }
+    },
+)
+def attendance(
+    start: date = Query(description="First day (the halls' local date)"),
+    end: date = Query(description="Last day, inclusive; at most 92 days after start"),
+    region: str | None = Query(None, description="Region id: its whole subtree"),
+    format: Literal["json", "csv", "xlsx"] = "json",
+    principal: Principal = who(),
+    ctx: ApiContext = Ctx,
+):
+    problem = (
+        f"end must be on or after start, at most {MAX_DAYS} days in all"
+        if end < start or (end - start).days >= MAX_DAYS
+        else DATES_MSG
+        if not (plausible(start) and plausible(end))
+        else None
+    )
     if problem:
         raise unprocessable(["query", "end"], problem)
     prefix = ctx.region_prefix(region, principal)

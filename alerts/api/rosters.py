@@ -1,5 +1,6 @@
 """Window rosters (排班): the week's shifts per window, region-scoped; admins add and remove the
 shifts kept in the console (the config's ``rosters:`` are shown read-only)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -22,8 +23,12 @@ router = APIRouter(tags=["rosters"], responses=COMMON_RESPONSES)
 class RosterShiftIn(RosterShift):
     """A shift to add: a person at one window on some weekdays (or dates), in some periods."""
 
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, max_length=7,
-                                description="Weekdays of this shift (ignored when `dates` is given).")
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS),
+        min_length=1,
+        max_length=7,
+        description="Weekdays of this shift (ignored when `dates` is given).",
+    )
     dates: list[date] = Field(default_factory=list, max_length=62, description="Specific dates instead of weekdays.")
     periods: list[Period] = Field(min_length=1, max_length=6, description="Periods of the day, the hall's local time.")
 
@@ -77,11 +82,13 @@ class ShiftCreated(BaseModel):
 
 
 @router.get("/api/rosters", response_model=RosterWeek)
-def roster_week(day: date | None = Query(None, description="Any day of the week shown (default: today, the "
-                                                         "halls' local date)"),
-                hall: Id | None = Query(None, description="Only this hall"),
-                region: Id | None = Query(None, description="Only this region's subtree"),
-                principal: Principal = who(), ctx: ApiContext = Ctx):
+def roster_week(
+    day: date | None = Query(None, description="Any day of the week shown (default: today, the halls' local date)"),
+    hall: Id | None = Query(None, description="Only this hall"),
+    region: Id | None = Query(None, description="Only this region's subtree"),
+    principal: Principal = who(),
+    ctx: ApiContext = Ctx,
+):
     cfg = ctx.cfg
     day = day or datetime.now(ZoneInfo(cfg.timezone)).date()
     if not plausible(day):
@@ -93,18 +100,34 @@ def roster_week(day: date | None = Query(None, description="Any day of the week 
     week = week_of(day)
     kept: dict[tuple[str, str], list[tuple[RosterShift, ShiftOut]]] = {}
     for s, record in ctx.rosters.shifts([h.id for h in halls]):
-        out = ShiftOut(person=s.person, periods=[PeriodOut(start=p.start, end=p.end) for p in s.periods],
-                       source="config" if record is None else "console", id=record and record.id,
-                       created_by=record and record.created_by)
+        out = ShiftOut(
+            person=s.person,
+            periods=[PeriodOut(start=p.start, end=p.end) for p in s.periods],
+            source="config" if record is None else "console",
+            id=record and record.id,
+            created_by=record and record.created_by,
+        )
         kept.setdefault((s.hall, s.window), []).append((s, out))
     names = {r.id: r.name for r in cfg.regions}
-    return RosterWeek(week=week, halls=[
-        HallWeek(hall_id=h.id, hall=h.name, region_names=[names[r] for r in cfg.region_path(h.region)],
-                 windows=[WindowWeek(window_id=w.id, window=w.name or w.id,
-                                     days=[[out for s, out in kept.get((h.id, w.id), []) if s.applies_on(d)]
-                                           for d in week])
-                          for w in h.windows])
-        for h in halls])
+    return RosterWeek(
+        week=week,
+        halls=[
+            HallWeek(
+                hall_id=h.id,
+                hall=h.name,
+                region_names=[names[r] for r in cfg.region_path(h.region)],
+                windows=[
+                    WindowWeek(
+                        window_id=w.id,
+                        window=w.name or w.id,
+                        days=[[out for s, out in kept.get((h.id, w.id), []) if s.applies_on(d)] for d in week],
+                    )
+                    for w in h.windows
+                ],
+            )
+            for h in halls
+        ],
+    )
 
 
 @router.post("/api/rosters", response_model=ShiftCreated, status_code=201)
@@ -127,4 +150,3 @@ def delete_shift(shift_id: Id, principal: Principal = who("edit_roster"), ctx: A
         raise HTTPException(404, "no such shift (shifts from the config file are changed there)")
     ctx.rosters.changed()
     return Response(status_code=204)
-

@@ -1,4 +1,5 @@
 """Login, logout, who am I, and the administrators' user controls."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -35,15 +36,21 @@ async def login(body: Login, request: Request, response: Response, ctx: ApiConte
         ctx.guard.attempt(body.username, client)
         user = await run_in_threadpool(_authenticate, ctx, body.username, body.password)
     except TooManyAttempts as error:
-        return JSONResponse({"detail": str(error)}, status_code=429,
-                            headers={"Retry-After": str(error.retry_after_s)})
+        return JSONResponse({"detail": str(error)}, status_code=429, headers={"Retry-After": str(error.retry_after_s)})
     if user is None:
         await run_in_threadpool(ctx.store.record, None, body.username[:64], "login_failed", {"client": client})
         raise HTTPException(401, "wrong username or password")
     ctx.guard.succeeded(body.username, client)
     token, csrf = ctx.sessions.issue(user, client)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.sessions.secure(request),
-                        max_age=ctx.sessions.max_age_s, path="/")
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.sessions.secure(request),
+        max_age=ctx.sessions.max_age_s,
+        path="/",
+    )
     await run_in_threadpool(ctx.store.record, None, user.username, "login", {"client": client})
     return {"username": user.username, "role": user.role, "region_id": user.region_id, "csrf": csrf}
 
@@ -61,9 +68,15 @@ def logout(response: Response, body: Logout | None = None, principal: Principal 
 @router.get("/api/me")
 def me(principal: Principal = who(), ctx: ApiContext = Ctx):
     names = {r.id: r.name for r in ctx.cfg.regions}
-    return {"username": principal.username, "role": principal.role, "region_id": principal.region_id,
-            "region_name": names[principal.region_id], "csrf": principal.csrf, "timezone": ctx.cfg.timezone,
-            "display_name": principal.display_name}
+    return {
+        "username": principal.username,
+        "role": principal.role,
+        "region_id": principal.region_id,
+        "region_name": names[principal.region_id],
+        "csrf": principal.csrf,
+        "timezone": ctx.cfg.timezone,
+        "display_name": principal.display_name,
+    }
 
 
 def _managed_user(ctx: ApiContext, principal: Principal, username: str):
@@ -76,9 +89,17 @@ def _managed_user(ctx: ApiContext, principal: Principal, username: str):
 @router.get("/api/users")
 def list_users(principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
     """The users of the administrator's subtree."""
-    return [{"username": u.username, "role": u.role, "region_id": u.region_id, "display_name": u.display_name,
-             "disabled": u.disabled} for u in ctx.users.all()
-            if principal.sees(ctx.region_key(u.region_id))]
+    return [
+        {
+            "username": u.username,
+            "role": u.role,
+            "region_id": u.region_id,
+            "display_name": u.display_name,
+            "disabled": u.disabled,
+        }
+        for u in ctx.users.all()
+        if principal.sees(ctx.region_key(u.region_id))
+    ]
 
 
 @router.post("/api/users/{username}/logout")
@@ -95,8 +116,12 @@ def _set_disabled(ctx: ApiContext, principal: Principal, username: str, disabled
     _managed_user(ctx, principal, username)
     ctx.users.set_disabled(username, disabled)
     ended = ctx.sessions.revoke_user(username, "disabled") if disabled else 0
-    ctx.store.record(None, principal.username, "user_disabled" if disabled else "user_enabled",
-                     {"user": username, **({"sessions": ended} if disabled else {})})
+    ctx.store.record(
+        None,
+        principal.username,
+        "user_disabled" if disabled else "user_enabled",
+        {"user": username, **({"sessions": ended} if disabled else {})},
+    )
     return {"ok": True, "sessions_ended": ended} if disabled else {"ok": True}
 
 

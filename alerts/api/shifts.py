@@ -1,5 +1,6 @@
 """交接班记录: the operators' shift hand-over log, region-scoped. A note records, besides the text,
 how many alerts were waiting in the author's subtree when it was written."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,10 @@ class ShiftNoteOut(BaseModel):
 
 @router.get("/api/shift-notes", response_model=list[ShiftNoteOut])
 def list_notes(limit: int = Query(50, ge=1, le=500), principal: Principal = who(), ctx: ApiContext = Ctx):
-    return [ShiftNoteOut.model_validate(n, from_attributes=True)
-            for n in ctx.repos.shift_notes.list(principal.region_prefix, limit)]
+    return [
+        ShiftNoteOut.model_validate(n, from_attributes=True)
+        for n in ctx.repos.shift_notes.list(principal.region_prefix, limit)
+    ]
 
 
 @router.post("/api/shift-notes", response_model=ShiftNoteOut, status_code=201)

@@ -1,4 +1,5 @@
 """The registry (regions, halls, windows), camera health, coverage, and the display labels."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -19,21 +20,33 @@ router = APIRouter(tags=["sites"], responses=COMMON_RESPONSES)
 def registry(principal: Principal = who(), ctx: ApiContext = Ctx):
     """The halls, windows and regions this user may see (for filters and forms)."""
     cfg = ctx.cfg
-    visible_regions = [r for r in cfg.regions
-                       if region_path_key(cfg.region_path(r.id)).startswith(principal.region_prefix)]
+    visible_regions = [
+        r for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(principal.region_prefix)
+    ]
     return {
         "regions": [{"id": r.id, "name": r.name, "level": r.level.value, "parent": r.parent} for r in visible_regions],
-        "halls": [{"id": h.id, "name": h.name, "region": h.region,
-                   "windows": [{"id": w.id, "name": w.name} for w in h.windows]}
-                  for h in cfg.halls if ctx.sees_hall(principal, h.id)],
+        "halls": [
+            {
+                "id": h.id,
+                "name": h.name,
+                "region": h.region,
+                "windows": [{"id": w.id, "name": w.name} for w in h.windows],
+            }
+            for h in cfg.halls
+            if ctx.sees_hall(principal, h.id)
+        ],
     }
 
 
 @router.get("/api/labels")
 def display_labels(principal: Principal = who()):
     """Chinese names of violation types, reasons, zone kinds and levels (one list for the console)."""
-    return {"types": labels.VIOLATION_TYPES, "reasons": labels.REASONS, "zone_kinds": labels.ZONE_KINDS,
-            "levels": labels.LEVELS}
+    return {
+        "types": labels.VIOLATION_TYPES,
+        "reasons": labels.REASONS,
+        "zone_kinds": labels.ZONE_KINDS,
+        "levels": labels.LEVELS,
+    }
 
 
 @router.get("/api/cameras")
@@ -47,14 +60,21 @@ def cameras(principal: Principal = who(), ctx: ApiContext = Ctx):
         state = seen.get(camera.id)
         age = (now - state.received_at).total_seconds() if state else None
         fresh = age is not None and age <= ctx.cfg.alerts.stale_after_s
-        out.append({"camera_id": camera.id, "name": camera.name, "hall_id": camera.hall,
-                    "status": state.status if state and fresh else "offline",
-                    "reported_status": state.status if state else None,
-                    "last_heartbeat_age_s": round(age, 1) if age is not None else None,
-                    "heartbeat": state.payload if state else None,
-                    "frame_size": list(camera.frame_size) if camera.frame_size else None,
-                    "zones": [{"id": z.id, "kind": z.kind.value, "window": z.window, "polygon": z.polygon}
-                              for z in camera.zones]})
+        out.append(
+            {
+                "camera_id": camera.id,
+                "name": camera.name,
+                "hall_id": camera.hall,
+                "status": state.status if state and fresh else "offline",
+                "reported_status": state.status if state else None,
+                "last_heartbeat_age_s": round(age, 1) if age is not None else None,
+                "heartbeat": state.payload if state else None,
+                "frame_size": list(camera.frame_size) if camera.frame_size else None,
+                "zones": [
+                    {"id": z.id, "kind": z.kind.value, "window": z.window, "polygon": z.polygon} for z in camera.zones
+                ],
+            }
+        )
     return out
 
 
@@ -74,5 +94,6 @@ def camera_snapshot(camera_id: str, principal: Principal = who(), ctx: ApiContex
 @router.get("/api/coverage")
 def coverage(principal: Principal = who(), ctx: ApiContext = Ctx):
     cov = ctx.metrics.collector.coverage()
-    return coverage_view(ctx.cfg, cov, principal.region_id, principal.region_prefix,
-                         lambda hall_id: ctx.sees_hall(principal, hall_id))
+    return coverage_view(
+        ctx.cfg, cov, principal.region_id, principal.region_prefix, lambda hall_id: ctx.sees_hall(principal, hall_id)
+    )

@@ -1,6 +1,7 @@
 """The attendance report as tables: JSON rows for the API and the console, CSV and XLSX downloads
 (one sheet each for windows, halls and regions). Headers are Simplified Chinese; times are the
 halls' local time."""
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +15,12 @@ from configs.model import HallwatchConfig
 from domain.roster import Roster
 
 VIOLATION_COLUMNS = (
-    ("empty_post:left_post", "离岗"), ("empty_post:late_arrival", "迟到(次)"), ("empty_post:early_leave", "早退(次)"),
-    ("empty_post:absent", "缺岗"), ("citizen_waiting", "群众等候无人接待"), ("staff_chatting", "聚众聊天/串岗"),
+    ("empty_post:left_post", "离岗"),
+    ("empty_post:late_arrival", "迟到(次)"),
+    ("empty_post:early_leave", "早退(次)"),
+    ("empty_post:absent", "缺岗"),
+    ("citizen_waiting", "群众等候无人接待"),
+    ("staff_chatting", "聚众聊天/串岗"),
     ("queue_crowding", "一米线拥挤"),
 )
 
@@ -50,10 +55,14 @@ class ReportTables:
         return t.astimezone(self.tz).strftime("%H:%M:%S") if t else None
 
     def _period(self, p: PeriodRow) -> dict:
-        return {"start": p.start.astimezone(self.tz).isoformat(), "end": p.end.astimezone(self.tz).isoformat(),
-                "arrival": p.arrival.astimezone(self.tz).isoformat() if p.arrival else None,
-                "departure": p.departure.astimezone(self.tz).isoformat() if p.departure else None,
-                "late_min": _minutes(p.late_s), "early_min": _minutes(p.early_s)}
+        return {
+            "start": p.start.astimezone(self.tz).isoformat(),
+            "end": p.end.astimezone(self.tz).isoformat(),
+            "arrival": p.arrival.astimezone(self.tz).isoformat() if p.arrival else None,
+            "departure": p.departure.astimezone(self.tz).isoformat() if p.departure else None,
+            "late_min": _minutes(p.late_s),
+            "early_min": _minutes(p.early_s),
+        }
 
     def path_names(self, region_id: str) -> list[str]:
         return [self.regions[r].name for r in self.cfg.region_path(region_id)]
@@ -63,63 +72,152 @@ class ReportTables:
         for w in report.windows:
             hall = self.halls[w.hall_id]
             names = {x.id: x.name for x in hall.windows}
-            windows.append({"date": w.day.isoformat(), "hall_id": w.hall_id, "hall": hall.name,
-                            "region_path": self.path_names(hall.region), "window_id": w.window_id,
-                            "window": names.get(w.window_id) or w.window_id, "scheduled": w.scheduled,
-                            "on_duty": self.roster.on_day(w.hall_id, w.window_id, w.day),
-                            "periods": [self._period(p) for p in w.periods], **_totals(w.totals, w.scheduled)})
-        halls = [{"date": day.isoformat(), "hall_id": hall_id, "hall": self.halls[hall_id].name,
-                  "region_path": self.path_names(self.halls[hall_id].region), **_totals(t)}
-                 for (day, hall_id), t in report.halls.items()]
-        regions = [{"date": day.isoformat(), "region_id": rid, "region": self.regions[rid].name,
-                    "level": self.regions[rid].level.value, "level_name": LEVELS[self.regions[rid].level.value],
-                    **_totals(t)}
-                   for (day, rid), t in report.regions.items() if rid in region_ids]
+            windows.append(
+                {
+                    "date": w.day.isoformat(),
+                    "hall_id": w.hall_id,
+                    "hall": hall.name,
+                    "region_path": self.path_names(hall.region),
+                    "window_id": w.window_id,
+                    "window": names.get(w.window_id) or w.window_id,
+                    "scheduled": w.scheduled,
+                    "on_duty": self.roster.on_day(w.hall_id, w.window_id, w.day),
+                    "periods": [self._period(p) for p in w.periods],
+                    **_totals(w.totals, w.scheduled),
+                }
+            )
+        halls = [
+            {
+                "date": day.isoformat(),
+                "hall_id": hall_id,
+                "hall": self.halls[hall_id].name,
+                "region_path": self.path_names(self.halls[hall_id].region),
+                **_totals(t),
+            }
+            for (day, hall_id), t in report.halls.items()
+        ]
+        regions = [
+            {
+                "date": day.isoformat(),
+                "region_id": rid,
+                "region": self.regions[rid].name,
+                "level": self.regions[rid].level.value,
+                "level_name": LEVELS[self.regions[rid].level.value],
+                **_totals(t),
+            }
+            for (day, rid), t in report.regions.items()
+            if rid in region_ids
+        ]
         window_range, hall_range = {}, {}
         for w in report.windows:
             window_range.setdefault((w.hall_id, w.window_id), Totals()).add(w.totals)
         for (_, hall_id), t in report.halls.items():
             hall_range.setdefault(hall_id, Totals()).add(t)
         period = f"{report.days[0].isoformat()}—{report.days[-1].isoformat()}" if report.days else ""
-        range_windows = [{"date": period, "hall_id": h, "hall": self.halls[h].name, "window_id": w,
-                          "window": {x.id: x.name for x in self.halls[h].windows}.get(w) or w, **_totals(t)}
-                         for (h, w), t in window_range.items()]
-        range_halls = [{"date": period, "hall_id": h, "hall": self.halls[h].name,
-                        "region_path": self.path_names(self.halls[h].region), **_totals(t)}
-                       for h, t in hall_range.items()]
-        return {"days": [d.isoformat() for d in report.days], "windows": windows, "halls": halls, "regions": regions,
-                "range": {"windows": range_windows, "halls": range_halls},
-                "violation_columns": [{"key": k, "label": label} for k, label in VIOLATION_COLUMNS]}
+        range_windows = [
+            {
+                "date": period,
+                "hall_id": h,
+                "hall": self.halls[h].name,
+                "window_id": w,
+                "window": {x.id: x.name for x in self.halls[h].windows}.get(w) or w,
+                **_totals(t),
+            }
+            for (h, w), t in window_range.items()
+        ]
+        range_halls = [
+            {
+                "date": period,
+                "hall_id": h,
+                "hall": self.halls[h].name,
+                "region_path": self.path_names(self.halls[h].region),
+                **_totals(t),
+            }
+            for h, t in hall_range.items()
+        ]
+        return {
+            "days": [d.isoformat() for d in report.days],
+            "windows": windows,
+            "halls": halls,
+            "regions": regions,
+            "range": {"windows": range_windows, "halls": range_halls},
+            "violation_columns": [{"key": k, "label": label} for k, label in VIOLATION_COLUMNS],
+        }
 
     # -- tables with Chinese headers ----------------------------------------------------------------
     @staticmethod
     def _common(row: dict) -> list:
         share = row["staffed_share"]
-        return [row.get("scheduled_min"), row["observed_min"], row["staffed_min"],
-                None if share is None else round(share * 100, 1), row["late_min"], row["early_min"], row["absences"],
-                row["absence_min"], *[row["violations"][k] for k, _ in VIOLATION_COLUMNS]]
+        return [
+            row.get("scheduled_min"),
+            row["observed_min"],
+            row["staffed_min"],
+            None if share is None else round(share * 100, 1),
+            row["late_min"],
+            row["early_min"],
+            row["absences"],
+            row["absence_min"],
+            *[row["violations"][k] for k, _ in VIOLATION_COLUMNS],
+        ]
 
-    COMMON_HEADERS = ["应在岗(分钟)", "观测(分钟)", "在岗(分钟)", "到岗率(%)", "迟到(分钟)", "早退(分钟)", "登记外出(次)",
-                      "登记外出(分钟)", *[label for _, label in VIOLATION_COLUMNS]]
+    COMMON_HEADERS = [
+        "应在岗(分钟)",
+        "观测(分钟)",
+        "在岗(分钟)",
+        "到岗率(%)",
+        "迟到(分钟)",
+        "早退(分钟)",
+        "登记外出(次)",
+        "登记外出(分钟)",
+        *[label for _, label in VIOLATION_COLUMNS],
+    ]
 
     def sheets(self, data: dict) -> dict[str, tuple[list[str], list[list]]]:
         def periods(row: dict) -> str:
-            return "；".join(f"{p['start'][11:16]}-{p['end'][11:16]} 到岗 {p['arrival'][11:19] if p['arrival'] else '—'} "
-                            f"离岗 {p['departure'][11:19] if p['departure'] else '—'}" for p in row["periods"])
-        windows = (["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗", *self.COMMON_HEADERS],
-                   [[r["date"], " › ".join(r["region_path"]), r["hall"], r["window"], "、".join(r["on_duty"]), periods(r),
-                     *self._common(r)] for r in data["windows"]])
-        halls = (["日期", "所属区域", "大厅", *self.COMMON_HEADERS],
-                 [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)] for r in data["halls"]])
-        regions = (["日期", "级别", "区域", *self.COMMON_HEADERS],
-                   [[r["date"], r["level_name"], r["region"], *self._common(r)] for r in data["regions"]])
-        range_windows = (["时段", "大厅", "窗口", *self.COMMON_HEADERS],
-                         [[r["date"], r["hall"], r["window"], *self._common(r)] for r in data["range"]["windows"]])
-        range_halls = (["时段", "所属区域", "大厅", *self.COMMON_HEADERS],
-                       [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)]
-                        for r in data["range"]["halls"]])
-        return {"窗口": windows, "大厅": halls, "区域": regions, "区间汇总（窗口）": range_windows,
-                "区间汇总（大厅）": range_halls}
+            return "；".join(
+                f"{p['start'][11:16]}-{p['end'][11:16]} 到岗 {p['arrival'][11:19] if p['arrival'] else '—'} "
+                f"离岗 {p['departure'][11:19] if p['departure'] else '—'}"
+                for p in row["periods"]
+            )
+
+        windows = (
+            ["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗", *self.COMMON_HEADERS],
+            [
+                [
+                    r["date"],
+                    " › ".join(r["region_path"]),
+                    r["hall"],
+                    r["window"],
+                    "、".join(r["on_duty"]),
+                    periods(r),
+                    *self._common(r),
+                ]
+                for r in data["windows"]
+            ],
+        )
+        halls = (
+            ["日期", "所属区域", "大厅", *self.COMMON_HEADERS],
+            [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)] for r in data["halls"]],
+        )
+        regions = (
+            ["日期", "级别", "区域", *self.COMMON_HEADERS],
+            [[r["date"], r["level_name"], r["region"], *self._common(r)] for r in data["regions"]],
+        )
+        range_windows = (
+            ["时段", "大厅", "窗口", *self.COMMON_HEADERS],
+            [[r["date"], r["hall"], r["window"], *self._common(r)] for r in data["range"]["windows"]],
+        )
+        range_halls = (
+            ["时段", "所属区域", "大厅", *self.COMMON_HEADERS],
+            [[r["date"], " › ".join(r["region_path"]), r["hall"], *self._common(r)] for r in data["range"]["halls"]],
+        )
+        return {
+            "窗口": windows,
+            "大厅": halls,
+            "区域": regions,
+            "区间汇总（窗口）": range_windows,
+            "区间汇总（大厅）": range_halls,
+        }
 
     def csv(self, data: dict) -> bytes:
         """The window sheet (the one people open in a spreadsheet), UTF-8 with a BOM for Excel."""

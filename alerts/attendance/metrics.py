@@ -6,6 +6,7 @@ recomputed from the shared store at most every ``every_s`` seconds, so every ins
 same. People waiting now is what this instance consumed in the last minutes (a hall's minutes
 arrive on one partition, so one instance reports each hall).
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,9 +25,15 @@ MIN_RECOMPUTE_S = 5.0  # new minutes consumed: recompute at the next scrape, but
 
 
 class AttendanceCollector:
-    def __init__(self, cfg: HallwatchConfig, today_report: Callable[[], Report],
-                 today_waits: Callable[[], list[tuple[str, float]]], county_of: Callable[[str], str],
-                 every_s: float = 60.0, now: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        cfg: HallwatchConfig,
+        today_report: Callable[[], Report],
+        today_waits: Callable[[], list[tuple[str, float]]],
+        county_of: Callable[[str], str],
+        every_s: float = 60.0,
+        now: Callable[[], datetime] | None = None,
+    ):
         self.cfg = cfg
         self.today_report, self.today_waits, self.county_of = today_report, today_waits, county_of
         self.every_s = every_s
@@ -59,15 +66,27 @@ class AttendanceCollector:
                     return self._cache[1]
             self._dirty = False
             labels = ["hall", "hall_name", "region", "county"]
-            staffed = GaugeMetricFamily("hallwatch_attendance_staffed_seconds", "Today: scheduled seconds with "
-                                        "someone at the post (all windows of the hall)", labels=labels)
-            observed = GaugeMetricFamily("hallwatch_attendance_observed_seconds", "Today: scheduled seconds a camera "
-                                         "analysed, less those covered by a registered absence", labels=labels)
-            late = GaugeMetricFamily("hallwatch_attendance_late_seconds", "Today: time late (迟到, 缺岗)", labels=labels)
-            early = GaugeMetricFamily("hallwatch_attendance_early_leave_seconds", "Today: time left early (早退)",
-                                      labels=labels)
-            ratio = GaugeMetricFamily("hallwatch_attendance_staffed_ratio", "Today's 到岗率 in a region's subtree "
-                                      "(absent where nothing was observed yet)", labels=["level", "region"])
+            staffed = GaugeMetricFamily(
+                "hallwatch_attendance_staffed_seconds",
+                "Today: scheduled seconds with someone at the post (all windows of the hall)",
+                labels=labels,
+            )
+            observed = GaugeMetricFamily(
+                "hallwatch_attendance_observed_seconds",
+                "Today: scheduled seconds a camera analysed, less those covered by a registered absence",
+                labels=labels,
+            )
+            late = GaugeMetricFamily(
+                "hallwatch_attendance_late_seconds", "Today: time late (迟到, 缺岗)", labels=labels
+            )
+            early = GaugeMetricFamily(
+                "hallwatch_attendance_early_leave_seconds", "Today: time left early (早退)", labels=labels
+            )
+            ratio = GaugeMetricFamily(
+                "hallwatch_attendance_staffed_ratio",
+                "Today's 到岗率 in a region's subtree (absent where nothing was observed yet)",
+                labels=["level", "region"],
+            )
             report = self.today_report()
             for (_, hall_id), t in report.halls.items():
                 if not (t.observed_s or t.late_s or t.early_s):
@@ -80,8 +99,11 @@ class AttendanceCollector:
             for (_, region_id), t in report.regions.items():
                 if t.staffed_share is not None:
                     ratio.add_metric([self.cfg.region(region_id).level.value, region_id], t.staffed_share)
-            waits = GaugeMetricFamily("hallwatch_queue_wait_seconds", "Today's waiting times per hall (queue to "
-                                      "window), by quantile", labels=[*labels, "quantile"])
+            waits = GaugeMetricFamily(
+                "hallwatch_queue_wait_seconds",
+                "Today's waiting times per hall (queue to window), by quantile",
+                labels=[*labels, "quantile"],
+            )
             by_hall: dict[str, list[float]] = {}
             for hall_id, seconds in self.today_waits():
                 by_hall.setdefault(hall_id, []).append(seconds)
@@ -95,8 +117,11 @@ class AttendanceCollector:
     def collect(self):
         yield from self._computed()
         now = self.now()
-        people = GaugeMetricFamily("hallwatch_people_waiting", "People in the queue areas now (the last minute "
-                                   "each camera reported)", labels=["hall", "hall_name", "region", "county"])
+        people = GaugeMetricFamily(
+            "hallwatch_people_waiting",
+            "People in the queue areas now (the last minute each camera reported)",
+            labels=["hall", "hall_name", "region", "county"],
+        )
         totals: dict[str, int] = {}
         for (hall_id, _), (minute, count) in list(self.waiting.items()):
             if now - minute <= FRESH and hall_id in self.halls:

@@ -16,6 +16,7 @@ Definitions (also in docs/attendance.md):
   Departure: the start of an early leave, else the last time at the post before the next period
   (at most an hour after the end).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -88,7 +89,16 @@ class Totals:
         return round(self.staffed_s / denominator, 4) if denominator > 0 else None
 
     def add(self, other: Totals) -> None:
-        for name in ("scheduled_s", "observed_s", "staffed_s", "excused_s", "absence_s", "absences", "late_s", "early_s"):
+        for name in (
+            "scheduled_s",
+            "observed_s",
+            "staffed_s",
+            "excused_s",
+            "absence_s",
+            "absences",
+            "late_s",
+            "early_s",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, count in other.violations.items():
             self.violations[key] = self.violations.get(key, 0) + count
@@ -144,8 +154,14 @@ class AttendanceReport:
         return window_id or (self._post_window.get((hall_id, zone_id)) if zone_id else None)
 
     # -- building ----------------------------------------------------------------------------------
-    def build(self, halls: list[Hall], days: list[date], minutes: Iterable[MinuteRow], alerts: Iterable[AlertRow],
-              absences: Iterable[AbsenceRow]) -> Report:
+    def build(
+        self,
+        halls: list[Hall],
+        days: list[date],
+        minutes: Iterable[MinuteRow],
+        alerts: Iterable[AlertRow],
+        absences: Iterable[AbsenceRow],
+    ) -> Report:
         by_window: dict[tuple[str, str, date], dict[datetime, MinuteRow]] = defaultdict(dict)
         for m in minutes:  # one window seen by two cameras: the larger observation counts
             slot = by_window[(m.hall_id, m.window_id, m.minute.astimezone(self.tz).date())]
@@ -165,9 +181,15 @@ class AttendanceReport:
                 hall_totals = Totals()
                 for window in hall.windows:
                     key = (hall.id, window.id)
-                    row = self._window_day(day, hall, window.id, window.schedule or hall.schedule,
-                                           by_window.get((*key, day), {}), alerts_by.get(key, []),
-                                           absences_by.get(key, []))
+                    row = self._window_day(
+                        day,
+                        hall,
+                        window.id,
+                        window.schedule or hall.schedule,
+                        by_window.get((*key, day), {}),
+                        alerts_by.get(key, []),
+                        absences_by.get(key, []),
+                    )
                     windows.append(row)
                     hall_totals.add(row.totals)
                 for a in alerts_by.get((hall.id, None), []):  # hall-level violations (staff chatting, queue)
@@ -179,13 +201,19 @@ class AttendanceReport:
                     regions.setdefault((day, region_id), Totals()).add(hall_totals)
         return Report(days, windows, halls_out, regions)
 
-    def _window_day(self, day: date, hall: Hall, window_id: str, schedule: str | None,
-                    minutes: dict[datetime, MinuteRow],
-                    alerts: list[AlertRow], absences: list[AbsenceRow]) -> WindowDay:
+    def _window_day(
+        self,
+        day: date,
+        hall: Hall,
+        window_id: str,
+        schedule: str | None,
+        minutes: dict[datetime, MinuteRow],
+        alerts: list[AlertRow],
+        absences: list[AbsenceRow],
+    ) -> WindowDay:
         day_start, day_end = self.day_bounds(day)
         calendar = self.calendar(schedule)
-        spans = ([(iv.start, iv.end) for iv in calendar.intervals_on(day) if iv.supervise_empty_post]
-                 if calendar else [])
+        spans = [(iv.start, iv.end) for iv in calendar.intervals_on(day) if iv.supervise_empty_post] if calendar else []
         totals = Totals()
         totals.scheduled_s = sum((b - a).total_seconds() for a, b in spans)
         for m in minutes.values():
@@ -210,19 +238,39 @@ class AttendanceReport:
         for i, (start, end) in enumerate(spans):
             previous_end = spans[i - 1][1] if i else start - LOOKAROUND
             next_start = spans[i + 1][0] if i + 1 < len(spans) else end + LOOKAROUND
-            periods.append(self._period(start, end, max(start - LOOKAROUND, previous_end),
-                                        min(end + LOOKAROUND, next_start), minutes, alerts))
+            periods.append(
+                self._period(
+                    start,
+                    end,
+                    max(start - LOOKAROUND, previous_end),
+                    min(end + LOOKAROUND, next_start),
+                    minutes,
+                    alerts,
+                )
+            )
         totals.late_s = sum(p.late_s for p in periods)
         totals.early_s = sum(p.early_s for p in periods)
         return WindowDay(day, hall.id, window_id, periods, totals, bool(calendar))
 
     @staticmethod
-    def _period(start: datetime, end: datetime, look_from: datetime, look_until: datetime,
-                minutes: dict[datetime, MinuteRow], alerts: list[AlertRow]) -> PeriodRow:
+    def _period(
+        start: datetime,
+        end: datetime,
+        look_from: datetime,
+        look_until: datetime,
+        minutes: dict[datetime, MinuteRow],
+        alerts: list[AlertRow],
+    ) -> PeriodRow:
         row = PeriodRow(start, end)
         late = [a for a in alerts if a.type == "empty_post" and a.reason in LATE_REASONS and a.started_at == start]
-        early = [a for a in alerts if a.type == "empty_post" and a.reason == "early_leave"
-                 and start <= a.started_at < end and a.ended_at == end]
+        early = [
+            a
+            for a in alerts
+            if a.type == "empty_post"
+            and a.reason == "early_leave"
+            and start <= a.started_at < end
+            and a.ended_at == end
+        ]
         row.late_s = sum(_overlap(a.started_at, a.ended_at, start, end) for a in late)
         row.early_s = sum(_overlap(a.started_at, a.ended_at, start, end) for a in early)
         if any(a.reason == "absent" for a in late):
@@ -230,13 +278,19 @@ class AttendanceReport:
         if late:
             row.arrival = max(a.ended_at for a in late)
         else:
-            seen = [m.first_in for t, m in minutes.items() if look_from <= t < end and m.first_in is not None
-                    and m.first_in >= look_from]
+            seen = [
+                m.first_in
+                for t, m in minutes.items()
+                if look_from <= t < end and m.first_in is not None and m.first_in >= look_from
+            ]
             row.arrival = min(seen, default=None)
         if early:
             row.departure = min(a.started_at for a in early)
         else:
-            seen = [m.last_in for t, m in minutes.items() if start <= t < look_until and m.last_in is not None
-                    and m.last_in < look_until]
+            seen = [
+                m.last_in
+                for t, m in minutes.items()
+                if start <= t < look_until and m.last_in is not None and m.last_in < look_until
+            ]
             row.departure = max(seen, default=None)
         return row

@@ -9,6 +9,7 @@ also when the verification code printed on a case sheet (督办单) is not this 
 comes from HALLWATCH_EVIDENCE_KEY or the config's evidence.hmac_key. prune deletes evidence older than evidence.retention_days,
 except that of every alert not yet closed in the alert store (and of any --keep id).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ from streams.evidence.storage import LocalEvidenceStore
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alerts.evidence", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m alerts.evidence", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["verify", "prune"])
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--config", default="configs/demo.yaml")
@@ -74,6 +76,7 @@ def _binding(folder: Path, root: Path, event_id: str | None) -> dict:
         expect.setdefault("event_id", parts[2])
         expect["hall_id"] = parts[1]
     return expect
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,7 @@
 """The annotated copy of a clip, rendered by the alerting service when a case is exported: the raw
 clip decoded, its overlay data drawn on every frame (``streams.evidence.overlay.render``),
 encoded once. Derived from signed files, so it is not itself in the manifest; the export says so."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """A case's evidence in the alerting service: integrity against the signed manifest, and the
 ZIP a discipline officer exports."""
+
 from __future__ import annotations
 
 import io
@@ -25,17 +26,20 @@ def integrity(store: LocalEvidenceStore, event: Mapping, key: str | None) -> tup
         return "none", []
     path = store.resolve(manifest)
     try:
-        problems = (verify(path.parent, resolve_key(key), {f: event.get(f) for f in BINDING}) if path
-                    else ["manifest missing"])
+        problems = (
+            verify(path.parent, resolve_key(key), {f: event.get(f) for f in BINDING}) if path else ["manifest missing"]
+        )
     except ValueError as error:
         problems = [str(error)]
     return ("failed" if problems else "ok"), problems
 
 
-ANNOTATED_NOTE = ("annotated/ 中的标注视频由告警服务在导出时根据 evidence/ 中已签名的原始视频与标注数据"
-                  "（*_overlay.json）生成，仅供阅看；证据以 evidence/ 中经 manifest.json 签名的文件为准。\n"
-                  "The videos under annotated/ were rendered at export from the signed raw clips and overlay data "
-                  "in evidence/; they are a reading aid, the signed files are the evidence.\n")
+ANNOTATED_NOTE = (
+    "annotated/ 中的标注视频由告警服务在导出时根据 evidence/ 中已签名的原始视频与标注数据"
+    "（*_overlay.json）生成，仅供阅看；证据以 evidence/ 中经 manifest.json 签名的文件为准。\n"
+    "The videos under annotated/ were rendered at export from the signed raw clips and overlay data "
+    "in evidence/; they are a reading aid, the signed files are the evidence.\n"
+)
 
 
 def annotated_copies(files: set[Path], workdir: Path) -> list[Path]:

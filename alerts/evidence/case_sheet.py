@@ -2,6 +2,7 @@
 the review opinion, and a verification code that `python -m alerts.evidence verify FOLDER --code`
 accepts for exactly this evidence. Chinese text uses reportlab's built-in CJK font (STSong-Light,
 a CID font every PDF reader provides), so servers need no font files."""
+
 from __future__ import annotations
 
 import io
@@ -37,27 +38,51 @@ class CaseSheet:
 
 def render(sheet: CaseSheet, compress: bool = True) -> bytes:
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title="电子监察督办单", pageCompression=1 if compress else 0)
-    story = [Paragraph("政务服务电子监察督办单", TITLE), Spacer(1, 4 * mm),
-             Paragraph(f"编号：{sheet.number}", BODY), Spacer(1, 3 * mm)]
-    table = Table([[Paragraph(label, BODY), Paragraph(value or "—", BODY)] for label, value in sheet.rows],
-                  colWidths=[32 * mm, 142 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                               ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee")),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title="电子监察督办单",
+        pageCompression=1 if compress else 0,
+    )
+    story = [
+        Paragraph("政务服务电子监察督办单", TITLE),
+        Spacer(1, 4 * mm),
+        Paragraph(f"编号：{sheet.number}", BODY),
+        Spacer(1, 3 * mm),
+    ]
+    table = Table(
+        [[Paragraph(label, BODY), Paragraph(value or "—", BODY)] for label, value in sheet.rows],
+        colWidths=[32 * mm, 142 * mm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
     story += [table, Spacer(1, 4 * mm)]
     image = _image(sheet.snapshot)
     if image is not None:
         story += [Paragraph("违规时刻快照：", BODY), image, Spacer(1, 4 * mm)]
     story += [Paragraph("复核意见：", BODY), Paragraph(sheet.opinion or "（尚未复核）", BODY), Spacer(1, 6 * mm)]
     if sheet.code:
-        story += [Paragraph("证据校验码（python -m alerts.evidence verify 证据目录 --code 校验码）：", BODY),
-                  Paragraph(sheet.code, CODE)]
+        story += [
+            Paragraph("证据校验码（python -m alerts.evidence verify 证据目录 --code 校验码）：", BODY),
+            Paragraph(sheet.code, CODE),
+        ]
     else:
         story += [Paragraph("本案无签名证据，无校验码。", BODY)]
-    story += [Spacer(1, 8 * mm),
-              Paragraph(f"签发：{sheet.issued_by}　　时间：{sheet.issued_at.strftime('%Y-%m-%d %H:%M:%S %z')}", BODY)]
+    story += [
+        Spacer(1, 8 * mm),
+        Paragraph(f"签发：{sheet.issued_by}　　时间：{sheet.issued_at.strftime('%Y-%m-%d %H:%M:%S %z')}", BODY),
+    ]
     doc.build(story)
     return buffer.getvalue()
 

@@ -1,5 +1,6 @@
 """Registered absences (去向公开) as the console lists them (table ``absences``): those registered in
 the console and the mirror of the absences topic, idempotent by absence id, every change audited."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -26,8 +27,14 @@ class AbsenceStore:
                 if session.get(AbsenceRecord, record.id) is not None:
                     return record
                 session.add(record)
-                session.add(AuditEntry(event_id=None, actor=actor, action="absence_registered",
-                                       details={"absence_id": record.id, "hall_id": record.hall_id}))
+                session.add(
+                    AuditEntry(
+                        event_id=None,
+                        actor=actor,
+                        action="absence_registered",
+                        details={"absence_id": record.id, "hall_id": record.hall_id},
+                    )
+                )
         except IntegrityError:  # the mirror won the race: it is stored, audited, and the same
             pass
         return record
@@ -39,8 +46,14 @@ class AbsenceStore:
                 record = session.get(AbsenceRecord, absence.id)
                 if record is None:
                     session.add(AbsenceRecord(id=absence.id, **{f: getattr(absence, f) for f in MIRRORED}))
-                    session.add(AuditEntry(event_id=None, actor=absence.registered_by[:64], action="absence_registered",
-                                           details={"absence_id": absence.id, "hall_id": absence.hall_id}))
+                    session.add(
+                        AuditEntry(
+                            event_id=None,
+                            actor=absence.registered_by[:64],
+                            action="absence_registered",
+                            details={"absence_id": absence.id, "hall_id": absence.hall_id},
+                        )
+                    )
                 else:
                     for name in MIRRORED:
                         setattr(record, name, getattr(absence, name))
@@ -48,8 +61,14 @@ class AbsenceStore:
                 record = session.get(AbsenceRecord, absence_id)
                 if record is not None:
                     session.delete(record)
-                    session.add(AuditEntry(event_id=None, actor="register", action="absence_cancelled",
-                                           details={"absence_id": absence_id}))
+                    session.add(
+                        AuditEntry(
+                            event_id=None,
+                            actor="register",
+                            action="absence_cancelled",
+                            details={"absence_id": absence_id},
+                        )
+                    )
 
     def list(self, hall_ids: Iterable[str] | None = None) -> list[AbsenceRecord]:
         query = select(AbsenceRecord).order_by(AbsenceRecord.start.desc())

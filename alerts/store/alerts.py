@@ -5,6 +5,7 @@ arrive out of order end in the right final state (``alerts.store.merge``: a clos
 over an open one; an open message never reopens a closed alert). The operators' lifecycle
 (acknowledge, review, close, escalate) is ``alerts.lifecycle``; this module only stores.
 """
+
 from __future__ import annotations
 
 import functools
@@ -59,8 +60,7 @@ class AlertStore:
         for v in violations:
             by_event.setdefault(v.event_id, []).append(v)
         with self.session() as session:
-            existing = {a.event_id: a for a in
-                        session.scalars(select(Alert).where(Alert.event_id.in_(list(by_event))))}
+            existing = {a.event_id: a for a in session.scalars(select(Alert).where(Alert.event_id.in_(list(by_event))))}
             rows, audit = [], []
             now = utcnow()
             for event_id, items in by_event.items():
@@ -75,17 +75,41 @@ class AlertStore:
                 seen = {m.status for m in agreeing}
                 if alert is None:
                     owner = owners.get(event_id)
-                    rows.append({"event_id": event_id, "payload": violation_to_wire(v), "lifecycle": "new",
-                                 "escalations": 1 if owner else 0, "escalated_to": owner,
-                                 "escalated_at": now if owner else None, "received_at": now, "updated_at": now,
-                                 **alert_fields(v)})
-                    audit.extend({"event_id": event_id, "actor": "pipeline", "action": f"violation_{status}",
-                                  "at": now, "details": {"started_at": _iso(v.started_at), "ended_at": _iso(v.ended_at)}}
-                                 for status in ("open", "closed") if status in seen)
+                    rows.append(
+                        {
+                            "event_id": event_id,
+                            "payload": violation_to_wire(v),
+                            "lifecycle": "new",
+                            "escalations": 1 if owner else 0,
+                            "escalated_to": owner,
+                            "escalated_at": now if owner else None,
+                            "received_at": now,
+                            "updated_at": now,
+                            **alert_fields(v),
+                        }
+                    )
+                    audit.extend(
+                        {
+                            "event_id": event_id,
+                            "actor": "pipeline",
+                            "action": f"violation_{status}",
+                            "at": now,
+                            "details": {"started_at": _iso(v.started_at), "ended_at": _iso(v.ended_at)},
+                        }
+                        for status in ("open", "closed")
+                        if status in seen
+                    )
                     applied.created.append(event_id)
                 elif merge_into(alert, v):
-                    audit.append({"event_id": event_id, "actor": "pipeline", "action": "violation_closed", "at": now,
-                                  "details": {"ended_at": _iso(v.ended_at), "closed_reason": v.closed_reason}})
+                    audit.append(
+                        {
+                            "event_id": event_id,
+                            "actor": "pipeline",
+                            "action": "violation_closed",
+                            "at": now,
+                            "details": {"ended_at": _iso(v.ended_at), "closed_reason": v.closed_reason},
+                        }
+                    )
             if rows:
                 bulk_insert(session, Alert.__table__, rows)
             if audit:
@@ -105,17 +129,31 @@ class AlertStore:
 
     def audit(self, event_id: str) -> list[AuditEntry]:
         with self.sessions() as session:
-            return list(session.scalars(select(AuditEntry).where(AuditEntry.event_id == event_id)
-                                        .order_by(AuditEntry.id)))
+            return list(
+                session.scalars(select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(AuditEntry.id))
+            )
 
-    def list(self, region_path: str | None = None, hall: str | None = None, type: str | None = None,
-             lifecycle: str | None = None, event_status: str | None = None, since: datetime | None = None,
-             until: datetime | None = None, limit: int = 100, offset: int = 0) -> list[Alert]:
+    def list(
+        self,
+        region_path: str | None = None,
+        hall: str | None = None,
+        type: str | None = None,
+        lifecycle: str | None = None,
+        event_status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Alert]:
         query = select(Alert)
         if region_path:
             query = query.where(Alert.region_path.startswith(region_path, autoescape=True))
-        for column, value in ((Alert.hall_id, hall), (Alert.type, type), (Alert.lifecycle, lifecycle),
-                              (Alert.event_status, event_status)):
+        for column, value in (
+            (Alert.hall_id, hall),
+            (Alert.type, type),
+            (Alert.lifecycle, lifecycle),
+            (Alert.event_status, event_status),
+        ):
             if value:
                 query = query.where(column == value)
         if since:
@@ -127,16 +165,24 @@ class AlertStore:
             return list(session.scalars(query))
 
     def changed_since(self, since: datetime, region_prefix: str, limit: int = 5000) -> list[Alert]:
-        query = (select(Alert).where(Alert.updated_at > since)
-                 .where(Alert.region_path.startswith(region_prefix, autoescape=True))
-                 .order_by(Alert.updated_at).limit(limit))
+        query = (
+            select(Alert)
+            .where(Alert.updated_at > since)
+            .where(Alert.region_path.startswith(region_prefix, autoescape=True))
+            .order_by(Alert.updated_at)
+            .limit(limit)
+        )
         with self.sessions() as session:
             return list(session.scalars(query))
 
     def changed_alerts(self, event_ids: list[str], region_prefix: str) -> list[Alert]:
         """The alerts with these ids in the region's subtree (what the live stream sends)."""
-        query = (select(Alert).where(Alert.event_id.in_(event_ids))
-                 .where(Alert.region_path.startswith(region_prefix, autoescape=True)).order_by(Alert.updated_at))
+        query = (
+            select(Alert)
+            .where(Alert.event_id.in_(event_ids))
+            .where(Alert.region_path.startswith(region_prefix, autoescape=True))
+            .order_by(Alert.updated_at)
+        )
         with self.sessions() as session:
             return list(session.scalars(query))
 
@@ -149,8 +195,9 @@ class AlertStore:
         """Alerts nobody acknowledged yet (only the columns escalation reads; with
         ``waiting_since``, only those waiting at their level since then or longer): a backlog of
         thousands of new alerts is not loaded whole every check."""
-        query = select(Alert.event_id, Alert.lifecycle, Alert.region_id, Alert.escalated_to, Alert.escalated_at,
-                       Alert.received_at).where(Alert.lifecycle == "new")
+        query = select(
+            Alert.event_id, Alert.lifecycle, Alert.region_id, Alert.escalated_to, Alert.escalated_at, Alert.received_at
+        ).where(Alert.lifecycle == "new")
         if waiting_since is not None:
             query = query.where(func.coalesce(Alert.escalated_at, Alert.received_at) <= waiting_since)
         with self.sessions() as session:
@@ -163,17 +210,29 @@ class AlertStore:
     def report_alerts(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[tuple]:
         """(hall, window, type, reason, started_at, ended_at, duration_s) of alerts started in
         [since, until) in these halls: what the attendance report counts."""
-        query = (select(Alert.hall_id, Alert.window_id, Alert.type, Alert.reason, Alert.started_at, Alert.ended_at,
-                        Alert.duration_s)
-                 .where(Alert.hall_id.in_(list(hall_ids))).where(Alert.started_at >= since)
-                 .where(Alert.started_at < until))
+        query = (
+            select(
+                Alert.hall_id,
+                Alert.window_id,
+                Alert.type,
+                Alert.reason,
+                Alert.started_at,
+                Alert.ended_at,
+                Alert.duration_s,
+            )
+            .where(Alert.hall_id.in_(list(hall_ids)))
+            .where(Alert.started_at >= since)
+            .where(Alert.started_at < until)
+        )
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]
 
     def open_counts(self) -> list[tuple[str, str, str, int]]:
         """(type, level, region_id, count) of alerts not yet reviewed."""
-        query = (select(Alert.type, Alert.level, Alert.region_id, func.count())
-                 .where(Alert.lifecycle.in_(("new", "acknowledged")))
-                 .group_by(Alert.type, Alert.level, Alert.region_id))
+        query = (
+            select(Alert.type, Alert.level, Alert.region_id, func.count())
+            .where(Alert.lifecycle.in_(("new", "acknowledged")))
+            .group_by(Alert.type, Alert.level, Alert.region_id)
+        )
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]

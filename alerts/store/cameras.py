@@ -1,4 +1,5 @@
 """The cameras' last heartbeats (table ``cameras``): what coverage and the camera wall read."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,17 +25,34 @@ class CameraStore:
         table = CameraState.__table__
         with self.db.session() as session:
             known = set(session.scalars(select(CameraState.camera_id).where(CameraState.camera_id.in_(list(latest)))))
-            rows = [{"camera_id": camera_id, "hall_id": b["hall_id"], "status": b["status"], "received_at": now,
-                     "payload": b, "worker_id": b.get("worker_id")} for camera_id, b in latest.items()]
+            rows = [
+                {
+                    "camera_id": camera_id,
+                    "hall_id": b["hall_id"],
+                    "status": b["status"],
+                    "received_at": now,
+                    "payload": b,
+                    "worker_id": b.get("worker_id"),
+                }
+                for camera_id, b in latest.items()
+            ]
             new = [r for r in rows if r["camera_id"] not in known]
             old = [{**r, "key": r["camera_id"]} for r in rows if r["camera_id"] in known]
             if new:
                 session.execute(table.insert(), new)
             if old:
-                session.execute(table.update().where(table.c.camera_id == bindparam("key"))
-                                .values(hall_id=bindparam("hall_id"), status=bindparam("status"),
-                                        received_at=bindparam("received_at"), payload=bindparam("payload"),
-                                        worker_id=bindparam("worker_id")), old)
+                session.execute(
+                    table.update()
+                    .where(table.c.camera_id == bindparam("key"))
+                    .values(
+                        hall_id=bindparam("hall_id"),
+                        status=bindparam("status"),
+                        received_at=bindparam("received_at"),
+                        payload=bindparam("payload"),
+                        worker_id=bindparam("worker_id"),
+                    ),
+                    old,
+                )
 
     def cameras(self) -> list[CameraState]:
         with self.sessions() as session:
@@ -43,7 +61,12 @@ class CameraStore:
     def camera_states(self) -> list[tuple[str, str, str, datetime, str | None]]:
         """(camera, hall, status, received_at, worker) of every camera: what coverage needs,
         without loading objects or decoding payloads (a province has 20,000 cameras)."""
-        query = select(CameraState.camera_id, CameraState.hall_id, CameraState.status, CameraState.received_at,
-                       CameraState.worker_id)
+        query = select(
+            CameraState.camera_id,
+            CameraState.hall_id,
+            CameraState.status,
+            CameraState.received_at,
+            CameraState.worker_id,
+        )
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]

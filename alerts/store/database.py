@@ -1,6 +1,7 @@
 """The one database of the alerting service: an engine, a session factory, and the only place the
 schema is created (every table of ``alerts.store.schema``, and later columns added in place).
 SQLite in WAL mode by default, PostgreSQL in production."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,7 +20,8 @@ from alerts.store.schema import Base, add_missing_columns, make_engine
 def is_unavailable(error: BaseException) -> bool:
     """The database cannot be reached (retry later), as opposed to refusing one value."""
     return isinstance(error, (OperationalError, InterfaceError)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 class Database:
@@ -58,8 +60,15 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     names = list(rows[0])
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     preparer = dialect.identifier_preparer
-    sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
-           f"VALUES ({', '.join(['?'] * len(names))})")
-    values = [tuple(value if process is None or value is None else process(value)
-                    for value, process in zip((row[n] for n in names), processors, strict=True)) for row in rows]
+    sql = (
+        f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+        f"VALUES ({', '.join(['?'] * len(names))})"
+    )
+    values = [
+        tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip((row[n] for n in names), processors, strict=True)
+        )
+        for row in rows
+    ]
     connection.exec_driver_sql(sql, values)

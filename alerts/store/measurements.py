@@ -1,6 +1,7 @@
 """Persistence of the pipeline's per-minute service measurements: staffed seconds per window and
 each served person's waiting time (the attendance report's input). Idempotent: a replayed minute
 replaces the stored one, a replayed wait is stored once."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,12 +25,25 @@ class MeasurementStore:
         for m in minutes:
             for p in m.posts:
                 posts[(m.camera_id, p.window_id, m.minute)] = {
-                    "camera_id": m.camera_id, "window_id": p.window_id, "minute": m.minute, "hall_id": m.hall_id,
-                    "observed_s": m.observed_s, "staffed_s": p.staffed_s, "first_in": p.first_in, "last_in": p.last_in}
+                    "camera_id": m.camera_id,
+                    "window_id": p.window_id,
+                    "minute": m.minute,
+                    "hall_id": m.hall_id,
+                    "observed_s": m.observed_s,
+                    "staffed_s": p.staffed_s,
+                    "first_in": p.first_in,
+                    "last_in": p.last_in,
+                }
             for w in m.waits:
                 waits[(m.camera_id, w.track_id, w.served_at)] = {
-                    "camera_id": m.camera_id, "track_id": w.track_id, "served_at": w.served_at, "hall_id": m.hall_id,
-                    "window_id": w.window_id, "queued_at": w.queued_at, "wait_s": w.wait_s}
+                    "camera_id": m.camera_id,
+                    "track_id": w.track_id,
+                    "served_at": w.served_at,
+                    "hall_id": m.hall_id,
+                    "window_id": w.window_id,
+                    "queued_at": w.queued_at,
+                    "wait_s": w.wait_s,
+                }
         with self.sessions() as session, session.begin():
             if posts:
                 keys = tuple_(PostMinuteRow.camera_id, PostMinuteRow.window_id, PostMinuteRow.minute)
@@ -41,13 +55,21 @@ class MeasurementStore:
                 session.execute(QueueWaitRow.__table__.insert(), list(waits.values()))
 
     def post_minutes(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[PostMinuteRow]:
-        query = (select(PostMinuteRow).where(PostMinuteRow.hall_id.in_(list(hall_ids)))
-                 .where(PostMinuteRow.minute >= since).where(PostMinuteRow.minute < until))
+        query = (
+            select(PostMinuteRow)
+            .where(PostMinuteRow.hall_id.in_(list(hall_ids)))
+            .where(PostMinuteRow.minute >= since)
+            .where(PostMinuteRow.minute < until)
+        )
         with self.sessions() as session:
             return list(session.scalars(query))
 
     def waits(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[QueueWaitRow]:
-        query = (select(QueueWaitRow).where(QueueWaitRow.hall_id.in_(list(hall_ids)))
-                 .where(QueueWaitRow.served_at >= since).where(QueueWaitRow.served_at < until))
+        query = (
+            select(QueueWaitRow)
+            .where(QueueWaitRow.hall_id.in_(list(hall_ids)))
+            .where(QueueWaitRow.served_at >= since)
+            .where(QueueWaitRow.served_at < until)
+        )
         with self.sessions() as session:
             return list(session.scalars(query))

@@ -3,6 +3,7 @@
 A closed message wins over an open one whatever the arrival order; of two with the same status
 the later wins; an evidence update never reopens anything, it only adds ``evidence``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,10 +25,20 @@ def newer(a: Violation, b: Violation) -> Violation:
 def alert_fields(v: Violation) -> dict:
     """The indexed columns of an alert, from the violation."""
     return dict(
-        type=v.type, reason=v.reason, hall_id=v.hall_id, region_id=v.region_id,
-        region_path=region_path_key(v.region_path), level=v.level, camera_id=v.camera_id,
-        zone_id=v.zone_id, window_id=v.window_id, started_at=v.started_at, ended_at=v.ended_at,
-        duration_s=v.duration_s, event_status=v.status, closed_reason=v.closed_reason,
+        type=v.type,
+        reason=v.reason,
+        hall_id=v.hall_id,
+        region_id=v.region_id,
+        region_path=region_path_key(v.region_path),
+        level=v.level,
+        camera_id=v.camera_id,
+        zone_id=v.zone_id,
+        window_id=v.window_id,
+        started_at=v.started_at,
+        ended_at=v.ended_at,
+        duration_s=v.duration_s,
+        event_status=v.status,
+        closed_reason=v.closed_reason,
     )
 
 

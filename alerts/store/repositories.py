@@ -1,4 +1,5 @@
 """Every repository of the alerting service over one database, built in one place."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,15 @@ class Repositories:
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
-        return cls(db, AlertStore(db), CameraStore(db), AbsenceStore(db), ShiftNoteStore(db), MeasurementStore(db),
-                   RosterStore(db))
+        return cls(
+            db,
+            AlertStore(db),
+            CameraStore(db),
+            AbsenceStore(db),
+            ShiftNoteStore(db),
+            MeasurementStore(db),
+            RosterStore(db),
+        )
 
     @classmethod
     def open(cls, url: str) -> Repositories:

@@ -1,5 +1,6 @@
 """Shifts kept in the console (table ``roster_shifts``); ``alerts.rosters`` merges them with the
 config's."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,12 +21,24 @@ class RosterStore:
         self.sessions = db.sessions
 
     def add(self, shift: RosterShift, actor: str) -> RosterShiftRecord:
-        record = RosterShiftRecord(id=uuid.uuid4().hex[:12], hall_id=shift.hall, window_id=shift.window,
-                                   shift=shift.model_dump(mode="json"), created_by=actor, created_at=utcnow())
+        record = RosterShiftRecord(
+            id=uuid.uuid4().hex[:12],
+            hall_id=shift.hall,
+            window_id=shift.window,
+            shift=shift.model_dump(mode="json"),
+            created_by=actor,
+            created_at=utcnow(),
+        )
         with self.db.session() as session:
             session.add(record)
-            session.add(AuditEntry(event_id=None, actor=actor, action="roster_shift_added",
-                                   details={"roster_shift_id": record.id, "shift": record.shift}))
+            session.add(
+                AuditEntry(
+                    event_id=None,
+                    actor=actor,
+                    action="roster_shift_added",
+                    details={"roster_shift_id": record.id, "shift": record.shift},
+                )
+            )
         return record
 
     def delete(self, shift_id: str, actor: str, hall_ids: Iterable[str]) -> bool:
@@ -34,8 +47,14 @@ class RosterStore:
             record = session.get(RosterShiftRecord, shift_id)
             if record is None or record.hall_id not in set(hall_ids):
                 return False
-            session.add(AuditEntry(event_id=None, actor=actor, action="roster_shift_deleted",
-                                   details={"roster_shift_id": record.id, "shift": record.shift}))
+            session.add(
+                AuditEntry(
+                    event_id=None,
+                    actor=actor,
+                    action="roster_shift_deleted",
+                    details={"roster_shift_id": record.id, "shift": record.shift},
+                )
+            )
             session.delete(record)
         return True
 

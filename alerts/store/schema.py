@@ -2,6 +2,7 @@
 
 Times are stored as UTC everywhere and read back as aware datetimes. ``audit`` is append-only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -211,6 +212,7 @@ def _json_text(value: object) -> str:
 def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=orjson.loads)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
@@ -218,6 +220,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+
     return engine
 
 

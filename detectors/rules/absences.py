@@ -3,6 +3,7 @@
 During its span empty_post is suppressed for that window's posts; a violation open when the
 absence begins closes with ``closed_reason: "absence"`` and the absence in ``suppressed``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,9 @@ def supervision_at(t: datetime, calendar: ServiceCalendar, absences: list[Absenc
     period_start, period_end = (start, end) if bounded else (None, None)
     for absence in absences:
         if absence.start <= t < absence.end:
-            return Supervision(off_reason="absence", off_since=max(absence.start, start),
-                               off_details=absence.describe())
+            return Supervision(
+                off_reason="absence", off_since=max(absence.start, start), off_details=absence.describe()
+            )
         if start < absence.end <= t:
             start = absence.end
         if t < absence.start < end:

@@ -18,6 +18,7 @@ Semantics (the contract):
 The closing message's reason is final. Schedule-less halls have no period boundaries
 (``period_start``/``period_end`` None), so only ``left_post`` applies there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,8 +71,11 @@ class EmptyPostState:
             out.append(self._close_at_interval_end(t, sup))
         elif self.violation is None and self.last_period is not None and t >= self.last_period[1]:
             out.extend(self._early_leave_at_period_end(*self.last_period))
-        self.last_period = ((sup.start, sup.period_end)
-                            if sup.active and sup.period_end is not None and sup.end == sup.period_end else None)
+        self.last_period = (
+            (sup.start, sup.period_end)
+            if sup.active and sup.period_end is not None and sup.end == sup.period_end
+            else None
+        )
 
         if occupied:
             if self.empty_since is not None:
@@ -91,9 +95,16 @@ class EmptyPostState:
             # While someone is back but not yet for return_s, the episode lasts at least until then.
             reference = self.return_since or t
             if (reference - start).total_seconds() >= threshold:
-                self.violation = Episode(started_at=start, last_at=t, open=True, details={
-                    "_interval": sup.start, "_period_end": sup.period_end,
-                    "reason": LATE_ARRIVAL if late else LEFT_POST})
+                self.violation = Episode(
+                    started_at=start,
+                    last_at=t,
+                    open=True,
+                    details={
+                        "_interval": sup.start,
+                        "_period_end": sup.period_end,
+                        "reason": LATE_ARRIVAL if late else LEFT_POST,
+                    },
+                )
                 self.interval_end = sup.end
                 out.append(Transition("open", self.violation))
         if self.violation is not None:
@@ -114,7 +125,12 @@ class EmptyPostState:
                 ep.details["suppressed"] = sup.off_details
         end = min(max(end, ep.started_at), t)
         period_end = ep.details.get("_period_end")
-        if closed_reason == "service_end" and period_end is not None and end == period_end and self.return_since is None:
+        if (
+            closed_reason == "service_end"
+            and period_end is not None
+            and end == period_end
+            and self.return_since is None
+        ):
             if ep.details["reason"] == LATE_ARRIVAL:
                 ep.details["reason"] = ABSENT
             elif (period_end - ep.started_at).total_seconds() >= self.rule.early_before_s:

@@ -5,6 +5,7 @@ last frame it held to the next one) do not end it; once a frame is ``clear_s`` o
 last holding frame, the episode has ended at that last holding frame. It becomes a violation once
 it has held for ``min_duration_s`` (last holding frame - first holding frame).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

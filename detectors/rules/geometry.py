@@ -1,4 +1,5 @@
 """Vectorised zone membership and floor-distance grouping for the rules (no OpenCV, no I/O)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

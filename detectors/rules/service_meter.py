@@ -7,6 +7,7 @@ is time nobody saw), split at minute boundaries. A frame only records its state 
 buffer); the buffer is summed with numpy when its minute ends, so the meter costs the rules
 little. Pure: fed the engine's zone membership, no I/O.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,16 +25,24 @@ class ServiceMeter:
     window id, membership column) of every queue and service area; ``frame_s``: the time between
     analysed frames."""
 
-    def __init__(self, camera_id: str, hall_id: str, windows: dict[str, list[int]],
-                 areas: list[tuple[str, str, str | None, int]], frame_s: float, clock):
+    def __init__(
+        self,
+        camera_id: str,
+        hall_id: str,
+        windows: dict[str, list[int]],
+        areas: list[tuple[str, str, str | None, int]],
+        frame_s: float,
+        clock,
+    ):
         self.camera_id, self.hall_id, self.clock = camera_id, hall_id, clock
         self.window_ids = list(windows)
         self.window_columns = [np.array(cols, dtype=int) for cols in windows.values()]
         self.areas = areas
         self.area_columns = np.array([a[3] for a in areas], dtype=int)
         queues = [a[3] for a in areas if a[1] == "queue_area"]
-        self._queue_column: int | np.ndarray | None = (queues[0] if len(queues) == 1 else
-                                                       np.array(queues, dtype=int) if queues else None)
+        self._queue_column: int | np.ndarray | None = (
+            queues[0] if len(queues) == 1 else np.array(queues, dtype=int) if queues else None
+        )
         self.service = [(a[3], a[2], a[0]) for a in areas if a[1] == "service_area"]
         self.frame_s = frame_s
         self.max_gap_s = max(3 * frame_s, 2.0)
@@ -117,16 +126,40 @@ class ServiceMeter:
         for window_id, cols in zip(self.window_ids, self.window_columns):
             staffed = occupied[:, cols].any(axis=1) if occupied.shape[1] else np.zeros(len(rows), dtype=bool)
             seen = np.flatnonzero(staffed & real)
-            posts.append(PostMinute(window_id, round(float(held[staffed].sum()), 3),
-                                    rows[seen[0]][1] if len(seen) else None, rows[seen[-1]][1] if len(seen) else None))
+            posts.append(
+                PostMinute(
+                    window_id,
+                    round(float(held[staffed].sum()), 3),
+                    rows[seen[0]][1] if len(seen) else None,
+                    rows[seen[-1]][1] if len(seen) else None,
+                )
+            )
         observed = float(held.sum())
         areas = []
         for i, (zone, kind, window, _) in enumerate(self.areas):
             column = counts[:, i]
-            areas.append(AreaMinute(zone, kind, window, round(float(column @ held / observed), 3) if observed else 0.0,
-                                    int(column.max()) if len(column) else 0, int(column[-1]) if len(column) else 0))
-        self._done.append(ServiceMinute(self.camera_id, self.hall_id, minute, round(observed, 3), tuple(posts),
-                                        tuple(areas), tuple(self._waits), self.clock()))
+            areas.append(
+                AreaMinute(
+                    zone,
+                    kind,
+                    window,
+                    round(float(column @ held / observed), 3) if observed else 0.0,
+                    int(column.max()) if len(column) else 0,
+                    int(column[-1]) if len(column) else 0,
+                )
+            )
+        self._done.append(
+            ServiceMinute(
+                self.camera_id,
+                self.hall_id,
+                minute,
+                round(observed, 3),
+                tuple(posts),
+                tuple(areas),
+                tuple(self._waits),
+                self.clock(),
+            )
+        )
         self._rows, self._waits = [], []
 
     def flush(self) -> None:
@@ -139,4 +172,3 @@ class ServiceMeter:
     def drain(self) -> list[ServiceMinute]:
         done, self._done = self._done, []
         return done
-

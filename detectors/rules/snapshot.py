@@ -2,6 +2,7 @@
 its open episodes: an empty post since 09:12, a gathering in progress, the violations already
 announced (their event ids follow from camera, zone, type and start, so the new owner continues
 them and closes each exactly once). Pure: dicts in, dicts out."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,23 +53,36 @@ def _details_in(details: dict[str, Any]) -> dict[str, Any]:
 def _episode_out(ep: Episode | None) -> dict | None:
     if ep is None:
         return None
-    return {"started_at": ep.started_at.isoformat(), "last_at": ep.last_at.isoformat(), "open": ep.open,
-            "details": _details_out(ep.details)}
+    return {
+        "started_at": ep.started_at.isoformat(),
+        "last_at": ep.last_at.isoformat(),
+        "open": ep.open,
+        "details": _details_out(ep.details),
+    }
 
 
 def _episode_in(data: dict | None) -> Episode | None:
     if data is None:
         return None
-    return Episode(datetime.fromisoformat(data["started_at"]), datetime.fromisoformat(data["last_at"]),
-                   data["open"], _details_in(data["details"]))
+    return Episode(
+        datetime.fromisoformat(data["started_at"]),
+        datetime.fromisoformat(data["last_at"]),
+        data["open"],
+        _details_in(data["details"]),
+    )
 
 
 def tracker_out(tracker: EmptyPostState | EpisodeTracker) -> dict:
     if isinstance(tracker, EmptyPostState):
-        return {"kind": "empty_post", "empty_since": _time(tracker.empty_since),
-                "return_since": _time(tracker.return_since), "violation": _episode_out(tracker.violation),
-                "interval_end": _time(tracker.interval_end), "seen_first": tracker.seen_first,
-                "last_period": [t.isoformat() for t in tracker.last_period] if tracker.last_period else None}
+        return {
+            "kind": "empty_post",
+            "empty_since": _time(tracker.empty_since),
+            "return_since": _time(tracker.return_since),
+            "violation": _episode_out(tracker.violation),
+            "interval_end": _time(tracker.interval_end),
+            "seen_first": tracker.seen_first,
+            "last_period": [t.isoformat() for t in tracker.last_period] if tracker.last_period else None,
+        }
     return {"kind": "episode", "episode": _episode_out(tracker.episode)}
 
 

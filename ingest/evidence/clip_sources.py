@@ -10,6 +10,7 @@
 
 The camera thread only hands over what it already has; all cutting, joining and encoding runs
 on the clip writer's thread and in ffmpeg's own processes."""
+
 from __future__ import annotations
 
 import logging
@@ -136,13 +137,20 @@ class LiveClips(ClipSource):
         segments = self.recorder.covering(start.timestamp(), end.timestamp()) if self.recorder.mode == "copy" else []
         if segments and segments[-1].end >= end.timestamp() - self.segment_s:
             if segments[0].start > start.timestamp() + self.segment_s:  # recording began after the clip's start
-                log.info("camera %s: the recording starts %.1f s into the clip's window", self.recorder.camera.id,
-                         segments[0].start - start.timestamp())
+                log.info(
+                    "camera %s: the recording starts %.1f s into the clip's window",
+                    self.recorder.camera.id,
+                    segments[0].start - start.timestamp(),
+                )
             join([s.path for s in segments], out)
             return Clip(out, datetime.fromtimestamp(segments[0].start, UTC).astimezone(start.tzinfo), "segments")
         if self.recorder.mode == "copy":
-            log.warning("camera %s: the recorded segments do not cover %s–%s; encoding the analysed frames",
-                        self.recorder.camera.id, start.isoformat(), end.isoformat())
+            log.warning(
+                "camera %s: the recorded segments do not cover %s–%s; encoding the analysed frames",
+                self.recorder.camera.id,
+                start.isoformat(),
+                end.isoformat(),
+            )
         return self.frames.write(start, end, frames, out)
 
     def close(self) -> None:
@@ -161,7 +169,8 @@ def clip_source(camera: Camera, ev: EvidenceConfig) -> ClipSource:
         return FrameClips(frames(), camera.analysis_fps)
     if source.isdigit() or not ev.stream_copy:  # a USB device: no compressed stream to copy
         return FrameClips(frames(), camera.analysis_fps)
-    recorder = SegmentRecorder(camera, Path(ev.root) / "segments" / camera.id, ev.segment_s,
-                               ev.max_clip_s + ev.post_s + 4 * ev.segment_s + 30)
+    recorder = SegmentRecorder(
+        camera, Path(ev.root) / "segments" / camera.id, ev.segment_s, ev.max_clip_s + ev.post_s + 4 * ev.segment_s + 30
+    )
     recorder.start()
     return LiveClips(recorder, frames(), camera.analysis_fps, ev.segment_s)

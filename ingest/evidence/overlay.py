@@ -1,6 +1,7 @@
 """The overlay data of a clip (``streams.evidence.overlay``), built from the violation, the camera's
 zones and the people of the buffered frames. Titles and zone labels are in Chinese: the console
 and the annotated export show them as they are."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,16 +30,30 @@ def stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + when.strftime(" %z")
 
 
-def overlay_data(camera: Camera, violation: Violation, titles: Titles, frames: Sequence[TrackFrame],
-                 clip_start: datetime, size: tuple[int, int], clip: str) -> dict[str, Any]:
+def overlay_data(
+    camera: Camera,
+    violation: Violation,
+    titles: Titles,
+    frames: Sequence[TrackFrame],
+    clip_start: datetime,
+    size: tuple[int, int],
+    clip: str,
+) -> dict[str, Any]:
     """``frames`` at or after ``clip_start``: their ``t`` is seconds into the clip."""
     zones = []
     for zone in camera.zones:
         window = (titles.window_names or {}).get(zone.window or "", zone.window)
         label = " · ".join(t for t in (ZONE_KINDS.get(zone.kind.value, zone.kind.value), window) if t)
-        zones.append({"id": zone.id, "kind": zone.kind.value, "label": label, "colour": hex_colour(ZONE_COLOURS[zone.kind]),
-                      "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in zone.polygon],
-                      "violation": zone.id == violation.zone_id})
+        zones.append(
+            {
+                "id": zone.id,
+                "kind": zone.kind.value,
+                "label": label,
+                "colour": hex_colour(ZONE_COLOURS[zone.kind]),
+                "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in zone.polygon],
+                "violation": zone.id == violation.zone_id,
+            }
+        )
     return {
         "schema": SCHEMA,
         "clip": clip,
@@ -47,10 +62,18 @@ def overlay_data(camera: Camera, violation: Violation, titles: Titles, frames: S
         "title": " · ".join(t for t in (titles.hall, titles.camera, titles.window) if t),
         "subtitle": f"{type_label(violation.type)} · {reason_label(violation.reason)} · 峰值人数 {violation.people}",
         "involved": sorted(int(i) for i in violation.track_ids),
-        "pairs": [{"track_ids": [int(a) for a in p.track_ids], "distance_m": round(float(p.distance_m), 3)}
-                  for p in violation.pairs],
+        "pairs": [
+            {"track_ids": [int(a) for a in p.track_ids], "distance_m": round(float(p.distance_m), 3)}
+            for p in violation.pairs
+        ],
         "zones": zones,
-        "frames": [{"t": round((f.time - clip_start).total_seconds(), 3), "at": stamp(f.time),
-                    "people": [[int(tid), *(round(float(v), 1) for v in box)] for tid, box, _floor in f.people]}
-                   for f in frames if f.time >= clip_start],
+        "frames": [
+            {
+                "t": round((f.time - clip_start).total_seconds(), 3),
+                "at": stamp(f.time),
+                "people": [[int(tid), *(round(float(v), 1) for v in box)] for tid, box, _floor in f.people],
+            }
+            for f in frames
+            if f.time >= clip_start
+        ],
     }

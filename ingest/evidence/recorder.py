@@ -11,6 +11,7 @@ reference to that frame; a writer thread does the rest once the clip's end is av
 done, the whole event is published again with the same ``event_id`` and its ``evidence`` filled
 in (status = the latest known; the alert store merges it without reopening anything).
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,14 @@ class ClipJob:
 
 
 class EvidenceRecorder:
-    def __init__(self, cfg: HallwatchConfig, camera: Camera, clips: ClipSource, publish: Callable[[Violation], None],
-                 executor: ThreadPoolExecutor | None = None):
+    def __init__(
+        self,
+        cfg: HallwatchConfig,
+        camera: Camera,
+        clips: ClipSource,
+        publish: Callable[[Violation], None],
+        executor: ThreadPoolExecutor | None = None,
+    ):
         self.cfg, self.camera, self.clips, self.publish = cfg, camera, clips, publish
         self.ev = cfg.evidence
         self.store = LocalEvidenceStore(self.ev.root)
@@ -176,8 +183,12 @@ class EvidenceRecorder:
         with self._lock:
             event = self.latest[job.event_id]
         folder = self.store.folder_for(event.event_id, event.hall_id, event.started_at)
-        titles = Titles(self.hall_name, self.camera.name or self.camera.id, self.window_names.get(event.window_id),
-                        self.window_names)
+        titles = Titles(
+            self.hall_name,
+            self.camera.name or self.camera.id,
+            self.window_names.get(event.window_id),
+            self.window_names,
+        )
         clip_path = folder / f"{job.kind}_raw.mp4"
         clip = self.clips.write(job.start, job.end, frames, clip_path)
         if clip is None:
@@ -189,9 +200,11 @@ class EvidenceRecorder:
         overlay = overlay_data(self.camera, event, titles, shown, clip.start, size, clip_path.name)
         overlay_path = folder / f"{job.kind}_overlay.json"
         overlay_path.write_text(json.dumps(overlay, ensure_ascii=False, separators=(",", ":")))
-        refs = {f"{job.kind}_clip": self.store.relative(clip_path),
-                f"{job.kind}_overlay": self.store.relative(overlay_path),
-                f"{job.kind}_clip_start": clip.start.isoformat()}
+        refs = {
+            f"{job.kind}_clip": self.store.relative(clip_path),
+            f"{job.kind}_overlay": self.store.relative(overlay_path),
+            f"{job.kind}_clip_start": clip.start.isoformat(),
+        }
         if job.kind == "open" and job.image is not None:
             at = stamp(job.moment)  # the opening frame's entry in the clip's overlay
             frame = next((f for f in overlay["frames"] if f["at"] == at), None)
@@ -201,11 +214,24 @@ class EvidenceRecorder:
             job.image = None
             refs["snapshot"] = self.store.relative(folder / "snapshot.jpg")
             refs["snapshot_raw"] = self.store.relative(folder / "snapshot_raw.jpg")
-        files = [p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".mp4", ".jpg", ".json")
-                 and ".partial" not in p.name and p.name != "manifest.json"]
-        camera_info = {"id": self.camera.id, "name": self.camera.name, "hall": self.camera.hall,
-                       "source": without_credentials(self.camera.source), "analysis_fps": self.camera.analysis_fps}
-        manifest = write_manifest(folder, violation_to_wire(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE)
+        files = [
+            p.name
+            for p in folder.iterdir()
+            if p.is_file()
+            and p.suffix in (".mp4", ".jpg", ".json")
+            and ".partial" not in p.name
+            and p.name != "manifest.json"
+        ]
+        camera_info = {
+            "id": self.camera.id,
+            "name": self.camera.name,
+            "hall": self.camera.hall,
+            "source": without_credentials(self.camera.source),
+            "analysis_fps": self.camera.analysis_fps,
+        }
+        manifest = write_manifest(
+            folder, violation_to_wire(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE
+        )
         with self._lock:
             evidence = self.evidence.setdefault(job.event_id, {})
             evidence.update(refs)

@@ -1,4 +1,5 @@
 """A bounded per-camera memory of recent analysed frames, JPEG-compressed, for evidence clips."""
+
 from __future__ import annotations
 
 import threading

@@ -7,6 +7,7 @@ analysis stamps its frames with. A CSV list gives each segment's start and end i
 a clip is the run of segments around a violation (keyframe granularity). Segments older than
 ``keep_s`` are deleted. A stream that is not H.264 (MJPEG, most USB cameras) is not recorded: the
 camera's clips are then encoded from its analysed frames."""
+
 from __future__ import annotations
 
 import csv
@@ -99,16 +100,20 @@ class SegmentRecorder:
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
-            info = probe(self.camera.source, timeout_s=max(15.0, self.camera.stall_s),
-                         rtsp_transport=self.camera.rtsp_transport)
+            info = probe(
+                self.camera.source, timeout_s=max(15.0, self.camera.stall_s), rtsp_transport=self.camera.rtsp_transport
+            )
             if info is None:
                 failures += 1
-                self._stop.wait(min(60.0, 2.0 ** failures))
+                self._stop.wait(min(60.0, 2.0**failures))
                 continue
             if not info.copyable:
                 self.mode = "encode"
-                log.info("camera %s sends %s, not H.264: its clips are encoded from the analysed frames",
-                         self.camera.id, info.codec)
+                log.info(
+                    "camera %s sends %s, not H.264: its clips are encoded from the analysed frames",
+                    self.camera.id,
+                    info.codec,
+                )
                 return
             self.mode = "copy"
             if self._record():
@@ -117,7 +122,7 @@ class SegmentRecorder:
                 failures += 1
             if not self._stop.is_set():
                 self.restarts += 1
-                self._stop.wait(min(60.0, 2.0 ** failures))
+                self._stop.wait(min(60.0, 2.0**failures))
 
     def _record(self) -> bool:
         """One ffmpeg run, until it ends, stalls or we stop; True if it wrote segments."""
@@ -126,14 +131,35 @@ class SegmentRecorder:
         if self.camera.source.startswith("rtsp"):
             cmd += ["-rtsp_transport", self.camera.rtsp_transport]
         keep = int(self.keep_s / self.segment_s) + 5
-        cmd += ["-i", self.camera.source, "-map", "0:v:0", "-c", "copy", "-copyts", "-f", "segment",
-                "-segment_time", f"{self.segment_s:g}", "-segment_format", "mpegts", "-reset_timestamps", "1",
-                "-segment_list", str(self.folder / f"{run}.csv"), "-segment_list_type", "csv",
-                "-segment_list_size", str(keep), str(self.folder / f"{run}-%06d.ts")]
+        cmd += [
+            "-i",
+            self.camera.source,
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-copyts",
+            "-f",
+            "segment",
+            "-segment_time",
+            f"{self.segment_s:g}",
+            "-segment_format",
+            "mpegts",
+            "-reset_timestamps",
+            "1",
+            "-segment_list",
+            str(self.folder / f"{run}.csv"),
+            "-segment_list_type",
+            "csv",
+            "-segment_list_size",
+            str(keep),
+            str(self.folder / f"{run}-%06d.ts"),
+        ]
         log_file = self.folder / "ffmpeg.log"
         with log_file.open("wb") as errors:
-            self._process = process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                                       stderr=errors)
+            self._process = process = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+            )
         stall = max(3 * self.segment_s + 10, self.camera.stall_s)
         last_growth, newest, wrote = time.monotonic(), -1, False
         while process.poll() is None and not self._stop.wait(1.0):

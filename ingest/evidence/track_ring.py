@@ -1,5 +1,6 @@
 """What the camera saw in its recent analysed frames (time, frame number, people and their boxes):
 a few hundred bytes a frame, kept for the overlay data of evidence clips."""
+
 from __future__ import annotations
 
 import threading

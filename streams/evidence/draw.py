@@ -1,6 +1,7 @@
 """Drawing on evidence frames, shared by the pipeline (snapshots) and the alerting service (the
 annotated export): text in Chinese (OpenCV's putText has no CJK glyphs, so text goes through
 Pillow with a Noto CJK font) and zone outlines with their labels."""
+
 from __future__ import annotations
 
 import functools
@@ -33,8 +34,9 @@ def cjk_font_path() -> str | None:
         if Path(candidate).exists():
             return candidate
     try:
-        found = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        found = subprocess.run(
+            ["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return None
     return found if found and Path(found).exists() and "cjk" in found.lower() else None
@@ -59,8 +61,12 @@ def _label(text: str, bgr: tuple[int, int, int], size: int, background: bool) ->
     return np.ascontiguousarray(rgba[:, :, 2::-1]), rgba[:, :, 3:4].astype(np.float32) / 255.0
 
 
-def put_texts(image: np.ndarray, items: list[tuple[str, tuple[int, int], tuple[int, int, int]]],
-              size: int = 18, background: bool = True) -> np.ndarray:
+def put_texts(
+    image: np.ndarray,
+    items: list[tuple[str, tuple[int, int], tuple[int, int, int]]],
+    size: int = 18,
+    background: bool = True,
+) -> np.ndarray:
     """Draw several (text, (x, y), BGR colour) on a BGR image (in place; also returned). Labels
     are rendered once by Pillow with a CJK font and blended in with NumPy."""
     height, width = image.shape[:2]
@@ -73,14 +79,15 @@ def put_texts(image: np.ndarray, items: list[tuple[str, tuple[int, int], tuple[i
             continue
         px, py = x0 - int(x), y0 - int(y)
         region = image[y0:y1, x0:x1]
-        a = alpha[py:py + (y1 - y0), px:px + (x1 - x0)]
-        p = patch[py:py + (y1 - y0), px:px + (x1 - x0)]
+        a = alpha[py : py + (y1 - y0), px : px + (x1 - x0)]
+        p = patch[py : py + (y1 - y0), px : px + (x1 - x0)]
         region[:] = (p * a + region * (1.0 - a)).astype(np.uint8)
     return image
 
 
-def draw_zones(image: np.ndarray, zones: list[Zone], window_names: dict[str, str] | None = None
-               ) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
+def draw_zones(
+    image: np.ndarray, zones: list[Zone], window_names: dict[str, str] | None = None
+) -> list[tuple[str, tuple[int, int], tuple[int, int, int]]]:
     """Zone outlines with a light fill; returns their labels for ``put_texts``: the zone's kind in
     Chinese and its window's name (e.g. 岗位 · 1号综合窗口), not ids."""
     overlay = image.copy()

@@ -3,6 +3,7 @@
 The signature covers the canonical JSON of the manifest (sorted keys, no spaces) without its
 ``signature`` field, so any changed byte of any file, or of the manifest, fails verification.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,8 +44,9 @@ def sign(manifest: dict, key: bytes) -> str:
     return hmac.new(key, canonical(manifest), hashlib.sha256).hexdigest()
 
 
-def write_manifest(folder: Path, event: dict, camera: dict, files: list[str], key: bytes, key_id: str,
-                   software: str) -> Path:
+def write_manifest(
+    folder: Path, event: dict, camera: dict, files: list[str], key: bytes, key_id: str, software: str
+) -> Path:
     manifest = {
         "schema": "hallwatch.evidence-manifest.v1",
         "event": event,
@@ -52,8 +54,10 @@ def write_manifest(folder: Path, event: dict, camera: dict, files: list[str], ke
         "software": software,
         "created_at": datetime.now(UTC).isoformat(),
         "key_id": key_id,
-        "files": [{"name": name, "bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
-                  for name in sorted(files)],
+        "files": [
+            {"name": name, "bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
+            for name in sorted(files)
+        ],
     }
     manifest["signature"] = {"algorithm": "HMAC-SHA256", "value": sign(manifest, key)}
     path = folder / MANIFEST
@@ -128,7 +132,7 @@ def case_code(folder: Path, key: bytes) -> str:
     manifest = json.loads((folder / MANIFEST).read_text())
     message = f"case-sheet|{manifest['event']['event_id']}|{manifest['signature']['value']}".encode()
     raw = base64.b32encode(hmac.new(key, message, hashlib.sha256).digest()).decode()[:16]
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
 def same_code(a: str, b: str) -> bool:

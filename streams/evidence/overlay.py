@@ -7,6 +7,7 @@ distances, the titles, and each frame's time. The console draws it on a canvas o
 video; the alerting service burns it into an annotated MP4 only when a case is exported
 (``render`` below). The manifest signs it like the clip. Nothing here is recomputed: it shows what
 the rule decided, with the rule's own thresholds."""
+
 from __future__ import annotations
 
 import bisect
@@ -24,7 +25,7 @@ INVOLVED, OTHERS = "#ff0000", "#00ff00"  # the console's canvas uses the same
 
 def _bgr(hex_colour: str) -> tuple[int, int, int]:
     value = hex_colour.lstrip("#")
-    r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
     return b, g, r
 
 
@@ -54,8 +55,14 @@ def render(image: np.ndarray, overlay: dict[str, Any], frame: dict[str, Any] | N
     cv2.addWeighted(shade, 0.18, out, 0.82, 0, dst=out)
     for zone in overlay.get("zones", []):
         violated = zone.get("violation", False)
-        cv2.polylines(out, [scale(zone["polygon"])], True, RED if violated else _bgr(zone["colour"]),
-                      4 if violated else 2, cv2.LINE_AA)
+        cv2.polylines(
+            out,
+            [scale(zone["polygon"])],
+            True,
+            RED if violated else _bgr(zone["colour"]),
+            4 if violated else 2,
+            cv2.LINE_AA,
+        )
     involved = set(overlay.get("involved", []))
     feet: dict[int, np.ndarray] = {}
     for track_id, *box in (frame or {}).get("people", []):

@@ -1,5 +1,6 @@
 """Where evidence lives: a local folder tree by date, hall and event. The pipeline writes case
 folders here; the alerting service resolves, serves and prunes them."""
+
 from __future__ import annotations
 
 import shutil

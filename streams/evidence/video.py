@@ -2,6 +2,7 @@
 joining recorded segments by stream copy (no decode, no encode), and encoding frames where no
 H.264 stream exists to copy (USB cameras, MJPEG). Every clip is an MP4 with its index first
 (``+faststart``), so a browser plays it while it downloads."""
+
 from __future__ import annotations
 
 import itertools
@@ -58,8 +59,17 @@ class MediaInfo:
 
 def probe(source: str, timeout_s: float = 15, rtsp_transport: str = "tcp") -> MediaInfo | None:
     """The first video stream of a file or a live URL (None: unreadable or no video)."""
-    cmd = [ffprobe(), "-v", "error", "-select_streams", "v:0", "-show_entries",
-           "stream=codec_name,avg_frame_rate,r_frame_rate,width,height", "-of", "json"]
+    cmd = [
+        ffprobe(),
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "stream=codec_name,avg_frame_rate,r_frame_rate,width,height",
+        "-of",
+        "json",
+    ]
     if "://" in source:  # a live stream: the codec is known from the first packets, no need to wait 5 s
         cmd += ["-analyzeduration", "1000000", "-probesize", "500000"]
     if source.startswith("rtsp"):
@@ -80,14 +90,28 @@ def probe(source: str, timeout_s: float = 15, rtsp_transport: str = "tcp") -> Me
         except ValueError:
             return 0.0
 
-    return MediaInfo(str(s.get("codec_name", "")), rate(s.get("avg_frame_rate")) or rate(s.get("r_frame_rate")),
-                     int(s.get("width") or 0), int(s.get("height") or 0))
+    return MediaInfo(
+        str(s.get("codec_name", "")),
+        rate(s.get("avg_frame_rate")) or rate(s.get("r_frame_rate")),
+        int(s.get("width") or 0),
+        int(s.get("height") or 0),
+    )
 
 
 def keyframe_times(path: str | Path, timeout_s: float = 120) -> np.ndarray:
     """Presentation times (s) of a file's video keyframes, read from the packets (nothing decoded)."""
-    cmd = [ffprobe(), "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
-           "-of", "csv=p=0", str(path)]
+    cmd = [
+        ffprobe(),
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pts_time,flags",
+        "-of",
+        "csv=p=0",
+        str(path),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     times = []
     for line in result.stdout.splitlines():
@@ -100,23 +124,81 @@ def keyframe_times(path: str | Path, timeout_s: float = 120) -> np.ndarray:
     return np.array(sorted(times), dtype=float)
 
 
-def cut(source: str | Path, start_s: float, duration_s: float, out: Path, copy: bool = True,
-        time_scale: float = 1.0) -> Path:
+def cut(
+    source: str | Path, start_s: float, duration_s: float, out: Path, copy: bool = True, time_scale: float = 1.0
+) -> Path:
     """``duration_s`` of a file from ``start_s`` (file seconds). ``copy``: the packets as they are
     (``start_s`` must be a keyframe's time, or the clip starts at the keyframe before it); else
     encoded once to H.264 from exactly ``start_s``. ``time_scale`` stretches the clip's timeline
     (a file whose container rate is not the rate it was captured at)."""
     partial = out.with_suffix(".partial.mp4")
-    codec = ["-c", "copy"] if copy else ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-threads", "1",
-                                         "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
-    _run([ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-ss", f"{start_s:.6f}", "-i", str(source),
-          "-t", f"{duration_s:.6f}", "-map", "0:v:0", "-an", *codec, "-avoid_negative_ts", "make_zero",
-          "-movflags", "+faststart", str(partial)], f"cut {source}")
+    codec = (
+        ["-c", "copy"]
+        if copy
+        else [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-threads",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            "-vf",
+            "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+        ]
+    )
+    _run(
+        [
+            ffmpeg(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-ss",
+            f"{start_s:.6f}",
+            "-i",
+            str(source),
+            "-t",
+            f"{duration_s:.6f}",
+            "-map",
+            "0:v:0",
+            "-an",
+            *codec,
+            "-avoid_negative_ts",
+            "make_zero",
+            "-movflags",
+            "+faststart",
+            str(partial),
+        ],
+        f"cut {source}",
+    )
     if abs(time_scale - 1.0) > 1e-6:  # retiming is a second stream copy: -itsscale and -ss disagree on units
         scaled = out.with_suffix(".scaled.mp4")
         try:
-            _run([ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-itsscale", f"{time_scale:.9f}", "-i", str(partial),
-                  "-map", "0:v:0", "-c", "copy", "-movflags", "+faststart", str(scaled)], "retime a clip")
+            _run(
+                [
+                    ffmpeg(),
+                    "-nostdin",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-itsscale",
+                    f"{time_scale:.9f}",
+                    "-i",
+                    str(partial),
+                    "-map",
+                    "0:v:0",
+                    "-c",
+                    "copy",
+                    "-movflags",
+                    "+faststart",
+                    str(scaled),
+                ],
+                "retime a clip",
+            )
         finally:
             partial.unlink(missing_ok=True)
         partial = scaled
@@ -132,9 +214,31 @@ def join(segments: list[Path], out: Path) -> Path:
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:  # not in the case folder: it is signed
         listing.write("".join(f"file '{p.resolve().as_posix()}'\n" for p in segments))
         listing.flush()
-        _run([ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", listing.name,
-              "-map", "0:v:0", "-c", "copy", "-avoid_negative_ts", "make_zero", "-movflags", "+faststart",
-              str(partial)], "join segments")
+        _run(
+            [
+                ffmpeg(),
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                listing.name,
+                "-map",
+                "0:v:0",
+                "-c",
+                "copy",
+                "-avoid_negative_ts",
+                "make_zero",
+                "-movflags",
+                "+faststart",
+                str(partial),
+            ],
+            "join segments",
+        )
     partial.rename(out)
     return out
 
@@ -150,9 +254,38 @@ def encode(frames: Iterable[np.ndarray], fps: float, out: Path) -> Path:
     h, w = first.shape[:2]
     w2, h2 = w + (w % 2), h + (h % 2)  # yuv420p needs even sizes
     partial = out.with_suffix(".partial.mp4")
-    cmd = [ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
-           "-r", f"{fps:.6f}", "-i", "-", "-vf", f"pad={w2}:{h2}", "-c:v", "libx264", "-preset", "veryfast",
-           "-threads", "1", "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(partial)]
+    cmd = [
+        ffmpeg(),
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "-s",
+        f"{w}x{h}",
+        "-r",
+        f"{fps:.6f}",
+        "-i",
+        "-",
+        "-vf",
+        f"pad={w2}:{h2}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-threads",
+        "1",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(partial),
+    ]
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe nobody reads while frames are written
         process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors, preexec_fn=_nice)
         try:
