@@ -22,6 +22,7 @@ from kafka import KafkaProducer
 from configs.grafana.dashboards import expressions, may_be_empty, selected
 from streams.broker import free_port
 from tests.conftest import ROOT
+from tests.helpers import wait_for
 
 PROM = ROOT / "configs" / "prometheus"
 needs_prometheus = pytest.mark.skipif(
@@ -134,6 +135,7 @@ def rule_operands(expr: str) -> list[str]:
 def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, tmp_path):
     import uvicorn
 
+    from alerts.access.auth import Users
     from alerts.api import create_app
     from alerts.service import AlertService
     from configs.loader import parse_config
@@ -200,13 +202,19 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     try:
         wait_http(f"http://127.0.0.1:{prom_port}/-/ready", 60)
         wait_http(f"http://127.0.0.1:{pipeline_port}/metrics", 60)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # violations stored, and one acknowledged for the ack histogram
-            alerts = service.store.list(lifecycle="new")
-            if alerts and service.store.list(event_status="closed"):
-                break
-            time.sleep(1)
-        httpx.post(f"http://127.0.0.1:{alerts_port}/api/alerts/{alerts[0].event_id}/ack", json={"by": "op"})
+        wait_for(
+            lambda: service.store.list(lifecycle="new") and service.store.list(event_status="closed"),
+            120,
+            "violations stored, one of them closed",
+        )
+        # One acknowledged through the console's own API, as an operator would, for the ack histogram.
+        Users(service.repos.db, cfg).add("op", "operator password 1", "operator", cfg.regions[0].id)
+        with httpx.Client(base_url=f"http://127.0.0.1:{alerts_port}") as console:
+            login = console.post("/api/login", json={"username": "op", "password": "operator password 1"})
+            assert login.status_code == 200, login.text
+            event_id = service.store.list(lifecycle="new")[0].event_id
+            ack = console.post(f"/api/alerts/{event_id}/ack", json={}, headers={"X-CSRF-Token": login.json()["csrf"]})
+            assert ack.status_code == 200, ack.text
         time.sleep(8)  # several scrapes of everything
 
         def query(expr: str) -> dict:
