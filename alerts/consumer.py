@@ -18,14 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from configs.model import KafkaTopics
-from streams import messages
-from streams.absence_book import Absence, check, from_record
-from streams.service_minute_wire import ServiceMinute, minute_from_wire
-from streams.wire import Violation, real_time, violation_from_wire
+from domain.events import Absence, Heartbeat, ServiceMinute, Violation
+from streams.absence_record import from_record
+from streams.wire import BadMessage, decode
 
 log = logging.getLogger(__name__)
 DLQ_VALUE_BYTES = 256 * 1024  # the copy of a rejected message kept in the DLQ (the producer's limit is 1 MB)
@@ -37,14 +37,17 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Received:
+    """One decoded record: exactly one of the typed messages, or a cancelled absence's id."""
+
     topic: str
     key: str | None
-    value: dict
     partition: int
     offset: int
-    violation: Violation | None = None  # the typed event, for the violations topic
-    absence: Absence | None = None  # for the absences topic (None with a tombstone: cancelled)
-    minute: ServiceMinute | None = None  # for the service-minutes topic
+    violation: Violation | None = None
+    heartbeat: Heartbeat | None = None
+    minute: ServiceMinute | None = None
+    absence: Absence | None = None
+    cancelled: str | None = None  # a tombstone on the absences topic: this absence id was cancelled
 
 
 # The handler stores a batch and returns the messages it would not take, each with the reason.
@@ -82,72 +85,40 @@ class AlertConsumer:
             heartbeat_interval_ms=max(500, session_timeout_ms // 4),
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
-        names = {
-            self.topics.violations: messages.VIOLATION_SCHEMA,
-            self.topics.heartbeats: messages.HEARTBEAT_SCHEMA,
-            self.topics.service_minutes: messages.SERVICE_MINUTE_SCHEMA,
+        self.kinds: dict[str, type] = {
+            self.topics.violations: Violation,
+            self.topics.heartbeats: Heartbeat,
+            self.topics.service_minutes: ServiceMinute,
         }
-        self.fast = {topic: messages.fast_validator(name) for topic, name in names.items()}
-        self.explain = {topic: messages.validator(name) for topic, name in names.items()}
         self.dead_lettered = 0
         self._lag, self._lag_at = 0, 0.0
 
-    def decode(self, record) -> Received | str:
-        """The message, or why it is unusable."""
+    def decode(self, record: Any) -> Received | str:
+        """The typed message, or why it is unusable (the DLQ's reason)."""
         if record.topic == self.topics.absences:
             return self._absence(record)
+        kind = self.kinds[record.topic]
         try:
-            value = messages.loads(record.value)
-        except (UnicodeDecodeError, ValueError, TypeError) as error:
-            return f"not JSON: {error}"
-        if not isinstance(value, dict):
-            return "not a JSON object"
-        if not self.fast[record.topic].is_valid(value):
-            return self._schema_reason(record.topic, value)
-        violation = minute = None
-        try:
-            if record.topic == self.topics.violations:
-                violation = violation_from_wire(value)
-            elif record.topic == self.topics.service_minutes:
-                minute = minute_from_wire(value)
-        except (ValueError, TypeError, KeyError) as error:
-            return f"schema {value.get('schema', '?')}: unusable value: {error}"[:1000]
+            message = decode(kind, record.value if record.value is not None else b"")
+        except BadMessage as error:
+            return str(error)
         key = record.key.decode(errors="replace") if record.key is not None else None
-        return Received(record.topic, key, value, record.partition, record.offset, violation, minute=minute)
+        field = {Violation: "violation", Heartbeat: "heartbeat", ServiceMinute: "minute"}[kind]
+        return Received(record.topic, key, record.partition, record.offset, **{field: message})
 
-    def _schema_reason(self, topic: str, value: dict) -> str:
-        """Why a message fails its schema, first by path: jsonschema's words, or the Rust
-        validator's for what jsonschema does not check here (formats such as date-time)."""
-        errors = sorted(self.explain[topic].iter_errors(value), key=lambda e: list(e.path))
-        if errors:
-            path, message = list(errors[0].path), errors[0].message
-        else:
-            fast = sorted(self.fast[topic].iter_errors(value), key=lambda e: list(e.instance_path))
-            path, message = (list(fast[0].instance_path), fast[0].message) if fast else ([], "invalid")
-        where = "/".join(str(p) for p in path) if path else "(root)"
-        return f"schema {value.get('schema', '?')}: {where}: {message}"[:1000]
-
-    def _absence(self, record) -> Received | str:
+    def _absence(self, record: Any) -> Received | str:
         key = record.key.decode(errors="replace") if record.key is not None else ""
         if not key or len(key) > 32:
             return "absence: the key must be the absence id (1-32 characters)"
         if record.value is None:  # a tombstone: cancelled
-            return Received(record.topic, key, {"cancel": key}, record.partition, record.offset)
+            return Received(record.topic, key, record.partition, record.offset, cancelled=key)
         try:
-            value = messages.loads(record.value)
-            absence = check(from_record(value))
-            if absence.id != key:
-                return "absence: the key is not the absence's id"
-            for name in ("hall_id", "window_id", "zone_id", "person", "registered_by"):
-                if len(getattr(absence, name) or "") > 64:
-                    return f"absence: {name} longer than 64 characters"
-            if len(absence.reason) > 500:
-                return "absence: reason longer than 500 characters"
-            real_time(absence.start.isoformat(), "start")
-            real_time(absence.end.isoformat(), "end")
-        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
-            return f"absence: unusable value: {error}"[:1000]
-        return Received(record.topic, key, value, record.partition, record.offset, absence=absence)
+            absence = from_record(record.value)
+        except BadMessage as error:
+            return f"absence: {error}"
+        if absence.id != key:
+            return "absence: the key is not the absence's id"
+        return Received(record.topic, key, record.partition, record.offset, absence=absence)
 
     def dead_letter(self, record, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
@@ -188,7 +159,13 @@ class AlertConsumer:
                     records[(decoded.topic, decoded.partition, decoded.offset)] = record
         if good:
             try:
-                rejected = self.handle(good)
+                try:
+                    rejected = self.handle(good)
+                except StoreUnavailable:
+                    raise
+                except Exception:
+                    log.exception("handling a batch of %d failed; handling its records one by one", len(good))
+                    rejected = self._one_by_one(good)
             except StoreUnavailable:
                 for tp, batch in batches.items():
                     self.consumer.seek(tp, batch[0].offset)
@@ -199,6 +176,20 @@ class AlertConsumer:
             self.dlq.flush()
             self.consumer.commit()
         return sum(len(r) for r in batches.values())
+
+    def _one_by_one(self, good: list[Received]) -> list[tuple[Received, str]]:
+        """Each record alone: the ones whose handling raises go to the DLQ with the exception as
+        the reason (the store is idempotent, so the ones stored before the failure are not doubled)."""
+        rejected: list[tuple[Received, str]] = []
+        for received in good:
+            try:
+                rejected += self.handle([received])
+            except StoreUnavailable:
+                raise
+            except Exception as error:  # noqa: BLE001
+                first = str(error).splitlines()[0][:300] if str(error) else ""
+                rejected.append((received, f"handling failed: {type(error).__name__}: {first}"))
+        return rejected
 
     def lag(self, every_s: float = 5.0) -> int:
         """Messages between this consumer's position and the end of each assigned partition, from

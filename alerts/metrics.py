@@ -180,6 +180,11 @@ class ServiceMetrics:
         )
         self.store_up.set(1)
         self.consumed = Counter("hallwatch_messages_consumed", "Messages consumed", ["topic"], registry=self.registry)
+        self.consumer_restarts = Counter(
+            "hallwatch_consumer_restarts",
+            "Times the Kafka consumer failed and was started again (broker away, or an error)",
+            registry=self.registry,
+        )
         self.escalations = Counter(
             "hallwatch_escalations", "Alerts escalated to a parent region", ["level"], registry=self.registry
         )

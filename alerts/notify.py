@@ -16,7 +16,8 @@ import httpx
 
 from configs.labels import type_label
 from configs.model import Webhook
-from streams.wire import Violation, violation_to_wire
+from domain.events import Violation
+from streams.wire import encode
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def payload(hook: Webhook, notice: Notice, why: str) -> dict:
     if hook.format == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": describe(notice, why)}}
     alert = {
-        **violation_to_wire(notice.violation),
+        **encode(notice.violation),
         "hall_name": notice.hall_name,
         "region_names": list(notice.region_names),
     }

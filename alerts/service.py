@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
@@ -28,11 +29,13 @@ from alerts.store.repositories import Repositories
 from alerts.store.schema import AbsenceRecord
 from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
+from domain.events import Absence, Heartbeat, ServiceMinute, Violation
 from streams.absence_book import absence_of
 from streams.absence_feed import publish_absence
-from streams.wire import Violation, violation_from_wire
+from streams.wire import decode
 
 log = logging.getLogger("hallwatch.alerts")
+CONSUMER_GRACE_S = 30.0  # a consumer failing (Kafka away, restarting) this long makes /healthz 503
 
 
 class AlertService:
@@ -54,9 +57,16 @@ class AlertService:
         self._halls = {h.id: h for h in cfg.halls}
         self._windows = {h.id: {w.id for w in h.windows} for h in cfg.halls}
         self._cameras = {c.id: c for c in cfg.cameras}
+        # camera -> zone id -> (kind, window): what a message of that camera may name
+        self._zones = {c.id: {z.id: (z.kind.value, z.window) for z in c.zones} for c in cfg.cameras}
+        self._hall_posts = {h.id: set[str]() for h in cfg.halls}
+        for c in cfg.cameras:
+            self._hall_posts[c.hall] |= {z.id for z in c.zones if z.kind.value == "post"}
         self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
         self._county = {r.id: county_of(cfg, r.id) for r in cfg.regions}  # a metrics label, per message
         self.store_error: str | None = None
+        self.consumer_error: str | None = None  # the last failure of the consumer, until a poll succeeds
+        self.consumer_failing_since: float | None = None  # monotonic
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
@@ -73,9 +83,10 @@ class AlertService:
         handed_over = time.time()
         rejected: list[tuple[Received, str]] = []
         violations: list[tuple[Received, Violation]] = []
-        beats: list[dict] = []
-        absences, cancelled = [], []
-        minutes = []
+        beats: list[Heartbeat] = []
+        absences: list[Absence] = []
+        cancelled: list[str] = []
+        minutes: list[ServiceMinute] = []
         for topic, count in Counter(m.topic for m in batch).items():
             self.metrics.consumed.labels(topic).inc(count)
         for m in batch:
@@ -85,28 +96,26 @@ class AlertService:
                     rejected.append((m, problem))
                 else:
                     minutes.append(m.minute)
-                continue
-            if m.topic == self.cfg.kafka.topics.absences:
-                if m.absence is None:
-                    cancelled.append(m.value["cancel"])
-                elif self._valid_absence(m.absence):
-                    absences.append(m.absence)
+            elif m.cancelled is not None:
+                cancelled.append(m.cancelled)
+            elif m.absence is not None:
+                problem = self._absence_problem(m.absence)
+                if problem:
+                    rejected.append((m, problem))
                 else:
-                    rejected.append(
-                        (m, f"absence for an unknown hall or window: {m.absence.hall_id}/{m.absence.window_id}")
-                    )
+                    absences.append(m.absence)
             elif m.violation is not None:
                 trusted = self._trusted(m.violation)
                 if isinstance(trusted, str):
                     rejected.append((m, trusted))
                 else:
                     violations.append((m, trusted))
-            elif m.topic == self.cfg.kafka.topics.heartbeats:
-                camera = self._cameras.get(m.value["camera_id"])
-                if camera is None or camera.hall != m.value["hall_id"]:
-                    rejected.append((m, f"unknown camera {m.value['camera_id']!r} of hall {m.value['hall_id']!r}"))
+            elif m.heartbeat is not None:
+                camera = self._cameras.get(m.heartbeat.camera_id)
+                if camera is None or camera.hall != m.heartbeat.hall_id:
+                    rejected.append((m, f"unknown camera {m.heartbeat.camera_id!r} of hall {m.heartbeat.hall_id!r}"))
                 else:
-                    beats.append(m.value)
+                    beats.append(m.heartbeat)
         try:
             if beats:
                 self.repos.cameras.apply_heartbeats(beats)
@@ -127,16 +136,33 @@ class AlertService:
             raise
         return rejected
 
-    def _minute_problem(self, minute) -> str | None:
+    def _minute_problem(self, minute: ServiceMinute) -> str | None:
+        """A minute only of the camera's own windows and zones (ids the config has)."""
         camera = self._cameras.get(minute.camera_id)
         if camera is None or camera.hall != minute.hall_id:
             return f"unknown camera {minute.camera_id!r} of hall {minute.hall_id!r}"
-        unknown = sorted({p.window_id for p in minute.posts} - self._windows[camera.hall])
-        return f"service minute: windows {unknown} are not windows of hall {camera.hall!r}" if unknown else None
+        zones = self._zones[camera.id]
+        posts = {window for kind, window in zones.values() if kind == "post"}
+        unknown = sorted({p.window_id for p in minute.posts} - posts)
+        if unknown:
+            return f"service minute: windows {unknown} have no post on camera {camera.id!r}"
+        for area in minute.areas:
+            if zones.get(area.zone_id, ("", None)) != (area.kind, area.window_id):
+                return f"service minute: {area.kind} {area.zone_id!r} is not a zone of camera {camera.id!r}"
+        for wait in minute.waits:
+            if wait.window_id not in self._windows[camera.hall] or wait.zone_id not in zones:
+                return f"service minute: a wait at {wait.window_id!r}/{wait.zone_id!r} is not of camera {camera.id!r}"
+        return None
 
-    def _valid_absence(self, absence) -> bool:
+    def _absence_problem(self, absence: Absence) -> str | None:
         windows = self._windows.get(absence.hall_id)
-        return windows is not None and (absence.window_id is None or absence.window_id in windows)
+        if windows is None:
+            return f"absence for an unknown hall {absence.hall_id!r}"
+        if absence.window_id is not None and absence.window_id not in windows:
+            return f"absence for an unknown window {absence.window_id!r} of hall {absence.hall_id!r}"
+        if absence.zone_id is not None and absence.zone_id not in self._hall_posts[absence.hall_id]:
+            return f"absence for {absence.zone_id!r}, not a post zone of hall {absence.hall_id!r}"
+        return None
 
     def _trusted(self, v: Violation) -> Violation | str:
         hall = self._halls.get(v.hall_id)
@@ -145,6 +171,11 @@ class AlertService:
         camera = self._cameras.get(v.camera_id)
         if camera is None or camera.hall != hall.id:
             return f"camera {v.camera_id!r} is not a camera of hall {hall.id!r}"
+        zone = self._zones[camera.id].get(v.zone_id)
+        if zone is None:
+            return f"zone {v.zone_id!r} is not a zone of camera {camera.id!r}"
+        if v.window_id != zone[1]:
+            return f"window {v.window_id!r} is not the window of zone {v.zone_id!r}"
         region = self._regions[hall.region]
         path, level = self._paths[region.id], region.level.value
         if v.region_id == region.id and v.region_path == path and v.level == level:
@@ -247,6 +278,7 @@ class AlertService:
                     )
                 self.consumer.poll_once(500)
                 self.store_error, backoff = None, 1.0
+                self.consumer_failing_since = self.consumer_error = None
                 self.metrics.store_up.set(1)
             except StoreUnavailable as error:
                 self.store_error = str(error)
@@ -256,6 +288,11 @@ class AlertService:
                 backoff = min(30.0, backoff * 2)
             except Exception as error:  # noqa: BLE001 - the broker may be away: keep trying
                 log.warning("consumer: %s; retrying", error)
+                self.consumer_error = (
+                    f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+                )
+                self.consumer_failing_since = self.consumer_failing_since or time.monotonic()
+                self.metrics.consumer_restarts.inc()
                 if self.consumer is not None:
                     try:
                         self.consumer.close()
@@ -274,11 +311,17 @@ class AlertService:
     def consumer_alive(self) -> bool:
         return any(t.name == "consumer" and t.is_alive() for t in self._threads)
 
-    def health(self) -> dict:
-        """For /healthz: ``ok`` is false (HTTP 503) when the consumer thread died or the store is down."""
+    def health(self) -> dict[str, Any]:
+        """For /healthz: ``ok`` is false (HTTP 503) when the consumer thread died, the store is down,
+        or the consumer has kept failing (Kafka unreachable, or restarting) for longer than
+        ``CONSUMER_GRACE_S``."""
         alive = self.consumer_alive()
+        since = self.consumer_failing_since
+        failing = since is not None and time.monotonic() - since > CONSUMER_GRACE_S
         return {
-            "ok": alive and self.store_error is None,
+            "ok": alive and self.store_error is None and not failing,
+            "consumer_error": self.consumer_error,
+            "consumer_failing_s": round(time.monotonic() - since, 1) if since is not None else 0,
             "consumer_alive": alive,
             "store_ok": self.store_error is None,
             "store_error": self.store_error,
@@ -297,7 +340,7 @@ class AlertService:
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
             self.notifier.notify(
-                self._notice(violation_from_wire(alert.payload, stored=True)),
+                self._notice(decode(Violation, alert.payload, stored=True)),
                 f"超时未处置，升级至{self._regions[d.to_region].name}",
             )
         return len(due)

@@ -25,7 +25,7 @@ from detectors.detections import Detections
 from ingest.analysis import CameraAnalysis
 from ingest.frames import Frame
 from ingest.sources import Sampler, read_mot
-from streams.wire import violation_to_wire
+from streams.wire import encode
 from tests.scenario import Expected, event_f1
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
@@ -99,7 +99,7 @@ def run(cfg, by_frame: dict, last: int, fps: float) -> list[dict]:
             det = by_frame.get(index, Detections.empty())
             out += analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), None, det))
     out += analysis.finish()
-    return [violation_to_wire(v) for v in out if v.status == "closed"]
+    return [encode(v) for v in out if v.status == "closed"]
 
 
 def as_expected(events: list[dict]) -> list[Expected]:

@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -25,6 +24,9 @@ from alerts.store.cameras import CameraStore
 from alerts.store.repositories import Repositories
 from alerts.store.schema import CameraState, utcnow
 from configs.loader import load_config
+from domain.events import Heartbeat
+from streams.wire import encode
+from tests.alert_fixtures import heartbeat
 
 
 def province(halls: int, per_hall: int) -> dict:
@@ -61,37 +63,24 @@ def province(halls: int, per_hall: int) -> dict:
     return {"regions": regions, "halls": hall_list, "cameras": cameras, "evidence": {"hmac_key": "k"}}
 
 
-def beat(camera: str, hall: str) -> dict:
-    return {
-        "schema": "hallwatch.heartbeat.v1",
-        "camera_id": camera,
-        "hall_id": hall,
-        "region_id": "x",
-        "level": "township",
-        "status": "online",
-        "fps_in": 5.0,
-        "fps_analysed": 5.0,
-        "last_frame_at": None,
-        "reconnects": 0,
-        "produced_at": datetime.now(UTC).isoformat(),
-        "worker_id": "w1",
-    }
+def beat(camera: str, hall: str) -> Heartbeat:
+    return heartbeat(camera, hall)
 
 
-def orm_heartbeats(store: CameraStore, beats: list[dict]) -> None:
+def orm_heartbeats(store: CameraStore, beats: list[Heartbeat]) -> None:
     """The previous implementation, kept here as the yardstick."""
     now = utcnow()
     with store.db.session() as session:
         for b in beats:
-            state = session.get(CameraState, b["camera_id"])
+            state = session.get(CameraState, b.camera_id)
             if state is None:
                 session.add(
                     CameraState(
-                        camera_id=b["camera_id"], hall_id=b["hall_id"], status=b["status"], received_at=now, payload=b
+                        camera_id=b.camera_id, hall_id=b.hall_id, status=b.status, received_at=now, payload=encode(b)
                     )
                 )
             else:
-                state.hall_id, state.status, state.received_at, state.payload = b["hall_id"], b["status"], now, b
+                state.hall_id, state.status, state.received_at, state.payload = b.hall_id, b.status, now, encode(b)
 
 
 def main() -> None:

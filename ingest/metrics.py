@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import CollectorRegistry, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,11 @@ class PipelineMetrics:
             "hallwatch_pipeline_handover_seconds",
             "Scale-out: from a camera's assignment to this worker to its first analysed frame here",
             buckets=(0.5, 1, 2, 5, 10, 20, 40),
+            registry=self.registry,
+        )
+        self.checkpoints_unusable = Counter(
+            "hallwatch_pipeline_checkpoints_unusable",
+            "Scale-out: rule-state checkpoints that could not be restored (the camera started afresh)",
             registry=self.registry,
         )
         self.registry.register(PipelineCollector(pipeline))

@@ -28,8 +28,7 @@ from ingest.worker import CameraWorker
 from streams import messages
 from streams.absence_book import AbsenceBook
 from streams.publisher import JsonLinesWriter, NullPublisher, Publisher
-from streams.service_minute_wire import minute_to_wire
-from streams.wire import violation_to_wire
+from streams.wire import encode
 
 log = logging.getLogger(__name__)
 CHECKPOINT_EVERY_S = 5.0
@@ -136,7 +135,14 @@ class Pipeline:
             self._emit_minute,
         )
         if state is not None:
-            analysis.rules.restore(state)
+            try:
+                analysis.rules.restore(state)
+            except Exception as error:  # noqa: BLE001 - a bad checkpoint costs its camera's continuity only
+                log.warning("camera %s: checkpoint unusable (%s: %s); starting afresh", camera.id,
+                            type(error).__name__, error)  # fmt: skip
+                self.metrics.checkpoints_unusable.inc()
+                analysis.release()
+                return self._add_camera(camera)
         worker = CameraWorker(
             camera,
             self.tz,
@@ -214,13 +220,13 @@ class Pipeline:
         self._publish(violation)
 
     def _publish(self, violation: Violation) -> None:
-        message = violation_to_wire(violation)
+        message = encode(violation)
         self.publisher.publish(self.cfg.kafka.topics.violations, violation.hall_id, message)
         if self.events_out is not None:
             self.events_out.write(message)
 
     def _emit_minute(self, minute: ServiceMinute) -> None:
-        message = minute_to_wire(minute)
+        message = encode(minute)
         self.publisher.publish(self.cfg.kafka.topics.service_minutes, minute.hall_id, message)
         if self.measurements_out is not None:
             self.measurements_out.write(message)

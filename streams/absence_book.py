@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 import uuid
@@ -29,6 +30,7 @@ from streams.absence_record import absence_of, check, from_record, to_record
 
 __all__ = ["Absence", "AbsenceBook", "absence_of", "check", "from_record", "to_record"]
 DEFAULT_FILE = state_dir() / "absences.jsonl"
+log = logging.getLogger(__name__)
 
 
 class AbsenceBook:
@@ -39,7 +41,7 @@ class AbsenceBook:
         self._cache: list[Absence] = []
 
     def add(self, absence: Absence) -> Absence:
-        self._append(to_record(check(absence)))
+        self._append(to_record(absence))
         return absence
 
     def cancel(self, absence_id: str, by: str) -> None:
@@ -68,11 +70,16 @@ class AbsenceBook:
         for line in self.path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
-            r = json.loads(line)
-            if r["op"] == "cancel":
-                records.pop(r["id"], None)
+            try:
+                r = json.loads(line)
+                if isinstance(r, dict) and r.get("op") == "cancel":
+                    records.pop(str(r.get("id")), None)
+                    continue
+                absence = from_record(line)
+            except ValueError as error:  # BadMessage too: a bad line is skipped, never applied
+                log.warning("%s: a line skipped: %s", self.path, error)
                 continue
-            records[r["id"]] = from_record(r)
+            records[absence.id] = absence
         return list(records.values())
 
 

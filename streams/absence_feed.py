@@ -12,7 +12,7 @@ import threading
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from domain.events import Absence
-from streams.absence_record import check, from_record, to_record
+from streams.absence_record import from_record, to_record
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,7 @@ def publish_absence(bootstrap: str, topic: str, absence: Absence, producer: Kafk
     own = producer is None
     producer = producer or KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
-        producer.send(
-            topic, key=absence.id.encode(), value=json.dumps(to_record(check(absence)), ensure_ascii=False).encode()
-        )
+        producer.send(topic, key=absence.id.encode(), value=json.dumps(to_record(absence), ensure_ascii=False).encode())
         producer.flush(30)
     finally:
         if own:
@@ -45,6 +43,7 @@ class AbsenceFeed:
     def __init__(self, bootstrap: str, topic: str):
         self.topic = topic
         self._absences: dict[str, Absence] = {}
+        self.rejected = 0  # records skipped as unusable (logged)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.consumer = KafkaConsumer(
@@ -86,9 +85,14 @@ class AbsenceFeed:
                 self._absences.pop(absence_id, None)
                 return
             try:
-                self._absences[absence_id] = from_record(json.loads(value))
-            except (ValueError, KeyError, TypeError) as error:
-                log.warning("absence %s unreadable: %s", absence_id, error)
+                absence = from_record(value)
+                if absence.id != absence_id:
+                    raise ValueError("the key is not the absence's id")
+            except ValueError as error:  # BadMessage too: skipped, logged and counted, never applied
+                self.rejected += 1
+                log.warning("absence %s skipped: %s", absence_id[:64], error)
+                return
+            self._absences[absence_id] = absence
 
     def all(self) -> list[Absence]:
         with self._lock:

@@ -1,10 +1,13 @@
-"""An absence (去向公开) as JSON: a line of the register file and a message of the absences topic."""
+"""An absence (去向公开) as JSON: a line of the register file and a message of the absences topic
+(``domain.events.Absence`` through ``streams.wire``, plus the operation and its time)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from domain.events import Absence
+from streams.wire import checked, decode, encode
 
 ABSENCE_FIELDS = ("id", "hall_id", "start", "end", "reason", "registered_by", "window_id", "zone_id", "person")
 
@@ -15,39 +18,16 @@ def absence_of(record: object) -> Absence:
 
 
 def check(absence: Absence) -> Absence:
-    if absence.end <= absence.start:
-        raise ValueError("`until` must be after `from`")
-    if absence.window_id is None and absence.zone_id is None:
-        raise ValueError("an absence needs a window or a post zone")
-    return absence
+    """ValueError (``BadMessage``) unless the absence is usable: every field within its bounds, an
+    end after its start, a window or post zone."""
+    return checked(absence)
 
 
-def to_record(absence: Absence) -> dict:
+def to_record(absence: Absence) -> dict[str, Any]:
     """The absence as JSON: a line of the register file, a message of the absences topic."""
-    return {
-        "op": "add",
-        "id": absence.id,
-        "hall_id": absence.hall_id,
-        "window_id": absence.window_id,
-        "zone_id": absence.zone_id,
-        "person": absence.person,
-        "start": absence.start.isoformat(),
-        "end": absence.end.isoformat(),
-        "reason": absence.reason,
-        "registered_by": absence.registered_by,
-        "registered_at": datetime.now().astimezone().isoformat(),
-    }
+    return {"op": "add", **encode(checked(absence)), "registered_at": datetime.now().astimezone().isoformat()}
 
 
-def from_record(r: dict) -> Absence:
-    return Absence(
-        id=r["id"],
-        hall_id=r["hall_id"],
-        start=datetime.fromisoformat(r["start"]),
-        end=datetime.fromisoformat(r["end"]),
-        reason=r["reason"],
-        registered_by=r["registered_by"],
-        window_id=r.get("window_id"),
-        zone_id=r.get("zone_id"),
-        person=r.get("person"),
-    )
+def from_record(raw: bytes | str) -> Absence:
+    """The absence in a line or message, checked like every other message (``BadMessage``)."""
+    return decode(Absence, raw)

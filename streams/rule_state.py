@@ -5,10 +5,30 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 log = logging.getLogger(__name__)
+
+
+MAX_CHECKPOINT_BYTES = 4 * 1024 * 1024
+
+
+def _checkpoint(camera_id: str, value: bytes | None) -> dict[str, Any] | None:
+    """A checkpoint as JSON, or None (the camera starts afresh) when it is not one."""
+    if value is None:
+        return None
+    try:
+        if len(value) > MAX_CHECKPOINT_BYTES:
+            raise ValueError(f"{len(value)} bytes")
+        state = json.loads(value)
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+        return state
+    except (ValueError, UnicodeDecodeError) as error:
+        log.warning("checkpoint of camera %s unusable (%s): the camera starts afresh", camera_id[:64], error)
+        return None
 
 
 class RuleStateStore:
@@ -55,7 +75,7 @@ class RuleStateStore:
                     for record in records:
                         key = record.key.decode(errors="replace") if record.key else ""
                         if key in camera_ids:
-                            latest[key] = json.loads(record.value) if record.value is not None else None
+                            latest[key] = _checkpoint(key, record.value)
         finally:
             consumer.close()
         return {k: v for k, v in latest.items() if v is not None}

@@ -1,118 +1,143 @@
-"""The wire form of the rule core's events: ``Violation`` <-> the JSON of
-``hallwatch.violation.v1`` (``streams/schemas/``), the contract both processes validate."""
+"""The wire form of every message (``domain.events``): JSON in and out through pydantic, and the
+JSON Schemas generated from the same definitions.
+
+Decoding untrusted bytes is strict: JSON types must match (no "12" for 12, no number for a time),
+numbers finite, times with an offset between 2000 and 2100, and each message's own checks
+(``*_problems`` in ``domain.events``) hold; anything else raises ``BadMessage`` with the path and
+the reason, the DLQ's words. Reading back one's own store is lax (``stored``): it was checked on
+arrival.
+
+    python -m streams.wire schemas [--check]     # write (or compare) streams/schemas/*.json
+"""
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
-from pathlib import PurePosixPath
+import argparse
+import json
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
-from domain.events import ClosePair, Violation
-from streams.messages import VIOLATION_SCHEMA
+from pydantic import AfterValidator, TypeAdapter, ValidationError
 
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+from domain.events import (
+    ABSENCE_SCHEMA,
+    HEARTBEAT_SCHEMA,
+    SERVICE_MINUTE_SCHEMA,
+    VIOLATION_SCHEMA,
+    Absence,
+    Heartbeat,
+    ServiceMinute,
+    Violation,
+    absence_problems,
+    minute_problems,
+    violation_problems,
+)
 
-__all__ = ["ClosePair", "Violation", "real_time", "violation_from_wire", "violation_to_wire"]
+__all__ = ["BadMessage", "checked", "decode", "encode", "json_schema"]
 
+SCHEMAS = Path(__file__).with_name("schemas")
+M = TypeVar("M")
 
-def violation_to_wire(v: Violation) -> dict:
-    """The message as published (optional keys only when they say something)."""
-    message = {
-        "schema": VIOLATION_SCHEMA,
-        "event_id": v.event_id,
-        "status": v.status,
-        "type": v.type,
-        "reason": v.reason,
-        "hall_id": v.hall_id,
-        "region_id": v.region_id,
-        "region_path": list(v.region_path),
-        "level": v.level,
-        "camera_id": v.camera_id,
-        "zone_id": v.zone_id,
-        "window_id": v.window_id,
-        "started_at": v.started_at.isoformat(),
-        "ended_at": v.ended_at.isoformat() if v.ended_at else None,
-        "duration_s": v.duration_s,
-        "people": v.people,
-        "track_ids": list(v.track_ids),
-        "min_distance_m": v.min_distance_m,
-        "evidence": dict(v.evidence),
-        "closed_reason": v.closed_reason,
-        "produced_at": v.produced_at.isoformat(),
-    }
-    if v.reasons:
-        message["reasons"] = list(v.reasons)
-    if v.pairs:
-        message["pairs"] = [{"track_ids": list(p.track_ids), "distance_m": p.distance_m} for p in v.pairs]
-    if v.suppressed is not None:
-        message["suppressed"] = dict(v.suppressed)
-    if v.detection is not None:
-        message["detection"] = dict(v.detection)
-    return message
+# Each message with its own checks; the name is its schema id.
+MESSAGES: dict[str, tuple[type, Any]] = {
+    VIOLATION_SCHEMA: (Violation, Annotated[Violation, AfterValidator(violation_problems)]),
+    SERVICE_MINUTE_SCHEMA: (ServiceMinute, Annotated[ServiceMinute, AfterValidator(minute_problems)]),
+    HEARTBEAT_SCHEMA: (Heartbeat, Heartbeat),
+    ABSENCE_SCHEMA: (Absence, Annotated[Absence, AfterValidator(absence_problems)]),
+}
+_NAMES = {kind: name for name, (kind, _) in MESSAGES.items()}
+# Keys a message carries only when they say something (as they always were on the wire).
+_ONLY_WHEN_SET = {"reasons": (), "pairs": (), "suppressed": None, "detection": None}
 
 
-def real_time(text: str, name: str) -> datetime:
-    """An ISO 8601 time with an offset, between the years 2000 and 2100 (ValueError otherwise):
-    the schema's ``date-time`` lets through seconds of 60, year 0000 and naive times."""
+class BadMessage(ValueError):
+    """An unusable message: ``str()`` says where and why, in one line."""
+
+
+@cache
+def adapter(name: str) -> TypeAdapter[Any]:
+    """The message with its own checks: for what arrives."""
+    return TypeAdapter(MESSAGES[name][1])
+
+
+@cache
+def stored_adapter(name: str) -> TypeAdapter[Any]:
+    """The message alone, read laxly: for what one's own store kept (checked when it arrived)."""
+    return TypeAdapter(MESSAGES[name][0])
+
+
+def _reason(name: str, error: ValidationError) -> BadMessage:
+    first = error.errors(include_url=False, include_input=False)[0]
+    if first["type"] == "json_invalid":
+        return BadMessage(f"not JSON: {first['msg']}"[:1000])
+    if not first["loc"] and first["type"].endswith("_type"):
+        return BadMessage(f"not a JSON object ({name})")
+    where = "/".join(str(p) for p in first["loc"]) or "(root)"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return BadMessage(f"schema {name}: {where}: {first['msg']}{more}"[:1000])
+
+
+def decode(kind: type[M], raw: bytes | str | dict[str, Any], stored: bool = False) -> M:
+    """The message of type ``kind`` in ``raw`` (JSON bytes or text, or a dict read back from one's
+    own store with ``stored``), or ``BadMessage``."""
+    name = _NAMES[kind]
     try:
-        value = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: {text!r} is not an ISO 8601 time") from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name}: {text!r} has no UTC offset")
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"{name}: {text!r} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
-    return value
+        if stored:
+            return stored_adapter(name).validate_python(raw)  # type: ignore[no-any-return]
+        if isinstance(raw, dict):
+            return adapter(name).validate_python(raw)  # type: ignore[no-any-return]
+        return adapter(name).validate_json(raw, strict=True)  # type: ignore[no-any-return]
+    except ValidationError as error:
+        raise _reason(name, error) from None
 
 
-def _check(v: Violation) -> Violation:
-    """What the schema cannot say: finite numbers, time order, evidence inside the event's folder."""
-    for name in ("duration_s", "min_distance_m"):
-        value = getattr(v, name)
-        if value is not None and not math.isfinite(value):
-            raise ValueError(f"{name} is not finite")
-    if v.ended_at is not None and v.ended_at < v.started_at:
-        raise ValueError("ended_at is before started_at")
-    for key, ref in v.evidence.items():
-        if key.endswith("_start"):
-            real_time(ref, f"evidence.{key}")
-            continue
-        parts = PurePosixPath(ref).parts
-        if len(parts) != 4 or parts[1:3] != (v.hall_id, v.event_id) or ".." in parts or ref.startswith("/"):
-            raise ValueError(f"evidence.{key}: {ref!r} is not a file of this event's own folder")
-    return v
+def encode(message: object) -> dict[str, Any]:
+    """The message as the JSON object published (optional keys only when they say something)."""
+    name = _NAMES[type(message)]
+    data: dict[str, Any] = stored_adapter(name).dump_python(message, mode="json")
+    for key, empty in _ONLY_WHEN_SET.items():
+        if key in data and data[key] in (empty, []):
+            del data[key]
+    return data
 
 
-def violation_from_wire(m: dict, stored: bool = False) -> Violation:
-    """A schema-valid message as a ``Violation``. Raises ValueError (or KeyError/TypeError) when a
-    value the schema cannot express is wrong: a timestamp ``datetime`` cannot read or out of
-    range, a number that is not finite, an evidence path outside the event's folder.
-    ``stored``: the message was checked when it arrived (read back from one's own store)."""
-    parse = (lambda text, _name: datetime.fromisoformat(text)) if stored else real_time
-    v = Violation(
-        event_id=m["event_id"],
-        status=m["status"],
-        type=m["type"],
-        reason=m.get("reason"),
-        hall_id=m["hall_id"],
-        region_id=m["region_id"],
-        region_path=tuple(m["region_path"]),
-        level=m["level"],
-        camera_id=m["camera_id"],
-        zone_id=m["zone_id"],
-        window_id=m.get("window_id"),
-        started_at=parse(m["started_at"], "started_at"),
-        ended_at=parse(m["ended_at"], "ended_at") if m.get("ended_at") else None,
-        duration_s=m["duration_s"],
-        people=m.get("people", 0),
-        track_ids=tuple(m.get("track_ids", ())),
-        min_distance_m=m.get("min_distance_m"),
-        produced_at=parse(m["produced_at"], "produced_at"),
-        closed_reason=m.get("closed_reason"),
-        reasons=tuple(m.get("reasons", ())),
-        pairs=tuple(ClosePair(tuple(p["track_ids"]), p["distance_m"]) for p in m.get("pairs", ())),
-        suppressed=m.get("suppressed"),
-        detection=m.get("detection"),
-        evidence=m.get("evidence") or {},
-    )
-    return v if stored else _check(v)
+def checked(message: M) -> M:
+    """A message built in this process, checked against its own definition before it leaves."""
+    return decode(type(message), stored_adapter(_NAMES[type(message)]).dump_json(message))
+
+
+# -- the published JSON Schemas ------------------------------------------------------------------
+def json_schema(name: str) -> dict[str, Any]:
+    """The message's JSON Schema (draft 2020-12), as it appears on the wire."""
+    generated = TypeAdapter(MESSAGES[name][0]).json_schema(mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": name, **generated}
+
+
+def schema_text(name: str) -> str:
+    return json.dumps(json_schema(name), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m streams.wire", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("command", choices=["schemas"])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a committed schema differs")
+    args = parser.parse_args(argv)
+    stale = []
+    for name in MESSAGES:
+        path, text = SCHEMAS / f"{name}.json", schema_text(name)
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print(f"out of date (run python -m streams.wire schemas): {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import json
+from datetime import UTC, datetime, timedelta, timezone
 
 from alerts.consumer import Received
-from streams.wire import Violation, violation_from_wire
+from domain.events import Heartbeat, Violation
+from streams.wire import decode
 from tests.helpers import rect
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+# The post zone the messages below name (a message may name only its camera's own zones).
+P1 = {"id": "p1", "kind": "post", "window": "w1", "polygon": rect(100, 0, 200, 100)}
 
 
 def violation_message(event_id: str, status: str = "open", **extra) -> dict:
@@ -42,12 +46,12 @@ def violation_message(event_id: str, status: str = "open", **extra) -> dict:
 
 def violation(event_id: str, status: str = "open", **extra) -> Violation:
     """The same violation, typed (as the consumer hands it to the store)."""
-    return violation_from_wire(violation_message(event_id, status, **extra))
+    return decode(Violation, json.dumps(violation_message(event_id, status, **extra)))
 
 
 def received(message: dict, offset: int = 0, topic: str = "hallwatch.violations") -> Received:
     """A consumed violation message, as the consumer hands it to the service."""
-    return Received(topic, message["hall_id"], message, 0, offset, violation_from_wire(message))
+    return Received(topic, message["hall_id"], 0, offset, violation=decode(Violation, json.dumps(message)))
 
 
 def registry(bootstrap: str, group: str, **extra) -> dict:
@@ -70,7 +74,7 @@ def registry(bootstrap: str, group: str, **extra) -> dict:
             {"id": "c-city-1", "hall": "h-city", "source": "rtsp://x/1", "zones": [post("w1"), post("w2")]},
             {"id": "c-city-2", "hall": "h-city", "source": "rtsp://x/2", "zones": []},
             {"id": "c-county", "hall": "h-county", "source": "rtsp://x/3", "zones": [post("w1")]},
-            {"id": "c-h1", "hall": "h1", "source": "rtsp://x/4", "zones": [post("w1")]},
+            {"id": "c-h1", "hall": "h1", "source": "rtsp://x/4", "zones": [post("w1"), P1]},
             # h2 has no camera at all
         ],
         "kafka": {"bootstrap_servers": bootstrap},
@@ -85,5 +89,22 @@ def add_hall(data: dict, hall_id: str, region: str = "town") -> str:
     name a configured hall and one of its cameras)."""
     camera_id = f"c-{hall_id}"
     data["halls"].append({"id": hall_id, "name": "测试大厅", "region": region, "windows": [{"id": "w1"}]})
-    data["cameras"].append({"id": camera_id, "hall": hall_id, "source": "rtsp://x/test", "zones": []})
+    data["cameras"].append({"id": camera_id, "hall": hall_id, "source": "rtsp://x/test", "zones": [P1]})
     return camera_id
+
+
+def heartbeat(camera: str, hall: str, status: str = "online", worker: str | None = "w1") -> Heartbeat:
+    """A camera's heartbeat, typed (as the consumer hands it to the store)."""
+    return Heartbeat(
+        camera_id=camera,
+        hall_id=hall,
+        region_id="x",
+        level="township",
+        status=status,  # type: ignore[arg-type]
+        fps_in=5.0,
+        fps_analysed=5.0,
+        last_frame_at=None,
+        reconnects=0,
+        produced_at=datetime.now(UTC),
+        worker_id=worker,
+    )

@@ -157,8 +157,7 @@ def alert_service(actors: list[Actor], tmp: Path):
     from alerts.consumer import Received
     from alerts.service import AlertService
     from ingest.analysis import CameraAnalysis
-    from streams.service_minute_wire import minute_from_wire, minute_to_wire
-    from streams.wire import violation_to_wire
+    from streams.wire import encode
     from tests.alert_fixtures import received
 
     raw = config().model_dump(mode="json", exclude_none=True)
@@ -171,13 +170,8 @@ def alert_service(actors: list[Actor], tmp: Path):
         analysis.process(frame)
     analysis.finish()
     service = AlertService.open(cfg, f"sqlite:///{tmp / 'alerts.db'}")
-    batch = [received(violation_to_wire(v), i) for i, v in enumerate(violations)]
-    batch += [
-        Received(
-            "hallwatch.service-minutes", m.hall_id, minute_to_wire(m), 1, i, minute=minute_from_wire(minute_to_wire(m))
-        )
-        for i, m in enumerate(minutes)
-    ]
+    batch = [received(encode(v), i) for i, v in enumerate(violations)]
+    batch += [Received("hallwatch.service-minutes", m.hall_id, 1, i, minute=m) for i, m in enumerate(minutes)]
     rejected = service.handle(batch)
     assert rejected == [], rejected
     return service, create_app(service)

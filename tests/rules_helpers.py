@@ -8,7 +8,7 @@ from datetime import datetime
 from configs.model import HallwatchConfig
 from detectors.rules.engine import CameraRules, Observation
 from domain.events import Absence
-from streams.wire import violation_to_wire
+from streams.wire import encode
 from tests.helpers import T0
 
 
@@ -22,9 +22,9 @@ def run_rules(
     rules = CameraRules(cfg, cfg.cameras[0], absences, clock=lambda: T0)
     out: list[dict] = []
     for observation in observations:
-        out.extend(map(violation_to_wire, rules.step(observation)))
+        out.extend(map(encode, rules.step(observation)))
     if finish:
-        out.extend(map(violation_to_wire, rules.finish()))
+        out.extend(map(encode, rules.finish()))
     return out
 
 

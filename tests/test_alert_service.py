@@ -26,7 +26,7 @@ from configs.loader import parse_config
 from streams.broker import KafkaBroker, free_port
 from streams.spool import SpoolingKafkaPublisher
 from streams.topics import ensure_topics
-from tests.alert_fixtures import add_hall, received, registry
+from tests.alert_fixtures import add_hall, heartbeat, received, registry
 from tests.alert_fixtures import violation_message as violation
 from tests.conftest import ROOT
 from tests.helpers import wait_for
@@ -87,7 +87,7 @@ def test_coverage_api_and_metrics(tmp_path):
 
     cfg = parse_config(registry("127.0.0.1:1", "g", alerts={"secure_cookies": False}))
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
-    beat = lambda cam, hall, status: {"camera_id": cam, "hall_id": hall, "status": status}  # noqa: E731
+    beat = heartbeat
     service.repos.cameras.apply_heartbeats(
         [beat("c-city-1", "h-city", "online"), beat("c-county", "h-county", "online")]
     )
@@ -215,7 +215,7 @@ def test_garbage_goes_to_the_dlq_and_the_service_keeps_going(kafka_broker, tmp_p
     dlq.close()
     assert len(mine) == 2
     assert mine[0]["reason"].startswith("not JSON") and mine[0]["topic"] == "hallwatch.violations"
-    assert "required property" in mine[1]["reason"]
+    assert "Field required" in mine[1]["reason"]
     samples = {
         s.labels["reason"]: s.value for s in service.metrics.dlq.collect()[0].samples if s.name == "hallwatch_dlq_total"
     }

@@ -12,7 +12,7 @@ from alerts.store.alerts import AlertStore
 from alerts.store.cameras import CameraStore
 from alerts.store.database import Database
 from alerts.store.schema import Alert, AuditEntry
-from tests.alert_fixtures import T0, violation
+from tests.alert_fixtures import T0, heartbeat, violation
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -124,7 +124,7 @@ def test_heartbeats_are_stored_in_bulk_the_latest_of_each_camera_winning(store):
     cams = [f"hb-{uuid.uuid4().hex[:8]}" for _ in range(3)]
 
     def beat(camera, status, worker="w1"):
-        return {"camera_id": camera, "hall_id": "h1", "status": status, "worker_id": worker}
+        return heartbeat(camera, "h1", status, worker)
 
     cameras = CameraStore(store.db)
     cameras.apply_heartbeats([beat(cams[0], "online"), beat(cams[1], "online")])

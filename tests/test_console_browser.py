@@ -19,7 +19,7 @@ from alerts.api import create_app
 from alerts.service import AlertService
 from ingest.analysis import CameraAnalysis
 from streams.broker import free_port
-from streams.wire import violation_to_wire
+from streams.wire import encode
 from tests.conftest import ROOT
 from tests.evidence_fixtures import config as evidence_config
 from tests.evidence_fixtures import frames, write_source
@@ -51,8 +51,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
         cfg,
         cfg.cameras[0],
         None,
-        emit=lambda v: messages.append(violation_to_wire(v)),
-        emit_update=lambda v: updates.append(violation_to_wire(v)),
+        emit=lambda v: messages.append(encode(v)),
+        emit_update=lambda v: updates.append(encode(v)),
     )
     for frame in synthetic:
         analysis.process(frame)

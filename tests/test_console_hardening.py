@@ -253,13 +253,13 @@ def make_case(root, event: dict, key: bytes = b"k"):
 
 def test_evidence_proves_which_event_it_belongs_to(site, tmp_path):
     url, service = site
-    from streams.wire import violation_to_wire
+    from streams.wire import encode
 
     root = tmp_path / "evidence"
     events = {}
     for event_id in ("a", "b"):
         v = violation(event_id)
-        wire = violation_to_wire(v)
+        wire = encode(v)
         make_case(root, wire)
         events[event_id] = dataclasses.replace(
             v,

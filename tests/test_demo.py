@@ -29,7 +29,7 @@ pytestmark = [
         reason="run scripts/setup.sh first (demo footage and environment)",
     ),
 ]
-CODE = ["scripts", "configs", "ingest", "detectors", "streams", "alerts", "run_pipeline.py", "pyproject.toml"]
+CODE = ["scripts", "domain", "configs", "ingest", "detectors", "streams", "alerts", "run_pipeline.py", "pyproject.toml"]
 
 
 def copy_of_repository(target: Path) -> Path:

@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
+from jsonschema import Draft202012Validator, FormatChecker
 
-from streams import messages
+from domain.events import VIOLATION_SCHEMA, Violation
+from streams import wire
 from tests.conftest import ROOT
 from tests.helpers import rect, write_mot
 
@@ -73,15 +76,17 @@ def test_every_message_matches_the_published_schema(tmp_path):
     events = tmp_path / "events.jsonl"
     run_pipeline(hall_yaml(tmp_path, mot), events)
     lines = [json.loads(line) for line in events.read_text().splitlines()]
-    validator = messages.validator(messages.VIOLATION_SCHEMA)
+    validator = Draft202012Validator(wire.json_schema(VIOLATION_SCHEMA), format_checker=FormatChecker())
     for line in lines:
         assert not list(validator.iter_errors(line)), line
+        assert wire.encode(wire.decode(Violation, json.dumps(line))) == line  # decoded and encoded again
     types = {(m["type"], m["status"]) for m in lines}
     assert types == {(t, s) for t in ("empty_post", "staff_chatting", "queue_crowding") for s in ("open", "closed")}
     first = lines[0]
     assert first["region_path"] == ["c", "k"] and first["level"] == "county"
     bad = {**first, "status": "closed"}  # closed without ended_at/closed_reason
-    assert list(validator.iter_errors(bad))
+    with pytest.raises(wire.BadMessage, match="closed violation needs ended_at"):
+        wire.decode(Violation, json.dumps(bad))
 
 
 def test_absence_registered_through_the_cli_suppresses_empty_post(tmp_path):
@@ -175,3 +180,14 @@ def test_a_camera_that_failed_for_good_makes_the_run_fail(tmp_path):
     )
     assert result.returncode == 1, result.stderr[-2000:]
     assert "camera cam failed" in result.stderr
+
+
+def test_the_committed_schemas_are_the_generated_ones():
+    """Each message is defined once (domain.events); its JSON Schema is generated from it, and the
+    committed copy for other languages' consumers must be that one."""
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.wire", "schemas", "--check"], cwd=ROOT, env=ENV, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for name in wire.MESSAGES:
+        assert json.loads((ROOT / "streams" / "schemas" / f"{name}.json").read_text()) == wire.json_schema(name)

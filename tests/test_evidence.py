@@ -11,10 +11,11 @@ from pathlib import Path
 import cv2
 import pytest
 
+from domain.events import Violation
 from ingest.analysis import CameraAnalysis
 from streams.evidence.manifest import verify
 from streams.messages import OVERLAY_SCHEMA, validator
-from streams.wire import violation_to_wire
+from streams.wire import encode
 from tests.conftest import ROOT
 from tests.evidence_fixtures import (
     FPS,
@@ -37,8 +38,8 @@ def record(cfg, synthetic: list) -> tuple[list[dict], list[dict], CameraAnalysis
         cfg,
         cfg.cameras[0],
         None,
-        emit=lambda v: messages.append(violation_to_wire(v)),
-        emit_update=lambda v: updates.append(violation_to_wire(v)),
+        emit=lambda v: messages.append(encode(v)),
+        emit_update=lambda v: updates.append(encode(v)),
     )
     for frame in synthetic:
         analysis.process(frame)
@@ -193,8 +194,8 @@ def test_full_disk_stops_clips_not_detection(tmp_path):
         cfg,
         cfg.cameras[0],
         None,
-        emit=lambda v: messages.append(violation_to_wire(v)),
-        emit_update=lambda v: updates.append(violation_to_wire(v)),
+        emit=lambda v: messages.append(encode(v)),
+        emit_update=lambda v: updates.append(encode(v)),
     )
     for frame in frames(30, crowded=(10, 20)):
         analysis.process(frame)
@@ -274,12 +275,12 @@ def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
     from alerts.evidence.case_sheet import CaseSheet, render
     from alerts.service import AlertService
     from streams.evidence.manifest import case_code
-    from streams.wire import violation_from_wire
+    from streams.wire import decode
 
     cfg, messages, updates = recorded
     cfg = cfg.model_copy(update={"alerts": cfg.alerts.model_copy(update={"secure_cookies": False})})
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
-    service.store.apply_violations([violation_from_wire(m) for m in messages + updates])
+    service.store.apply_violations([decode(Violation, m) for m in messages + updates])
     event_id = updates[-1]["event_id"]
     app = create_app(service)
     app.state.users.add("li", "officer password", "discipline_officer", cfg.regions[0].id, "纪检员李四")

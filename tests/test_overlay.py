@@ -7,11 +7,11 @@ import dataclasses
 
 import numpy as np
 
-from domain.events import ClosePair
+from domain.events import ClosePair, Violation
 from ingest.evidence.overlay import Titles, overlay_data
 from ingest.evidence.track_ring import TrackFrame
 from streams.evidence.overlay import frame_at, render
-from streams.wire import violation_from_wire
+from streams.wire import decode
 from tests.alert_fixtures import violation_message
 from tests.helpers import T0, hall_config, rect
 
@@ -24,8 +24,9 @@ def red(image: np.ndarray, x: int, y: int) -> bool:
 def crowding(people: tuple, zones=None):
     cfg = hall_config(zones or [{"id": "queue", "kind": "queue_area", "polygon": rect(0, 500, 1000, 1000)}])
     v = dataclasses.replace(
-        violation_from_wire(
-            violation_message("e1", type="queue_crowding", reason="too_close", zone_id="queue", window_id=None)
+        decode(
+            Violation,
+            violation_message("e1", type="queue_crowding", reason="too_close", zone_id="queue", window_id=None),
         ),
         track_ids=(1, 2),
         people=2,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,7 +16,8 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from alerts.service import AlertService
 from configs.loader import parse_config
-from tests.alert_fixtures import add_hall, registry, violation_message
+from streams.wire import encode
+from tests.alert_fixtures import T0, add_hall, heartbeat, registry, violation_message
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.kafka
@@ -31,11 +33,11 @@ def poison_corpus(hall: str, camera: str, valid_id: str) -> list[tuple[bytes, st
     nan = msg(duration_s=1.5).replace(b'"duration_s": 1.5', b'"duration_s": NaN')
     assert b"NaN" in nan
     return [
-        (nan, "not a JSON number"),
+        (nan, "finite"),
         (msg(started_at="2026-03-02T09:00:60+08:00"), "started_at"),
         (msg(started_at="0000-03-02T09:00:00+08:00"), "started_at"),
         (msg(started_at="2026-03-02T09:00:00"), "started_at"),
-        (json.dumps(violation_message("not-a-uuid", hall_id=hall, camera_id=camera)).encode(), "event_id"),
+        (json.dumps(violation_message("../../etc", hall_id=hall, camera_id=camera)).encode(), "event_id"),
         (b"\xff" * 800_000, "not JSON"),
         (msg(hall_id="h" * 300), "hall_id"),
         (msg(zone_id="z" * 65), "zone_id"),
@@ -44,7 +46,9 @@ def poison_corpus(hall: str, camera: str, valid_id: str) -> list[tuple[bytes, st
         (msg(status="closed", ended_at="9999-12-31T23:59:59-01:00", closed_reason="returned"), "ended_at"),
         (msg(evidence={"snapshot": f"2026-03-02/{hall}/../../secret.jpg"}), "evidence"),
         (msg(people=10**12), "people"),
-        (msg(event_id=valid_id, zone_id="elsewhere"), "conflict"),
+        (msg(event_id=valid_id, type="staff_chatting", reason="gathering"), "conflict"),
+        (msg(zone_id="elsewhere"), "is not a zone of camera"),
+        (msg(window_id="w2"), "is not the window of zone"),
         (b"[1, 2, 3]", "not a JSON object"),
     ]
 
@@ -192,3 +196,173 @@ def test_a_store_that_is_down_is_retried_and_reported(kafka_broker):
         service.stop()
         web.should_exit = True
         pg_context.__exit__(None, None, None)
+
+
+def minute_message(hall: str, camera: str, **change) -> dict:
+    minute = T0.replace(second=0)
+    return {
+        "schema": "hallwatch.service-minute.v1",
+        "camera_id": camera,
+        "hall_id": hall,
+        "minute": minute.isoformat(),
+        "observed_s": 60.0,
+        "posts": [{"window_id": "w1", "staffed_s": 30.0, "first_in": minute.isoformat(), "last_in": None}],
+        "areas": [],
+        "waits": [],
+        "produced_at": minute.isoformat(),
+        **change,
+    }
+
+
+def absence_message(hall: str, absence_id: str, **change) -> dict:
+    return {
+        "op": "add",
+        "id": absence_id,
+        "hall_id": hall,
+        "window_id": "w1",
+        "zone_id": None,
+        "person": None,
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(hours=1)).isoformat(),
+        "reason": "到县局开会",
+        "registered_by": "王五",
+        **change,
+    }
+
+
+def test_every_topic_dead_letters_its_poison_and_the_next_record_is_used(kafka_broker):
+    """Found by hand before (issue 24): an absence with a list for its hall stopped all storage
+    (TypeError in the handler, the batch re-read for ever, /healthz 200); an empty reason made the
+    absences API answer 500; naive absence times broke every frame in the workers; a wait of 30
+    days became the hall's p90; zones a camera does not have added metric series. Each now goes
+    to the DLQ with its reason, and a valid record after it is used."""
+    marker = uuid.uuid4().hex[:10]
+    data = registry(kafka_broker.bootstrap, f"topics-{marker}")
+    hall = f"h-{marker}"
+    camera = add_hall(data, hall)
+    service = AlertService.open(parse_config(data), f"sqlite:///{tmp_dir()}/alerts.db")
+    queued = (T0 - timedelta(days=30)).isoformat()
+    served = T0.replace(second=0).isoformat()
+    wait = {"window_id": "w1", "zone_id": "p1", "track_id": 3, "queued_at": queued, "served_at": served, "wait_s": 1}
+    absence_key = f"a{marker}"[:32]
+    poison = [  # (topic, key, value, a word of the DLQ reason)
+        ("hallwatch.absences", absence_key, absence_message(["h1"], absence_key), "hall_id"),  # type: ignore[arg-type]
+        ("hallwatch.absences", absence_key, absence_message(hall, absence_key, reason=""), "reason"),
+        ("hallwatch.absences", absence_key, absence_message(hall, absence_key, zone_id=""), "zone_id"),
+        ("hallwatch.absences", absence_key, absence_message(hall, absence_key, start="2026-03-02T09:00:00"), "start"),
+        ("hallwatch.absences", absence_key, absence_message(hall, absence_key, window_id="w9"), "unknown window"),
+        ("hallwatch.absences", "other-id", absence_message(hall, absence_key), "key"),
+        ("hallwatch.service-minutes", hall, minute_message(hall, camera, waits=[wait]), "wait"),
+        ("hallwatch.service-minutes", hall, minute_message(hall, camera, observed_s=61), "observed_s"),
+        (
+            "hallwatch.service-minutes",
+            hall,
+            minute_message(
+                hall, camera, posts=[{"window_id": "w2", "staffed_s": 1, "first_in": None, "last_in": None}]
+            ),
+            "no post on camera",
+        ),
+        ("hallwatch.heartbeats", camera, {**encode(heartbeat(camera, hall)), "status": "on fire"}, "status"),
+        (
+            "hallwatch.violations",
+            hall,
+            violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera, zone_id="z-elsewhere"),
+            "is not a zone of camera",
+        ),  # fmt: skip
+    ]
+    valid = [
+        ("hallwatch.absences", absence_key, absence_message(hall, absence_key)),
+        ("hallwatch.service-minutes", hall, minute_message(hall, camera)),
+        ("hallwatch.violations", hall, violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera)),
+    ]
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    for topic, key, value, _ in poison:
+        producer.send(topic, key=key.encode(), value=json.dumps(value).encode())
+    for topic, key, value in valid:
+        producer.send(topic, key=key.encode(), value=json.dumps(value).encode())
+    producer.flush()
+    service.start()
+    try:
+        wait_for(lambda: service.store.list(hall=hall), 60, "the valid violation")
+        wait_for(lambda: service.repos.absences.list([hall]), 60, "the valid absence")
+        wait_for(lambda: service.repos.measurements.post_minutes([hall], T0 - timedelta(hours=1), T0 + timedelta(hours=1)),
+                 60, "the valid minute")  # fmt: skip
+        assert service.health()["ok"]
+    finally:
+        service.stop()
+    assert [a.reason for a in service.repos.absences.list([hall])] == ["到县局开会"]
+    assert service.repos.measurements.waits([hall], T0 - timedelta(days=40), T0 + timedelta(days=1)) == []
+    reasons = []
+    for key in {key for _, key, _, _ in poison}:
+        reasons += [d["reason"] for d in read_dlq(kafka_broker.bootstrap, key.encode(), 1, timeout_s=10)]
+    for topic, _, _, word in poison:
+        assert any(word in reason for reason in reasons), (topic, word, reasons)
+    assert len(reasons) == len(poison), reasons
+
+
+def tmp_dir() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="hallwatch-topics-")
+
+
+def test_the_workers_skip_unusable_absences_and_apply_the_next(kafka_broker):
+    """A naive-time absence on the compacted topic made every frame of its window's camera fail in
+    the workers ("can't compare offset-naive and offset-aware datetimes"; issue 24): the workers'
+    feed now checks each record like the service does, skips, logs and counts a bad one."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    from streams.absence_feed import AbsenceFeed
+
+    topic = f"absences-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    naive, listed, good = (f"{name}{uuid.uuid4().hex[:8]}" for name in ("naive", "listed", "good"))
+    for key, value in (
+        (naive, absence_message("h1", naive, start="2026-03-02T09:00:00", end="2026-03-02T10:00:00")),
+        (listed, absence_message(["h1"], listed)),  # type: ignore[arg-type]
+        (good, absence_message("h1", good)),
+    ):
+        producer.send(topic, key=key.encode(), value=json.dumps(value).encode())
+    producer.send(topic, key=b"not-json", value=b"\x00\x01")
+    producer.flush()
+    feed = AbsenceFeed(kafka_broker.bootstrap, topic)
+    try:
+        wait_for(lambda: [a.id for a in feed.all()] == [good], 30, "the valid absence")
+        wait_for(lambda: feed.rejected == 3, 10, "three records skipped")
+        assert feed.all()[0].start.utcoffset() is not None
+    finally:
+        feed.close()
+
+
+def test_a_worker_starts_every_camera_whatever_their_checkpoints(kafka_broker, tmp_path):
+    """A checkpoint missing one key raised KeyError when a worker took the camera, and one that was
+    not JSON stopped the whole assignment: that camera and every later one never started, and the
+    worker kept their partitions (issue 24). Now each camera is restored on its own and starts
+    afresh when its checkpoint is unusable."""
+    from configs.loader import load_config
+    from ingest.pipeline import Pipeline
+    from streams.rule_state import RuleStateStore
+    from tests.test_scale_out import site
+
+    marker = uuid.uuid4().hex[:8]
+    start = datetime.now(UTC).replace(microsecond=0)  # replays in a group play live, from now
+    path, ids = site(tmp_path, marker, 3, start, kafka={"bootstrap_servers": kafka_broker.bootstrap})
+    cfg = load_config(path)
+    pipeline = Pipeline(cfg, use_kafka=False, group=f"g-{marker}", worker_id="w-test")
+    store = RuleStateStore(kafka_broker.bootstrap, cfg.kafka.topics.rule_state)
+    missing_key = {"version": 1, "camera_id": ids[1], "zones": {"p1|empty_post": {"kind": "empty_post"}}}
+    store.producer.send(cfg.kafka.topics.rule_state, key=ids[0].encode(), value=b"{not json")
+    store.save(ids[1], missing_key)
+    store.save(ids[2], {"version": 1, "camera_id": ids[2], "last_time": None, "zones": {}})
+    store.close()
+    try:
+        pipeline._assign(ids)
+        assert sorted(pipeline.workers) == sorted(ids)  # every camera runs, the bad ones afresh
+        assert pipeline.metrics.checkpoints_unusable._value.get() == 1  # the missing key; not-JSON reads as none
+        wait_for(lambda: all(w.stats.frames_analysed > 0 for w in pipeline.workers.values()), 30, "every camera")
+    finally:
+        pipeline._revoke(list(pipeline.workers))
+        pipeline.rule_state.close()

@@ -248,7 +248,7 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     from configs.loader import parse_config
     from ingest.analysis import CameraAnalysis
     from streams.evidence.manifest import verify
-    from streams.wire import violation_to_wire
+    from streams.wire import encode
     from tests.evidence_fixtures import FPS, chromium_plays, decode_index, encode_index, write_source
     from tests.helpers import rect
 
@@ -293,8 +293,8 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
         cfg,
         camera,
         None,
-        emit=lambda v: messages.append(violation_to_wire(v)),
-        emit_update=lambda v: updates.append(violation_to_wire(v)),
+        emit=lambda v: messages.append(encode(v)),
+        emit_update=lambda v: updates.append(encode(v)),
     )
     worker = CameraWorker(camera, ZoneInfo(cfg.timezone), analysis.process)
     worker.start()

@@ -121,7 +121,7 @@ def test_occupied_post_never_opens():
 
 def test_a_camera_outage_ends_the_violation_at_the_last_frame_and_restarts_the_rule():
     from detectors.rules.engine import CameraRules
-    from streams.wire import violation_to_wire
+    from streams.wire import encode
 
     cfg = config(after_s=10, return_s=2)
     rules = CameraRules(cfg, cfg.cameras[0], clock=lambda: T0)
@@ -133,7 +133,7 @@ def test_a_camera_outage_ends_the_violation_at_the_last_frame_and_restarts_the_r
     for o in timeline([(100, 105, False)]):  # back after the outage, still nobody there
         events += rules.step(o)
     events += rules.finish()
-    wire = [violation_to_wire(v) for v in events]
+    wire = [encode(v) for v in events]
     assert [(m["status"], m["closed_reason"]) for m in wire] == [("open", None), ("closed", "camera_offline")]
     assert wire[1]["ended_at"] == at(29.8) and wire[1]["duration_s"] == 29.8  # the unseen time is not counted
     events = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from detectors.rules.engine import CameraRules
-from streams.wire import violation_to_wire
+from streams.wire import encode
 from tests.helpers import T0, hall_config, obs, person, rect
 from tests.rules_helpers import frames
 
@@ -44,7 +44,7 @@ def run(split_at: float | None) -> list[dict]:
             rules.restore(state)
         out += rules.step(scene(t))
     out += rules.finish()
-    return [violation_to_wire(v) for v in out]
+    return [encode(v) for v in out]
 
 
 def test_a_restored_camera_continues_every_episode():

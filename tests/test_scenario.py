@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from ingest.analysis import CameraAnalysis
-from streams.wire import violation_to_wire
+from streams.wire import encode
 from tests import scenario
 from tests.helpers import T0
 
@@ -17,8 +17,8 @@ def run(frames) -> list[dict]:
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
     messages = []
     for frame in frames:
-        messages += map(violation_to_wire, analysis.process(frame))
-    messages += map(violation_to_wire, analysis.finish())
+        messages += map(encode, analysis.process(frame))
+    messages += map(encode, analysis.finish())
     return messages
 
 

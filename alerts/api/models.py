@@ -11,8 +11,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from alerts.access.auth import MAX_PASSWORD
 from alerts.store.schema import Alert
 from configs.model import HallwatchConfig
+from domain.events import Violation
 from domain.roster import Roster
-from streams.wire import violation_from_wire
+from streams.wire import decode
 
 
 def _bounded_time(value: datetime) -> datetime:
@@ -152,7 +153,7 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert) -> dict:
     path = a.region_path.strip("/").split("/")
     tz = ZoneInfo(cfg.timezone)
     local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
-    v = violation_from_wire(a.payload, stored=True)
+    v = decode(Violation, a.payload, stored=True)
     return dict(
         event_id=a.event_id,
         type=a.type,

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from alerts.store.database import Database, bulk_insert
 from alerts.store.merge import alert_fields, merge_into, newer
 from alerts.store.schema import Alert, AuditEntry, utcnow
-from streams.wire import Violation, violation_to_wire
+from domain.events import Violation
+from streams.wire import encode
 
 
 def identity(v: Violation) -> tuple[str, str, str, str]:
@@ -78,7 +79,7 @@ class AlertStore:
                     rows.append(
                         {
                             "event_id": event_id,
-                            "payload": violation_to_wire(v),
+                            "payload": encode(v),
                             "lifecycle": "new",
                             "escalations": 1 if owner else 0,
                             "escalated_to": owner,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from alerts.store.database import Database
 from alerts.store.schema import CameraState, utcnow
+from domain.events import Heartbeat
+from streams.wire import encode
 
 
 class CameraStore:
@@ -16,11 +17,11 @@ class CameraStore:
         self.db = db
         self.sessions = db.sessions
 
-    def apply_heartbeats(self, beats: list[dict[str, Any]]) -> None:
+    def apply_heartbeats(self, beats: list[Heartbeat]) -> None:
         """The latest heartbeat of each camera in the batch, in two statements (SQLAlchemy Core:
         one bulk INSERT for new cameras, one executemany UPDATE for known ones), not one ORM
         round trip per heartbeat."""
-        latest = {beat["camera_id"]: beat for beat in beats}  # a later beat of a camera supersedes
+        latest = {beat.camera_id: beat for beat in beats}  # a later beat of a camera supersedes
         now = utcnow()
         table = CameraState.__table__
         with self.db.session() as session:
@@ -28,11 +29,11 @@ class CameraStore:
             rows = [
                 {
                     "camera_id": camera_id,
-                    "hall_id": b["hall_id"],
-                    "status": b["status"],
+                    "hall_id": b.hall_id,
+                    "status": b.status,
                     "received_at": now,
-                    "payload": b,
-                    "worker_id": b.get("worker_id"),
+                    "payload": encode(b),
+                    "worker_id": b.worker_id,
                 }
                 for camera_id, b in latest.items()
             ]

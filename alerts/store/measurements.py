@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, tuple_
 
 from alerts.store.database import Database
 from alerts.store.schema import PostMinuteRow, QueueWaitRow
-from streams.service_minute_wire import ServiceMinute
+from domain.events import ServiceMinute
 
 
 class MeasurementStore:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 from alerts.store.schema import Alert, region_path_key
-from streams.wire import Violation, violation_to_wire
+from domain.events import Violation
+from streams.wire import decode, encode
 
 STATUS_RANK = {"open": 0, "closed": 1}
 
@@ -22,7 +23,7 @@ def newer(a: Violation, b: Violation) -> Violation:
     return winner
 
 
-def alert_fields(v: Violation) -> dict:
+def alert_fields(v: Violation) -> dict[str, object]:
     """The indexed columns of an alert, from the violation."""
     return dict(
         type=v.type,
@@ -43,15 +44,15 @@ def alert_fields(v: Violation) -> dict:
 
 
 def merge_into(alert: Alert, v: Violation) -> bool:
-    """Merge a violation state into a stored alert; True when it closed the violation."""
+    """Merge a violation state into a stored alert; True when it closed the violation. The stored
+    state is compared as the typed event it was stored from."""
     incoming, current = STATUS_RANK[v.status], STATUS_RANK[alert.event_status]
-    wire = violation_to_wire(v)
-    evidence = wire["evidence"] or alert.payload.get("evidence") or {}
-    if incoming > current or (incoming == current and wire != alert.payload):
+    stored = decode(Violation, alert.payload, stored=True)
+    if incoming > current or (incoming == current and v != stored):
         for key, value in alert_fields(v).items():
             setattr(alert, key, value)
-        alert.payload = {**wire, "evidence": evidence}
+        alert.payload = encode(dataclasses.replace(v, evidence=v.evidence or stored.evidence))
         return incoming > current
-    if wire["evidence"] and not alert.payload.get("evidence"):
-        alert.payload = {**alert.payload, "evidence": wire["evidence"]}
+    if v.evidence and not stored.evidence:
+        alert.payload = encode(dataclasses.replace(stored, evidence=v.evidence))
     return False

@@ -35,7 +35,7 @@ from ingest.evidence.track_ring import TrackFrame, TrackRing
 from streams.evidence.manifest import resolve_key, write_manifest
 from streams.evidence.overlay import render
 from streams.evidence.storage import LocalEvidenceStore
-from streams.wire import violation_to_wire
+from streams.wire import encode
 
 log = logging.getLogger(__name__)
 SOFTWARE = "hallwatch 0.2.0"
@@ -229,9 +229,7 @@ class EvidenceRecorder:
             "source": without_credentials(self.camera.source),
             "analysis_fps": self.camera.analysis_fps,
         }
-        manifest = write_manifest(
-            folder, violation_to_wire(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE
-        )
+        manifest = write_manifest(folder, encode(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE)
         with self._lock:
             evidence = self.evidence.setdefault(job.event_id, {})
             evidence.update(refs)
