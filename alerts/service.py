@@ -9,7 +9,6 @@ them, and the store is idempotent by event id.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
+from alerts.gate import ConfigGate
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
 from alerts.metrics import ServiceMetrics, county_of
@@ -55,14 +55,7 @@ class AlertService:
         self._threads: list[threading.Thread] = []
         self._regions = {r.id: r for r in cfg.regions}
         self._halls = {h.id: h for h in cfg.halls}
-        self._windows = {h.id: {w.id for w in h.windows} for h in cfg.halls}
-        self._cameras = {c.id: c for c in cfg.cameras}
-        # camera -> zone id -> (kind, window): what a message of that camera may name
-        self._zones = {c.id: {z.id: (z.kind.value, z.window) for z in c.zones} for c in cfg.cameras}
-        self._hall_posts = {h.id: set[str]() for h in cfg.halls}
-        for c in cfg.cameras:
-            self._hall_posts[c.hall] |= {z.id for z in c.zones if z.kind.value == "post"}
-        self._paths = {r.id: tuple(cfg.region_path(r.id)) for r in cfg.regions}
+        self.gate = ConfigGate(cfg)
         self._county = {r.id: county_of(cfg, r.id) for r in cfg.regions}  # a metrics label, per message
         self.store_error: str | None = None
         self.consumer_error: str | None = None  # the last failure of the consumer, until a poll succeeds
@@ -91,7 +84,7 @@ class AlertService:
             self.metrics.consumed.labels(topic).inc(count)
         for m in batch:
             if m.minute is not None:
-                problem = self._minute_problem(m.minute)
+                problem = self.gate.minute_problem(m.minute)
                 if problem:
                     rejected.append((m, problem))
                 else:
@@ -99,13 +92,13 @@ class AlertService:
             elif m.cancelled is not None:
                 cancelled.append(m.cancelled)
             elif m.absence is not None:
-                problem = self._absence_problem(m.absence)
+                problem = self.gate.absence_problem(m.absence)
                 if problem:
                     rejected.append((m, problem))
                 else:
                     absences.append(m.absence)
             elif m.violation is not None:
-                trusted = self._trusted(m.violation)
+                trusted = self.gate.trusted(m.violation)
                 if isinstance(trusted, str):
                     rejected.append((m, trusted))
                 else:
@@ -135,52 +128,6 @@ class AlertService:
                 raise StoreUnavailable(str(error).splitlines()[0]) from error
             raise
         return rejected
-
-    def _minute_problem(self, minute: ServiceMinute) -> str | None:
-        """A minute only of the camera's own windows and zones (ids the config has)."""
-        camera = self._cameras.get(minute.camera_id)
-        if camera is None or camera.hall != minute.hall_id:
-            return f"unknown camera {minute.camera_id!r} of hall {minute.hall_id!r}"
-        zones = self._zones[camera.id]
-        posts = {window for kind, window in zones.values() if kind == "post"}
-        unknown = sorted({p.window_id for p in minute.posts} - posts)
-        if unknown:
-            return f"service minute: windows {unknown} have no post on camera {camera.id!r}"
-        for area in minute.areas:
-            if zones.get(area.zone_id, ("", None)) != (area.kind, area.window_id):
-                return f"service minute: {area.kind} {area.zone_id!r} is not a zone of camera {camera.id!r}"
-        for wait in minute.waits:
-            if wait.window_id not in self._windows[camera.hall] or wait.zone_id not in zones:
-                return f"service minute: a wait at {wait.window_id!r}/{wait.zone_id!r} is not of camera {camera.id!r}"
-        return None
-
-    def _absence_problem(self, absence: Absence) -> str | None:
-        windows = self._windows.get(absence.hall_id)
-        if windows is None:
-            return f"absence for an unknown hall {absence.hall_id!r}"
-        if absence.window_id is not None and absence.window_id not in windows:
-            return f"absence for an unknown window {absence.window_id!r} of hall {absence.hall_id!r}"
-        if absence.zone_id is not None and absence.zone_id not in self._hall_posts[absence.hall_id]:
-            return f"absence for {absence.zone_id!r}, not a post zone of hall {absence.hall_id!r}"
-        return None
-
-    def _trusted(self, v: Violation) -> Violation | str:
-        hall = self._halls.get(v.hall_id)
-        if hall is None:
-            return f"unknown hall {v.hall_id!r}"
-        camera = self._cameras.get(v.camera_id)
-        if camera is None or camera.hall != hall.id:
-            return f"camera {v.camera_id!r} is not a camera of hall {hall.id!r}"
-        zone = self._zones[camera.id].get(v.zone_id)
-        if zone is None:
-            return f"zone {v.zone_id!r} is not a zone of camera {camera.id!r}"
-        if v.window_id != zone[1]:
-            return f"window {v.window_id!r} is not the window of zone {v.zone_id!r}"
-        region = self._regions[hall.region]
-        path, level = self._paths[region.id], region.level.value
-        if v.region_id == region.id and v.region_path == path and v.level == level:
-            return v  # what the config says already (the usual case)
-        return dataclasses.replace(v, region_id=region.id, region_path=path, level=level)
 
     def _store(self, items: list[tuple[Received, Violation]]) -> list[tuple[Received, str]]:
         """Store the batch at once; if one message breaks that, store them one by one so that only
