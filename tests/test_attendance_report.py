@@ -211,3 +211,37 @@ def test_metrics_for_attendance_and_queues(world, monkeypatch):
     p50 = next(x for x in text.splitlines() if x.startswith("hallwatch_queue_wait_seconds") and 'quantile="0.5"' in x)
     assert float(p50.split()[-1]) == pytest.approx(float(np.quantile(waits, 0.5)), abs=0.3)
     assert any(x.startswith("hallwatch_people_waiting{") for x in text.splitlines())
+
+
+FORMULAS = ['=HYPERLINK("http://example.invalid/x","点我")', "@SUM(1+1)", "+1+2", "-2+3"]
+
+
+def test_names_typed_by_people_stay_text_in_the_csv_and_xlsx(tmp_path):
+    """A roster person named =HYPERLINK(...) or @SUM(...) reached the attendance CSV unchanged and
+    the XLSX as a live formula (issue 24): now CSV cells that start like a formula are prefixed with
+    an apostrophe and XLSX cells are strings."""
+    from openpyxl import load_workbook
+
+    _, app = att.alert_service(att.build_actors(), tmp_path)
+    app.state.users.add("admin", PASSWORD, "admin", "c")
+    c = client(app)
+    csrf = {"X-CSRF-Token": c.get("/api/me").json()["csrf"]}
+    names = " ".join(FORMULAS)
+    shift = {"hall": "sim-hall", "window": "w2", "person": names, "periods": [{"start": "08:00", "end": "18:00"}]}
+    assert c.post("/api/rosters", json=shift, headers=csrf).status_code == 201
+    for formula in FORMULAS:  # each alone too: the cell starts with it
+        one = {**shift, "window": "w2", "person": formula, "dates": [DAY.isoformat()]}
+        assert c.post("/api/rosters", json=one, headers=csrf).status_code == 201
+    params = {"start": DAY.isoformat(), "end": DAY.isoformat()}
+    table = list(
+        csv.reader(
+            io.StringIO(c.get("/api/reports/attendance", params={**params, "format": "csv"}).text.lstrip("\ufeff"))
+        )
+    )
+    duty = next(r[4] for r in table[1:] if r[3] == "3号窗口")
+    assert duty.startswith("'") and all(f in duty for f in FORMULAS), duty
+    book = load_workbook(io.BytesIO(c.get("/api/reports/attendance", params={**params, "format": "xlsx"}).content))
+    sheet = book["窗口"]
+    cell = next(row[4] for row in sheet.iter_rows(min_row=2) if row[3].value == "3号窗口")
+    assert cell.data_type == "s" and all(f in cell.value for f in FORMULAS)
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)

@@ -3,6 +3,7 @@ audited."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from configs.labels import reason_label, type_label
 from streams.evidence.manifest import case_code, resolve_key
 
 router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)
+log = logging.getLogger(__name__)
 MEDIA = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}
 
 
@@ -88,7 +90,11 @@ def case_sheet(event_id: str, principal: Principal = who("export"), ctx: ApiCont
         issued_by=principal.display_name or principal.username,
         issued_at=datetime.now(ZoneInfo(ctx.cfg.timezone)),
     )
-    body = render(sheet)
+    try:
+        body = render(sheet)
+    except Exception:
+        log.exception("case sheet of %s could not be rendered", event_id)
+        raise HTTPException(422, "督办单无法生成：请联系管理员查看服务日志") from None
     ctx.store.record(event_id, principal.username, "case_sheet", {"code": code})
     return Response(
         body,

@@ -4,12 +4,11 @@ halls' local time."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.attendance.report import PeriodRow, Report, Totals
+from alerts.spreadsheet import csv_bytes, xlsx_bytes
 from configs.labels import LEVELS
 from configs.model import HallwatchConfig
 from domain.roster import Roster
@@ -220,28 +219,9 @@ class ReportTables:
         }
 
     def csv(self, data: dict) -> bytes:
-        """The window sheet (the one people open in a spreadsheet), UTF-8 with a BOM for Excel."""
-        out = io.StringIO()
-        writer = csv.writer(out)
+        """The window sheet (the one people open in a spreadsheet)."""
         headers, rows = self.sheets(data)["窗口"]
-        writer.writerow(headers)
-        writer.writerows(rows)
-        return ("\ufeff" + out.getvalue()).encode()
+        return csv_bytes(headers, rows)
 
     def xlsx(self, data: dict) -> bytes:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        book = Workbook()
-        book.remove(book.active)
-        for title, (headers, rows) in self.sheets(data).items():
-            sheet = book.create_sheet(title)
-            sheet.append(headers)
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            for row in rows:
-                sheet.append(row)
-            sheet.freeze_panes = "A2"
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        return xlsx_bytes(self.sheets(data))

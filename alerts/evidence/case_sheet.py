@@ -6,8 +6,10 @@ a CID font every PDF reader provides), so servers need no font files."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -19,6 +21,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 FONT = "STSong-Light"
+MAX_TEXT = 1500  # characters of one value on the sheet
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 TITLE = ParagraphStyle("title", fontName=FONT, fontSize=20, leading=26, alignment=1)
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=16)
@@ -36,6 +40,16 @@ class CaseSheet:
     issued_at: datetime
 
 
+def text(value: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text: reportlab reads a Paragraph as markup (``<img src=...>`` would
+    embed any file the service can read), so every text is escaped here, by construction, and
+    control and direction-override characters are dropped."""
+    clean = _CONTROL.sub("", value)
+    if len(clean) > MAX_TEXT:  # bounded: a page holds it (a longer note is in the audit trail, whole)
+        clean = clean[:MAX_TEXT] + "…"
+    return Paragraph(escape(clean).replace("\n", "<br/>"), style)
+
+
 def render(sheet: CaseSheet, compress: bool = True) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -49,13 +63,13 @@ def render(sheet: CaseSheet, compress: bool = True) -> bytes:
         pageCompression=1 if compress else 0,
     )
     story = [
-        Paragraph("政务服务电子监察督办单", TITLE),
+        text("政务服务电子监察督办单", TITLE),
         Spacer(1, 4 * mm),
-        Paragraph(f"编号：{sheet.number}", BODY),
+        text(f"编号：{sheet.number}", BODY),
         Spacer(1, 3 * mm),
     ]
     table = Table(
-        [[Paragraph(label, BODY), Paragraph(value or "—", BODY)] for label, value in sheet.rows],
+        [[text(label, BODY), text(value or "—", BODY)] for label, value in sheet.rows],
         colWidths=[32 * mm, 142 * mm],
     )
     table.setStyle(
@@ -70,18 +84,18 @@ def render(sheet: CaseSheet, compress: bool = True) -> bytes:
     story += [table, Spacer(1, 4 * mm)]
     image = _image(sheet.snapshot)
     if image is not None:
-        story += [Paragraph("违规时刻快照：", BODY), image, Spacer(1, 4 * mm)]
-    story += [Paragraph("复核意见：", BODY), Paragraph(sheet.opinion or "（尚未复核）", BODY), Spacer(1, 6 * mm)]
+        story += [text("违规时刻快照：", BODY), image, Spacer(1, 4 * mm)]
+    story += [text("复核意见：", BODY), text(sheet.opinion or "（尚未复核）", BODY), Spacer(1, 6 * mm)]
     if sheet.code:
         story += [
-            Paragraph("证据校验码（python -m alerts.evidence verify 证据目录 --code 校验码）：", BODY),
-            Paragraph(sheet.code, CODE),
+            text("证据校验码（python -m alerts.evidence verify 证据目录 --code 校验码）：", BODY),
+            text(sheet.code, CODE),
         ]
     else:
-        story += [Paragraph("本案无签名证据，无校验码。", BODY)]
+        story += [text("本案无签名证据，无校验码。", BODY)]
     story += [
         Spacer(1, 8 * mm),
-        Paragraph(f"签发：{sheet.issued_by}　　时间：{sheet.issued_at.strftime('%Y-%m-%d %H:%M:%S %z')}", BODY),
+        text(f"签发：{sheet.issued_by}　　时间：{sheet.issued_at.strftime('%Y-%m-%d %H:%M:%S %z')}", BODY),
     ]
     doc.build(story)
     return buffer.getvalue()
