@@ -54,6 +54,41 @@ class Received:
 Handler = Callable[[list[Received]], list[tuple[Received, str]]]
 
 
+def decode_record(topics: KafkaTopics, record: Any) -> Received | str:
+    """A consumed record (``topic``, ``key``, ``value``, ``partition``, ``offset``) as its typed
+    message, or why it is unusable (the DLQ's reason). Pure: no broker needed."""
+    if record.topic == topics.absences:
+        return _absence(record)
+    raw = record.value if record.value is not None else b""
+    key = record.key.decode(errors="replace") if record.key is not None else None
+    where = (record.topic, key, record.partition, record.offset)
+    try:
+        if record.topic == topics.violations:
+            return Received(*where, violation=decode(Violation, raw))
+        if record.topic == topics.heartbeats:
+            return Received(*where, heartbeat=decode(Heartbeat, raw))
+        if record.topic == topics.service_minutes:
+            return Received(*where, minute=decode(ServiceMinute, raw))
+    except BadMessage as error:
+        return str(error)
+    return f"not a topic this service consumes: {record.topic!r}"
+
+
+def _absence(record: Any) -> Received | str:
+    key = record.key.decode(errors="replace") if record.key is not None else ""
+    if not key or len(key) > 32:
+        return "absence: the key must be the absence id (1-32 characters)"
+    if record.value is None:  # a tombstone: cancelled
+        return Received(record.topic, key, record.partition, record.offset, cancelled=key)
+    try:
+        absence = from_record(record.value)
+    except BadMessage as error:
+        return f"absence: {error}"
+    if absence.id != key:
+        return "absence: the key is not the absence's id"
+    return Received(record.topic, key, record.partition, record.offset, absence=absence)
+
+
 class AlertConsumer:
     def __init__(
         self,
@@ -85,40 +120,11 @@ class AlertConsumer:
             heartbeat_interval_ms=max(500, session_timeout_ms // 4),
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
-        self.kinds: dict[str, type] = {
-            self.topics.violations: Violation,
-            self.topics.heartbeats: Heartbeat,
-            self.topics.service_minutes: ServiceMinute,
-        }
         self.dead_lettered = 0
         self._lag, self._lag_at = 0, 0.0
 
     def decode(self, record: Any) -> Received | str:
-        """The typed message, or why it is unusable (the DLQ's reason)."""
-        if record.topic == self.topics.absences:
-            return self._absence(record)
-        kind = self.kinds[record.topic]
-        try:
-            message = decode(kind, record.value if record.value is not None else b"")
-        except BadMessage as error:
-            return str(error)
-        key = record.key.decode(errors="replace") if record.key is not None else None
-        field = {Violation: "violation", Heartbeat: "heartbeat", ServiceMinute: "minute"}[kind]
-        return Received(record.topic, key, record.partition, record.offset, **{field: message})
-
-    def _absence(self, record: Any) -> Received | str:
-        key = record.key.decode(errors="replace") if record.key is not None else ""
-        if not key or len(key) > 32:
-            return "absence: the key must be the absence id (1-32 characters)"
-        if record.value is None:  # a tombstone: cancelled
-            return Received(record.topic, key, record.partition, record.offset, cancelled=key)
-        try:
-            absence = from_record(record.value)
-        except BadMessage as error:
-            return f"absence: {error}"
-        if absence.id != key:
-            return "absence: the key is not the absence's id"
-        return Received(record.topic, key, record.partition, record.offset, absence=absence)
+        return decode_record(self.topics, record)
 
     def dead_letter(self, record, reason: str) -> None:
         log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)

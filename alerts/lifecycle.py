@@ -74,6 +74,8 @@ class Lifecycle:
     def escalate(self, event_id: str, to_region: str) -> None:
         with self.store.session() as session:
             alert = session.get(Alert, event_id)
+            if alert is None:
+                return
             alert.escalated_to = to_region
             alert.escalations += 1
             alert.escalated_at = utcnow()

@@ -104,9 +104,9 @@ class AlertService:
                 else:
                     violations.append((m, trusted))
             elif m.heartbeat is not None:
-                camera = self._cameras.get(m.heartbeat.camera_id)
-                if camera is None or camera.hall != m.heartbeat.hall_id:
-                    rejected.append((m, f"unknown camera {m.heartbeat.camera_id!r} of hall {m.heartbeat.hall_id!r}"))
+                problem = self.gate.heartbeat_problem(m.heartbeat)
+                if problem:
+                    rejected.append((m, problem))
                 else:
                     beats.append(m.heartbeat)
         try:
@@ -134,7 +134,7 @@ class AlertService:
         the messages the database refuses are rejected."""
         try:
             applied = self.store.apply_violations([v for _, v in items], self._owners(items))
-            rejected = []
+            rejected: list[tuple[Received, str]] = []
         except Exception as error:
             if is_unavailable(error):
                 raise
@@ -286,6 +286,8 @@ class AlertService:
             self.changes.bump([d.event_id])
             self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
             alert = self.store.get(d.event_id)
+            if alert is None:
+                continue
             self.notifier.notify(
                 self._notice(decode(Violation, alert.payload, stored=True)),
                 f"超时未处置，升级至{self._regions[d.to_region].name}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -32,7 +32,7 @@ def csv_bytes(headers: Row, rows: Iterable[Row]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def xlsx_bytes(sheets: dict[str, tuple[Row, Iterable[Row]]]) -> bytes:
+def xlsx_bytes(sheets: Mapping[str, tuple[Row, Iterable[Row]]]) -> bytes:
     """One worksheet per entry, bold frozen headers."""
     from openpyxl import Workbook
     from openpyxl.styles import Font

@@ -85,10 +85,10 @@ def decode(kind: type[M], raw: bytes | str | dict[str, Any], stored: bool = Fals
     name = _NAMES[kind]
     try:
         if stored:
-            return stored_adapter(name).validate_python(raw)  # type: ignore[no-any-return]
+            return stored_adapter(name).validate_python(raw)
         if isinstance(raw, dict):
-            return adapter(name).validate_python(raw)  # type: ignore[no-any-return]
-        return adapter(name).validate_json(raw, strict=True)  # type: ignore[no-any-return]
+            return adapter(name).validate_python(raw)
+        return adapter(name).validate_json(raw, strict=True)
     except ValidationError as error:
         raise _reason(name, error) from None
 

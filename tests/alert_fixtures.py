@@ -108,3 +108,35 @@ def heartbeat(camera: str, hall: str, status: str = "online", worker: str | None
         produced_at=datetime.now(UTC),
         worker_id=worker,
     )
+
+
+def minute_message(hall: str, camera: str, **change) -> dict:
+    minute = T0.replace(second=0)
+    return {
+        "schema": "hallwatch.service-minute.v1",
+        "camera_id": camera,
+        "hall_id": hall,
+        "minute": minute.isoformat(),
+        "observed_s": 60.0,
+        "posts": [{"window_id": "w1", "staffed_s": 30.0, "first_in": minute.isoformat(), "last_in": None}],
+        "areas": [],
+        "waits": [],
+        "produced_at": minute.isoformat(),
+        **change,
+    }
+
+
+def absence_message(hall: str, absence_id: str, **change) -> dict:
+    return {
+        "op": "add",
+        "id": absence_id,
+        "hall_id": hall,
+        "window_id": "w1",
+        "zone_id": None,
+        "person": None,
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(hours=1)).isoformat(),
+        "reason": "到县局开会",
+        "registered_by": "王五",
+        **change,
+    }

@@ -17,7 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from alerts.service import AlertService
 from configs.loader import parse_config
 from streams.wire import encode
-from tests.alert_fixtures import T0, add_hall, heartbeat, registry, violation_message
+from tests.alert_fixtures import T0, absence_message, add_hall, heartbeat, minute_message, registry, violation_message
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.kafka
@@ -196,38 +196,6 @@ def test_a_store_that_is_down_is_retried_and_reported(kafka_broker):
         service.stop()
         web.should_exit = True
         pg_context.__exit__(None, None, None)
-
-
-def minute_message(hall: str, camera: str, **change) -> dict:
-    minute = T0.replace(second=0)
-    return {
-        "schema": "hallwatch.service-minute.v1",
-        "camera_id": camera,
-        "hall_id": hall,
-        "minute": minute.isoformat(),
-        "observed_s": 60.0,
-        "posts": [{"window_id": "w1", "staffed_s": 30.0, "first_in": minute.isoformat(), "last_in": None}],
-        "areas": [],
-        "waits": [],
-        "produced_at": minute.isoformat(),
-        **change,
-    }
-
-
-def absence_message(hall: str, absence_id: str, **change) -> dict:
-    return {
-        "op": "add",
-        "id": absence_id,
-        "hall_id": hall,
-        "window_id": "w1",
-        "zone_id": None,
-        "person": None,
-        "start": T0.isoformat(),
-        "end": (T0 + timedelta(hours=1)).isoformat(),
-        "reason": "到县局开会",
-        "registered_by": "王五",
-        **change,
-    }
 
 
 def test_every_topic_dead_letters_its_poison_and_the_next_record_is_used(kafka_broker):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -29,7 +29,9 @@ from alerts.evidence.case import integrity
 from alerts.lifecycle import TransitionRefused
 
 router = APIRouter(tags=["alerts"], responses=COMMON_RESPONSES)
-CONFLICT = {409: {"description": "The alert is not in the state this action starts from"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The alert is not in the state this action starts from"}
+}
 STREAM_WINDOW = timedelta(seconds=3)
 CHECK_EVERY_S = 0.02  # how often a stream looks at the change counter (memory only)
 OTHER_INSTANCES_S = 1.0  # how often it reads the database anyway, for other instances' commits

@@ -127,7 +127,7 @@ def unprocessable(loc: list[str], msg: str) -> HTTPException:
 
 
 # Every route may answer these; FastAPI adds 422 itself where a route takes input.
-COMMON_RESPONSES = {
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON"},
     401: {"description": "Not logged in (or the session ended)"},
     403: {"description": "No CSRF token on a change, or the role may not do this"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -13,7 +15,9 @@ from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import Id, Login, Logout
 
 router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
-TOO_MANY = {429: {"description": "Too many failed logins (see Retry-After), or too many at once"}}
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many failed logins (see Retry-After), or too many at once"}
+}
 
 
 def _client(request: Request) -> str:

@@ -107,7 +107,8 @@ class ReportTables:
             for (day, rid), t in report.regions.items()
             if rid in region_ids
         ]
-        window_range, hall_range = {}, {}
+        window_range: dict[tuple[str, str], Totals] = {}
+        hall_range: dict[str, Totals] = {}
         for w in report.windows:
             window_range.setdefault((w.hall_id, w.window_id), Totals()).add(w.totals)
         for (_, hall_id), t in report.halls.items():

@@ -107,10 +107,10 @@ class AttendanceCollector:
             by_hall: dict[str, list[float]] = {}
             for hall_id, seconds in self.today_waits():
                 by_hall.setdefault(hall_id, []).append(seconds)
-            for hall_id, values in by_hall.items():
+            for hall_id, seconds_list in by_hall.items():
                 if hall_id in self.halls:
                     for q in (0.5, 0.9):
-                        waits.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(values, q)))
+                        waits.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(seconds_list, q)))
             self._cache = (time.monotonic(), [staffed, observed, late, early, ratio, waits])
             return self._cache[1]
 

@@ -172,9 +172,11 @@ class AttendanceReport:
         for a in alerts:
             alerts_by[(a.hall_id, a.window_id)].append(a)
         absences_by: dict[tuple[str, str | None], list[AbsenceRow]] = defaultdict(list)
-        for a in absences:
-            absences_by[(a.hall_id, a.window_id)].append(a)
-        windows, halls_out, regions = [], {}, {}
+        for absence in absences:
+            absences_by[(absence.hall_id, absence.window_id)].append(absence)
+        windows: list[WindowDay] = []
+        halls_out: dict[tuple[date, str], Totals] = {}
+        regions: dict[tuple[date, str], Totals] = {}
         for day in days:
             day_start, day_end = self.day_bounds(day)
             for hall in halls:

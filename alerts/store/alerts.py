@@ -8,13 +8,15 @@ over an open one; an open message never reopens a closed alert). The operators' 
 
 from __future__ import annotations
 
+import builtins
 import functools
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from alerts.store.database import Database, bulk_insert
@@ -48,7 +50,7 @@ class AlertStore:
         return self.db.session()
 
     # -- from Kafka ------------------------------------------------------------------------------
-    def apply_violations(self, violations: list[Violation], owners: dict[str, str] | None = None) -> Applied:
+    def apply_violations(self, violations: builtins.list[Violation], owners: dict[str, str] | None = None) -> Applied:
         """Upsert a batch in one transaction: which event ids were new, and which messages were
         refused because their event id already stands for another hall, camera, zone or type.
 
@@ -62,7 +64,8 @@ class AlertStore:
             by_event.setdefault(v.event_id, []).append(v)
         with self.session() as session:
             existing = {a.event_id: a for a in session.scalars(select(Alert).where(Alert.event_id.in_(list(by_event))))}
-            rows, audit = [], []
+            rows: builtins.list[dict[str, Any]] = []
+            audit: builtins.list[dict[str, Any]] = []
             now = utcnow()
             for event_id, items in by_event.items():
                 alert = existing.get(event_id)
@@ -112,9 +115,9 @@ class AlertStore:
                         }
                     )
             if rows:
-                bulk_insert(session, Alert.__table__, rows)
+                bulk_insert(session, cast(Table, Alert.__table__), rows)
             if audit:
-                bulk_insert(session, AuditEntry.__table__, audit)
+                bulk_insert(session, cast(Table, AuditEntry.__table__), audit)
         return applied
 
     # -- audit rows that change no alert (the lifecycle's own writes are in alerts.lifecycle) ------
@@ -128,7 +131,7 @@ class AlertStore:
         with self.sessions() as session:
             return session.get(Alert, event_id)
 
-    def audit(self, event_id: str) -> list[AuditEntry]:
+    def audit(self, event_id: str) -> builtins.list[AuditEntry]:
         with self.sessions() as session:
             return list(
                 session.scalars(select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(AuditEntry.id))
@@ -145,7 +148,7 @@ class AlertStore:
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Alert]:
+    ) -> builtins.list[Alert]:
         query = select(Alert)
         if region_path:
             query = query.where(Alert.region_path.startswith(region_path, autoescape=True))
@@ -165,7 +168,7 @@ class AlertStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
-    def changed_since(self, since: datetime, region_prefix: str, limit: int = 5000) -> list[Alert]:
+    def changed_since(self, since: datetime, region_prefix: str, limit: int = 5000) -> builtins.list[Alert]:
         query = (
             select(Alert)
             .where(Alert.updated_at > since)
@@ -176,7 +179,7 @@ class AlertStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
-    def changed_alerts(self, event_ids: list[str], region_prefix: str) -> list[Alert]:
+    def changed_alerts(self, event_ids: builtins.list[str], region_prefix: str) -> builtins.list[Alert]:
         """The alerts with these ids in the region's subtree (what the live stream sends)."""
         query = (
             select(Alert)
@@ -192,7 +195,7 @@ class AlertStore:
         with self.sessions() as session:
             return set(session.scalars(select(Alert.event_id).where(Alert.lifecycle != "closed")))
 
-    def unacknowledged(self, waiting_since: datetime | None = None) -> list:
+    def unacknowledged(self, waiting_since: datetime | None = None) -> builtins.list[Any]:
         """Alerts nobody acknowledged yet (only the columns escalation reads; with
         ``waiting_since``, only those waiting at their level since then or longer): a backlog of
         thousands of new alerts is not loaded whole every check."""
@@ -208,7 +211,7 @@ class AlertStore:
         with self.sessions() as session:
             return session.scalar(select(func.count()).select_from(Alert)) or 0
 
-    def report_alerts(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[tuple]:
+    def report_alerts(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> builtins.list[tuple]:
         """(hall, window, type, reason, started_at, ended_at, duration_s) of alerts started in
         [since, until) in these halls: what the attendance report counts."""
         query = (
@@ -228,7 +231,7 @@ class AlertStore:
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]
 
-    def open_counts(self) -> list[tuple[str, str, str, int]]:
+    def open_counts(self) -> builtins.list[tuple[str, str, str, int]]:
         """(type, level, region_id, count) of alerts not yet reviewed."""
         query = (
             select(Alert.type, Alert.level, Alert.region_id, func.count())
@@ -236,4 +239,4 @@ class AlertStore:
             .group_by(Alert.type, Alert.level, Alert.region_id)
         )
         with self.sessions() as session:
-            return [tuple(row) for row in session.execute(query)]
+            return [(t, level, region, int(n)) for t, level, region, n in session.execute(query)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 
 from alerts.store.database import Database
 from alerts.store.schema import CameraState, utcnow
@@ -23,7 +24,7 @@ class CameraStore:
         round trip per heartbeat."""
         latest = {beat.camera_id: beat for beat in beats}  # a later beat of a camera supersedes
         now = utcnow()
-        table = CameraState.__table__
+        table = cast(Table, CameraState.__table__)
         with self.db.session() as session:
             known = set(session.scalars(select(CameraState.camera_id).where(CameraState.camera_id.in_(list(latest)))))
             rows = [
@@ -70,4 +71,4 @@ class CameraStore:
             CameraState.worker_id,
         )
         with self.sessions() as session:
-            return [tuple(row) for row in session.execute(query)]
+            return [(c, h, s, at, w) for c, h, s, at, w in session.execute(query)]

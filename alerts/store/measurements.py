@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 
 from alerts.store.database import Database
 from alerts.store.schema import PostMinuteRow, QueueWaitRow
@@ -48,11 +48,11 @@ class MeasurementStore:
             if posts:
                 keys = tuple_(PostMinuteRow.camera_id, PostMinuteRow.window_id, PostMinuteRow.minute)
                 session.execute(delete(PostMinuteRow).where(keys.in_(list(posts))))
-                session.execute(PostMinuteRow.__table__.insert(), list(posts.values()))
+                session.execute(insert(PostMinuteRow), list(posts.values()))
             if waits:
                 keys = tuple_(QueueWaitRow.camera_id, QueueWaitRow.track_id, QueueWaitRow.served_at)
                 session.execute(delete(QueueWaitRow).where(keys.in_(list(waits))))
-                session.execute(QueueWaitRow.__table__.insert(), list(waits.values()))
+                session.execute(insert(QueueWaitRow), list(waits.values()))
 
     def post_minutes(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[PostMinuteRow]:
         query = (

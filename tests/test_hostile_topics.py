@@ -1,0 +1,151 @@
+"""Property-based: whatever arrives on a topic the alerting service consumes — arbitrary bytes, or a
+valid message with any one value replaced by something hostile — is either refused with a reason
+(the DLQ's) or stored within its bounds, never raises in the handler, never makes the API answer
+500, and a valid record right after it is stored. Real SQLite store, the consumer's own decoding."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alerts.api import create_app
+from alerts.consumer import Received, decode_record
+from alerts.service import AlertService
+from configs.loader import parse_config
+from streams.wire import encode
+from tests.alert_fixtures import absence_message, heartbeat, minute_message, registry, violation_message
+
+PASSWORD = "a hostile password"
+
+
+@dataclass
+class Record:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    partition: int = 0
+    offset: int = 0
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    cfg = parse_config(registry("127.0.0.1:9", "hostile", alerts={"secure_cookies": False}))
+    service = AlertService.open(cfg, f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'a.db'}")
+    app = create_app(service)
+    app.state.users.add("admin", PASSWORD, "admin", "city")
+    client = TestClient(app)
+    client.post("/api/login", json={"username": "admin", "password": PASSWORD}).raise_for_status()
+    return service, client
+
+
+def valid(topic: str) -> tuple[bytes, dict]:
+    """A fresh valid (key, message) for the topic, in hall h1 (camera c-h1, post p1 of window w1)."""
+    if topic == "hallwatch.violations":
+        return b"h1", violation_message(str(uuid.uuid4()), hall_id="h1", camera_id="c-h1")
+    if topic == "hallwatch.heartbeats":
+        return b"c-h1", encode(heartbeat("c-h1", "h1"))
+    if topic == "hallwatch.service-minutes":
+        return b"h1", minute_message("h1", "c-h1")
+    absence_id = uuid.uuid4().hex[:12]
+    return absence_id.encode(), absence_message("h1", absence_id)
+
+
+TOPICS = ["hallwatch.violations", "hallwatch.heartbeats", "hallwatch.service-minutes", "hallwatch.absences"]
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "<script>alert(1)</script>",
+        '<img src="/etc/passwd">',
+        '=HYPERLINK("http://x.invalid")',
+        "@SUM(1)",
+        "\u202egnp.exe",
+        "\x00\x01\x1f",
+        "../../etc/passwd",
+        "长" * 10_000,
+        "9999-12-31T23:59:59",
+        "2026-03-02T09:00:00",
+        "0001-01-01T00:00:00+00:00",
+    ]
+)
+HOSTILE = st.one_of(
+    HOSTILE_TEXT,
+    st.text(max_size=300),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([None, True, False, [], {}, ["h1"], {"$time": 1}, [1, 2, 3], 1e308, -1e308]),
+)
+
+
+def paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    """Every key path into a message (dict keys and list indexes)."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += paths(v, (*prefix, i))
+    return found
+
+
+def replaced(message: dict, path: tuple, new: object) -> dict:
+    copy = json.loads(json.dumps(message))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return copy
+
+
+def handle_then_valid(service: AlertService, client: TestClient, record: Record) -> None:
+    """The record is refused or handled without an exception; then a valid record is used."""
+    decoded = decode_record(service.cfg.kafka.topics, record)
+    if isinstance(decoded, Received):
+        service.handle([decoded])  # rejections are returned (the DLQ's), never raised
+    else:
+        assert decoded and len(decoded) <= 1000
+    key, message = valid(record.topic)
+    follow = decode_record(service.cfg.kafka.topics, Record(record.topic, key, json.dumps(message).encode()))
+    assert isinstance(follow, Received), follow
+    assert service.handle([follow]) == []
+    if record.topic == "hallwatch.violations":
+        assert service.store.get(message["event_id"]) is not None
+    assert client.get("/api/alerts", params={"limit": 20}).status_code == 200
+    assert client.get("/api/cameras").status_code == 200
+    assert client.get("/api/absences").status_code == 200
+
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+@SETTINGS
+@given(raw=st.binary(max_size=2048))
+def test_arbitrary_bytes_on_any_topic(service, topic, raw):
+    svc, client = service
+    key = valid(topic)[0]
+    handle_then_valid(svc, client, Record(topic, key, raw))
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+@SETTINGS
+@given(data=st.data(), new=HOSTILE)
+def test_one_hostile_value_in_a_valid_message(service, topic, data, new):
+    svc, client = service
+    key, message = valid(topic)
+    path = data.draw(st.sampled_from(paths(message)))
+    handle_then_valid(svc, client, Record(topic, key, json.dumps(replaced(message, path, new)).encode()))
+
+
+@SETTINGS
+@given(key=st.one_of(st.none(), st.binary(max_size=100)), value=st.one_of(st.none(), st.binary(max_size=200)))
+def test_any_key_and_tombstone_on_the_absences_topic(service, key, value):
+    svc, client = service
+    handle_then_valid(svc, client, Record("hallwatch.absences", key, value))
