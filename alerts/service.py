@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alerts.access.sessions import purge_ended
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalation import due_escalations
 from alerts.gate import ConfigGate
@@ -295,10 +296,14 @@ class AlertService:
         return len(due)
 
     def _escalate_loop(self) -> None:
+        purged_at = 0.0
         while not self.stop_event.wait(15):
             try:
                 self.escalate_once()
                 self.metrics.notifications_failed.set(self.notifier.failed)
+                if time.monotonic() - purged_at > 3600:  # ended console sessions, hourly
+                    purged_at = time.monotonic()
+                    purge_ended(self.repos.db, timedelta(hours=self.cfg.alerts.session_max_hours))
             except Exception:
                 log.exception("escalation check failed")
 

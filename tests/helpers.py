@@ -83,3 +83,15 @@ def wait_for(predicate, timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_in_page(page, expression: str, timeout_ms: float = 30_000) -> None:
+    """Poll a JavaScript expression in a Playwright page until it is truthy. Playwright's own
+    ``wait_for_function`` polls with eval inside the page, which the console's
+    Content-Security-Policy rightly refuses; ``evaluate`` runs from the driver."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if page.evaluate(expression):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting in the page for {expression}")

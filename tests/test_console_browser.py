@@ -23,6 +23,7 @@ from streams.wire import encode
 from tests.conftest import ROOT
 from tests.evidence_fixtures import config as evidence_config
 from tests.evidence_fixtures import frames, write_source
+from tests.helpers import wait_in_page
 
 pytestmark = [
     pytest.mark.kafka,
@@ -79,6 +80,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
                 executable_path="/usr/bin/chromium", args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
             )
             page = browser.new_page(viewport={"width": 1920, "height": 1080}, accept_downloads=True)
+            refused: list[str] = []  # whatever the Content-Security-Policy blocked (an inline style or handler)
+            page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
 
             def login(name: str) -> None:
                 page.goto(f"{url}/")
@@ -108,15 +111,17 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
 
             page.click(f"tr[data-id='{opened['event_id']}']")
             page.wait_for_selector("text=证据完整性校验通过")
-            page.wait_for_function(
-                "document.getElementById('clip') && document.getElementById('clip').readyState >= 2", timeout=20000
+            wait_in_page(
+                page,
+                "document.getElementById('clip') && document.getElementById('clip').readyState >= 2",
+                timeout_ms=20000,
             )
             duration = page.evaluate("document.getElementById('clip').duration")
             assert abs(duration - 10.0) <= 0.3
             # The raw clip plays with the overlay data drawn over it: at 5 s into the clip (11 s,
             # crowded) both people are boxed in red, where the rule saw them.
             page.evaluate("document.getElementById('clip').currentTime = 5")
-            page.wait_for_function("document.getElementById('clip-overlay').dataset.t === '5'", timeout=10000)
+            wait_in_page(page, "document.getElementById('clip-overlay').dataset.t === '5'", timeout_ms=10000)
             assert page.get_attribute("#clip-overlay", "data-people") == "2"
             left_edge = page.evaluate("""() => {
                 const c = document.getElementById('clip-overlay'), s = c.width / 640;
@@ -127,8 +132,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.screenshot(path=str(ARTIFACTS / "console-clip-overlay.png"))
             page.set_viewport_size({"width": 1366, "height": 768})  # a duty-room screen: the canvas follows
             page.locator("#clip").scroll_into_view_if_needed()
-            page.wait_for_function(
-                "document.getElementById('clip-overlay').width === document.getElementById('clip').clientWidth"
+            wait_in_page(
+                page, "document.getElementById('clip-overlay').width === document.getElementById('clip').clientWidth"
             )
             assert page.get_attribute("#clip-overlay", "data-people") == "2"
             # Beside the open detail, the list's headers and durations stay on one line (时长, not 时/长).
@@ -158,8 +163,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             page.click("nav button[data-tab=cameras]")
             page.wait_for_selector("#coverage li")
             assert "选择左侧告警" in page.inner_text("#detail")  # the previous tab's alert is closed
-            page.wait_for_function(
-                "document.querySelector('#wall img') && document.querySelector('#wall img').naturalWidth > 0"
+            wait_in_page(
+                page, "document.querySelector('#wall img') && document.querySelector('#wall img').naturalWidth > 0"
             )
             assert page.eval_on_selector("#wall svg polygon", "p => p.getAttribute('points')")  # zones over the picture
             top = page.eval_on_selector_all(
@@ -203,7 +208,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
 
             login("wang")  # an installer: calibrate on the live snapshot, see the grid, generate the config
             page.click("nav button[data-tab=install]")
-            page.wait_for_function("document.getElementById('i-shot').naturalWidth > 0")
+            wait_in_page(page, "document.getElementById('i-shot').naturalWidth > 0")
             page.check("input[name=i-mode][value=calib]")
             box = page.locator("#i-shot").bounding_box()
             for (fx, fy), (u, v) in zip(
@@ -230,6 +235,7 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             assert saved.value.suggested_filename == f"camera-{cfg.cameras[0].id}.yaml"
             assert "calibration:" in Path(saved.value.path()).read_text()
             page.screenshot(path=str(ARTIFACTS / "console-install.png"))
+            assert refused == [], refused
             browser.close()
         names = set(zipfile.ZipFile(case).namelist())
         assert {

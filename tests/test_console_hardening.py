@@ -327,3 +327,70 @@ def test_a_malformed_manifest_is_a_failed_check_not_a_crash(site, tmp_path, mani
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert cli.returncode == 1 and "Traceback" not in cli.stderr and json.dumps("FAILED")[1:-1] in cli.stdout
+
+
+def test_every_answer_carries_the_security_headers(site):
+    """No Content-Security-Policy, X-Frame-Options, nosniff or Referrer-Policy before (issue 24)."""
+    url, _ = site
+    client, _ = login(url, "admin")
+    for path in ("/", "/login", "/static/console.js", "/static/login.js", "/api/me", "/api/alerts", "/metrics"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-security-policy"].startswith("default-src 'self'"), path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    page = client.get("/login").text + client.get("/").text
+    assert "<script>" not in page and " onclick=" not in page  # nothing inline for the policy to refuse
+
+
+def test_the_api_documentation_is_for_administrators_only(site):
+    """/docs, /redoc and /openapi.json were public (32 paths), and Swagger loaded from a public CDN."""
+    url, _ = site
+    anonymous = httpx.Client(base_url=url)
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert anonymous.get(path).status_code == 404, path
+    assert anonymous.get("/api/openapi.json").status_code == 401
+    operator, _ = login(url, "op")
+    assert operator.get("/api/openapi.json").status_code == 403
+    admin, _ = login(url, "admin")
+    schema = admin.get("/api/openapi.json")
+    assert schema.status_code == 200 and "/api/alerts" in schema.json()["paths"]
+
+
+def test_a_disabled_users_live_stream_ends_within_seconds(site):
+    """The session was checked only when the stream connected: a disabled user kept receiving alerts."""
+    url, _ = site
+    client, _ = login(url, "op2")
+    admin, admin_csrf = login(url, "admin")
+    started = time.monotonic()
+    with client.stream("GET", "/api/stream", timeout=30) as stream:
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        assert admin.post("/api/users/op2/disable", headers=admin_csrf).status_code == 200
+        rest = list(lines)  # the server ends the stream
+    assert "event: logout" in rest
+    assert time.monotonic() - started < 15
+
+
+def test_ended_sessions_are_purged(site):
+    """Ended session rows were never deleted."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from alerts.access.sessions import purge_ended
+    from alerts.store.schema import SessionRecord
+
+    url, service = site
+    client, csrf = login(url, "op")
+    assert client.post("/api/logout", headers=csrf).status_code == 200
+    login(url, "op")  # a live one
+    with service.repos.db.session() as db:
+        total = db.scalar(select(func.count()).select_from(SessionRecord))
+    max_age = timedelta(hours=service.cfg.alerts.session_max_hours)
+    assert purge_ended(service.repos.db, max_age, older_than=timedelta(days=30)) == 0  # a month of history kept
+    assert purge_ended(service.repos.db, max_age, older_than=timedelta(0)) == 1  # the ended one, never a live one
+    with service.repos.db.session() as db:
+        assert db.scalar(select(func.count()).select_from(SessionRecord)) == total - 1

@@ -13,6 +13,7 @@ import pytest
 from tests import attendance_scenario as att
 from tests.conftest import ROOT
 from tests.console_server import serve_app
+from tests.helpers import wait_in_page
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
@@ -185,7 +186,7 @@ def test_the_roster_page(tmp_path):
         page.wait_for_selector("#ro-body .chip.console button.del")
         page.click("#ro-body .chip.console button.del >> nth=0")
         page.wait_for_selector("#ro-msg:has-text('已删除')")
-        page.wait_for_function("() => !document.querySelector('#ro-body .chip.console')")
+        wait_in_page(page, "() => !document.querySelector('#ro-body .chip.console')")
         assert grid(page)[2][1:] == ["—"] * 7
 
         # The tab first asks for this week; the operator picks another before it answers: the late

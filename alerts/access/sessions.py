@@ -15,9 +15,10 @@ from datetime import timedelta
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from alerts.access.auth import Principal, Users
+from alerts.store.database import Database
 from alerts.store.schema import SessionRecord, User, region_path_key, utcnow
 from configs.env import ENV_SESSION_SECRET
 from configs.model import HallwatchConfig
@@ -25,6 +26,19 @@ from configs.model import HallwatchConfig
 log = logging.getLogger(__name__)
 COOKIE = "hallwatch_session"
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen is written at most this often per session
+
+
+def purge_ended(db: Database, max_age: timedelta, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete sessions that ended (revoked, or past their maximum age) longer ago than
+    ``older_than``: the table holds live sessions and a month of history, not every login ever."""
+    cutoff = utcnow() - older_than
+    with db.session() as session:
+        result = session.execute(
+            delete(SessionRecord).where(
+                (SessionRecord.revoked_at < cutoff) | (SessionRecord.created_at < cutoff - max_age)
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def is_https(request: Request) -> bool:
@@ -67,6 +81,11 @@ class Sessions:
             session_id = self.serializer.loads(token)
         except BadSignature:
             return None
+        return self.by_id(session_id) if isinstance(session_id, str) else None
+
+    def by_id(self, session_id: str) -> Principal | None:
+        """The session's user while the session lives (not revoked, idle or too old; the user
+        enabled): checked on every request, and again every few seconds on an open live stream."""
         now = utcnow()
         with self.db.session() as db:
             record = db.get(SessionRecord, session_id)

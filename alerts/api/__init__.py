@@ -23,12 +23,18 @@ from alerts.api import (
     sites,
 )
 from alerts.api.context import ApiContext, Service
+from alerts.api.headers import SecurityHeaders
 from alerts.api.limits import BodyLimit
 
 
 def create_app(service: Service) -> FastAPI:
     cfg = service.cfg
     app = FastAPI(
+        # No public API documentation: Swagger UI would load from a CDN (and cannot offline); the
+        # schema is served to administrators only (alerts.api.ops).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         title="hallwatch alerting service",
         version="1",
         description="Alerts of the electronic supervision of service halls (电子监察告警服务).",
@@ -39,4 +45,5 @@ def create_app(service: Service) -> FastAPI:
     for module in (sessions, alerts, evidence, absences, rosters, sites, reports, shifts, install, ops, console):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=cfg.alerts.max_body_kb * 1024)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -35,6 +35,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 STREAM_WINDOW = timedelta(seconds=3)
 CHECK_EVERY_S = 0.02  # how often a stream looks at the change counter (memory only)
 OTHER_INSTANCES_S = 1.0  # how often it reads the database anyway, for other instances' commits
+SESSION_RECHECK_S = 5.0  # how often an open stream checks that its session still lives
 
 
 @router.get("/api/alerts", response_model=list[AlertOut])
@@ -134,8 +135,14 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
         sent: dict[str, datetime] = {}
         seen_version, read_at = -1, 0.0
         yield "retry: 2000\n\n"
+        checked = time.monotonic()
         while not await request.is_disconnected():
             now = time.monotonic()
+            if now - checked >= SESSION_RECHECK_S:  # a disabled user or an ended session: the stream ends
+                checked = now
+                if await asyncio.to_thread(ctx.sessions.by_id, principal.session_id) is None:
+                    yield "event: logout\ndata: {}\n\n"
+                    return
             if ctx.changes.version == seen_version and now - read_at < OTHER_INSTANCES_S:
                 await asyncio.sleep(CHECK_EVERY_S)  # an in-memory check: nothing new was committed here
                 continue

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from alerts.api.context import ApiContext, Ctx
+from alerts.access.auth import Principal
+from alerts.api.context import ApiContext, Ctx, who
 from alerts.exposition import render
 
 router = APIRouter(tags=["operations"])
@@ -31,6 +32,12 @@ def prometheus_metrics(request: Request, ctx: ApiContext = Ctx):
                 {"detail": "a bearer token is required"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
     return Response(render(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/openapi.json", include_in_schema=False)
+def openapi_schema(request: Request, _: Principal = who("manage_users")):
+    """The API's OpenAPI schema, for administrators (integrators get it from them)."""
+    return JSONResponse(request.app.openapi())
 
 
 @router.get("/healthz", responses={503: {"description": "The consumer stopped or the alert store is down"}})

@@ -239,12 +239,15 @@ function wall(cams) {
     const [w, h] = c.frame_size || [768, 576];
     const zones = c.zones.map((z) => `<polygon points="${z.polygon.map((p) => p.join(",")).join(" ")}"
       fill="none" stroke="${ZONE_COLOURS[z.kind] || "#fff"}" stroke-width="${Math.max(2, w / 300)}"/>`).join("");
-    return `<figure class="cam ${c.status}"><div class="shot" style="aspect-ratio: ${w} / ${h}"><img alt="${esc(c.name || c.camera_id)}" data-camera="${esc(c.camera_id)}"
-      src="/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}" onerror="this.classList.add('missing')">
+    return `<figure class="cam ${c.status}"><div class="shot" data-aspect="${w} / ${h}"><img alt="${esc(c.name || c.camera_id)}" data-camera="${esc(c.camera_id)}"
+      src="/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}">
       <svg viewBox="0 0 ${w} ${h}" preserveAspectRatio="none">${zones}</svg></div>
       <figcaption>${esc(c.name || c.camera_id)} · ${esc(hallName(c.hall_id))} ·
       <span class="${c.status}">${{online: "在线", degraded: "降级", offline: "离线"}[c.status]}</span></figcaption></figure>`;
   }).join("");
+  // No inline styles or handlers (the Content-Security-Policy allows neither): set them here.
+  $("wall").querySelectorAll(".shot[data-aspect]").forEach((el) => { el.style.aspectRatio = el.dataset.aspect; });
+  $("wall").querySelectorAll("img[data-camera]").forEach((img) => img.addEventListener("error", () => img.classList.add("missing")));
 }
 setInterval(() => {
   if ($("tab-cameras").classList.contains("hidden")) return;
@@ -274,7 +277,7 @@ async function loadCameras() {
     if (!x || !x.halls) return `<div class="cov-bar${small ? " small" : ""} none"><span>${LEVEL_NAMES[level]}</span><b class="track"><em>无大厅</em></b></div>`;
     const pct = x.ratio * 100, colour = pct >= 100 ? "full" : pct >= 95 ? "near" : "low";
     return `<div class="cov-bar${small ? " small" : ""} ${colour}" title="窗口 ${x.windows_covered}/${x.windows}">
-      <span>${LEVEL_NAMES[level]}</span><b class="track"><i style="width:${pct.toFixed(1)}%"></i><em>${x.halls_covered}/${x.halls} 个大厅 · ${pct.toFixed(0)}%</em></b></div>`;
+      <span>${LEVEL_NAMES[level]}</span><b class="track"><i data-width="${pct.toFixed(1)}%"></i><em>${x.halls_covered}/${x.halls} 个大厅 · ${pct.toFixed(0)}%</em></b></div>`;
   };
   const bars = (regionKey, small) => ["city", "county", "township"].map((lv) => bar((cov.by_region[regionKey] || {})[lv], lv, small)).join("");
   const camerasOf = (hallId) => cams.filter((c) => c.hall_id === hallId);
@@ -294,6 +297,7 @@ async function loadCameras() {
   const roots = registry.regions.filter((r) => !registry.regions.some((p) => p.id === r.parent));
   const top = cov.by_region.all ? "all" : me.region_id;
   $("coverage").innerHTML = `<div class="cov-top">${bars(top, false)}</div><ul>${roots.map(node).join("")}</ul>`;
+  $("coverage").querySelectorAll("i[data-width]").forEach((el) => { el.style.width = el.dataset.width; });
 }
 
 async function loadAbsences() {
