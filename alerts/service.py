@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_or_exit(args.config)
     import uvicorn
 
-    from alerts.api import create_app
+    from alerts.api import create_app, server
 
     service = AlertService.open(cfg, args.database_url)
     service.start()
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("!" * 78)
     log.info("alerting service on http://%s:%d (API docs /docs, metrics /metrics)", host, port)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(server.config(app, host, port)).run()
     finally:
         service.stop()
     return 0

@@ -86,6 +86,9 @@ def _spread_ratio(points: np.ndarray) -> float:
     return float(singular[-1] / singular[0]) if singular[0] > 0 else 0.0
 
 
+MAX_FLOOR_SPAN_M = 300.0  # larger than any service hall: a bigger span is a unit mistake
+
+
 class Calibration(StrictModel):
     """Pairs of image pixels and floor points (metres) defining the camera's floor homography."""
 
@@ -106,6 +109,15 @@ class Calibration(StrictModel):
     def _pairs_match(self) -> Calibration:
         if len(self.image) != len(self.floor):
             raise ValueError(f"image has {len(self.image)} points but floor has {len(self.floor)}")
+        floor = np.asarray(self.floor, dtype=float)
+        if not np.all(np.isfinite(floor)) or not np.all(np.isfinite(np.asarray(self.image, dtype=float))):
+            raise ValueError("every point needs finite coordinates")
+        span = float(np.ptp(floor, axis=0).max())
+        if span > MAX_FLOOR_SPAN_M:
+            raise ValueError(
+                f"the floor points span {span:.0f} m; a hall's floor is at most {MAX_FLOOR_SPAN_M:.0f} m across "
+                "(metres, not centimetres?)"
+            )
         homography_from_points(self.image, self.floor)  # raises ValueError when degenerate
         return self
 

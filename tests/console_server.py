@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from alerts.api import create_app
+from alerts.api.server import HEADER_TIMEOUT_S, config
 from alerts.service import AlertService
 from streams.broker import free_port
 
@@ -25,10 +26,10 @@ def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: s
 
 
 @contextmanager
-def serve_app(app):
-    """Yields the base url of ``app`` served on a free local port."""
+def serve_app(app, header_timeout_s: float = HEADER_TIMEOUT_S):
+    """Yields the base url of ``app`` served on a free local port, as the service serves it."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(config(app, "127.0.0.1", port, header_timeout_s))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -394,3 +394,44 @@ def test_ended_sessions_are_purged(site):
     assert purge_ended(service.repos.db, max_age, older_than=timedelta(0)) == 1  # the ended one, never a live one
     with service.repos.db.session() as db:
         assert db.scalar(select(func.count()).select_from(SessionRecord)) == total - 1
+
+
+def test_connections_that_never_finish_their_headers_are_closed(tmp_path):
+    """Slow-loris: 1,100 connections that never finished their headers stayed open until the
+    service ran out of file descriptors and /healthz timed out (issue 24). Now each is closed when
+    its headers take longer than the header timeout, and the console keeps answering."""
+    import os
+    import socket
+
+    from alerts.api import create_app
+    from alerts.service import AlertService
+    from tests.console_server import serve_app
+
+    cfg = config(tmp_path)
+    app = create_app(AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}"))
+    with serve_app(app, header_timeout_s=1.0) as url:
+        host, port = url.removeprefix("http://").split(":")
+        before = len(os.listdir("/proc/self/fd"))
+        slow = []
+        for _ in range(300):
+            s = socket.create_connection((host, int(port)))
+            s.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+            slow.append(s)
+        started = time.monotonic()
+        assert httpx.get(f"{url}/login", timeout=5).status_code == 200  # served meanwhile
+        time.sleep(2.5)
+        closed = 0
+        for s in slow:
+            s.settimeout(2)
+            try:
+                closed += s.recv(1024) == b""
+            except ConnectionResetError:
+                closed += 1
+            except TimeoutError:
+                pass  # still open
+            finally:
+                s.close()
+        assert closed == len(slow), f"{closed} of {len(slow)} closed by the server"
+        assert httpx.get(f"{url}/login", timeout=5).status_code == 200
+        assert time.monotonic() - started < 15
+        assert len(os.listdir("/proc/self/fd")) <= before + 20

@@ -3,6 +3,8 @@ per-point errors, and a drawn zone turned into a validated config section (admin
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -61,6 +63,16 @@ def test_a_degenerate_calibration_is_refused_with_why(app):
         headers=csrf,
     )
     assert r.status_code == 422 and "collinear" in r.text
+
+
+def test_a_calibration_over_kilometres_is_refused_at_once(app):
+    """A 3 km floor drew a 1 m grid of 2.8 s and 5.4 MB (issue 24): a hall is at most 300 m across."""
+    client, csrf = login(app, "admin")
+    huge = [[x * 500, y * 500] for x, y in FLOOR]  # metres typed as centimetres, and then some
+    started = time.monotonic()
+    r = client.post("/api/install/c-city-1/calibration-preview", json={"image": IMAGE, "floor": huge}, headers=csrf)
+    assert r.status_code == 422 and "300 m across" in r.text
+    assert time.monotonic() - started < 1 and len(r.content) < 2000
 
 
 def test_a_drawn_zone_becomes_a_config_section(app):
