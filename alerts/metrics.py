@@ -180,6 +180,12 @@ class ServiceMetrics:
         )
         self.store_up.set(1)
         self.consumed = Counter("hallwatch_messages_consumed", "Messages consumed", ["topic"], registry=self.registry)
+        self.requests_refused = Counter(
+            "hallwatch_requests_refused",
+            "Expensive requests refused with 429 because as many were being served (kind: report, export)",
+            ["kind"],
+            registry=self.registry,
+        )
         self.consumer_restarts = Counter(
             "hallwatch_consumer_restarts",
             "Times the Kafka consumer failed and was started again (broker away, or an error)",

@@ -184,6 +184,12 @@ class AlertsConfig(StrictModel):
         12, gt=0, description="A console session ends this long after login, however active."
     )
     max_body_kb: int = Field(64, ge=1, le=10240, description="Largest request body the API accepts (413 above it).")
+    max_concurrent_reports: int = Field(
+        2, ge=1, le=32, description="Attendance reports built at once; one more answers 429 (Retry-After)."
+    )
+    max_concurrent_exports: int = Field(
+        2, ge=1, le=32, description="Case exports (ZIP) built at once; one more answers 429 (Retry-After)."
+    )
     metrics_token: str | None = Field(
         None,
         description="Bearer token Prometheus must send to read /metrics (env HALLWATCH_METRICS_TOKEN "

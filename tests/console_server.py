@@ -13,6 +13,13 @@ from alerts.api.server import HEADER_TIMEOUT_S, config
 from alerts.service import AlertService
 from streams.broker import free_port
 
+APPS: dict[str, object] = {}  # base url -> the app served there (tests reach its ApiContext)
+
+
+def context_of(url: str):
+    """The ``ApiContext`` of the app served at ``url``."""
+    return APPS[url].state.ctx  # type: ignore[attr-defined]
+
 
 @contextmanager
 def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: str):
@@ -22,7 +29,11 @@ def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: s
     for name, (role, region) in users.items():
         app.state.users.add(name, password, role, region)
     with serve_app(app) as url:
-        yield url, service
+        APPS[url] = app
+        try:
+            yield url, service
+        finally:
+            APPS.pop(url, None)
 
 
 @contextmanager

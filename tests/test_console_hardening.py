@@ -20,7 +20,7 @@ from configs.loader import parse_config
 from streams.evidence.manifest import write_manifest
 from tests.alert_fixtures import registry, violation
 from tests.conftest import ROOT
-from tests.console_server import serve
+from tests.console_server import context_of, serve
 
 PASSWORD = "correct horse battery"
 USERS = {"op": ("operator", "town"), "op2": ("operator", "town"), "admin": ("admin", "city")}
@@ -435,3 +435,34 @@ def test_connections_that_never_finish_their_headers_are_closed(tmp_path):
         assert httpx.get(f"{url}/login", timeout=5).status_code == 200
         assert time.monotonic() - started < 15
         assert len(os.listdir("/proc/self/fd")) <= before + 20
+
+
+def test_exports_and_reports_are_bounded_and_exports_stream_from_disk(site):
+    """Three parallel exports of a 48 MB case raised the service's memory by 184 MB, with no limit
+    on concurrent exports or reports (issue 24). An export is built in a temporary file and
+    streamed from it (removed once sent); beyond alerts.max_concurrent_* the answer is 429."""
+    import glob
+    import tempfile
+
+    url, service = site
+    admin, _ = login(url, "admin")
+    export = admin.get("/api/alerts/a/export")
+    assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
+    assert "case-a.zip" in export.headers["content-disposition"]
+    assert glob.glob(f"{tempfile.gettempdir()}/hallwatch-export-*.zip") == []  # removed once sent
+    ctx = context_of(url)
+    for slots, path in ((ctx.exports, "/api/alerts/a/export"), (ctx.reports, "/api/reports/attendance")):
+        params = {"start": "2026-03-02", "end": "2026-03-02"}
+        held = [slots.take() for _ in range(slots.size)]
+        for h in held:
+            h.__enter__()
+        try:
+            busy = admin.get(path, params=params)
+            assert busy.status_code == 429 and busy.headers["retry-after"] == "5", busy.text
+        finally:
+            for h in held:
+                h.__exit__(None, None, None)
+        assert admin.get(path, params=params).status_code == 200
+    refused = {s.labels["kind"]: s.value for s in service.metrics.requests_refused.collect()[0].samples
+               if s.name.endswith("_total")}  # fmt: skip
+    assert refused == {"export": 1.0, "report": 1.0}

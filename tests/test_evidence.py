@@ -335,7 +335,6 @@ def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path)
     """Rendered by the alerting service from the signed clip and overlay: every frame of the raw
     clip, with the boxes drawn; overlay data that is not the contract's is not rendered, and the
     signed files go out all the same."""
-    import io
     import shutil
     import zipfile
 
@@ -345,7 +344,8 @@ def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path)
     cfg, _, updates = recorded
     event = updates[-1]
     store = LocalEvidenceStore(cfg.evidence.root)
-    archive = zipfile.ZipFile(io.BytesIO(case_zip(store, event, [])))
+    case_zip(store, event, [], tmp_path / "case.zip")
+    archive = zipfile.ZipFile(tmp_path / "case.zip")
     names = set(archive.namelist())
     assert {
         "evidence/open_raw.mp4",
@@ -369,6 +369,7 @@ def test_the_export_burns_the_overlay_into_an_annotated_copy(recorded, tmp_path)
     shutil.copytree(cfg.evidence.root, broken)
     overlay = broken / event["evidence"]["open_overlay"]
     overlay.write_text(json.dumps({**json.loads(overlay.read_text()), "size": "big"}))
-    names = set(zipfile.ZipFile(io.BytesIO(case_zip(LocalEvidenceStore(broken), event, []))).namelist())
+    case_zip(LocalEvidenceStore(broken), event, [], tmp_path / "broken.zip")
+    names = set(zipfile.ZipFile(tmp_path / "broken.zip").namelist())
     assert "evidence/open_overlay.json" in names and "annotated/open_annotated.mp4" not in names
     assert "annotated/close_annotated.mp4" in names

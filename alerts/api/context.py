@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from alerts.access.auth import Principal, Users
 from alerts.access.login_guard import LoginGuard
 from alerts.access.sessions import Sessions
+from alerts.api.limits import Slots
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
 from alerts.metrics import ServiceMetrics
@@ -46,6 +47,8 @@ class ApiContext:
     sessions: Sessions
     evidence: LocalEvidenceStore
     rosters: RosterBook
+    reports: Slots
+    exports: Slots
     guard: LoginGuard = field(default_factory=LoginGuard)
     halls: dict[str, Hall] = field(default_factory=dict)
     hall_paths: dict[str, str] = field(default_factory=dict)  # hall id -> "/city/county/township/"
@@ -55,6 +58,7 @@ class ApiContext:
     def build(cls, service: Service) -> ApiContext:
         cfg, repos = service.cfg, service.repos
         users = Users(repos.db, cfg)
+        refused = service.metrics.requests_refused
         return cls(
             cfg,
             repos,
@@ -63,6 +67,8 @@ class ApiContext:
             Sessions(cfg, users),
             LocalEvidenceStore(cfg.evidence.root),
             RosterBook(cfg, repos.rosters),
+            Slots(cfg.alerts.max_concurrent_reports, "考勤报表", refused.labels("report").inc),
+            Slots(cfg.alerts.max_concurrent_exports, "案卷导出", refused.labels("export").inc),
             halls={h.id: h for h in cfg.halls},
             hall_paths={h.id: region_path_key(cfg.region_path(h.region)) for h in cfg.halls},
             cameras={c.id: c for c in cfg.cameras},

@@ -4,11 +4,15 @@ audited."""
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
@@ -34,19 +38,35 @@ def evidence_file(event_id: str, name: str, principal: Principal = who(), ctx: A
     return FileResponse(path, media_type=MEDIA.get(path.suffix))
 
 
-@router.get("/api/alerts/{event_id}/export", responses={200: {"content": {"application/zip": {}}}})
+@router.get(
+    "/api/alerts/{event_id}/export",
+    responses={
+        200: {"content": {"application/zip": {}}},
+        429: {"description": "As many exports are being built (alerts.max_concurrent_exports): retry later"},
+    },
+)
 def export_case(event_id: str, principal: Principal = who("export"), ctx: ApiContext = Ctx):
+    """The case as a ZIP, built in a temporary file and streamed from it (deleted when sent)."""
     alert = ctx.scoped_alert(event_id, principal)
     trail = [
         {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
         for e in ctx.store.audit(event_id)
     ]
-    body = case_zip(ctx.evidence, alert.payload, trail)
-    ctx.store.record(event_id, principal.username, "export", {"bytes": len(body)})
-    return Response(
-        body,
+    with ctx.exports.take():
+        handle, name = tempfile.mkstemp(prefix="hallwatch-export-", suffix=".zip")
+        os.close(handle)
+        target = Path(name)
+        try:
+            size = case_zip(ctx.evidence, alert.payload, trail, target)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+    ctx.store.record(event_id, principal.username, "export", {"bytes": size})
+    return FileResponse(
+        target,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="case-{event_id}.zip"'},
+        filename=f"case-{event_id}.zip",
+        background=BackgroundTask(target.unlink, missing_ok=True),
     )
 
 

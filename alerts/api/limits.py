@@ -1,9 +1,36 @@
-"""Request bodies the API will read: at most ``alerts.max_body_kb`` (413 above it), whether the
-client announces the size or streams it."""
+"""What the API takes on at once: request bodies of at most ``alerts.max_body_kb`` (413 above it),
+whether the client announces the size or streams it, and a bounded number of expensive requests
+of each kind (reports, exports: 429 with Retry-After above it)."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from fastapi import HTTPException
+
+
+class Slots:
+    """At most ``size`` requests of one expensive kind at a time; the next one is told to come
+    back (429) instead of queueing behind them, and ``on_refused`` counts it."""
+
+    def __init__(self, size: int, what: str, on_refused: Callable[[], None] = lambda: None):
+        self.size, self.what, self.on_refused = size, what, on_refused
+        self._free = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def take(self) -> Iterator[None]:
+        if not self._free.acquire(blocking=False):
+            self.on_refused()
+            raise HTTPException(
+                429, f"{self.what}：同时处理已达上限（{self.size}），请稍后重试", headers={"Retry-After": "5"}
+            )
+        try:
+            yield
+        finally:
+            self._free.release()
 
 
 class BodyLimit:

@@ -35,7 +35,8 @@ def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dic
         200: {
             "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
             "description": "The report: JSON rows, or a CSV/XLSX download",
-        }
+        },
+        429: {"description": "As many reports are being built (alerts.max_concurrent_reports): retry later"},
     },
 )
 def attendance(
@@ -56,10 +57,11 @@ def attendance(
     if problem:
         raise unprocessable(["query", "end"], problem)
     prefix = ctx.region_prefix(region, principal)
-    data = attendance_data(ctx, start, end, prefix)
-    if format == "json":
-        return data
-    tables = ReportTables(ctx.cfg, ctx.roster())
-    body = tables.csv(data) if format == "csv" else tables.xlsx(data)
+    with ctx.reports.take():
+        data = attendance_data(ctx, start, end, prefix)
+        if format == "json":
+            return data
+        tables = ReportTables(ctx.cfg, ctx.roster())
+        body = tables.csv(data) if format == "csv" else tables.xlsx(data)
     name = f"attendance-{start.isoformat()}-{end.isoformat()}.{format}"
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

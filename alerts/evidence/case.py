@@ -3,7 +3,6 @@ ZIP a discipline officer exports."""
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 import zipfile
@@ -56,11 +55,11 @@ def annotated_copies(files: set[Path], workdir: Path) -> list[Path]:
     return out
 
 
-def case_zip(store: LocalEvidenceStore, event: dict, audit: list[dict]) -> bytes:
+def case_zip(store: LocalEvidenceStore, event: dict, audit: list[dict], target: Path) -> int:
     """The whole signed case folder, the event as stored, its audit trail, and the annotated
-    videos rendered from the signed clips and overlay data."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    videos rendered from the signed clips and overlay data, written to ``target`` (on disk: a
+    case of clips is not held in memory); its size in bytes."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         refs = event.get("evidence") or {}
         files = {p for p in (store.resolve(v) for v in refs.values() if isinstance(v, str)) if p is not None}
         manifest = store.resolve(refs["manifest"]) if refs.get("manifest") else None
@@ -78,4 +77,4 @@ def case_zip(store: LocalEvidenceStore, event: dict, audit: list[dict]) -> bytes
                 archive.writestr("annotated/README.txt", ANNOTATED_NOTE)
         archive.writestr("event.json", json.dumps(event, ensure_ascii=False, indent=2))
         archive.writestr("audit.json", json.dumps(audit, ensure_ascii=False, indent=2))
-    return buffer.getvalue()
+    return target.stat().st_size
