@@ -443,13 +443,20 @@ def test_exports_and_reports_are_bounded_and_exports_stream_from_disk(site):
     streamed from it (removed once sent); beyond alerts.max_concurrent_* the answer is 429."""
     import glob
     import tempfile
+    import uuid
 
     url, service = site
+    event_id = uuid.uuid4().hex
+    service.store.apply_violations([violation(event_id)])
     admin, _ = login(url, "admin")
-    export = admin.get("/api/alerts/a/export")
+    export = admin.get(f"/api/alerts/{event_id}/export")
     assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
-    assert "case-a.zip" in export.headers["content-disposition"]
-    assert glob.glob(f"{tempfile.gettempdir()}/hallwatch-export-*.zip") == []  # removed once sent
+    assert f"case-{event_id}.zip" in export.headers["content-disposition"]
+    left = f"{tempfile.gettempdir()}/hallwatch-export-{event_id}-*.zip"
+    deadline = time.monotonic() + 5
+    while glob.glob(left) and time.monotonic() < deadline:  # removed once sent (a background task)
+        time.sleep(0.05)
+    assert glob.glob(left) == []
     ctx = context_of(url)
     for slots, path in ((ctx.exports, "/api/alerts/a/export"), (ctx.reports, "/api/reports/attendance")):
         params = {"start": "2026-03-02", "end": "2026-03-02"}

@@ -53,7 +53,7 @@ def export_case(event_id: str, principal: Principal = who("export"), ctx: ApiCon
         for e in ctx.store.audit(event_id)
     ]
     with ctx.exports.take():
-        handle, name = tempfile.mkstemp(prefix="hallwatch-export-", suffix=".zip")
+        handle, name = tempfile.mkstemp(prefix=f"hallwatch-export-{event_id[:40]}-", suffix=".zip")
         os.close(handle)
         target = Path(name)
         try:
