@@ -9,6 +9,23 @@ STATE=var/demo
 mkdir -p "$STATE"
 say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
 
+# One demo per clone: a second one must not touch the first one's broker, database or logs.
+# The lock is held until this script exits (however it exits).
+exec 9>"$STATE/demo.lock"
+if ! flock -n 9; then
+  running=$(cat "$STATE/demo.pid" 2>/dev/null || true)
+  say "a demo is already running in this clone (${running:-pid unknown}); nothing was touched."
+  say "stop it first (Ctrl-C in its terminal, or kill ${running%% *}), or run the demo from another clone."
+  exit 1
+fi
+web=${HALLWATCH_PORT:-8080}
+if (exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null; then
+  say "port $web is taken by another program: the console cannot start there."
+  say "choose another one: make demo PORT=8090 (or HALLWATCH_PORT=8090)"
+  exit 1
+fi
+echo "pid $$, console on port $web" >"$STATE/demo.pid"
+
 port=9092
 if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
   port=$($PY -c 'from streams.broker import free_port; print(free_port())')
@@ -41,21 +58,15 @@ trap cleanup EXIT
 trap "exit 0" INT TERM
 
 say "starting Apache Kafka (KRaft) on 127.0.0.1:$port"
-$PY -m streams.broker start --dir "$STATE/broker" --port "$port" --fresh 2>"$STATE/broker-cli.log" | sed 's/^/[kafka] /'
+$PY -m streams.broker start --dir "$STATE/broker" --port "$port" --fresh 2>"$STATE/broker-cli.log" 9>&- | sed 's/^/[kafka] /'
 export HALLWATCH_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
 
 export HALLWATCH_DATABASE_URL="sqlite:///$STATE/alerts.db"
 rm -f "$STATE/alerts.db"*
-web=${HALLWATCH_PORT:-8080}
-if (exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null; then
-  say "port $web is taken by another program: the console cannot start there."
-  say "choose another one: make demo PORT=8090 (or HALLWATCH_PORT=8090)"
-  exit 1
-fi
 password=$($PY -c 'import secrets; print(secrets.token_urlsafe(12))')
 echo "$password" | $PY -m alerts.users add demo --role admin --region ziyang --name 演示管理员 >/dev/null
 say "starting the alerting service and console on http://127.0.0.1:$web (log: $STATE/alerts.log)"
-$PY -m alerts --config configs/demo.yaml --port "$web" >"$STATE/alerts.log" 2>&1 &
+$PY -m alerts --config configs/demo.yaml --port "$web" >"$STATE/alerts.log" 2>&1 9>&- &
 alerts_pid=$!
 pids+=($alerts_pid)
 for _ in $(seq 1 120); do
@@ -90,6 +101,6 @@ rm -f "$STATE/events.jsonl"
       --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }
     pass=$((pass + 1))
   done
-) &
+) 9>&- &
 pids+=($!)
 wait "${pids[@]}"

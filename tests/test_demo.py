@@ -82,6 +82,24 @@ def test_the_demo_shows_a_live_alert_and_a_term_stops_everything(tmp_path):
         at_windows = [a for a in alerts if a["window_id"]]
         assert all(a["on_duty"] for a in at_windows), at_windows  # configs/demo.yaml rosters every day
 
+        # A second demo in the same clone touches nothing of the first (it deleted the first's
+        # database and stopped its broker before it said the port was taken; issue 24).
+        database = repo / "var" / "demo" / "alerts.db"
+        before = database.stat().st_size
+        second = subprocess.run(
+            ["bash", "scripts/demo.sh"],
+            cwd=repo,
+            env={**env, "HALLWATCH_PORT": str(free_port())},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1 and "already running" in second.stdout, second.stdout + second.stderr
+        assert database.exists() and database.stat().st_size >= before
+        socket.create_connection(("127.0.0.1", broker_port), timeout=2).close()  # the first one's broker
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/api/alerts").status_code == 200
+
         started = psutil.Process(script.pid).children(recursive=True)
         assert any("run_pipeline.py" in " ".join(p.cmdline()) for p in started)
         script.send_signal(signal.SIGTERM)  # to the script only, not its process group
