@@ -180,6 +180,13 @@ class ServiceMetrics:
         )
         self.store_up.set(1)
         self.consumed = Counter("hallwatch_messages_consumed", "Messages consumed", ["topic"], registry=self.registry)
+        self.reviews = Counter(
+            "hallwatch_reviews",
+            "Alerts reviewed by a discipline officer, by type and outcome (confirmed, dismissed): "
+            "dismissed / all is the false-alarm rate",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
         self.requests_refused = Counter(
             "hallwatch_requests_refused",
             "Expensive requests refused with 429 because as many were being served (kind: report, export)",

@@ -245,3 +245,37 @@ def test_names_typed_by_people_stay_text_in_the_csv_and_xlsx(tmp_path):
     cell = next(row[4] for row in sheet.iter_rows(min_row=2) if row[3].value == "3号窗口")
     assert cell.data_type == "s" and all(f in cell.value for f in FORMULAS)
     assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_a_dismissed_alert_accuses_no_one(tmp_path):
+    """考勤报表 (JSON, CSV, XLSX) counted alerts the officer dismissed (不予认定): the person on duty
+    was charged for false alarms (issue 25). A dismissed alert is left out, minutes included; one
+    not reviewed yet is counted and shown apart (待复核)."""
+    service, app = att.alert_service(att.build_actors(), tmp_path)
+    app.state.users.add("admin", PASSWORD, "admin", "c")
+    c = client(app)
+    csrf = {"X-CSRF-Token": c.get("/api/me").json()["csrf"]}
+    params = {"start": DAY.isoformat(), "end": DAY.isoformat()}
+
+    def window(body: dict, window_id: str) -> dict:
+        return next(r for r in body["windows"] if r["window_id"] == window_id)
+
+    before = window(c.get("/api/reports/attendance", params=params).json(), "w0")
+    assert before["violations"]["empty_post:late_arrival"] == 1 and before["late_min"] > 0
+    assert before["pending_review"] == sum(before["violations"].values())  # nothing reviewed yet
+    late = next(a for a in c.get("/api/alerts").json() if a["window_id"] == "w0" and a["reason"] == "late_arrival")
+    c.post(f"/api/alerts/{late['event_id']}/ack", json={}, headers=csrf).raise_for_status()
+    c.post(
+        f"/api/alerts/{late['event_id']}/review",
+        json={"outcome": "dismissed", "note": "误报：工作人员在岗，被遮挡"},
+        headers=csrf,
+    ).raise_for_status()
+    after_body = c.get("/api/reports/attendance", params=params).json()
+    after = window(after_body, "w0")
+    assert after["violations"]["empty_post:late_arrival"] == 0 and after["late_min"] == 0
+    assert after["pending_review"] == before["pending_review"] - 1
+    hall = next(h for h in after_body["halls"] if h["hall_id"] == "sim-hall")
+    assert hall["violations"]["empty_post:late_arrival"] == 0
+    table = list(csv.reader(io.StringIO(c.get("/api/reports/attendance", params={**params, "format": "csv"}).text)))
+    assert table[0][-1] == "其中待复核(次)"
+    assert 'hallwatch_reviews_total{outcome="dismissed",type="empty_post"} 1.0' in c.get("/metrics").text

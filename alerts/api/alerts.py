@@ -115,7 +115,9 @@ def acknowledge(event_id: str, body: Ack, principal: Principal = who("acknowledg
 
 @router.post("/api/alerts/{event_id}/review", response_model=AlertOut, responses=CONFLICT)
 def review(event_id: str, body: Review, principal: Principal = who("review"), ctx: ApiContext = Ctx):
-    return alert_out(ctx.cfg, ctx.roster(), _transition(ctx, event_id, principal, "review", body.note, body.outcome))
+    alert = _transition(ctx, event_id, principal, "review", body.note, body.outcome)
+    ctx.metrics.reviews.labels(alert.type, body.outcome).inc()  # the false-alarm rate: dismissed / reviewed
+    return alert_out(ctx.cfg, ctx.roster(), alert)
 
 
 @router.post("/api/alerts/{event_id}/close", response_model=AlertOut, responses=CONFLICT)

@@ -40,6 +40,7 @@ def _totals(t: Totals, scheduled: bool = True) -> dict:
         "absences": t.absences,
         "absence_min": _minutes(t.absence_s),
         "violations": {key: t.violations.get(key, 0) for key, _ in VIOLATION_COLUMNS},
+        "pending_review": t.pending_review,
     }
 
 
@@ -158,6 +159,7 @@ class ReportTables:
             row["absences"],
             row["absence_min"],
             *[row["violations"][k] for k, _ in VIOLATION_COLUMNS],
+            row["pending_review"],
         ]
 
     COMMON_HEADERS = [
@@ -170,6 +172,7 @@ class ReportTables:
         "登记外出(次)",
         "登记外出(分钟)",
         *[label for _, label in VIOLATION_COLUMNS],
+        "其中待复核(次)",
     ]
 
     def sheets(self, data: dict) -> dict[str, tuple[list[str], list[list]]]:

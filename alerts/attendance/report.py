@@ -51,6 +51,7 @@ class AlertRow:
     reason: str | None
     started_at: datetime
     ended_at: datetime  # or, while open, the time reached so far
+    reviewed: bool = False  # confirmed by an officer; not yet reviewed counts too, shown apart (待复核)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class Totals:
     late_s: float = 0.0
     early_s: float = 0.0
     violations: dict[str, int] = field(default_factory=dict)
+    pending_review: int = 0  # of the violations, those no officer has reviewed yet
+
+    def count(self, alert: AlertRow) -> None:
+        key = violation_key(alert.type, alert.reason)
+        self.violations[key] = self.violations.get(key, 0) + 1
+        self.pending_review += not alert.reviewed
 
     @property
     def staffed_share(self) -> float | None:
@@ -98,6 +105,7 @@ class Totals:
             "absences",
             "late_s",
             "early_s",
+            "pending_review",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, count in other.violations.items():
@@ -196,8 +204,7 @@ class AttendanceReport:
                     hall_totals.add(row.totals)
                 for a in alerts_by.get((hall.id, None), []):  # hall-level violations (staff chatting, queue)
                     if day_start <= a.started_at < day_end:
-                        k = violation_key(a.type, a.reason)
-                        hall_totals.violations[k] = hall_totals.violations.get(k, 0) + 1
+                        hall_totals.count(a)
                 halls_out[(day, hall.id)] = hall_totals
                 for region_id in self.cfg.region_path(hall.region):
                     regions.setdefault((day, region_id), Totals()).add(hall_totals)
@@ -234,8 +241,7 @@ class AttendanceReport:
                 totals.absence_s += inside
         for a in alerts:
             if day_start <= a.started_at < day_end:
-                k = violation_key(a.type, a.reason)
-                totals.violations[k] = totals.violations.get(k, 0) + 1
+                totals.count(a)
         periods = []
         for i, (start, end) in enumerate(spans):
             previous_end = spans[i - 1][1] if i else start - LOOKAROUND

@@ -22,8 +22,8 @@ def load_report(cfg: HallwatchConfig, repos: Repositories, halls: list[Hall], st
         for r in repos.measurements.post_minutes(ids, since, until)
     ]
     alerts = [
-        AlertRow(h, w, t, reason, s, e or s + timedelta(seconds=d))
-        for h, w, t, reason, s, e, d in repos.alerts.report_alerts(ids, since, until)
+        AlertRow(h, w, t, reason, s, e or s + timedelta(seconds=d), outcome == "confirmed")
+        for h, w, t, reason, s, e, d, outcome in repos.alerts.report_alerts(ids, since, until)
     ]
     absences = [
         AbsenceRow(a.hall_id, report.absence_window(a.hall_id, a.window_id, a.zone_id), a.start, a.end)

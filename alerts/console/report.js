@@ -20,12 +20,13 @@ function totalsCells(r, columns) {
     <td class="num">${minutes(r.staffed_min)}</td><td class="num${low}">${share(r.staffed_share)}</td>
     <td class="num">${minutes(r.late_min)}</td><td class="num">${minutes(r.early_min)}</td>
     <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>` +
-    columns.map((c) => `<td class="num">${r.violations[c.key] || 0}</td>`).join("");
+    columns.map((c) => `<td class="num">${r.violations[c.key] || 0}</td>`).join("") +
+    `<td class="num pending">${r.pending_review || 0}</td>`;
 }
 
 function totalsHead(first, columns) {
   return `<tr>${first.map((h) => `<th>${esc(h)}</th>`).join("")}<th>应在岗(分)</th><th>观测(分)</th><th>在岗(分)</th>
-    <th>到岗率</th><th>迟到(分)</th><th>早退(分)</th><th>登记外出</th>${columns.map((c) => `<th>${esc(c.label)}</th>`).join("")}</tr>`;
+    <th>到岗率</th><th>迟到(分)</th><th>早退(分)</th><th>登记外出</th>${columns.map((c) => `<th>${esc(c.label)}</th>`).join("")}<th title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">其中待复核</th></tr>`;
 }
 
 function periodsText(r) {

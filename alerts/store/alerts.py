@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.store.database import Database, bulk_insert
@@ -212,8 +212,9 @@ class AlertStore:
             return session.scalar(select(func.count()).select_from(Alert)) or 0
 
     def report_alerts(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> builtins.list[tuple]:
-        """(hall, window, type, reason, started_at, ended_at, duration_s) of alerts started in
-        [since, until) in these halls: what the attendance report counts."""
+        """(hall, window, type, reason, started_at, ended_at, duration_s, reviewed) of alerts started
+        in [since, until) in these halls that no officer dismissed: what the attendance report
+        counts (a dismissed alert accuses no one; one not reviewed yet is marked)."""
         query = (
             select(
                 Alert.hall_id,
@@ -223,8 +224,10 @@ class AlertStore:
                 Alert.started_at,
                 Alert.ended_at,
                 Alert.duration_s,
+                Alert.review_outcome,
             )
             .where(Alert.hall_id.in_(list(hall_ids)))
+            .where(or_(Alert.review_outcome.is_(None), Alert.review_outcome != "dismissed"))
             .where(Alert.started_at >= since)
             .where(Alert.started_at < until)
         )
