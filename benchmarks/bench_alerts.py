@@ -96,7 +96,14 @@ def config(bootstrap: str, group: str):
             ],
             "halls": [{"id": "h1", "name": "便民服务中心", "region": "t"}],
             # The service takes messages only for configured halls and their cameras.
-            "cameras": [{"id": "cam", "hall": "h1", "source": "rtsp://camera.invalid/1", "zones": []}],
+            "cameras": [
+                {
+                    "id": "cam",
+                    "hall": "h1",
+                    "source": "rtsp://camera.invalid/1",
+                    "zones": [{"id": "queue", "kind": "queue_area", "polygon": [[0, 0], [10, 0], [10, 10]]}],
+                }
+            ],
             "evidence": {"enabled": False},
             "kafka": {"bootstrap_servers": bootstrap},
             "alerts": {"group_id": group, "secure_cookies": False},

@@ -35,13 +35,13 @@ bootstrap, mode, n, rate, cameras = sys.argv[1], sys.argv[2], int(sys.argv[3]), 
 p = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=262144, compression_type=None)
 start = time.time()
 for i in range(n):
-    camera, hall = cameras[i % len(cameras)]
+    camera, hall, zone, window = cameras[i % len(cameras)]
     if mode == "violations":
         event = str(uuid.UUID(int=i // 2 + 1))  # its open, then its close
         closed = i % 2 == 1
         m = {"schema": "hallwatch.violation.v1", "event_id": event, "status": "closed" if closed else "open",
              "type": "empty_post", "reason": "left_post", "hall_id": hall, "region_id": "x", "region_path": ["x"],
-             "level": "township", "camera_id": camera, "zone_id": "p0", "window_id": "w0",
+             "level": "township", "camera_id": camera, "zone_id": zone, "window_id": window,
              "started_at": "2026-03-02T09:00:00+08:00", "ended_at": "2026-03-02T09:10:00+08:00" if closed else None,
              "duration_s": 600.0 if closed else 300.0, "people": 0, "track_ids": [], "min_distance_m": None,
              "evidence": {}, "closed_reason": "returned" if closed else None, "produced_at": "2026-03-02T09:10:01+08:00"}
@@ -61,7 +61,7 @@ print(f"{mode}: {n} sent in {time.time() - start:.1f} s", flush=True)
 """
 
 
-def producer(bootstrap: str, mode: str, n: int, rate: float, cameras: list[tuple[str, str]]) -> subprocess.Popen:
+def producer(bootstrap: str, mode: str, n: int, rate: float, cameras: list[tuple]) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-c", PRODUCER, bootstrap, mode, str(n), str(rate)], cwd=ROOT, stdin=subprocess.PIPE, text=True
     )
@@ -168,7 +168,8 @@ def main() -> None:
         path = Path(tmp) / "province.json"
         path.write_text(json.dumps(data, ensure_ascii=False))
         cfg = load_config(path)
-        cameras = [(c.id, c.hall) for c in cfg.cameras]
+        # each camera's own post zone (the service refuses a zone its camera does not have)
+        cameras = [(c.id, c.hall, c.zones[0].id, c.zones[0].window) for c in cfg.cameras]
         started = time.perf_counter()
         producer(bootstrap, "violations", args.backlog, 0, cameras).wait()
         print(f"backlog of {args.backlog:,} violations on the topic ({time.perf_counter() - started:.0f} s to produce)")

@@ -35,6 +35,7 @@ class CameraAnalysis:
         absences: Callable[[], list[Absence]] = list,
         emit_update: Callable[[Violation], None] | None = None,
         emit_minute: Callable[[ServiceMinute], None] | None = None,
+        append_tracks: bool = False,
     ):
         self.camera = camera
         self.emit_minute = emit_minute
@@ -48,7 +49,8 @@ class CameraAnalysis:
         self._tracks_file = None
         if tracks_out is not None:
             tracks_out.mkdir(parents=True, exist_ok=True)
-            self._tracks_file = (tracks_out / f"{camera.id}.txt").open("w")
+            # appended when a camera returns to this worker (scale-out), not truncated
+            self._tracks_file = (tracks_out / f"{camera.id}.txt").open("a" if append_tracks else "w")
         self.frames = 0
         self.recorder: EvidenceRecorder | None = None
         self.live_every_s = cfg.evidence.live_snapshot_s if cfg.evidence.enabled else 0.0

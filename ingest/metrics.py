@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from configs.model import HallwatchConfig
+
 log = logging.getLogger(__name__)
 
 
+class PipelineState(Protocol):
+    """What the metrics read of the running pipeline (``ingest.pipeline.Pipeline``) at scrape time."""
+
+    cfg: HallwatchConfig
+    worker_id: str
+    workers: dict[str, Any]  # camera id -> CameraWorker
+    analyses: dict[str, Any]  # camera id -> CameraAnalysis
+    last_health: dict[str, dict[str, Any]]
+    membership: Any  # CameraMembership in a group, else None
+    publisher: Any
+
+
 class PipelineCollector:
-    def __init__(self, pipeline):
+    def __init__(self, pipeline: PipelineState):
         self.pipeline = pipeline
 
     def collect(self):
@@ -43,7 +58,7 @@ class PipelineCollector:
             fps_in.add_metric([camera_id, hall], health.get("fps_in", 0.0))
             fps_an.add_metric([camera_id, hall], health.get("fps_analysed", 0.0))
             target.add_metric([camera_id, hall], worker.camera.analysis_fps)
-            up.add_metric([camera_id, hall], {"online": 1.0, "degraded": 0.5}.get(health.get("status"), 0.0))
+            up.add_metric([camera_id, hall], {"online": 1.0, "degraded": 0.5}.get(str(health.get("status")), 0.0))
         yield from (frames_in, analysed, reconnects, stalls, fps_in, fps_an, target, up)
         worker = self.pipeline.worker_id
         owned = GaugeMetricFamily("hallwatch_pipeline_cameras_owned", "Cameras this worker runs", labels=["worker"])
@@ -119,7 +134,7 @@ class PipelineCollector:
 
 
 class PipelineMetrics:
-    def __init__(self, pipeline):
+    def __init__(self, pipeline: PipelineState):
         self.registry = CollectorRegistry()
         self.inference_seconds = Histogram(
             "hallwatch_pipeline_inference_seconds",

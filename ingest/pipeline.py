@@ -87,13 +87,12 @@ class Pipeline:
                 self._add_camera(camera)
         else:
             from streams.rule_state import RuleStateStore
-            from streams.topics import ensure_topics
 
-            kafka = cfg.kafka
-            ensure_topics(kafka.bootstrap_servers, kafka.topics, kafka.camera_partitions)
-            self.rule_state = RuleStateStore(kafka.bootstrap_servers, kafka.topics.rule_state)
+            self.rule_state = RuleStateStore(cfg.kafka.bootstrap_servers, cfg.kafka.topics.rule_state)
         self.violations = 0
-        self.metrics.serve(cfg.metrics_port)
+        self._stopping = False
+        self._finished: set[str] = set()  # cameras whose input ended and whose episodes were closed
+        self._frames_elsewhere = 0  # frames analysed here by cameras since handed to another worker
 
     # -- wiring ------------------------------------------------------------------------------------
     def _connect(self, use_kafka: bool) -> Publisher:
@@ -133,6 +132,7 @@ class Pipeline:
             self.absences,
             self._emit_update,
             self._emit_minute,
+            append_tracks=self.group is not None,
         )
         if state is not None:
             try:
@@ -177,6 +177,8 @@ class Pipeline:
             self._checkpoints[camera_id] = (structure, now)
 
     def _assign(self, camera_ids: list[str]) -> None:
+        if self._stopping:  # leaving the group: the cameras go to whoever stays
+            return
         states = self.rule_state.load(set(camera_ids)) if camera_ids else {}
         for camera_id in camera_ids:
             if camera_id in self.workers:
@@ -197,6 +199,8 @@ class Pipeline:
             worker.thread.join(30)
             self._maybe_checkpoint(camera_id, analysis, force=True)
             analysis.release()
+            self._frames_elsewhere += analysis.frames
+            self._finished.discard(camera_id)
             self._checkpoints.pop(camera_id, None)
         if self.rule_state is not None:
             self.rule_state.flush()
@@ -242,13 +246,18 @@ class Pipeline:
 
     # -- running -----------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> int:
+        """Serve the metrics, then analyse until every source ended (files) or ``stop`` is set;
+        in a group, create the topics it needs and join the group first."""
+        self.metrics.serve(self.cfg.metrics_port)
         if self.group is None:
             for worker in self.workers.values():
                 worker.start()
         else:
             from ingest.membership import CameraMembership
+            from streams.topics import ensure_topics
 
             kafka = self.cfg.kafka
+            ensure_topics(kafka.bootstrap_servers, kafka.topics, kafka.camera_partitions)
             self.membership = CameraMembership(
                 kafka.bootstrap_servers,
                 kafka.topics.cameras,
@@ -268,12 +277,28 @@ class Pipeline:
             if self.group is None and all(not w.thread.is_alive() for w in self.workers.values()):
                 break
             stop.wait(min(0.2, max(0.0, next_beat - time.monotonic())))
+            if self.group is not None:
+                self._finish_ended()
             if time.monotonic() >= next_beat:
                 self.publish_heartbeats()
                 next_beat += interval
         return self._shut_down(stop)
 
+    def _finish_ended(self) -> None:
+        """In a group, a camera whose input ended (a file, a replay) closes its open violations as
+        a single process does at the end of input, and its checkpoint says so."""
+        with self._lock:
+            ended = [
+                c for c, w in self.workers.items() if w.ended and not w.thread.is_alive() and c not in self._finished
+            ]
+        for camera_id in ended:
+            analysis = self.analyses[camera_id]
+            analysis.finish()
+            self._finished.add(camera_id)
+            self._maybe_checkpoint(camera_id, analysis, force=True)
+
     def _shut_down(self, stop: threading.Event) -> int:
+        self._stopping = True  # from now on no camera is taken on
         if self.group is not None:  # hand the cameras over: checkpoint, then leave the group
             self._revoke(list(self.workers))
             self.membership.stop()
@@ -296,6 +321,8 @@ class Pipeline:
         for camera_id in failed:
             log.error("camera %s failed: %s", camera_id, self.workers[camera_id].last_error)
         log.info(
-            "done: %d frames analysed, %d violations", sum(a.frames for a in self.analyses.values()), self.violations
+            "done: %d frames analysed, %d violations",
+            self._frames_elsewhere + sum(a.frames for a in self.analyses.values()),
+            self.violations,
         )
         return 1 if failed else 0

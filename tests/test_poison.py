@@ -6,6 +6,7 @@ within seconds; every poison lands in the DLQ with its reason; a store that is d
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -334,3 +335,49 @@ def test_a_worker_starts_every_camera_whatever_their_checkpoints(kafka_broker, t
     finally:
         pipeline._revoke(list(pipeline.workers))
         pipeline.rule_state.close()
+
+
+def test_a_worker_in_a_group_closes_what_ended_and_keeps_its_tracks(kafka_broker, tmp_path):
+    """Scale-out edges (issue 24): cameras whose input ends (files, replays) left their open
+    violations open for ever in a group (the single process closes them at the end of input);
+    a worker's --tracks-out file was truncated when a camera came back; the final count said 0
+    frames after a hand-over; a worker stopping took on cameras during its own shutdown."""
+    from configs.loader import load_config
+    from ingest.pipeline import Pipeline
+    from tests.test_scale_out import site
+
+    marker = uuid.uuid4().hex[:8]
+    start = datetime.now(UTC).replace(microsecond=0)
+    path, ids = site(tmp_path, marker, 2, start, kafka={"bootstrap_servers": kafka_broker.bootstrap})
+    cfg = load_config(path)
+    events, tracks = tmp_path / "events.jsonl", tmp_path / "tracks"
+    pipeline = Pipeline(
+        cfg, events_out=events, tracks_out=tracks, use_kafka=False, group=f"g-{marker}", worker_id="w-edges"
+    )
+    stop = threading.Event()
+    runner = threading.Thread(target=pipeline.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+
+        def messages() -> list[dict]:
+            return [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
+
+        wait_for(lambda: sorted(pipeline.workers) == sorted(ids), 60, "both cameras assigned")
+        wait_for(lambda: all(w.ended for w in pipeline.workers.values()), 120, "both replays ended")
+        wait_for(lambda: len(pipeline._finished) == 2, 10, "their episodes closed")
+        opened = {m["event_id"] for m in messages() if m["status"] == "open"}
+        closed = {m["event_id"] for m in messages() if m["status"] == "closed"}
+        assert opened and opened <= closed, opened - closed
+        lines = {camera: (tracks / f"{camera}.txt").read_text().count("\n") for camera in ids}
+        assert all(lines.values())
+        pipeline._revoke([ids[0]])  # the camera leaves, and comes back
+        pipeline._assign([ids[0]])
+        assert (tracks / f"{ids[0]}.txt").read_text().count("\n") >= lines[ids[0]]  # appended, not truncated
+        frames = pipeline._frames_elsewhere
+        assert frames > 0  # counted in the final line
+        pipeline._stopping = True
+        pipeline._assign([f"someone-elses-{marker}"])  # taken on during shutdown: refused
+        assert f"someone-elses-{marker}" not in pipeline.workers
+    finally:
+        stop.set()
+        runner.join(60)
