@@ -354,7 +354,11 @@ def main(argv: list[str] | None = None) -> int:
             host,
         )
         log.warning("!" * 78)
-    log.info("alerting service on http://%s:%d (API docs /docs, metrics /metrics)", host, port)
+    log.info(
+        "alerting service on http://%s:%d (API schema /api/openapi.json for administrators, metrics /metrics)",
+        host,
+        port,
+    )
     try:
         uvicorn.Server(server.config(app, host, port)).run()
     finally:

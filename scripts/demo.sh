@@ -81,7 +81,7 @@ day=$($PY -m ingest.demo_clock --config configs/demo.yaml --day)
 cat <<INFO
 
   The console is up:          http://127.0.0.1:$web   (user: demo, password: $password)
-  API docs / metrics:         http://127.0.0.1:$web/docs, http://127.0.0.1:$web/metrics, pipeline :9108/metrics
+  API schema / metrics:       http://127.0.0.1:$web/api/openapi.json (administrators), http://127.0.0.1:$web/metrics, pipeline :9108/metrics
   Violations (JSON lines):    $STATE/events.jsonl      tracks: $STATE/tracks/cam-01.txt
   Kafka topics:               hallwatch.violations, hallwatch.heartbeats, hallwatch.service-minutes at 127.0.0.1:$port
   Attendance report (考勤报表): the console's 考勤报表 tab, date $day (the hall's service day the footage plays)
