@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import threading
 import time
 from collections import Counter
@@ -36,7 +37,7 @@ from streams.absence_feed import publish_absence
 from streams.wire import decode
 
 log = logging.getLogger("hallwatch.alerts")
-CONSUMER_GRACE_S = 30.0  # a consumer failing (Kafka away, restarting) this long makes /healthz 503
+PROBE_EVERY_S = 2.0  # how often the service checks that a Kafka bootstrap server takes connections
 
 
 class AlertService:
@@ -61,6 +62,8 @@ class AlertService:
         self.store_error: str | None = None
         self.consumer_error: str | None = None  # the last failure of the consumer, until a poll succeeds
         self.consumer_failing_since: float | None = None  # monotonic
+        self.kafka_reached_at = time.monotonic()  # the last time a bootstrap server took a connection
+        self.kafka_reachable = True  # at the last probe
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
@@ -261,13 +264,17 @@ class AlertService:
 
     def health(self) -> dict[str, Any]:
         """For /healthz: ``ok`` is false (HTTP 503) when the consumer thread died, the store is down,
-        or the consumer has kept failing (Kafka unreachable, or restarting) for longer than
-        ``CONSUMER_GRACE_S``."""
+        or Kafka has been unreachable or the consumer has kept failing (restarting) for longer than
+        ``alerts.unhealthy_after_s``."""
         alive = self.consumer_alive()
         since = self.consumer_failing_since
-        failing = since is not None and time.monotonic() - since > CONSUMER_GRACE_S
+        grace = self.cfg.alerts.unhealthy_after_s
+        failing = since is not None and time.monotonic() - since > grace
+        unreachable_s = 0.0 if self.kafka_reachable else time.monotonic() - self.kafka_reached_at
         return {
-            "ok": alive and self.store_error is None and not failing,
+            "ok": alive and self.store_error is None and not failing and unreachable_s <= grace,
+            "kafka_reachable": self.kafka_reachable,
+            "kafka_unreachable_s": round(unreachable_s, 1),
             "consumer_error": self.consumer_error,
             "consumer_failing_s": round(time.monotonic() - since, 1) if since is not None else 0,
             "consumer_alive": alive,
@@ -313,8 +320,30 @@ class AlertService:
         publish_absence(self.bootstrap, self.cfg.kafka.topics.absences, absence_of(record))
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    def _probe_kafka(self) -> None:
+        """kafka-python's consumer logs and retries quietly while every broker is away: whether one
+        takes a TCP connection is what /healthz reports."""
+        servers = [s.strip().rsplit(":", 1) for s in self.bootstrap.split(",") if s.strip()]
+        while not self.stop_event.is_set():
+            reached = False
+            for host, port in servers:
+                try:
+                    socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
+                    reached = True
+                    break
+                except (OSError, ValueError):
+                    continue
+            if reached:
+                self.kafka_reached_at = time.monotonic()
+            self.kafka_reachable = reached
+            self.stop_event.wait(PROBE_EVERY_S)
+
     def start(self) -> None:
-        for name, target in (("consumer", self._consume), ("escalation", self._escalate_loop)):
+        for name, target in (
+            ("consumer", self._consume),
+            ("escalation", self._escalate_loop),
+            ("kafka-probe", self._probe_kafka),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -184,6 +184,12 @@ class AlertsConfig(StrictModel):
         12, gt=0, description="A console session ends this long after login, however active."
     )
     max_body_kb: int = Field(64, ge=1, le=10240, description="Largest request body the API accepts (413 above it).")
+    unhealthy_after_s: float = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="/healthz answers 503 once Kafka has been unreachable, or the consumer has kept failing, this long.",
+    )
     max_concurrent_reports: int = Field(
         2, ge=1, le=32, description="Attendance reports built at once; one more answers 429 (Retry-After)."
     )
