@@ -23,6 +23,7 @@ from alerts.escalation import due_escalations
 from alerts.gate import ConfigGate
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
+from alerts.log_limits import limit_repeats
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notice, Notifier
 from alerts.store.alerts import Applied, identity
@@ -365,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    limit_repeats()
     cfg = load_or_exit(args.config)
     import uvicorn
 
