@@ -210,3 +210,72 @@ def test_the_roster_page(tmp_path):
         browser.close()
     actions = [e.action for e in service.store.audit(None) if e.action.startswith("roster_shift")]
     assert actions == ["roster_shift_added", "roster_shift_deleted"]
+
+
+HOSTILE = {
+    "note": '<img src="x" id="pwn-note">审核意见',
+    "shift": '<b id="pwn-shift">交班</b><script>window.pwned = 1</script>',
+    "person": '<svg id="pwn-person" onload="window.pwned = 2"></svg>王五',
+    "reason": '<a id="pwn-reason" href="javascript:alert(1)">开会</a>',
+}
+
+
+def test_text_people_type_is_shown_as_text_on_every_page(tmp_path):
+    """Review notes, hand-over notes, roster names and absence reasons are typed by people: the
+    console shows them as text on every page that renders them, never as markup (issue 24)."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+    from playwright.sync_api import sync_playwright
+
+    from alerts.store.schema import AbsenceRecord
+
+    service, app = att.alert_service(att.build_actors(), tmp_path)
+    app.state.users.add("admin", PASSWORD, "admin", "c", "管理员王五")
+    api = TestClient(app)
+    csrf = {"X-CSRF-Token": api.post("/api/login", json={"username": "admin", "password": PASSWORD}).json()["csrf"]}
+    alert = api.get("/api/alerts").json()[0]
+    api.post(f"/api/alerts/{alert['event_id']}/ack", json={}, headers=csrf).raise_for_status()
+    review = {"outcome": "confirmed", "note": HOSTILE["note"]}
+    api.post(f"/api/alerts/{alert['event_id']}/review", json=review, headers=csrf).raise_for_status()
+    api.post("/api/shift-notes", json={"text": HOSTILE["shift"]}, headers=csrf).raise_for_status()
+    shift = {
+        "hall": "sim-hall",
+        "window": "w2",
+        "person": HOSTILE["person"],
+        "periods": [{"start": "08:00", "end": "18:00"}],
+    }
+    api.post("/api/rosters", json=shift, headers=csrf).raise_for_status()
+    start = att.START  # registered in the console; Kafka is not part of this test, the store is
+    service.repos.absences.add(
+        AbsenceRecord(id="hostile1", hall_id="sim-hall", window_id="w0", zone_id=None, person=HOSTILE["person"],
+                      start=start, end=start + timedelta(hours=1), reason=HOSTILE["reason"], registered_by="admin"),
+        "admin",
+    )  # fmt: skip
+    with serve_app(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, timezone_id="Asia/Shanghai")
+        page.goto(f"{url}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#user:has-text('（')")
+        page.click(f"tr[data-id='{alert['event_id']}']")
+        page.wait_for_selector("#detail :text('审核意见')")
+        seen = page.inner_text("#detail")
+        page.click("nav button[data-tab=shifts]")
+        page.wait_for_selector("#shift-notes li")
+        seen += page.inner_text("#shift-notes")
+        page.click("nav button[data-tab=absences]")
+        page.wait_for_selector("#absences tr")
+        seen += page.inner_text("#absences")
+        page.click("nav button[data-tab=rosters]")
+        page.wait_for_selector("#ro-body .chip")
+        seen += page.inner_text("#ro-body")
+        for name in ("pwn-note", "pwn-shift", "pwn-person", "pwn-reason"):
+            assert page.query_selector(f"#{name}") is None, name  # no element was made from the text
+        assert page.evaluate("window.pwned === undefined")
+        for text in (HOSTILE["note"], '<b id="pwn-shift">交班</b>', HOSTILE["reason"]):
+            assert text in seen, text  # shown as typed
+        assert '<svg id="pwn-person"' in seen
+        browser.close()
