@@ -37,14 +37,44 @@ def cancel_absence(bootstrap: str, topic: str, absence_id: str) -> None:
         producer.close()
 
 
+class AbsenceTable:
+    """The register as the compacted topic's records make it: the latest usable absence per key,
+    a tombstone removes one, an unusable record is skipped (logged, counted) and changes nothing."""
+
+    def __init__(self) -> None:
+        self._absences: dict[str, Absence] = {}
+        self.rejected = 0  # records skipped as unusable
+        self._lock = threading.Lock()
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        absence_id = key.decode(errors="replace")
+        with self._lock:
+            if value is None:
+                self._absences.pop(absence_id, None)
+                return
+            try:
+                absence = from_record(value)
+                if absence.id != absence_id:
+                    raise ValueError("the key is not the absence's id")
+            except ValueError as error:  # BadMessage too: skipped, logged and counted, never applied
+                self.rejected += 1
+                log.warning("absence %s skipped: %s", absence_id[:64], error)
+                return
+            self._absences[absence_id] = absence
+
+    def all(self) -> list[Absence]:
+        with self._lock:
+            return list(self._absences.values())
+
+
 class AbsenceFeed:
     """Follows the topic from its beginning in a background thread; ``all()`` is the current register."""
 
     def __init__(self, bootstrap: str, topic: str):
         self.topic = topic
-        self._absences: dict[str, Absence] = {}
-        self.rejected = 0  # records skipped as unusable (logged)
-        self._lock = threading.Lock()
+        self.table = AbsenceTable()
         self._stop = threading.Event()
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -71,32 +101,17 @@ class AbsenceFeed:
                     assigned = True
                 for records in self.consumer.poll(timeout_ms=500).values():
                     for record in records:
-                        self._apply(record.key, record.value)
+                        self.table.apply(record.key, record.value)
             except Exception as error:  # noqa: BLE001 - the broker may be away: keep following
                 log.warning("absence feed: %s; retrying", error)
                 self._stop.wait(2)
 
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
-        if key is None:
-            return
-        absence_id = key.decode(errors="replace")
-        with self._lock:
-            if value is None:
-                self._absences.pop(absence_id, None)
-                return
-            try:
-                absence = from_record(value)
-                if absence.id != absence_id:
-                    raise ValueError("the key is not the absence's id")
-            except ValueError as error:  # BadMessage too: skipped, logged and counted, never applied
-                self.rejected += 1
-                log.warning("absence %s skipped: %s", absence_id[:64], error)
-                return
-            self._absences[absence_id] = absence
+    @property
+    def rejected(self) -> int:
+        return self.table.rejected
 
     def all(self) -> list[Absence]:
-        with self._lock:
-            return list(self._absences.values())
+        return self.table.all()
 
     def close(self) -> None:
         self._stop.set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -149,3 +150,51 @@ def test_one_hostile_value_in_a_valid_message(service, topic, data, new):
 def test_any_key_and_tombstone_on_the_absences_topic(service, key, value):
     svc, client = service
     handle_then_valid(svc, client, Record("hallwatch.absences", key, value))
+
+
+# -- what the pipeline workers consume --------------------------------------------------------
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    from configs.loader import load_config
+    from ingest.pipeline import Pipeline
+    from tests.test_scale_out import site
+
+    tmp = tmp_path_factory.mktemp("worker")
+    path, _ = site(tmp, "hostile", 1, datetime.now(UTC).replace(microsecond=0))
+    cfg = load_config(path)
+    return Pipeline(cfg, use_kafka=False, absences=list), cfg.cameras[0]
+
+
+@SETTINGS
+@given(state=st.one_of(JSON, st.fixed_dictionaries({"version": st.just(1), "camera_id": st.just("cam0-hostile"),
+                                                   "last_time": JSON | st.text(max_size=30), "zones": JSON})))  # fmt: skip
+def test_any_rule_state_checkpoint_starts_the_camera(worker, state):
+    """A checkpoint is whatever the compacted topic holds: any JSON, or the right shape with hostile
+    values. The camera always starts (from the checkpoint, or afresh)."""
+    pipeline, camera = worker
+    restored = pipeline._add_camera(camera, state if isinstance(state, dict) else None)
+    assert restored is pipeline.workers[camera.id] and not restored.thread.is_alive()
+
+
+@SETTINGS
+@given(value=st.one_of(st.none(), st.binary(max_size=300), JSON.map(lambda v: json.dumps(v).encode())))
+def test_any_absence_record_leaves_the_workers_register_consistent(value):
+    """The workers' absence register takes each record of the compacted topic: a bad one is
+    skipped and counted and changes nothing, a tombstone removes only its own key."""
+    from streams.absence_feed import AbsenceTable
+
+    table = AbsenceTable()
+    key, message = valid("hallwatch.absences")
+    table.apply(key, json.dumps(message).encode())
+    kept = table.all()
+    table.apply(b"other-id", value)
+    assert table.all() == kept  # nothing JSON-shaped at random is a valid absence with that id
+    assert table.rejected == (0 if value is None else 1)
+    assert all(a.start.utcoffset() is not None for a in table.all())
