@@ -34,6 +34,7 @@ from domain.events import (
     minute_problems,
     violation_problems,
 )
+from domain.overlay import OVERLAY_SCHEMA, EvidenceOverlay
 
 __all__ = ["BadMessage", "checked", "decode", "encode", "json_schema"]
 
@@ -46,9 +47,10 @@ MESSAGES: dict[str, tuple[type, Any]] = {
     SERVICE_MINUTE_SCHEMA: (ServiceMinute, Annotated[ServiceMinute, AfterValidator(minute_problems)]),
     HEARTBEAT_SCHEMA: (Heartbeat, Heartbeat),
     ABSENCE_SCHEMA: (Absence, Annotated[Absence, AfterValidator(absence_problems)]),
+    OVERLAY_SCHEMA: (EvidenceOverlay, EvidenceOverlay),
 }
 _NAMES = {kind: name for name, (kind, _) in MESSAGES.items()}
-# Keys a message carries only when they say something (as they always were on the wire).
+# Keys a violation carries only when they say something (as they always were on the wire).
 _ONLY_WHEN_SET = {"reasons": (), "pairs": (), "suppressed": None, "detection": None}
 
 
@@ -97,9 +99,10 @@ def encode(message: object) -> dict[str, Any]:
     """The message as the JSON object published (optional keys only when they say something)."""
     name = _NAMES[type(message)]
     data: dict[str, Any] = stored_adapter(name).dump_python(message, mode="json")
-    for key, empty in _ONLY_WHEN_SET.items():
-        if key in data and data[key] in (empty, []):
-            del data[key]
+    if name == VIOLATION_SCHEMA:
+        for key, empty in _ONLY_WHEN_SET.items():
+            if key in data and data[key] in (empty, []):
+                del data[key]
     return data
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import cv2
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 
 from domain.events import Violation
+from domain.overlay import OVERLAY_SCHEMA
 from ingest.analysis import CameraAnalysis
 from streams.evidence.manifest import verify
-from streams.messages import OVERLAY_SCHEMA, validator
-from streams.wire import encode
+from streams.wire import encode, json_schema
 from tests.conftest import ROOT
 from tests.evidence_fixtures import (
     FPS,
@@ -104,7 +105,8 @@ def test_overlay_data_matches_the_clip_frame_by_frame(recorded):
     cfg, _, updates = recorded
     evidence = next(u for u in updates if "open_overlay" in u["evidence"])["evidence"]
     overlay = json.loads(evidence_file(cfg, evidence["open_overlay"]).read_text())
-    assert list(validator(OVERLAY_SCHEMA).iter_errors(overlay)) == []  # the contract the console and export read
+    schema = Draft202012Validator(json_schema(OVERLAY_SCHEMA), format_checker=FormatChecker())
+    assert list(schema.iter_errors(overlay)) == []  # the contract the console and export read
     assert overlay["schema"] == "hallwatch.evidence-overlay.v1" and overlay["clip"] == "open_raw.mp4"
     assert overlay["clip_start"] == evidence["open_clip_start"] and overlay["size"] == [640, 480]
     cap = cv2.VideoCapture(str(evidence_file(cfg, evidence["open_clip"])))

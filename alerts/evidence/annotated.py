@@ -11,9 +11,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from domain.overlay import EvidenceOverlay
 from streams.evidence.overlay import frame_at, render
 from streams.evidence.video import encode
-from streams.messages import OVERLAY_SCHEMA, fast_validator
+from streams.wire import decode
 
 
 def _frames(cap: cv2.VideoCapture, fps: float, overlay: dict) -> Iterator[np.ndarray]:
@@ -31,9 +32,9 @@ def _frames(cap: cv2.VideoCapture, fps: float, overlay: dict) -> Iterator[np.nda
 
 def render_annotated(clip: Path, overlay_file: Path, out: Path) -> Path:
     """Raises ValueError for overlay data that is not the contract's (it is rendered, not trusted)."""
-    overlay = json.loads(overlay_file.read_text())
-    if not fast_validator(OVERLAY_SCHEMA).is_valid(overlay):
-        raise ValueError(f"{overlay_file.name} is not a {OVERLAY_SCHEMA} document")
+    raw = overlay_file.read_bytes()
+    decode(EvidenceOverlay, raw)  # BadMessage (a ValueError) when it is not the contract's
+    overlay = json.loads(raw)
     cap = cv2.VideoCapture(str(clip))
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     return encode(_frames(cap, fps, overlay), fps, out)

@@ -12,9 +12,10 @@ from typing import Any
 from configs.labels import ZONE_KINDS, reason_label, type_label
 from configs.model import Camera
 from domain.events import Violation
+from domain.overlay import EvidenceOverlay
 from ingest.evidence.track_ring import TrackFrame
 from streams.evidence.draw import ZONE_COLOURS, hex_colour
-from streams.evidence.overlay import SCHEMA
+from streams.wire import decode, encode
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,7 @@ def overlay_data(
                 "violation": zone.id == violation.zone_id,
             }
         )
-    return {
-        "schema": SCHEMA,
+    document = {
         "clip": clip,
         "clip_start": clip_start.isoformat(),
         "size": [int(size[0]), int(size[1])],
@@ -77,3 +77,5 @@ def overlay_data(
             if f.time >= clip_start
         ],
     }
+    # The typed document, checked against its own definition: what is signed is the contract's.
+    return encode(decode(EvidenceOverlay, document))

@@ -18,7 +18,6 @@ import numpy as np
 
 from streams.evidence.draw import put_texts
 
-SCHEMA = "hallwatch.evidence-overlay.v1"
 RED, GREEN, WHITE, AMBER = (0, 0, 255), (0, 255, 0), (255, 255, 255), (0, 215, 255)
 INVOLVED, OTHERS = "#ff0000", "#00ff00"  # the console's canvas uses the same
 
