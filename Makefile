@@ -29,7 +29,7 @@ check:
 	@$(PY) -c "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())" >/dev/null \
 		|| { $(PY) -c "from importlinter.cli import lint_imports; lint_imports()" | tail -30; exit 1; }
 	@$(PY) -m mypy
-	@$(PY) -m pytest -q -p no:cacheprovider -n 2 -m "$(FAST)" $(PYTEST_ARGS)
+	@HALLWATCH_PROPERTY_EXAMPLES=20 $(PY) -m pytest -q -p no:cacheprovider -n 2 -m "$(FAST)" $(PYTEST_ARGS)
 
 broker-start: setup
 	@$(PY) -m streams.broker start

@@ -6,6 +6,7 @@ valid message with any one value replaced by something hostile — is either ref
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,7 +124,9 @@ def handle_then_valid(service: AlertService, client: TestClient, record: Record)
     assert client.get("/api/absences").status_code == 200
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# `make check` runs fewer examples (the fast loop), `make test` the full number.
+EXAMPLES = int(os.environ.get("HALLWATCH_PROPERTY_EXAMPLES", "60"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.mark.parametrize("topic", TOPICS)
