@@ -279,3 +279,21 @@ def test_a_dismissed_alert_accuses_no_one(tmp_path):
     table = list(csv.reader(io.StringIO(c.get("/api/reports/attendance", params={**params, "format": "csv"}).text)))
     assert table[0][-1] == "其中待复核(次)"
     assert 'hallwatch_reviews_total{outcome="dismissed",type="empty_post"} 1.0' in c.get("/metrics").text
+
+
+def test_alerts_by_person_on_duty_with_the_total(world):
+    """GET /api/alerts?person= was ignored, and the list had no total (it stopped at 500 silently):
+    now it filters by the person the roster had on duty, and X-Total-Count says how many match."""
+    _, app, _ = world
+    c = client(app)
+    everything = c.get("/api/alerts", params={"limit": 1000})
+    total = int(everything.headers["x-total-count"])
+    assert total == len(everything.json()) > 2
+    page = c.get("/api/alerts", params={"limit": 2, "offset": 1})
+    assert int(page.headers["x-total-count"]) == total and [a["event_id"] for a in page.json()] == [
+        a["event_id"] for a in everything.json()[1:3]
+    ]
+    zhang = c.get("/api/alerts", params={"person": "张三"})
+    assert zhang.json() and all("张三" in a["on_duty"] for a in zhang.json())
+    assert int(zhang.headers["x-total-count"]) == sum("张三" in a["on_duty"] for a in everything.json())
+    assert c.get("/api/alerts", params={"person": "无此人"}).json() == []

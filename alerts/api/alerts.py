@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import StringConstraints
 
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
@@ -36,10 +37,12 @@ STREAM_WINDOW = timedelta(seconds=3)
 CHECK_EVERY_S = 0.02  # how often a stream looks at the change counter (memory only)
 OTHER_INSTANCES_S = 1.0  # how often it reads the database anyway, for other instances' commits
 SESSION_RECHECK_S = 5.0  # how often an open stream checks that its session still lives
+PERSON_SCAN = 5000  # ?person= looks at the newest this many matching alerts (on duty is the roster's, not stored)
 
 
 @router.get("/api/alerts", response_model=list[AlertOut])
 def list_alerts(
+    response: Response,
     region: str | None = Query(None, description="Region id: its whole subtree"),
     hall: Id | None = None,
     type: Id | None = None,
@@ -47,15 +50,25 @@ def list_alerts(
     status: Literal["open", "closed"] | None = Query(None, description="The violation's own status"),
     since: AwareTime | None = None,
     until: AwareTime | None = None,
+    person: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Query(
+        None, description="Only alerts whose on-duty person (排班) was this one (of the newest 5,000 matching)"
+    ),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=1_000_000),
     principal: Principal = who(),
     ctx: ApiContext = Ctx,
 ):
+    """Newest first; ``X-Total-Count`` says how many match in all (the console pages with it)."""
     prefix = ctx.region_prefix(region, principal)
-    alerts = ctx.store.list(prefix, hall, type, lifecycle, status, since, until, limit, offset)
+    filters = (prefix, hall, type, lifecycle, status, since, until)
     roster = ctx.roster()
-    return [alert_out(ctx.cfg, roster, a) for a in alerts]
+    if person is None:
+        response.headers["X-Total-Count"] = str(ctx.store.count_matching(*filters))
+        return [alert_out(ctx.cfg, roster, a) for a in ctx.store.list(*filters, limit, offset)]
+    candidates = ctx.store.list(*filters, PERSON_SCAN, 0)
+    theirs = [out for out in (alert_out(ctx.cfg, roster, a) for a in candidates) if person in out["on_duty"]]
+    response.headers["X-Total-Count"] = str(len(theirs))
+    return theirs[offset : offset + limit]
 
 
 @router.get("/api/alerts/{event_id}", response_model=AlertDetail)

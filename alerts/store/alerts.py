@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.store.database import Database, bulk_insert
@@ -149,6 +149,36 @@ class AlertStore:
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Alert]:
+        """The matching alerts, newest first (``count`` says how many match in all)."""
+        query = self._matching(region_path, hall, type, lifecycle, event_status, since, until)
+        query = query.order_by(Alert.started_at.desc(), Alert.event_id).limit(limit).offset(offset)
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
+    def count_matching(
+        self,
+        region_path: str | None = None,
+        hall: str | None = None,
+        type: str | None = None,
+        lifecycle: str | None = None,
+        event_status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        query = self._matching(region_path, hall, type, lifecycle, event_status, since, until)
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    @staticmethod
+    def _matching(
+        region_path: str | None,
+        hall: str | None,
+        type: str | None,
+        lifecycle: str | None,
+        event_status: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Select[Alert]:
         query = select(Alert)
         if region_path:
             query = query.where(Alert.region_path.startswith(region_path, autoescape=True))
@@ -164,9 +194,7 @@ class AlertStore:
             query = query.where(Alert.started_at >= since)
         if until:
             query = query.where(Alert.started_at < until)
-        query = query.order_by(Alert.started_at.desc(), Alert.event_id).limit(limit).offset(offset)
-        with self.sessions() as session:
-            return list(session.scalars(query))
+        return query
 
     def changed_since(self, since: datetime, region_prefix: str, limit: int = 5000) -> builtins.list[Alert]:
         query = (
