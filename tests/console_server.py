@@ -12,6 +12,7 @@ from alerts.api import create_app
 from alerts.api.server import HEADER_TIMEOUT_S, config
 from alerts.service import AlertService
 from streams.broker import free_port
+from tests.helpers import add_users
 
 APPS: dict[str, object] = {}  # base url -> the app served there (tests reach its ApiContext)
 
@@ -26,8 +27,7 @@ def serve(cfg, database_url: str, users: dict[str, tuple[str, str]], password: s
     """Yields (base url, service); ``users``: name -> (role, region)."""
     service = AlertService.open(cfg, database_url)
     app = create_app(service)
-    for name, (role, region) in users.items():
-        app.state.users.add(name, password, role, region)
+    add_users(app, users, password)
     with serve_app(app) as url:
         APPS[url] = app
         try:

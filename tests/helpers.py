@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,3 +96,22 @@ def wait_in_page(page, expression: str, timeout_ms: float = 30_000) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting in the page for {expression}")
+
+
+@functools.cache
+def password_hash(password: str) -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(password)
+
+
+def add_users(app, users: dict[str, tuple[str, str]], password: str) -> None:
+    """Console users as ``python -m alerts.users add`` stores them (name: (role, region)), with the
+    password hashed once per test run: an argon2 hash costs ~0.15 s and fixtures add users for
+    every test; every login still verifies it for real (``Users.add`` has tests of its own)."""
+    from alerts.store.schema import User
+
+    with app.state.ctx.repos.db.session() as db:
+        for name, (role, region) in users.items():
+            db.add(User(username=name, password_hash=password_hash(password), role=role, region_id=region,
+                        display_name="", disabled=False))  # fmt: skip

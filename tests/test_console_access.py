@@ -16,6 +16,7 @@ from alerts.api import create_app
 from alerts.service import AlertService
 from configs.loader import parse_config
 from tests.alert_fixtures import registry, violation
+from tests.helpers import add_users
 
 PASSWORD = "correct horse battery"
 USERS = {  # name: (role, region)
@@ -37,8 +38,7 @@ def world(tmp_path):
     )
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     app = create_app(service)
-    for name, (role, region) in USERS.items():
-        app.state.users.add(name, PASSWORD, role, region)
+    add_users(app, USERS, PASSWORD)
     folder = evidence_root / "2026-03-02" / "h1" / "a"
     folder.mkdir(parents=True)
     (folder / "snapshot.jpg").write_bytes(b"\xff\xd8jpeg")

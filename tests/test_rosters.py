@@ -11,6 +11,7 @@ from alerts.api import create_app
 from alerts.service import AlertService
 from configs.loader import parse_config
 from tests.alert_fixtures import registry, violation
+from tests.helpers import add_users
 
 PASSWORD = "correct horse battery"
 USERS = {"admin_city": ("admin", "city"), "admin_county2": ("admin", "county2"), "op_town": ("operator", "town")}
@@ -32,8 +33,7 @@ def world(tmp_path):
     cfg = parse_config(data)
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     app = create_app(service)
-    for name, (role, region) in USERS.items():
-        app.state.users.add(name, PASSWORD, role, region)
+    add_users(app, USERS, PASSWORD)
     service.store.apply_violations([violation("a")])
     return app, service
 
