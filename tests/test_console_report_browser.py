@@ -263,6 +263,10 @@ def test_text_people_type_is_shown_as_text_on_every_page(tmp_path):
         page.click(f"tr[data-id='{alert['event_id']}']")
         page.wait_for_selector("#detail :text('审核意见')")
         seen = page.inner_text("#detail")
+        # The timeline dates 违规开始 by the violation's start (the footage's March morning), not by
+        # when the service received it (today): a review must never look older than its event.
+        opened = page.inner_text("#detail .timeline li.event-time >> nth=0")
+        assert "违规开始" in opened and "2026/3/2" in opened.split("违规开始")[0] and "服务收到" in opened, opened
         page.click("nav button[data-tab=shifts]")
         page.wait_for_selector("#shift-notes li")
         seen += page.inner_text("#shift-notes")

@@ -163,7 +163,12 @@ const actorName = (actor) => actor === "pipeline" ? "识别系统" : actor;
 // The audit trail as a timeline: evidence views are folded into one line (the audit keeps each).
 function timeline(audit) {
   const views = audit.filter((e) => e.action === "evidence_view");
-  const lines = audit.filter((e) => e.action !== "evidence_view").map((e) => `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(actorName(e.actor))}
+  // The violation's own times (the camera's clock) first, with when the service received it: they
+  // differ whenever the pipeline lags, and a decision must never look older than its event.
+  const own = {violation_open: "started_at", violation_closed: "ended_at"};
+  const lines = audit.filter((e) => e.action !== "evidence_view").map((e) => own[e.action] && e.details[own[e.action]]
+    ? `<li class="event-time">${fmt(e.details[own[e.action]])} · ${esc(ACTIONS[e.action])} · ${esc(actorName(e.actor))}（服务收到 ${fmt(e.at)}）</li>`
+    : `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(actorName(e.actor))}
       ${e.details.note ? "：" + esc(e.details.note) : ""}${e.details.to_region ? " → " + esc(regionName(e.details.to_region)) : ""}</li>`);
   if (views.length) {
     const last = views[views.length - 1], who = new Set(views.map((e) => e.actor));
