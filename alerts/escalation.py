@@ -1,5 +1,7 @@
 """Escalation: an alert nobody acknowledged in time moves up to the parent region (乡 -> 县 -> 市)
-and notifies again. Pure: decides from the alerts, the region tree, the policy and ``now``."""
+and notifies again; so does a supervision case still without a reply past its deadline (逾期), once
+per deadline (a city's own overdue case stays at the city and notifies). Pure: decides from the
+alerts or cases, the region tree, the policy and ``now``."""
 
 from __future__ import annotations
 
@@ -31,4 +33,15 @@ def due_escalations(alerts, cfg: HallwatchConfig, minutes: dict[Level, float], n
         since = alert.escalated_at or alert.received_at
         if (now - since).total_seconds() >= wait * 60:
             out.append(Due(alert.event_id, owner.id, owner.parent))
+    return out
+
+
+def overdue_escalations(cases, cfg: HallwatchConfig) -> list[Due]:
+    """``cases``: overdue cases not escalated for their deadline yet (``CaseStore.overdue``)."""
+    regions = {r.id: r for r in cfg.regions}
+    out = []
+    for case in cases:
+        owner = regions.get(case.escalated_to or case.region_id)
+        if owner is not None:
+            out.append(Due(case.event_id, owner.id, owner.parent or owner.id))
     return out

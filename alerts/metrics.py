@@ -1,6 +1,6 @@
 """Prometheus metrics of the alerting service (base units; counters end in _total).
 
-Coverage and open alerts are computed from the store at scrape time by a collector, so every
+Coverage, open alerts and open supervision cases are computed from the store at scrape time by a collector, so every
 instance of the service reports the same numbers and nothing drifts between scrapes.
 """
 
@@ -19,6 +19,7 @@ from alerts.attendance.source import load_report
 from alerts.coverage import CameraSeen, compute
 from alerts.store.alerts import AlertStore
 from alerts.store.cameras import CameraStore
+from alerts.store.cases import CaseStore
 from alerts.store.measurements import MeasurementStore
 from alerts.store.repositories import Repositories
 from configs.model import HallwatchConfig
@@ -48,9 +49,14 @@ def today_waits(cfg: HallwatchConfig, measurements: MeasurementStore) -> list[tu
 
 class CoverageCollector:
     def __init__(
-        self, cfg: HallwatchConfig, store: AlertStore, cameras: CameraStore, now: Callable[[], datetime] | None = None
+        self,
+        cfg: HallwatchConfig,
+        store: AlertStore,
+        cameras: CameraStore,
+        cases: CaseStore,
+        now: Callable[[], datetime] | None = None,
     ):
-        self.cfg, self.store, self.cameras = cfg, store, cameras
+        self.cfg, self.store, self.cameras, self.cases = cfg, store, cameras, cases
         self.now = now or (lambda: datetime.now(UTC))
         self.workers: dict[str, tuple[str, str]] = {}  # camera -> (hall, worker) of its last heartbeat
 
@@ -140,12 +146,29 @@ class CoverageCollector:
         yield uncovered
         yield info
         yield open_alerts
+        yield from self._cases()
+
+    def _cases(self):
+        """Open supervision cases (督办) by state, and those past their deadline without a reply."""
+        cases = GaugeMetricFamily(
+            "hallwatch_cases", "Open supervision cases (dispatched, rectified)", labels=["state", "level", "region"]
+        )
+        overdue = GaugeMetricFamily(
+            "hallwatch_cases_overdue", "Dispatched cases past their deadline (逾期)", labels=["level", "region"]
+        )
+        states, late = self.cases.open_counts(self.now())
+        for (state, level, region), count in sorted(states.items()):
+            cases.add_metric([state, level, region], count)
+        for (level, region), count in sorted(late.items()):
+            overdue.add_metric([level, region], count)
+        yield cases
+        yield overdue
 
 
 class ServiceMetrics:
     def __init__(self, cfg: HallwatchConfig, repos: Repositories, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
-        self.collector = CoverageCollector(cfg, repos.alerts, repos.cameras)
+        self.collector = CoverageCollector(cfg, repos.alerts, repos.cameras, repos.cases)
         self.registry.register(self.collector)
         measurements = repos.measurements
         self.queues = AttendanceCollector(

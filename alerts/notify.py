@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from configs.labels import type_label
-from configs.model import Webhook
+from configs.model import HallwatchConfig, Webhook
 from domain.events import Violation
 from streams.wire import encode
 
@@ -30,6 +30,18 @@ class Notice:
     hall_name: str
     region_names: tuple[str, ...]
     window_name: str | None = None
+
+    @classmethod
+    def of(cls, cfg: HallwatchConfig, v: Violation) -> Notice:
+        hall = next((h for h in cfg.halls if h.id == v.hall_id), None)
+        windows = {w.id: w.name for w in hall.windows} if hall else {}
+        names = {r.id: r.name for r in cfg.regions}
+        return cls(
+            v,
+            hall.name if hall else v.hall_id,
+            tuple(names[r] for r in v.region_path if r in names),
+            windows.get(v.window_id or "") or v.window_id,
+        )
 
 
 def describe(notice: Notice, why: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from alerts.access.sessions import purge_ended
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
-from alerts.escalation import due_escalations
+from alerts.escalator import Escalator
 from alerts.gate import ConfigGate
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
@@ -35,7 +35,6 @@ from configs.model import HallwatchConfig
 from domain.events import Absence, Heartbeat, ServiceMinute, Violation
 from streams.absence_book import absence_of
 from streams.absence_feed import publish_absence
-from streams.wire import decode
 
 log = logging.getLogger("hallwatch.alerts")
 PROBE_EVERY_S = 2.0  # how often the service checks that a Kafka bootstrap server takes connections
@@ -66,6 +65,7 @@ class AlertService:
         self.kafka_reached_at = time.monotonic()  # the last time a bootstrap server took a connection
         self.kafka_reachable = True  # at the last probe
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
+        self.escalator = Escalator(cfg, repos, self.lifecycle, self.notifier, self.metrics, self.changes)
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
 
@@ -178,7 +178,7 @@ class AlertService:
                     )
                 ] += 1
                 if self.notifier.hooks:
-                    self.notifier.notify(self._notice(v), "新告警")
+                    self.notifier.notify(Notice.of(self.cfg, v), "新告警")
         for labels, count in counts.items():
             self.metrics.violations.labels(*labels).inc(count)
         return rejected
@@ -194,16 +194,6 @@ class AlertService:
             for parent in [self._regions[v.region_id].parent]
             if parent
         }
-
-    def _notice(self, v: Violation) -> Notice:
-        hall = self._halls.get(v.hall_id)
-        windows = {w.id: w.name for w in hall.windows} if hall else {}
-        return Notice(
-            v,
-            hall.name if hall else v.hall_id,
-            tuple(self._regions[r].name for r in v.region_path if r in self._regions),
-            windows.get(v.window_id or "") or v.window_id,
-        )
 
     def _dead_letter(self, reason: str) -> None:
         kind = (
@@ -286,22 +276,11 @@ class AlertService:
 
     # -- escalation --------------------------------------------------------------------------------
     def escalate_once(self, now: datetime | None = None) -> int:
-        now = now or datetime.now(UTC)
-        minutes = self.cfg.alerts.escalation_minutes
-        shortest = timedelta(minutes=min(minutes.values(), default=0))
-        due = due_escalations(self.store.unacknowledged(now - shortest), self.cfg, minutes, now)
-        for d in due:
-            self.lifecycle.escalate(d.event_id, d.to_region)
-            self.changes.bump([d.event_id])
-            self.metrics.escalations.labels(self._regions[d.to_region].level.value).inc()
-            alert = self.store.get(d.event_id)
-            if alert is None:
-                continue
-            self.notifier.notify(
-                self._notice(decode(Violation, alert.payload, stored=True)),
-                f"超时未处置，升级至{self._regions[d.to_region].name}",
-            )
-        return len(due)
+        """Alerts unacknowledged too long and cases overdue: up a level, notified."""
+        return self.escalator.unacknowledged(now or datetime.now(UTC)) + self.escalate_overdue(now)
+
+    def escalate_overdue(self, now: datetime | None = None) -> int:
+        return self.escalator.overdue(now or datetime.now(UTC))
 
     def _escalate_loop(self) -> None:
         purged_at = 0.0

@@ -2,6 +2,7 @@
 
 python -m alerts.users add NAME --role operator|discipline_officer|admin --region REGION_ID
                            [--name 显示名] [--config site.yaml]      # password from stdin or a prompt
+python -m alerts.users add NAME --role hall_manager --hall HALL_ID --name 显示名   # a hall's manager
 python -m alerts.users list [--config site.yaml]
 python -m alerts.users passwd NAME       # a new password (stdin or a prompt); ends the user's sessions
 python -m alerts.users disable NAME      # no more logins; ends the user's sessions at once
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("username", nargs="?")
     parser.add_argument("--role", choices=ROLES)
     parser.add_argument("--region")
+    parser.add_argument("--hall", help="a hall_manager's hall (its region is taken from the config)")
     parser.add_argument("--name", default="")
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--database-url")
@@ -44,16 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         for user in users.all():
             state = "disabled" if user.disabled else "active"
-            print(f"{user.username}\t{user.role}\t{user.region_id}\t{state}\t{user.display_name}")
+            scope = user.hall_id or user.region_id
+            print(f"{user.username}\t{user.role}\t{scope}\t{state}\t{user.display_name}")
         return 0
     if not args.username:
         parser.error(f"{args.command} needs NAME")
     try:
         if args.command == "add":
-            if not (args.role and args.region):
-                parser.error("add needs NAME, --role and --region")
-            users.add(args.username, _password(), args.role, args.region, args.name)
-            print(f"added {args.username} ({args.role}, {args.region})")
+            if not (args.role and (args.region or args.hall)):
+                parser.error("add needs NAME, --role and --region (a hall_manager: --hall)")
+            if args.role == "hall_manager" and not args.name:
+                parser.error("a hall_manager needs --name: the 督办单 names them")
+            users.add(args.username, _password(), args.role, args.region, args.name, args.hall)
+            print(f"added {args.username} ({args.role}, {args.hall or args.region})")
             return 0
         sessions = Sessions(cfg, users)
         if args.command == "passwd":

@@ -105,13 +105,15 @@ def password_hash(password: str) -> str:
     return PasswordHasher().hash(password)
 
 
-def add_users(app, users: dict[str, tuple[str, str]], password: str) -> None:
-    """Console users as ``python -m alerts.users add`` stores them (name: (role, region)), with the
+def add_users(app, users: dict[str, tuple[str, ...]], password: str) -> None:
+    """Console users as ``python -m alerts.users add`` stores them (name: (role, region[, display
+    name[, hall]])), with the
     password hashed once per test run: an argon2 hash costs ~0.15 s and fixtures add users for
     every test; every login still verifies it for real (``Users.add`` has tests of its own)."""
     from alerts.store.schema import User
 
     with app.state.ctx.repos.db.session() as db:
-        for name, (role, region) in users.items():
+        for name, (role, region, *more) in users.items():
+            display, hall = (more[0] if more else ""), (more[1] if len(more) > 1 else None)
             db.add(User(username=name, password_hash=password_hash(password), role=role, region_id=region,
-                        display_name="", disabled=False))  # fmt: skip
+                        display_name=display, disabled=False, hall_id=hall))  # fmt: skip

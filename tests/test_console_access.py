@@ -123,7 +123,15 @@ def test_guessing_an_id_outside_the_subtree_is_404(world, name):
     for path in ("/api/alerts/a", "/api/alerts/a/evidence/snapshot", "/api/alerts/a/export"):
         r = client.get(path)
         assert r.status_code in (403, 404) and "event_id" not in r.text, path
-    for action, body in (("ack", {}), ("review", {"outcome": "confirmed", "note": "x"}), ("close", {})):
+    due = {"due_at": "2099-01-01T09:00:00+08:00"}
+    for action, body in (
+        ("ack", {}),
+        ("review", {"outcome": "confirmed", "note": "x"}),
+        ("dispatch", {"requirement": "x", **due}),
+        ("rectify", {"note": "x"}),
+        ("return", {"note": "x", **due}),
+        ("close", {}),
+    ):
         r = client.post(f"/api/alerts/a/{action}", json=body, headers=csrf)
         assert r.status_code in (403, 404) and "event_id" not in r.text
     r = client.post(
@@ -166,8 +174,8 @@ def test_roles(world):
     export = officer.get("/api/alerts/a/export")
     assert export.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(export.content))
-    assert {"event.json", "audit.json", "evidence/snapshot.jpg"} <= set(archive.namelist())
-    trail = json.loads(archive.read("audit.json"))
+    assert {"record/event.json", "record/audit.json", "evidence/snapshot.jpg"} <= set(archive.namelist())
+    trail = json.loads(archive.read("record/audit.json"))
     assert [e["action"] for e in trail][:3] == ["violation_open", "acknowledge", "review"]
     actions = [e.action for e in app.state.ctx.store.audit("a")]
     assert actions[-1] == "export"

@@ -105,7 +105,8 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             visible_after = time.monotonic() - stored_at
             assert visible_after < 1.0, f"alert appeared {visible_after:.2f} s after it was stored"
             assert page.is_visible("#banner")  # the visual cue for a new alert
-            assert page.inner_text("#unacked") == "待确认 1"  # stays until someone acknowledges
+            # The badge counts every unacknowledged alert in the user's scope (asked of the server).
+            page.wait_for_selector("#unacked:has-text('待确认 1')", timeout=5000)
             assert page.is_visible(f"#alerts input.pick[data-id='{opened['event_id']}']")  # for bulk acknowledgement
             page.screenshot(path=str(ARTIFACTS / "console-live-alert.png"))
 
@@ -239,8 +240,10 @@ def test_operator_and_officer_in_the_browser(kafka_broker, tmp_path):
             browser.close()
         names = set(zipfile.ZipFile(case).namelist())
         assert {
-            "event.json",
-            "audit.json",
+            "record/event.json",
+            "record/audit.json",
+            "record/manifest.json",
+            "record/督办单.pdf",
             "evidence/manifest.json",
             "evidence/open_raw.mp4",
             "evidence/open_overlay.json",

@@ -232,7 +232,7 @@ def test_retention_never_deletes_evidence_under_review(tmp_path):
     store.apply_violations([violation("under-review"), violation("done")])
     for actor, action, note, outcome in (
         ("op", "acknowledge", None, None),
-        ("o", "review", "属实", "confirmed"),
+        ("o", "review", "属实", "dismissed"),
         ("o", "close", None, None),
     ):
         Lifecycle(store).transition("done", actor, action, note, outcome)

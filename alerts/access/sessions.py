@@ -101,7 +101,14 @@ class Sessions:
                 record.last_seen = now
             prefix = region_path_key(self.cfg.region_path(user.region_id))
             return Principal(
-                user.username, user.role, user.region_id, prefix, record.csrf, user.display_name, record.id
+                user.username,
+                user.role,
+                user.region_id,
+                prefix,
+                record.csrf,
+                user.display_name,
+                record.id,
+                user.hall_id,
             )
 
     def require(self, request: Request, action: str | None = None) -> Principal:

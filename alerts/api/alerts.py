@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import StringConstraints
 
 from alerts.access.auth import Principal
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, unprocessable, who
 from alerts.api.models import (
     Ack,
     AlertDetail,
@@ -22,12 +22,16 @@ from alerts.api.models import (
     BulkAck,
     BulkAckOut,
     Close,
+    Dispatch,
     Id,
+    Rectify,
+    Return,
     Review,
     alert_out,
 )
 from alerts.evidence.case import integrity
-from alerts.lifecycle import TransitionRefused
+from alerts.lifecycle import STATES, RequestInvalid, TransitionRefused
+from alerts.store.schema import Alert
 
 router = APIRouter(tags=["alerts"], responses=COMMON_RESPONSES)
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -37,6 +41,8 @@ STREAM_WINDOW = timedelta(seconds=3)
 CHECK_EVERY_S = 0.02  # how often a stream looks at the change counter (memory only)
 OTHER_INSTANCES_S = 1.0  # how often it reads the database anyway, for other instances' commits
 SESSION_RECHECK_S = 5.0  # how often an open stream checks that its session still lives
+Lifecycles = Literal["new", "acknowledged", "reviewed", "dispatched", "rectified", "closed"]
+assert get_args(Lifecycles) == STATES, "the query's states are the lifecycle's"
 PERSON_SCAN = 5000  # ?person= looks at the newest this many matching alerts (on duty is the roster's, not stored)
 
 
@@ -46,7 +52,7 @@ def list_alerts(
     region: str | None = Query(None, description="Region id: its whole subtree"),
     hall: Id | None = None,
     type: Id | None = None,
-    lifecycle: Literal["new", "acknowledged", "reviewed", "closed"] | None = None,
+    lifecycle: Lifecycles | None = None,
     status: Literal["open", "closed"] | None = Query(None, description="The violation's own status"),
     since: AwareTime | None = None,
     until: AwareTime | None = None,
@@ -55,33 +61,45 @@ def list_alerts(
     ),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=1_000_000),
-    principal: Principal = who(),
+    principal: Principal = who("view_hall"),
     ctx: ApiContext = Ctx,
 ):
     """Newest first; ``X-Total-Count`` says how many match in all (the console pages with it)."""
     prefix = ctx.region_prefix(region, principal)
-    filters = (prefix, hall, type, lifecycle, status, since, until)
-    roster = ctx.roster()
+    filters = (prefix, ctx.hall_filter(hall, principal), type, lifecycle, status, since, until)
     if person is None:
         response.headers["X-Total-Count"] = str(ctx.store.count_matching(*filters))
-        return [alert_out(ctx.cfg, roster, a) for a in ctx.store.list(*filters, limit, offset)]
-    candidates = ctx.store.list(*filters, PERSON_SCAN, 0)
-    theirs = [out for out in (alert_out(ctx.cfg, roster, a) for a in candidates) if person in out["on_duty"]]
+        return outs(ctx, ctx.store.list(*filters, limit, offset))
+    theirs = [out for out in outs(ctx, ctx.store.list(*filters, PERSON_SCAN, 0)) if person in out["on_duty"]]
     response.headers["X-Total-Count"] = str(len(theirs))
     return theirs[offset : offset + limit]
 
 
+def outs(ctx: ApiContext, alerts: list[Alert]) -> list[dict]:
+    """The alerts as ``AlertOut`` dicts, their cases read in one query."""
+    roster, cases = ctx.roster(), ctx.repos.cases.for_alerts([a.event_id for a in alerts])
+    return [alert_out(ctx.cfg, roster, a, cases.get(a.event_id)) for a in alerts]
+
+
+def one_out(ctx: ApiContext, alert: Alert) -> dict:
+    return outs(ctx, [alert])[0]
+
+
 @router.get("/api/alerts/{event_id}", response_model=AlertDetail)
-def get_alert(event_id: str, principal: Principal = who(), ctx: ApiContext = Ctx):
+def get_alert(event_id: str, principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
     alert = ctx.scoped_alert(event_id, principal)
-    trail = [AuditOut(at=e.at, actor=e.actor, action=e.action, details=e.details) for e in ctx.store.audit(event_id)]
+    names = ctx.display_names()
+    trail = [
+        AuditOut(at=e.at, actor=e.actor, actor_name=names.get(e.actor, e.actor), action=e.action, details=e.details)
+        for e in ctx.store.audit(event_id)
+    ]
     status, problems = integrity(ctx.evidence, alert.payload, ctx.cfg.evidence.hmac_key)
     if status != "none":
         ctx.store.record(event_id, principal.username, "evidence_view", {"integrity": status})
     camera = ctx.cameras.get(alert.camera_id)
     zone = next((z for z in camera.zones if z.id == alert.zone_id), None) if camera else None
     return {
-        **alert_out(ctx.cfg, ctx.roster(), alert),
+        **one_out(ctx, alert),
         "audit": trail,
         "integrity": status,
         "integrity_problems": problems,
@@ -90,17 +108,26 @@ def get_alert(event_id: str, principal: Principal = who(), ctx: ApiContext = Ctx
 
 
 def _transition(
-    ctx: ApiContext, event_id: str, principal: Principal, action: str, note: str | None, outcome: str | None = None
-):
+    ctx: ApiContext,
+    event_id: str,
+    principal: Principal,
+    action: str,
+    note: str | None,
+    outcome: str | None = None,
+    requirement: str | None = None,
+    due_at: datetime | None = None,
+) -> Alert:
     ctx.scoped_alert(event_id, principal)
     try:
-        alert = ctx.lifecycle.transition(event_id, principal.username, action, note, outcome)
+        alert = ctx.lifecycle.transition(
+            event_id, principal.username, action, note, outcome, requirement=requirement, due_at=due_at
+        )
         ctx.changes.bump([event_id])
         return alert
     except TransitionRefused as error:
         raise HTTPException(409, str(error)) from None
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    except RequestInvalid as error:
+        raise unprocessable(["body", error.field], str(error)) from None
 
 
 @router.post("/api/alerts/ack", response_model=BulkAckOut)
@@ -114,7 +141,7 @@ def acknowledge_many(body: BulkAck, principal: Principal = who("acknowledge"), c
         except HTTPException as error:
             refused[event_id] = str(error.detail)
             continue
-        ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
+        _observe_ack(ctx, alert)
         done.append(event_id)
     return BulkAckOut(acknowledged=done, refused=refused)
 
@@ -122,24 +149,49 @@ def acknowledge_many(body: BulkAck, principal: Principal = who("acknowledge"), c
 @router.post("/api/alerts/{event_id}/ack", response_model=AlertOut, responses=CONFLICT)
 def acknowledge(event_id: str, body: Ack, principal: Principal = who("acknowledge"), ctx: ApiContext = Ctx):
     alert = _transition(ctx, event_id, principal, "acknowledge", body.note)
-    ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
-    return alert_out(ctx.cfg, ctx.roster(), alert)
+    _observe_ack(ctx, alert)
+    return one_out(ctx, alert)
+
+
+def _observe_ack(ctx: ApiContext, alert: Alert) -> None:
+    if alert.acknowledged_at is not None:
+        ctx.metrics.ack_seconds.observe((alert.acknowledged_at - alert.received_at).total_seconds())
 
 
 @router.post("/api/alerts/{event_id}/review", response_model=AlertOut, responses=CONFLICT)
 def review(event_id: str, body: Review, principal: Principal = who("review"), ctx: ApiContext = Ctx):
     alert = _transition(ctx, event_id, principal, "review", body.note, body.outcome)
     ctx.metrics.reviews.labels(alert.type, body.outcome).inc()  # the false-alarm rate: dismissed / reviewed
-    return alert_out(ctx.cfg, ctx.roster(), alert)
+    return one_out(ctx, alert)
+
+
+@router.post("/api/alerts/{event_id}/dispatch", response_model=AlertOut, responses=CONFLICT)
+def dispatch(event_id: str, body: Dispatch, principal: Principal = who("dispatch"), ctx: ApiContext = Ctx):
+    """督办: a confirmed violation goes to its hall with the requirement and the deadline."""
+    alert = _transition(ctx, event_id, principal, "dispatch", None, requirement=body.requirement, due_at=body.due_at)
+    return one_out(ctx, alert)
+
+
+@router.post("/api/alerts/{event_id}/rectify", response_model=AlertOut, responses=CONFLICT)
+def rectify(event_id: str, body: Rectify, principal: Principal = who("rectify"), ctx: ApiContext = Ctx):
+    """整改反馈: the hall's manager says what was done (late when past the deadline)."""
+    return one_out(ctx, _transition(ctx, event_id, principal, "rectify", body.note))
+
+
+@router.post("/api/alerts/{event_id}/return", response_model=AlertOut, responses=CONFLICT)
+def return_case(event_id: str, body: Return, principal: Principal = who("return"), ctx: ApiContext = Ctx):
+    """退回: the reply is not enough; the case goes back to the hall with a new deadline."""
+    return one_out(ctx, _transition(ctx, event_id, principal, "return", body.note, due_at=body.due_at))
 
 
 @router.post("/api/alerts/{event_id}/close", response_model=AlertOut, responses=CONFLICT)
 def close(event_id: str, body: Close, principal: Principal = who("close"), ctx: ApiContext = Ctx):
-    return alert_out(ctx.cfg, ctx.roster(), _transition(ctx, event_id, principal, "close", body.note))
+    """办结: a rectified case, or a dismissed alert (which closes without a case)."""
+    return one_out(ctx, _transition(ctx, event_id, principal, "close", body.note))
 
 
 @router.get("/api/stream", responses={200: {"content": {"text/event-stream": {}}}})
-async def stream(request: Request, principal: Principal = who(), ctx: ApiContext = Ctx):
+async def stream(request: Request, principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
     """Server-sent events: each alert stored or changed in the user's subtree, as soon as this
     instance committed it (other instances' changes within a second)."""
 
@@ -174,13 +226,13 @@ async def stream(request: Request, principal: Principal = who(), ctx: ApiContext
                 horizon = started - 2 * STREAM_WINDOW
                 sent = {k: v for k, v in sent.items() if v >= horizon}
             seen_version = version
-            roster = ctx.roster()
-            for alert in changed:
-                if sent.get(alert.event_id) == alert.updated_at:
-                    continue
+            fresh = [
+                a for a in changed if sent.get(a.event_id) != a.updated_at and principal.hall_id in (None, a.hall_id)
+            ]
+            for alert, out in zip(fresh, await asyncio.to_thread(outs, ctx, fresh), strict=True):
                 sent[alert.event_id] = alert.updated_at
                 # The same model and serialisation as the list: one timestamp format everywhere.
-                yield f"event: alert\ndata: {AlertOut(**alert_out(ctx.cfg, roster, alert)).model_dump_json()}\n\n"
+                yield f"event: alert\ndata: {AlertOut(**out).model_dump_json()}\n\n"
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

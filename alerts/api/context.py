@@ -96,7 +96,7 @@ class ApiContext:
 
     def scoped_alert(self, event_id: str, principal: Principal) -> Alert:
         alert = self.store.get(event_id)
-        if alert is None or not principal.sees(alert.region_path):
+        if alert is None or not principal.sees_hall(alert.hall_id, alert.region_path):
             raise HTTPException(404, "no such alert")  # outside the subtree: as if it did not exist
         return alert
 
@@ -116,7 +116,24 @@ class ApiContext:
         return region_path_key(self.cfg.region_path(region_id)) if region_id in known else "//"
 
     def sees_hall(self, principal: Principal, hall_id: str) -> bool:
-        return hall_id in self.hall_paths and principal.sees(self.hall_paths[hall_id])
+        return hall_id in self.hall_paths and principal.sees_hall(hall_id, self.hall_paths[hall_id])
+
+    def display_names(self) -> dict[str, str]:
+        """Login name -> the name people read (系统 for the service's own steps)."""
+        names = {u.username: u.display_name or u.username for u in self.users.all()}
+        return {**names, "system": "系统", "pipeline": "系统"}
+
+    def hall_managers(self, hall_id: str) -> list[str]:
+        return [u.username for u in self.users.all() if u.hall_id == hall_id and not u.disabled]
+
+    def hall_filter(self, hall: str | None, principal: Principal) -> str | None:
+        """The ``hall`` a list may ask for: a hall manager's own hall, whatever they ask (another
+        hall: 404, as if it did not exist)."""
+        if principal.hall_id is None:
+            return hall
+        if hall not in (None, principal.hall_id):
+            raise HTTPException(404, f"unknown hall {hall!r}")
+        return principal.hall_id
 
 
 # The dates a request may name (report ranges, rosters): anything else is a typo, not a plan.
@@ -146,8 +163,10 @@ def context(request: Request) -> ApiContext:
     return request.app.state.ctx
 
 
-def who(action: str | None = None):
-    """The logged-in user (401), with the CSRF token on changes (403) and the right to ``action``."""
+def who(action: str = "view_region"):
+    """The logged-in user (401), with the CSRF token on changes (403) and the right to ``action``:
+    by default ``view_region``, which a hall manager lacks; the routes a hall manager may use ask
+    for ``view_hall`` (and narrow what they return to the hall) or for an action of theirs."""
 
     def dependency(request: Request) -> Principal:
         return context(request).sessions.require(request, action)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from alerts.access.auth import MAX_PASSWORD
-from alerts.store.schema import Alert
+from alerts.store.schema import Alert, Case
 from configs.model import HallwatchConfig
 from domain.events import Violation
 from domain.roster import Roster
@@ -40,6 +40,25 @@ AwareTime = Annotated[
 ]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Note = Annotated[str, Field(max_length=2000)]
+
+
+class CaseOut(BaseModel):
+    """督办: what the centre required of the hall, by when, and what the hall replied."""
+
+    requirement: str = Field(description="整改要求")
+    due_at: datetime = Field(description="整改时限 (the latest, after a return)")
+    dispatched_at: datetime
+    dispatched_by: str
+    first_dispatched_at: datetime
+    returns: int = Field(description="How many times the reply was returned (退回)")
+    rectification: str | None = Field(description="整改反馈, the latest")
+    rectified_at: datetime | None
+    rectified_by: str | None
+    rectified_late: bool | None = Field(description="The latest reply came after its deadline")
+    overdue: bool = Field(description="Dispatched and past its deadline, with no reply")
+    closing_note: str | None = Field(description="办结意见")
+    closed_at: datetime | None
+    closed_by: str | None
 
 
 class AlertOut(BaseModel):
@@ -80,11 +99,14 @@ class AlertOut(BaseModel):
     )
     on_duty: list[str] = Field(default_factory=list, description="Who the roster (排班) had at the window then")
     evidence: dict
+    case: CaseOut | None = Field(None, description="The supervision case (督办), once dispatched")
+    overdue: bool = Field(False, description="A dispatched case past its deadline (逾期)")
 
 
 class AuditOut(BaseModel):
     at: datetime
     actor: str
+    actor_name: str = Field("", description="The actor's display name (系统 for the service's own steps)")
     action: str
     details: dict
 
@@ -125,7 +147,21 @@ class Review(BaseModel):
 
 
 class Close(BaseModel):
-    note: Note | None = None
+    note: Note | None = Field(None, description="办结意见")
+
+
+class Dispatch(BaseModel):
+    requirement: Note = Field(min_length=1, description="整改要求: what the hall must do")
+    due_at: AwareTime = Field(description="整改时限: when the hall's reply is due (in the future, within 366 days)")
+
+
+class Rectify(BaseModel):
+    note: Note = Field(min_length=1, description="整改反馈: what the hall did")
+
+
+class Return(BaseModel):
+    note: Note = Field(min_length=1, description="Why the reply is not enough (退回意见)")
+    due_at: AwareTime = Field(description="The new deadline")
 
 
 class AbsenceIn(BaseModel):
@@ -144,9 +180,29 @@ class AbsenceOut(AbsenceIn):
     registered_at: datetime
 
 
-def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert) -> dict:
-    """The stored alert's columns and its latest violation state, for ``AlertOut``; ``roster`` names who
-    was on duty (the config's and the console's shifts, ``ApiContext.roster()``)."""
+def case_out(case: Case, lifecycle: str, tz: ZoneInfo, now: datetime) -> dict:
+    local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
+    return dict(
+        requirement=case.requirement,
+        due_at=local(case.due_at),
+        dispatched_at=local(case.dispatched_at),
+        dispatched_by=case.dispatched_by,
+        first_dispatched_at=local(case.first_dispatched_at),
+        returns=case.returns,
+        rectification=case.rectification,
+        rectified_at=local(case.rectified_at),
+        rectified_by=case.rectified_by,
+        rectified_late=case.rectified_late,
+        overdue=lifecycle == "dispatched" and case.due_at <= now,
+        closing_note=case.closing_note,
+        closed_at=local(case.closed_at),
+        closed_by=case.closed_by,
+    )
+
+
+def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert, case: Case | None = None) -> dict:
+    """The stored alert's columns, its latest violation state and its case, for ``AlertOut``;
+    ``roster`` names who was on duty (the config's and the console's shifts, ``ApiContext.roster()``)."""
     hall = next((h for h in cfg.halls if h.id == a.hall_id), None)
     window = next((w for w in hall.windows if w.id == a.window_id), None) if hall and a.window_id else None
     names = {r.id: r.name for r in cfg.regions}
@@ -185,4 +241,6 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert) -> dict:
         evidence=dict(v.evidence),
         detection=dict(v.detection) if v.detection else None,
         on_duty=roster.on_duty(a.hall_id, a.window_id, a.started_at) if a.window_id else [],
+        case=case_out(case, a.lifecycle, tz, datetime.now(UTC)) if case else None,
+        overdue=bool(case and a.lifecycle == "dispatched" and case.due_at <= datetime.now(UTC)),
     )

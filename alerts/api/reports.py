@@ -20,10 +20,11 @@ MAX_DAYS = 92
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str) -> dict:
-    """The report of the halls under ``prefix`` for the days start..end (inclusive), as JSON rows."""
+def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str, only_hall: str | None = None) -> dict:
+    """The report of the halls under ``prefix`` (``only_hall``: that one) for the days start..end
+    (inclusive), as JSON rows."""
     cfg = ctx.cfg
-    halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix)]
+    halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix) and only_hall in (None, h.id)]
     built = load_report(cfg, ctx.repos, halls, start, end)
     visible = {r.id for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(prefix)}
     return ReportTables(cfg, ctx.roster()).as_json(built, visible)
@@ -44,7 +45,7 @@ def attendance(
     end: date = Query(description="Last day, inclusive; at most 92 days after start"),
     region: str | None = Query(None, description="Region id: its whole subtree"),
     format: Literal["json", "csv", "xlsx"] = "json",
-    principal: Principal = who(),
+    principal: Principal = who("view_hall"),
     ctx: ApiContext = Ctx,
 ):
     problem = (
@@ -58,7 +59,7 @@ def attendance(
         raise unprocessable(["query", "end"], problem)
     prefix = ctx.region_prefix(region, principal)
     with ctx.reports.take():
-        data = attendance_data(ctx, start, end, prefix)
+        data = attendance_data(ctx, start, end, prefix, principal.hall_id)
         if format == "json":
             return data
         tables = ReportTables(ctx.cfg, ctx.roster())

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from alerts.access.auth import Principal
+from alerts.access.auth import PERMISSIONS, Principal
 from alerts.access.login_guard import TooManyAttempts
 from alerts.access.sessions import COOKIE
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
@@ -60,7 +60,9 @@ async def login(body: Login, request: Request, response: Response, ctx: ApiConte
 
 
 @router.post("/api/logout")
-def logout(response: Response, body: Logout | None = None, principal: Principal = who(), ctx: ApiContext = Ctx):
+def logout(
+    response: Response, body: Logout | None = None, principal: Principal = who("view_hall"), ctx: ApiContext = Ctx
+):
     if body is not None and body.everywhere:
         ctx.sessions.revoke_user(principal.username, "logout_everywhere")
     else:
@@ -70,7 +72,7 @@ def logout(response: Response, body: Logout | None = None, principal: Principal 
 
 
 @router.get("/api/me")
-def me(principal: Principal = who(), ctx: ApiContext = Ctx):
+def me(principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
     names = {r.id: r.name for r in ctx.cfg.regions}
     return {
         "username": principal.username,
@@ -80,6 +82,8 @@ def me(principal: Principal = who(), ctx: ApiContext = Ctx):
         "csrf": principal.csrf,
         "timezone": ctx.cfg.timezone,
         "display_name": principal.display_name,
+        "hall_id": principal.hall_id,
+        "can": sorted(action for action, roles in PERMISSIONS.items() if principal.role in roles),
     }
 
 

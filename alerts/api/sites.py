@@ -17,7 +17,7 @@ router = APIRouter(tags=["sites"], responses=COMMON_RESPONSES)
 
 
 @router.get("/api/registry")
-def registry(principal: Principal = who(), ctx: ApiContext = Ctx):
+def registry(principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
     """The halls, windows and regions this user may see (for filters and forms)."""
     cfg = ctx.cfg
     visible_regions = [
@@ -39,7 +39,7 @@ def registry(principal: Principal = who(), ctx: ApiContext = Ctx):
 
 
 @router.get("/api/labels")
-def display_labels(principal: Principal = who()):
+def display_labels(principal: Principal = who("view_hall")):
     """Chinese names of violation types, reasons, zone kinds and levels (one list for the console)."""
     return {
         "types": labels.VIOLATION_TYPES,

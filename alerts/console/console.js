@@ -4,9 +4,12 @@
 
 // Violation types and reasons come from the API (/api/labels): one list for the whole system.
 let TYPES = {}, REASONS = {}, ZONE_LABELS = {};
-const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", closed: "已办结"};
+const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", dispatched: "已督办", rectified: "已反馈", closed: "已办结"};
 const ACTIONS = {violation_open: "违规开始", violation_closed: "违规结束", acknowledge: "值班员确认", review: "纪检复核",
-  close: "办结", escalate: "超时升级", evidence_view: "查看证据", export: "导出案卷", case_sheet: "打印督办单", login: "登录"};
+  dispatch: "督办", rectify: "整改反馈", return: "退回重办", close: "办结", escalate: "超时升级", overdue_escalate: "督办逾期升级",
+  evidence_view: "查看证据", export: "导出案卷", case_sheet: "打印督办单", login: "登录"};
+// What this user may do: the server's permission table, from /api/me (never a copy of it here).
+const can = (action) => !!me && me.can.includes(action);
 let me = null, registry = {regions: [], halls: []}, selected = null;
 const alerts = new Map();
 
@@ -66,11 +69,19 @@ async function api(path, options = {}) {
   return r.headers.get("content-type")?.includes("json") ? r.json() : r;
 }
 
+// A page of a list with the total the server counted (X-Total-Count).
+async function apiPage(path) {
+  const r = await fetch(path, {headers: {"X-CSRF-Token": me ? me.csrf : ""}});
+  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
+  if (!r.ok) throw new Error(r.statusText);
+  return {items: await r.json(), total: Number(r.headers.get("X-Total-Count") || 0)};
+}
+
 function row(a, fresh) {
   const tr = document.createElement("tr");
   tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "");
   tr.dataset.id = a.event_id;
-  const pick = a.lifecycle === "new" && ["operator", "admin"].includes(me.role)
+  const pick = a.lifecycle === "new" && can("acknowledge")
     ? `<input type="checkbox" class="pick" data-id="${esc(a.event_id)}" title="选中以批量确认">` : "";
   const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot">` : `<span class="thumb"></span>`;
   const window_ = a.window_id ? ` / ${esc(a.window_name || a.window_id)}` : "";
@@ -78,25 +89,32 @@ function row(a, fresh) {
   tr.innerHTML = `<td>${pick}${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
     <td>${esc(a.hall_name)}${window_}${duty}</td><td>${(a.region_names || a.region_path.map(regionName)).map(esc).join(" › ")}</td>
     <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
-    <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.escalations ? " ⬆" : ""}</td>`;
+    <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.overdue ? ` <span class="badge overdue">逾期</span>` : ""}${a.escalations ? " ⬆" : ""}</td>`;
   tr.addEventListener("click", (e) => { if (!e.target.classList.contains("pick")) showDetail(a.event_id); });
   return tr;
 }
 
 const REMIND_EVERY_MS = 60000;  // an unacknowledged alert is announced again until someone acknowledges it
 
-function unackedCount() {
-  const n = [...alerts.values()].filter((a) => a.lifecycle === "new").length;
+// The badge counts what waits for this user in their whole scope, whatever the list's filter or
+// page: alerts to acknowledge (operators), cases to answer (a hall's manager).
+let waiting = 0;
+const badgeState = () => (can("acknowledge") || !can("rectify") ? ["new", "待确认"] : ["dispatched", "待整改"]);
+async function unackedCount() {
+  const [state, label] = badgeState();
+  try { waiting = (await apiPage(`/api/alerts?lifecycle=${state}&limit=1`)).total; } catch (e) { return waiting; }
   const badge = $("unacked");
-  badge.textContent = `待确认 ${n}`;
-  badge.classList.toggle("pending", n > 0);
-  document.title = (n ? `(${n}) ` : "") + "政务服务电子监察 · 监控中心";
-  return n;
+  badge.textContent = `${label} ${waiting}`;
+  badge.classList.toggle("pending", waiting > 0);
+  document.title = (waiting ? `(${waiting}) ` : "") + "政务服务电子监察 · 监控中心";
+  return waiting;
 }
+let badgeTimer = null;
+const refreshBadge = () => { clearTimeout(badgeTimer); badgeTimer = setTimeout(unackedCount, 300); };
 
-function remind() {
-  if (!["operator", "admin"].includes(me.role)) return;
-  const n = unackedCount();
+async function remind() {
+  if (!can("acknowledge")) return;
+  const n = await unackedCount();
   if (n > 0) cue(null, `${n} 条告警待确认`);
 }
 
@@ -106,7 +124,8 @@ function render() {
   const list = $("alerts"); list.replaceChildren(...sorted.filter(matches).map((a) => row(a, a._fresh)));
   $("review").replaceChildren(...sorted.filter((a) => a.lifecycle === "acknowledged").map((a) => row(a, false)));
   sorted.forEach((a) => { a._fresh = false; });
-  unackedCount();
+  $("pick-all").checked = false;
+  refreshBadge();
 }
 
 function matches(a) {
@@ -127,23 +146,36 @@ function cue(a, text) {
   } catch (e) { /* no audio device */ }
 }
 
+const PAGE = 100;
+let page = 0, total = 0;
 async function loadAlerts() {
-  const params = new URLSearchParams({limit: "500"});
+  const params = new URLSearchParams({limit: String(PAGE), offset: String(page * PAGE)});
   for (const [key, id] of [["region", "f-region"], ["hall", "f-hall"], ["type", "f-type"], ["lifecycle", "f-lifecycle"]]) {
     if ($(id).value) params.set(key, $(id).value);
   }
   if ($("f-since").value) params.set("since", new Date($("f-since").value).toISOString());
+  const answer = await apiPage(`/api/alerts?${params}`);
+  total = answer.total;
   alerts.clear();
-  for (const a of await api(`/api/alerts?${params}`)) alerts.set(a.event_id, a);
+  for (const a of answer.items) alerts.set(a.event_id, a);
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+  $("page-info").textContent = `共 ${total} 条 · 第 ${page + 1}/${pages} 页`;
+  $("page-prev").disabled = page === 0;
+  $("page-next").disabled = page + 1 >= pages;
   render();
 }
 
 function live() {
   const source = new EventSource("/api/stream");
+  // A dropped stream is shown, not silent: the list may be missing what arrived meanwhile.
+  source.addEventListener("open", () => { $("live-state").classList.add("hidden"); });
+  source.addEventListener("error", () => { $("live-state").classList.remove("hidden"); });
   source.addEventListener("alert", (e) => {
     const a = JSON.parse(e.data);
     const known = alerts.has(a.event_id);
+    if (!known && page > 0) { refreshBadge(); return; }  // new alerts go on the first page
     a._fresh = !known;
+    if (!known) total += 1;
     alerts.set(a.event_id, a);
     render();
     if (!known) cue(a);
@@ -158,7 +190,8 @@ function zoneOverlay(polygon, image) {
     <polygon points="${points}" fill="rgba(229,57,53,0.15)" stroke="#e53935" stroke-width="4"/></svg>`;
 }
 
-const actorName = (actor) => actor === "pipeline" ? "识别系统" : actor;
+// Who did it, by the name people read (the server resolves login names; 识别系统 for the pipeline).
+const actorName = (e) => e.actor === "pipeline" ? "识别系统" : (e.actor_name || e.actor);
 
 // The audit trail as a timeline: evidence views are folded into one line (the audit keeps each).
 function timeline(audit) {
@@ -167,12 +200,12 @@ function timeline(audit) {
   // differ whenever the pipeline lags, and a decision must never look older than its event.
   const own = {violation_open: "started_at", violation_closed: "ended_at"};
   const lines = audit.filter((e) => e.action !== "evidence_view").map((e) => own[e.action] && e.details[own[e.action]]
-    ? `<li class="event-time">${fmt(e.details[own[e.action]])} · ${esc(ACTIONS[e.action])} · ${esc(actorName(e.actor))}（服务收到 ${fmt(e.at)}）</li>`
-    : `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(actorName(e.actor))}
-      ${e.details.note ? "：" + esc(e.details.note) : ""}${e.details.to_region ? " → " + esc(regionName(e.details.to_region)) : ""}</li>`);
+    ? `<li class="event-time">${fmt(e.details[own[e.action]])} · ${esc(ACTIONS[e.action])} · ${esc(actorName(e))}（服务收到 ${fmt(e.at)}）</li>`
+    : `<li>${fmt(e.at)} · ${esc(ACTIONS[e.action] || e.action)} · ${esc(actorName(e))}
+      ${e.details.note ? "：" + esc(e.details.note) : ""}${e.details.requirement ? "：" + esc(e.details.requirement) : ""}${e.details.due_at ? "（时限 " + fmt(e.details.due_at) + "）" : ""}${e.details.to_region ? " → " + esc(regionName(e.details.to_region)) : ""}</li>`);
   if (views.length) {
     const last = views[views.length - 1], who = new Set(views.map((e) => e.actor));
-    lines.push(`<li class="folded">查看证据 ${views.length} 次（${who.size} 人，最近 ${fmt(last.at)} · ${esc(actorName(last.actor))}）</li>`);
+    lines.push(`<li class="folded">查看证据 ${views.length} 次（${who.size} 人，最近 ${fmt(last.at)} · ${esc(actorName(last))}）</li>`);
   }
   return lines.join("");
 }
@@ -185,17 +218,13 @@ async function showDetail(id) {
   const file = (name) => `/api/alerts/${encodeURIComponent(id)}/evidence/${encodeURIComponent(name)}`;
   const integrity = {ok: `<span class="ok">✔ 证据完整性校验通过</span>`, failed: `<span class="failed">✘ 证据校验失败：${esc(a.integrity_problems.join("；"))}</span>`,
     none: "证据生成中或无证据"}[a.integrity];
-  const actions = [];
-  if (a.lifecycle === "new" && ["operator", "admin"].includes(me.role))
-    actions.push(`<textarea id="ack-note" placeholder="处置说明（可选）"></textarea> <button class="primary" id="ack">确认告警</button>`);
-  if (a.lifecycle === "acknowledged" && ["discipline_officer", "admin"].includes(me.role))
-    actions.push(`<textarea id="review-note" placeholder="复核意见（必填）"></textarea>
-      <button class="primary" id="confirm">认定违规</button> <button id="dismiss">不予认定</button>`);
-  if (a.lifecycle === "reviewed" && ["discipline_officer", "admin"].includes(me.role))
-    actions.push(`<button id="close">办结</button>`);
-  if (["discipline_officer", "admin"].includes(me.role))
-    actions.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>
-      <a href="/api/alerts/${encodeURIComponent(id)}/case-sheet" download id="case-sheet"><button>打印督办单 (PDF)</button></a>`);
+  const actions = caseActions(a);
+  const links = [];
+  if (can("export"))
+    links.push(`<a href="/api/alerts/${encodeURIComponent(id)}/export" download id="export"><button>导出案卷 (ZIP)</button></a>`);
+  if (can("case_sheet") && (a.case || !me.hall_id))
+    links.push(`<a href="/api/alerts/${encodeURIComponent(id)}/case-sheet" download id="case-sheet"><button>打印督办单 (PDF)</button></a>`);
+  if (links.length) actions.push(links.join(" "));
   $("detail").innerHTML = `<h2>${esc(TYPES[a.type])} · ${esc(REASONS[a.reason] || "")}</h2>
     <p>${esc(a.hall_name)} ${a.window_id ? "· " + esc(a.window_name || a.window_id) : ""}${a.on_duty && a.on_duty.length ? "（值班人员：" + a.on_duty.map(esc).join("、") + "）" : ""} · 摄像头 ${esc(a.camera_id)} · 画面区域 ${esc(a.zone_id)}<br>
     ${esc((a.region_names || []).join(" › "))}<br>
@@ -203,7 +232,9 @@ async function showDetail(id) {
     ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>
     ${detectionText(a.detection)}
     状态：<span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span> ${a.review_outcome ? "（" + (a.review_outcome === "confirmed" ? "认定违规" : "不予认定") + "）" : ""}
+    ${a.overdue ? ` <span class="badge overdue">逾期未整改</span>` : ""}
     ${a.escalated_to ? " · 已升级至 " + esc(regionName(a.escalated_to)) : ""}</p>
+    ${caseSection(a)}
     <p>${integrity}</p>
     ${ev.snapshot ? `<div class="media"><img id="snap" alt="告警快照" src="${file("snapshot_raw")}"></div>` : ""}
     ${ev.open_clip ? `<h3>视频证据 <label class="toggle"><input type="checkbox" id="overlay-on" checked> 显示识别标注</label></h3>
@@ -212,7 +243,7 @@ async function showDetail(id) {
     ${ev.open_clip ? `<p class="legend"><span class="swatch red"></span>违规涉及人员 <span class="swatch green"></span>其他人员
       <span class="swatch zone"></span>规则区域（#编号为跟踪编号，红线标出间距不足 1 米的两人；视频为摄像机原始画面，标注为识别数据，导出案卷时另附标注视频）</p>` : ""}
     <h3>事件时间线</h3><ul class="timeline">${timeline(a.audit)}</ul>
-    <div id="actions">${actions.join("<br>")}</div><p id="action-msg" class="error"></p>`;
+    <div id="actions">${actions.join("<hr>")}</div><p id="action-msg" class="error"></p>`;
   if (ev.open_clip && ev.open_overlay) attachOverlay($("clip"), $("clip-overlay"), file("open_overlay"), $("overlay-on"));
   if (ev.close_clip && ev.close_overlay) attachOverlay($("close-clip"), $("close-overlay"), file("close_overlay"), $("overlay-on"));
   const snap = $("snap");
@@ -233,7 +264,69 @@ async function showDetail(id) {
   };
   $("confirm")?.addEventListener("click", () => review("confirmed"));
   $("dismiss")?.addEventListener("click", () => review("dismissed"));
-  $("close")?.addEventListener("click", () => act("close", {}));
+  $("close")?.addEventListener("click", () => act("close", {note: $("close-note")?.value.trim() || null}));
+  const need = (field, message) => { const v = $(field).value.trim(); if (!v) $("action-msg").textContent = message; return v; };
+  const due = (field) => $(field).value ? withHallOffset($(field).value) : null;
+  $("dispatch")?.addEventListener("click", () => {
+    const requirement = need("dispatch-requirement", "整改要求必填"), due_at = due("dispatch-due");
+    if (!requirement) return;
+    if (!due_at) { $("action-msg").textContent = "整改时限必填"; return; }
+    act("dispatch", {requirement, due_at});
+  });
+  $("rectify")?.addEventListener("click", () => { const note = need("rectify-note", "整改情况必填"); if (note) act("rectify", {note}); });
+  $("return")?.addEventListener("click", () => {
+    const note = need("return-note", "退回意见必填"), due_at = due("return-due");
+    if (!note) return;
+    if (!due_at) { $("action-msg").textContent = "新的整改时限必填"; return; }
+    act("return", {note, due_at});
+  });
+}
+
+// A deadline field's default: n days from now, in the halls' local time (datetime-local format).
+function localInDays(n) {
+  const t = new Date(Date.now() + n * 86400000);
+  const p = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {timeZone: me.timezone, hourCycle: "h23", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"}).formatToParts(t).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+// The next step of the alert's lifecycle this user may take: 确认, 复核, 督办, 整改反馈, 退回/办结.
+function caseActions(a) {
+  const out = [];
+  if (a.lifecycle === "new" && can("acknowledge"))
+    out.push(`<textarea id="ack-note" placeholder="处置说明（可选）"></textarea> <button class="primary" id="ack">确认告警</button>`);
+  if (a.lifecycle === "acknowledged" && can("review"))
+    out.push(`<textarea id="review-note" placeholder="复核意见（必填）"></textarea>
+      <button class="primary" id="confirm">认定违规</button> <button id="dismiss">不予认定</button>`);
+  if (a.lifecycle === "reviewed" && a.review_outcome === "confirmed" && can("dispatch"))
+    out.push(`<h3>督办</h3><textarea id="dispatch-requirement" placeholder="整改要求（必填）" maxlength="2000"></textarea>
+      <label>整改时限 <input id="dispatch-due" type="datetime-local" value="${localInDays(3)}"></label>
+      <button class="primary" id="dispatch">下发督办单</button>`);
+  if (a.lifecycle === "reviewed" && a.review_outcome === "dismissed" && can("close"))
+    out.push(`<textarea id="close-note" placeholder="办结意见（可选）"></textarea> <button id="close">办结</button>`);
+  if (a.lifecycle === "dispatched" && can("rectify"))
+    out.push(`<h3>整改反馈</h3><textarea id="rectify-note" placeholder="整改情况（必填）" maxlength="2000"></textarea>
+      <button class="primary" id="rectify">提交整改反馈</button>`);
+  if (a.lifecycle === "rectified" && can("close"))
+    out.push(`<h3>审核整改反馈</h3><textarea id="close-note" placeholder="办结意见（可选）"></textarea>
+      <button class="primary" id="close">办结</button><br>
+      <textarea id="return-note" placeholder="退回意见（退回时必填）"></textarea>
+      <label>新的整改时限 <input id="return-due" type="datetime-local" value="${localInDays(3)}"></label>
+      <button id="return">退回重办</button>`);
+  return out;
+}
+
+// 督办单 as the hall sees it: the requirement, the deadline, the reply, the closing opinion.
+function caseSection(a) {
+  const c = a.case;
+  if (!c) return "";
+  const line = (label, value) => `<tr><th>${label}</th><td>${value}</td></tr>`;
+  return `<table class="case"><caption>督办情况</caption>
+    ${line("整改要求", esc(c.requirement))}
+    ${line("整改时限", fmt(c.due_at) + (c.returns ? `（已退回 ${c.returns} 次）` : "") + (c.overdue ? ` <span class="badge overdue">逾期</span>` : ""))}
+    ${line("督办", fmt(c.first_dispatched_at))}
+    ${line("整改反馈", c.rectification ? `${esc(c.rectification)}（${fmt(c.rectified_at)}${c.rectified_late ? "，逾期反馈" : ""}）` : "尚未反馈")}
+    ${c.closed_at ? line("办结意见", `${esc(c.closing_note || "同意办结")}（${fmt(c.closed_at)}）`) : ""}</table>`;
 }
 
 // The camera wall: each camera's latest frame (written by the pipeline every few seconds) with its
@@ -343,15 +436,16 @@ function fillForms() {
 function tabs() {
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
-    for (const tab of ["alerts", "review", "cameras", "absences", "rosters", "report", "shifts", "install"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
+    for (const tab of ["alerts", "review", "cameras", "absences", "rosters", "report", "stats", "shifts", "install"]) $(`tab-${tab}`).classList.toggle("hidden", tab !== b.dataset.tab);
     // The report needs the whole width: no alert detail beside it.
-    document.querySelector("main").classList.toggle("wide", ["report", "install", "rosters"].includes(b.dataset.tab));
+    document.querySelector("main").classList.toggle("wide", ["report", "stats", "install", "rosters"].includes(b.dataset.tab));
     selected = null;  // a tab starts without the previous tab's alert open
     $("detail").innerHTML = "<p>选择左侧告警查看详情。</p>";
     document.querySelectorAll("tr.alert-row.selected").forEach((tr) => tr.classList.remove("selected"));
     if (b.dataset.tab === "cameras") loadCameras();
     if (b.dataset.tab === "absences") loadAbsences();
     if (b.dataset.tab === "report") window.loadReport?.();
+    if (b.dataset.tab === "stats") window.loadStats?.();
     if (b.dataset.tab === "shifts") window.loadShiftNotes?.();
     if (b.dataset.tab === "rosters") window.loadRosters?.();
     if (b.dataset.tab === "install") window.loadInstall?.();
@@ -360,16 +454,27 @@ function tabs() {
 
 (async () => {
   me = await api("/api/me");
-  $("user").textContent = `${me.display_name || me.username}（${{operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员"}[me.role]} · ${me.region_name}）`;
-  $("logout").addEventListener("click", async () => { await api("/api/logout", {method: "POST"}); location.href = "/login"; });
   [registry, {types: TYPES, reasons: REASONS, zone_kinds: ZONE_LABELS}] = await Promise.all([api("/api/registry"), api("/api/labels")]);
+  const scope = me.hall_id ? hallName(me.hall_id) : me.region_name;
+  $("user").textContent = `${me.display_name || me.username}（${{operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员", hall_manager: "大厅负责人"}[me.role]} · ${scope}）`;
+  // Tabs this user may not open are not shown (the server refuses them all the same).
+  document.querySelectorAll("nav button[data-need]").forEach((b) => b.classList.toggle("hidden", !can(b.dataset.need)));
+  $("logout").addEventListener("click", async () => { await api("/api/logout", {method: "POST"}); location.href = "/login"; });
   fillForms();
   window.setUpReport?.();
+  window.setUpStats?.();
   window.setUpShiftNotes?.();
   window.setUpRosters?.();
   window.setUpInstall?.();
   tabs();
-  $("f-apply").addEventListener("click", loadAlerts);
+  $("f-apply").addEventListener("click", () => { page = 0; loadAlerts(); });
+  $("page-prev").addEventListener("click", () => { page = Math.max(0, page - 1); loadAlerts(); });
+  $("page-next").addEventListener("click", () => { page += 1; loadAlerts(); });
+  $("pick-all").addEventListener("change", (e) => {
+    document.querySelectorAll("#alerts input.pick").forEach((x) => { x.checked = e.target.checked; });
+  });
+  $("pick-all-label").classList.toggle("hidden", !can("acknowledge"));
+  $("bulk-ack").classList.toggle("hidden", !can("acknowledge"));
   $("bulk-ack").addEventListener("click", async () => {
     const ids = [...document.querySelectorAll("#alerts input.pick:checked")].map((x) => x.dataset.id);
     if (!ids.length) { $("bulk-msg").textContent = "请先勾选待确认的告警"; return; }

@@ -50,7 +50,7 @@ function selectInstallCamera() {
 }
 
 function setUpInstall() {
-  if (me.role !== "admin") return;
+  if (!can("install")) return;
   document.querySelector("nav button[data-tab=install]").classList.remove("hidden");
   $("i-zone-kind").innerHTML = Object.entries(ZONE_LABELS).map(([k, v]) => `<option value="${k}">${esc(v)}</option>`).join("");
   $("i-camera").addEventListener("change", selectInstallCamera);

@@ -25,7 +25,7 @@ function parsePeriods(text) {
 
 function chip(s, windowName) {
   const periods = s.periods.map((p) => `${p.start}–${p.end}`).join(" ");
-  const del = s.source === "console" && me.role === "admin"
+  const del = s.source === "console" && can("edit_roster")
     ? `<button type="button" class="del" data-id="${esc(s.id)}" title="删除此排班（${esc(s.person)} · ${esc(windowName)}）">×</button>` : "";
   const who = s.source === "console" ? `控制台添加（${esc(s.created_by || "")}）` : "配置文件";
   return `<span class="chip ${s.source}" title="${esc(s.person)} ${esc(periods)} · ${who}">${del}${esc(s.person)} <small>${esc(periods)}</small></span>`;
@@ -77,7 +77,7 @@ function setUpRosters() {
       loadRosters();
     } catch (err) { $("ro-msg").textContent = "删除失败：" + err.message; }
   });
-  if (me.role !== "admin") return;
+  if (!can("edit_roster")) return;
   $("ro-form").classList.remove("hidden");
   windows();
   $("ro-form").addEventListener("submit", async (e) => {

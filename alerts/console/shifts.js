@@ -13,7 +13,7 @@ async function loadShiftNotes() {
 
 function setUpShiftNotes() {
   const form = $("shift-form");
-  if (!["operator", "admin"].includes(me.role)) form.classList.add("hidden");
+  if (!can("write_shift_note")) form.classList.add("hidden");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from alerts.evidence.annotated import render_annotated
-from streams.evidence.manifest import listed_files, read_manifest, resolve_key, verify
+from streams.evidence.manifest import MANIFEST, listed_files, read_manifest, resolve_key, verify, write_manifest
 from streams.evidence.storage import LocalEvidenceStore
 
 BINDING = ("event_id", "hall_id", "camera_id", "started_at")
@@ -55,10 +55,54 @@ def annotated_copies(files: set[Path], workdir: Path) -> list[Path]:
     return out
 
 
-def case_zip(store: LocalEvidenceStore, event: dict, audit: list[dict], target: Path) -> int:
-    """The whole signed case folder, the event as stored, its audit trail, and the annotated
-    videos rendered from the signed clips and overlay data, written to ``target`` (on disk: a
-    case of clips is not held in memory); its size in bytes."""
+CASE_README = """电子监察案卷 / hallwatch case export
+
+evidence/   现场证据（快照、视频片段、标注数据），由监察流水线录制时以 manifest.json 签名。
+            The evidence as recorded, signed by the pipeline (manifest.json).
+record/     案件记录：event.json（告警）、audit.json（全部处置记录：确认、复核、督办、整改反馈、
+            退回、办结）、督办单.pdf，由告警服务在导出时以 manifest.json 签名。
+            The case record: the alert, its full audit trail (every decision) and the case sheet,
+            signed by the alerting service at export.
+annotated/  由已签名视频生成的标注视频，仅供阅看（若有）。
+            Annotated copies rendered from the signed clips, a reading aid (when present).
+
+校验 / Verify (same key as the service: HALLWATCH_EVIDENCE_KEY or evidence.hmac_key):
+    python -m alerts.evidence verify evidence --event EVENT_ID
+    python -m alerts.evidence verify record --event EVENT_ID
+Any changed byte, added file or manifest of another event fails verification.
+"""
+
+
+def write_record(folder: Path, event: dict, audit: list[dict], sheet_pdf: bytes | None, key: bytes | None) -> list[str]:
+    """The case record in ``folder``: the event, its audit trail and the case sheet, with a
+    manifest bound to the event like the evidence's (``verify`` checks both the same way); without
+    a signing key configured, unsigned (no manifest)."""
+    files = {
+        "event.json": json.dumps(event, ensure_ascii=False, indent=2).encode(),
+        "audit.json": json.dumps(audit, ensure_ascii=False, indent=2).encode(),
+        **({"督办单.pdf": sheet_pdf} if sheet_pdf else {}),
+    }
+    for name, body in files.items():
+        (folder / name).write_bytes(body)
+    if key is None:
+        return list(files)
+    binding = {f: event.get(f) for f in BINDING}
+    write_manifest(folder, binding, {"id": event.get("camera_id")}, list(files), key, "alerts", "hallwatch-alerts")
+    return [*files, MANIFEST]
+
+
+def case_zip(
+    store: LocalEvidenceStore,
+    event: dict,
+    audit: list[dict],
+    target: Path,
+    sheet_pdf: bytes | None = None,
+    key: bytes | None = None,
+) -> int:
+    """The whole signed case folder, the case record (the event as stored, its audit trail and
+    the case sheet, signed with ``key`` when there is one), and the annotated videos rendered from
+    the signed clips and overlay data, written to ``target`` (on disk: a case of clips is not held
+    in memory); its size in bytes."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         refs = event.get("evidence") or {}
         files = {p for p in (store.resolve(v) for v in refs.values() if isinstance(v, str)) if p is not None}
@@ -75,6 +119,9 @@ def case_zip(store: LocalEvidenceStore, event: dict, audit: list[dict], target: 
                 archive.write(file, f"annotated/{file.name}")
             if rendered:
                 archive.writestr("annotated/README.txt", ANNOTATED_NOTE)
-        archive.writestr("event.json", json.dumps(event, ensure_ascii=False, indent=2))
-        archive.writestr("audit.json", json.dumps(audit, ensure_ascii=False, indent=2))
+            record = Path(workdir) / "record"
+            record.mkdir()
+            for name in write_record(record, event, audit, sheet_pdf, key):
+                archive.write(record / name, f"record/{name}")
+        archive.writestr("README.txt", CASE_README)
     return target.stat().st_size

@@ -1,13 +1,15 @@
-"""The printable case sheet (电子监察督办单) as PDF: snapshot, hall, window, who was on duty, times,
-the review opinion, and a verification code that `python -m alerts.evidence verify FOLDER --code`
-accepts for exactly this evidence. Chinese text uses reportlab's built-in CJK font (STSong-Light,
+"""The printable case sheet (电子监察督办单) as PDF: 责任单位 and 责任人, the facts of the violation
+(type, reason, times, window and camera by name), the snapshot, then on one page the decisions —
+复核意见, 整改要求, 整改时限, 整改反馈, 办结意见 — with the verification code that
+`python -m alerts.evidence verify FOLDER --code` accepts for exactly this evidence and the
+signature block. Chinese text uses reportlab's built-in CJK font (STSong-Light,
 a CID font every PDF reader provides), so servers need no font files."""
 
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -18,7 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 FONT = "STSong-Light"
 MAX_TEXT = 1500  # characters of one value on the sheet
@@ -29,15 +31,19 @@ BODY = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=16)
 CODE = ParagraphStyle("code", fontName="Courier-Bold", fontSize=14, leading=18)
 
 
+Rows = list[tuple[str, str]]  # (label, value), in order
+
+
 @dataclass(frozen=True)
 class CaseSheet:
     number: str
-    rows: list[tuple[str, str]]  # (label, value), in order
-    opinion: str
+    rows: Rows  # 责任单位, 责任人 and the facts
+    opinion: str  # 复核意见
     snapshot: bytes | None
     code: str | None
     issued_by: str
     issued_at: datetime
+    decisions: Rows = field(default_factory=list)  # 整改要求, 整改时限, 整改反馈, 办结意见
 
 
 def text(value: str, style: ParagraphStyle) -> Paragraph:
@@ -62,15 +68,44 @@ def render(sheet: CaseSheet, compress: bool = True) -> bytes:
         title="电子监察督办单",
         pageCompression=1 if compress else 0,
     )
-    story = [
+    story: list[Flowable] = [
         text("政务服务电子监察督办单", TITLE),
         Spacer(1, 4 * mm),
         text(f"编号：{sheet.number}", BODY),
         Spacer(1, 3 * mm),
+        _table(sheet.rows),
+        Spacer(1, 4 * mm),
     ]
+    image = _image(sheet.snapshot)
+    if image is not None:
+        story += [text("违规时刻快照：", BODY), image, Spacer(1, 4 * mm)]
+    # The decisions, the code and the signature stay on one page: a signature alone on the next
+    # page signs nothing.
+    closing: list[Flowable] = [
+        _table([("复核意见", sheet.opinion or "（尚未复核）"), *sheet.decisions]),
+        Spacer(1, 5 * mm),
+    ]
+    if sheet.code:
+        closing += [
+            text("证据校验码（python -m alerts.evidence verify 证据目录 --code 校验码）：", BODY),
+            text(sheet.code, CODE),
+        ]
+    else:
+        closing += [text("本案无签名证据，无校验码。", BODY)]
+    closing += [
+        Spacer(1, 8 * mm),
+        text(f"签发：{sheet.issued_by}　　时间：{sheet.issued_at.strftime('%Y-%m-%d %H:%M:%S %z')}", BODY),
+        Spacer(1, 6 * mm),
+        text("签发单位（盖章）：　　　　　　　　　　　责任单位签收：　　　　　　　　　　", BODY),
+    ]
+    story.append(KeepTogether(closing))
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _table(rows: Rows) -> Table:
     table = Table(
-        [[text(label, BODY), text(value or "—", BODY)] for label, value in sheet.rows],
-        colWidths=[32 * mm, 142 * mm],
+        [[text(label, BODY), text(value or "—", BODY)] for label, value in rows], colWidths=[32 * mm, 142 * mm]
     )
     table.setStyle(
         TableStyle(
@@ -81,24 +116,7 @@ def render(sheet: CaseSheet, compress: bool = True) -> bytes:
             ]
         )
     )
-    story += [table, Spacer(1, 4 * mm)]
-    image = _image(sheet.snapshot)
-    if image is not None:
-        story += [text("违规时刻快照：", BODY), image, Spacer(1, 4 * mm)]
-    story += [text("复核意见：", BODY), text(sheet.opinion or "（尚未复核）", BODY), Spacer(1, 6 * mm)]
-    if sheet.code:
-        story += [
-            text("证据校验码（python -m alerts.evidence verify 证据目录 --code 校验码）：", BODY),
-            text(sheet.code, CODE),
-        ]
-    else:
-        story += [text("本案无签名证据，无校验码。", BODY)]
-    story += [
-        Spacer(1, 8 * mm),
-        text(f"签发：{sheet.issued_by}　　时间：{sheet.issued_at.strftime('%Y-%m-%d %H:%M:%S %z')}", BODY),
-    ]
-    doc.build(story)
-    return buffer.getvalue()
+    return table
 
 
 def _image(jpeg: bytes | None) -> Image | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from alerts.store.absences import AbsenceStore
 from alerts.store.alerts import AlertStore
 from alerts.store.cameras import CameraStore
+from alerts.store.cases import CaseStore
 from alerts.store.database import Database
 from alerts.store.measurements import MeasurementStore
 from alerts.store.rosters import RosterStore
@@ -17,6 +18,7 @@ from alerts.store.shift_notes import ShiftNoteStore
 class Repositories:
     db: Database
     alerts: AlertStore
+    cases: CaseStore
     cameras: CameraStore
     absences: AbsenceStore
     shift_notes: ShiftNoteStore
@@ -28,6 +30,7 @@ class Repositories:
         return cls(
             db,
             AlertStore(db),
+            CaseStore(db),
             CameraStore(db),
             AbsenceStore(db),
             ShiftNoteStore(db),

@@ -96,6 +96,29 @@ class AuditEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class Case(Base):
+    """督办: a confirmed alert sent to its hall to rectify, one row per alert (created at dispatch).
+    The alert's ``lifecycle`` says where the case stands; every step is also in ``audit``."""
+
+    __tablename__ = "cases"
+
+    event_id: Mapped[str] = mapped_column(String(64), ForeignKey("alerts.event_id"), primary_key=True)
+    requirement: Mapped[str] = mapped_column(Text)  # 整改要求
+    due_at: Mapped[datetime] = mapped_column(index=True)  # 整改时限 (a return sets a new one)
+    dispatched_at: Mapped[datetime] = mapped_column()  # the latest dispatch or return
+    dispatched_by: Mapped[str] = mapped_column(String(64))
+    first_dispatched_at: Mapped[datetime] = mapped_column()
+    returns: Mapped[int] = mapped_column(Integer, default=0)  # 退回 so far
+    rectification: Mapped[str | None] = mapped_column(Text)  # 整改反馈, the latest
+    rectified_at: Mapped[datetime | None] = mapped_column()
+    rectified_by: Mapped[str | None] = mapped_column(String(64))
+    rectified_late: Mapped[bool | None] = mapped_column(Boolean)  # the latest reply came after due_at
+    overdue_escalated_at: Mapped[datetime | None] = mapped_column()  # escalated for this deadline
+    closing_note: Mapped[str | None] = mapped_column(Text)  # 办结意见
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
 class CameraState(Base):
     __tablename__ = "cameras"
 
@@ -188,6 +211,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    hall_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a hall manager's hall
 
 
 class SessionRecord(Base):
@@ -233,6 +257,7 @@ def region_path_key(path: Iterable[str]) -> str:
 LATER_COLUMNS = (
     ("cameras", "worker_id", "VARCHAR(128)"),
     ("users", "disabled", "BOOLEAN NOT NULL DEFAULT FALSE"),
+    ("users", "hall_id", "VARCHAR(64)"),
 )
 
 
