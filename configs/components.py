@@ -164,6 +164,14 @@ class AlertsConfig(StrictModel):
         description="Violation types owned one level above their hall's region from the start (a citizen is "
         "standing at an unstaffed window: the county sees a township's at once).",
     )
+    repeat_group_minutes: float = Field(
+        10,
+        ge=0,
+        le=240,
+        description="The console groups alerts of the same window, type and reason that started within this "
+        "many minutes of each other into one row (a post left empty again and again); 0 shows every alert "
+        "on its own row. Each alert is still stored, decided and counted on its own.",
+    )
     webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
     webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
     session_secret: str | None = Field(

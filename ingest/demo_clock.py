@@ -1,16 +1,23 @@
-"""The demo's media clock: each pass of the footage plays as 09:00 (+2 minutes per pass) on the
-most recent day the demo hall serves, so alerts, the attendance report (考勤报表) and the
-dashboards show today's work on a working day, and the last working day's on a weekend or
-holiday (print that day: the report's date to pick).
+"""The demo's clocks. ``make demo`` plays the footage live, at the present moment: every pass starts
+now, so a violation, its acknowledgement, its review and the 督办单's signature carry one clock and
+no decision is dated before its event. For that the demo hall's hours must cover the present
+whenever the demo runs: ``--live-config`` writes a copy of the config whose demo hall serves around
+the clock (its own schedule, market days and holidays stay in the committed config for the tests).
 
-    python -m ingest.demo_clock --config configs/demo.yaml --pass N
+    python -m ingest.demo_clock --config configs/demo.yaml --live-config var/demo/live.yaml
+    python -m ingest.demo_clock --config var/demo/live.yaml --now      # a pass's start: now
+    python -m ingest.demo_clock --config configs/demo.yaml --pass N    # replay: 09:00 (+2 min a pass)
+                                                                       # on the hall's latest service day
 """
 
 from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from configs.loader import load_or_exit
 from domain.service_calendar import ServiceCalendar
@@ -27,6 +34,27 @@ def service_day(calendar: ServiceCalendar, today: date, tz: ZoneInfo) -> date:
     return today
 
 
+LIVE_SCHEDULE = "demo-live"
+
+
+def live_config(source: Path, target: Path) -> None:
+    """``source`` with every hall on a schedule open around the clock, every day."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data.setdefault("schedules", {})[LIVE_SCHEDULE] = {
+        "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "periods": [["00:00", "24:00"]]}],
+        "holidays": {"use_prc_calendar": False, "closed": []},
+    }
+    for hall in data.get("halls", []):
+        hall["schedule"] = LIVE_SCHEDULE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "# Written by python -m ingest.demo_clock --live-config: the demo hall open around the clock,\n"
+        "# so the footage plays at the present moment. Edit configs/demo.yaml instead.\n"
+        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m ingest.demo_clock", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -34,9 +62,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--pass", dest="index", type=int, default=0)
     parser.add_argument("--day", action="store_true", help="print only the day (for the demo's banner)")
+    parser.add_argument("--now", action="store_true", help="print the present moment in the halls' time zone")
+    parser.add_argument("--live-config", type=Path, help="write the config with its halls open around the clock")
     args = parser.parse_args(argv)
+    if args.live_config:
+        live_config(Path(args.config), args.live_config)
+        load_or_exit(str(args.live_config))  # what was written is a valid config
+        return
     cfg = load_or_exit(args.config)
     tz = ZoneInfo(cfg.timezone)
+    if args.now:
+        print(datetime.now(tz).replace(microsecond=0).isoformat())
+        return
     hall = cfg.halls[0]
     calendar = ServiceCalendar(cfg.schedules.get(hall.schedule) if hall.schedule else None, tz, hall.schedule or "")
     day = service_day(calendar, datetime.now(tz).date(), tz)

@@ -61,12 +61,17 @@ say "starting Apache Kafka (KRaft) on 127.0.0.1:$port"
 $PY -m streams.broker start --dir "$STATE/broker" --port "$port" --fresh 2>"$STATE/broker-cli.log" 9>&- | sed 's/^/[kafka] /'
 export HALLWATCH_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
 
+# The footage plays at the present moment (one clock for violations and decisions): the demo hall
+# of this copy of the config is open around the clock.
+CONFIG="$STATE/live.yaml"
+$PY -m ingest.demo_clock --config configs/demo.yaml --live-config "$CONFIG"
+
 export HALLWATCH_DATABASE_URL="sqlite:///$STATE/alerts.db"
 rm -f "$STATE/alerts.db"*
 password=$($PY -c 'import secrets; print(secrets.token_urlsafe(12))')
-echo "$password" | $PY -m alerts.users add demo --role admin --region ziyang --name 演示管理员 >/dev/null
+echo "$password" | $PY -m alerts.users add demo --role admin --region ziyang --name 演示管理员 --config "$CONFIG" >/dev/null
 say "starting the alerting service and console on http://127.0.0.1:$web (log: $STATE/alerts.log)"
-$PY -m alerts --config configs/demo.yaml --port "$web" >"$STATE/alerts.log" 2>&1 9>&- &
+$PY -m alerts --config "$CONFIG" --port "$web" >"$STATE/alerts.log" 2>&1 9>&- &
 alerts_pid=$!
 pids+=($alerts_pid)
 for _ in $(seq 1 120); do
@@ -77,29 +82,28 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 (exec 3<>/dev/tcp/127.0.0.1/$web) 2>/dev/null || { say "the console did not come up on port $web"; exit 1; }
-day=$($PY -m ingest.demo_clock --config configs/demo.yaml --day)
+day=$($PY -m ingest.demo_clock --config "$CONFIG" --now | cut -c1-10)
 cat <<INFO
 
   The console is up:          http://127.0.0.1:$web   (user: demo, password: $password)
   API schema / metrics:       http://127.0.0.1:$web/api/openapi.json (administrators), http://127.0.0.1:$web/metrics, pipeline :9108/metrics
   Violations (JSON lines):    $STATE/events.jsonl      tracks: $STATE/tracks/cam-01.txt
   Kafka topics:               hallwatch.violations, hallwatch.heartbeats, hallwatch.service-minutes at 127.0.0.1:$port
-  Attendance report (考勤报表): the console's 考勤报表 tab, date $day (the hall's service day the footage plays)
+  Attendance report (考勤报表): the console's 考勤报表 tab, date $day (today: the footage plays live)
   Calibration preview:        $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
 
-  The footage plays at its real speed, again and again (each pass two minutes later on $day from 09:00), so
-  alerts arrive live and the hall stays covered. Ctrl-C stops everything.
+  The footage plays at its real speed as a live camera, again and again (each pass starts at the present
+  moment; the demo hall is open around the clock in $CONFIG), so alerts arrive live, every record carries
+  one clock and the hall stays covered. Ctrl-C stops everything.
 
 INFO
-say "running the pipeline on configs/demo.yaml (vtest.mp4: the footage as a camera's H.264 stream; offline detector; log: $STATE/pipeline.log)"
+say "running the pipeline on $CONFIG (vtest.mp4: the footage as a camera's H.264 stream; offline detector; log: $STATE/pipeline.log)"
 rm -f "$STATE/events.jsonl"
 (
-  pass=0
   while true; do
-    start=$($PY -m ingest.demo_clock --config configs/demo.yaml --pass "$pass")
-    $PY run_pipeline.py --config configs/demo.yaml --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
+    start=$($PY -m ingest.demo_clock --config "$CONFIG" --now)
+    $PY run_pipeline.py --config "$CONFIG" --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
       --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }
-    pass=$((pass + 1))
   done
 ) 9>&- &
 pids+=($!)

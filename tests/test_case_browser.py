@@ -157,3 +157,39 @@ def test_statistics_page_at_duty_room_and_wall_sizes(tmp_path):
             page.click("#s-xlsx")
         assert download.value.suggested_filename.startswith("stats-person-2026-03-01")
         browser.close()
+
+
+def test_repeats_of_one_window_are_one_row_until_opened(tmp_path):
+    """An empty post raised again every two minutes is one row with ×3; opening it shows each alert
+    (each is still decided on its own); another window's alert stays apart."""
+    from datetime import timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.alert_fixtures import T0
+
+    app, service = case_world(tmp_path)
+    service.store.apply_violations(
+        [violation(f"r{i}", started_at=(T0 + timedelta(minutes=2 * i)).isoformat()) for i in range(3)]
+        + [violation("late", started_at=(T0 + timedelta(minutes=40)).isoformat())]  # beyond 10 minutes: apart
+        + [violation("w2", window_id="w2", started_at=(T0 + timedelta(minutes=1)).isoformat())]
+    )
+    with serve_app(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = open_console(browser, url, "op")
+        page.wait_for_selector("tr.alert-row[data-id='r2'] .repeat-toggle")
+        shown = "rows => rows.filter(r => !r.classList.contains('hidden')).map(r => r.dataset.id)"
+        visible = lambda: page.eval_on_selector_all("#alerts tr.alert-row", shown)  # noqa: E731
+        assert visible() == ["late", "r2", "w2"]
+        assert page.inner_text("tr.alert-row[data-id='r2'] .repeat-toggle") == "×3 展开"
+        page.check("tr.alert-row[data-id='r2'] input.pick")  # the group's box picks the group
+        assert page.eval_on_selector_all("#alerts input.pick:checked", "xs => xs.map(x => x.dataset.id)") == [
+            "r2",
+            "r1",
+            "r0",
+        ]
+        page.click("tr.alert-row[data-id='r2'] .repeat-toggle")
+        page.wait_for_selector("tr.alert-row[data-id='r0']:not(.hidden)")
+        assert visible() == ["late", "r2", "r1", "w2", "r0"]
+        page.screenshot(path=str(ARTIFACTS / "console-repeats.png"))
+        browser.close()

@@ -221,6 +221,14 @@ def test_users_cli_creates_a_user_and_refuses_weak_passwords(tmp_path):
     ok = run("a sufficiently long one\n", "add", "wang", "--role", "operator", "--region", "lianhua", "--name", "王五")
     assert ok.returncode == 0, ok.stderr
     assert "wang\toperator\tlianhua\tactive\t王五" in run("", "list").stdout
+    # A hall's manager: bound to the hall (its region from the config), named for the 督办单.
+    pw = "a sufficiently long one\n"
+    assert run(pw, "add", "zhang", "--role", "hall_manager", "--hall", "lianhua-center").returncode == 2  # no --name
+    assert run(pw, "add", "zhang", "--role", "hall_manager", "--hall", "nowhere", "--name", "张").returncode == 2
+    assert run(pw, "add", "zhao", "--role", "operator", "--hall", "lianhua-center", "--name", "赵").returncode == 2
+    made = run(pw, "add", "zhang", "--role", "hall_manager", "--hall", "lianhua-center", "--name", "张主任")
+    assert made.returncode == 0, made.stderr
+    assert "zhang\thall_manager\tlianhua-center\tactive\t张主任" in run("", "list").stdout
     assert Path(tmp_path / "u.db").exists()
 
 

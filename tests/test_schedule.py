@@ -121,3 +121,24 @@ def test_the_demo_plays_on_the_halls_most_recent_service_day():
     calendar = ServiceCalendar(week, tz, "week")
     assert service_day(calendar, date(2026, 3, 2), tz) == date(2026, 3, 2)  # a Monday
     assert service_day(calendar, date(2026, 3, 8), tz) == date(2026, 3, 5)  # Sunday; Friday the 6th closed
+
+
+def test_the_live_demo_hall_is_open_whenever_the_demo_runs(tmp_path):
+    """make demo plays the footage at the present moment (one clock for violations and decisions,
+    issue 25): its copy of the config opens the demo hall around the clock, holidays included."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from configs.loader import load_config
+    from domain.service_calendar import ServiceCalendar
+    from ingest.demo_clock import live_config
+    from tests.conftest import ROOT
+
+    live_config(ROOT / "configs" / "demo.yaml", tmp_path / "live.yaml")
+    cfg = load_config(str(tmp_path / "live.yaml"))
+    tz = ZoneInfo(cfg.timezone)
+    hall = cfg.halls[0]
+    calendar = ServiceCalendar(cfg.schedules[hall.schedule], tz, hall.schedule)
+    for moment in ("2026-10-01T03:00", "2026-03-08T23:59", "2026-12-07T12:15", "2027-02-17T00:00"):  # holidays, Sunday
+        assert calendar.interval_at(datetime.fromisoformat(moment).replace(tzinfo=tz), empty_post=True) is not None
+    assert cfg.cameras == load_config(str(ROOT / "configs" / "demo.yaml")).cameras  # the same cameras and zones

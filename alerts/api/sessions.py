@@ -83,6 +83,7 @@ def me(principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
         "timezone": ctx.cfg.timezone,
         "display_name": principal.display_name,
         "hall_id": principal.hall_id,
+        "repeat_group_minutes": ctx.cfg.alerts.repeat_group_minutes,
         "can": sorted(action for action, roles in PERMISSIONS.items() if principal.role in roles),
     }
 

@@ -77,10 +77,12 @@ async function apiPage(path) {
   return {items: await r.json(), total: Number(r.headers.get("X-Total-Count") || 0)};
 }
 
-function row(a, fresh) {
+function row(a, fresh, group) {
   const tr = document.createElement("tr");
-  tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "");
+  tr.className = "alert-row" + (fresh ? " fresh" : "") + (selected === a.event_id ? " selected" : "") +
+    (group && group.member ? " repeat" + (openGroups.has(group.key) ? "" : " hidden") : "");
   tr.dataset.id = a.event_id;
+  if (group) tr.dataset.group = group.key;
   const pick = a.lifecycle === "new" && can("acknowledge")
     ? `<input type="checkbox" class="pick" data-id="${esc(a.event_id)}" title="选中以批量确认">` : "";
   const thumb = a.evidence.snapshot ? `<img class="thumb" alt="快照" src="/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot">` : `<span class="thumb"></span>`;
@@ -89,8 +91,21 @@ function row(a, fresh) {
   tr.innerHTML = `<td>${pick}${thumb}</td><td>${esc(TYPES[a.type] || a.type)}<br><small>${esc(REASONS[a.reason] || "")}</small></td>
     <td>${esc(a.hall_name)}${window_}${duty}</td><td>${(a.region_names || a.region_path.map(regionName)).map(esc).join(" › ")}</td>
     <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
-    <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.overdue ? ` <span class="badge overdue">逾期</span>` : ""}${a.escalations ? " ⬆" : ""}</td>`;
-  tr.addEventListener("click", (e) => { if (!e.target.classList.contains("pick")) showDetail(a.event_id); });
+    <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.overdue ? ` <span class="badge overdue">逾期</span>` : ""}${a.escalations ? " ⬆" : ""}
+    ${group && group.size > 1 ? `<button class="repeat-toggle" type="button" title="同一窗口、同一原因的重复告警：点击展开或收起">×${group.size} ${openGroups.has(group.key) ? "收起" : "展开"}</button>` : ""}</td>`;
+  tr.addEventListener("click", (e) => {
+    if (e.target.classList.contains("repeat-toggle")) {
+      openGroups.has(group.key) ? openGroups.delete(group.key) : openGroups.add(group.key);
+      render();
+      return;
+    }
+    if (e.target.classList.contains("pick")) {  // a group's box picks the whole group
+      if (group && !group.member) document.querySelectorAll(`#alerts tr[data-group="${CSS.escape(group.key)}"] input.pick`)
+        .forEach((x) => { x.checked = e.target.checked; });
+      return;
+    }
+    showDetail(a.event_id);
+  });
   return tr;
 }
 
@@ -118,10 +133,31 @@ async function remind() {
   if (n > 0) cue(null, `${n} 条告警待确认`);
 }
 
+// Repeats: alerts of the same window, type and reason, each started within repeat_group_minutes of
+// the next newer one, form one group headed by the newest (newest-first input).
+const openGroups = new Set();
+function groups(sorted) {
+  const gap = (me.repeat_group_minutes || 0) * 60000, out = new Map(), last = new Map();
+  for (const a of sorted) {
+    const what = [a.hall_id, a.window_id || "", a.type, a.reason || ""].join("|");
+    const prev = last.get(what);
+    if (gap && a.window_id && prev && Date.parse(prev.started_at) - Date.parse(a.started_at) <= gap) {
+      const g = out.get(prev.event_id);
+      out.set(a.event_id, {key: g.key, member: true, size: 0});
+      out.get(g.key).size += 1;
+    } else {
+      out.set(a.event_id, {key: a.event_id, member: false, size: 1});
+    }
+    last.set(what, a);
+  }
+  return out;
+}
+
 function render() {
   // By time, not by text: the newest first whatever the offset a timestamp is written with.
   const sorted = [...alerts.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
-  const list = $("alerts"); list.replaceChildren(...sorted.filter(matches).map((a) => row(a, a._fresh)));
+  const shown = sorted.filter(matches), grouped = groups(shown);
+  const list = $("alerts"); list.replaceChildren(...shown.map((a) => row(a, a._fresh, grouped.get(a.event_id))));
   $("review").replaceChildren(...sorted.filter((a) => a.lifecycle === "acknowledged").map((a) => row(a, false)));
   sorted.forEach((a) => { a._fresh = false; });
   $("pick-all").checked = false;

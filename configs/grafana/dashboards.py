@@ -281,6 +281,50 @@ def violations() -> dashboard.Dashboard:
             )
         )
     )
+    return supervision_panels(d)
+
+
+def supervision_panels(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    """The closed loop (督办 → 整改 → 办结): open cases, overdue cases, the officers' false-alarm rate."""
+    d = d.with_panel(
+        stat.Panel()
+        .title("督办逾期未整改")
+        .description("已督办、超过整改时限仍未反馈的案件（逾期即升级一级并通知）")
+        .unit("short")
+        .span(8)
+        .height(6)
+        .thresholds(thresholds((None, "green"), (1, "red")))
+        .with_target(query('sum(hallwatch_cases_overdue{region=~"$township"}) or vector(0)', instant=True))
+    )
+    d = d.with_panel(
+        bargauge.Panel()
+        .title("督办案件（按状态、级别）")
+        .description("dispatched = 已督办待整改，rectified = 已反馈待审核")
+        .unit("short")
+        .span(8)
+        .height(6)
+        .no_value("暂无未办结的督办案件")
+        .with_target(
+            query('sum by (state, level) (hallwatch_cases{region=~"$township"})', "{{state}} · {{level}}", instant=True)
+        )
+    )
+    d = d.with_panel(
+        bargauge.Panel()
+        .title("误报率（不予认定 ÷ 已复核，所选时段）")
+        .unit("percentunit")
+        .span(8)
+        .height(6)
+        .no_value("所选时段无复核")
+        .thresholds(thresholds((None, "green"), (0.1, "orange"), (0.3, "red")))
+        .with_target(
+            query(
+                'sum by (type) (increase(hallwatch_reviews_total{outcome="dismissed"}[$__range])) '
+                "/ sum by (type) (increase(hallwatch_reviews_total[$__range]))",
+                "{{type}}",
+                instant=True,
+            )
+        )
+    )
     return d
 
 
