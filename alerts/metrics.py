@@ -184,6 +184,13 @@ class ServiceMetrics:
             ["type", "reason", "level", "region", "county", "hall", "window"],
             registry=self.registry,
         )
+        self.dismissed = Counter(
+            "hallwatch_violations_dismissed",
+            "Violations an officer dismissed (不予认定), labelled as hallwatch_violations_total: "
+            "the confirmed-or-pending count is the difference (a dismissed alert accuses no one)",
+            ["type", "reason", "level", "region", "county", "hall", "window"],
+            registry=self.registry,
+        )
         self.dlq = Counter(
             "hallwatch_dlq", "Messages sent to the dead-letter topic", ["reason"], registry=self.registry
         )

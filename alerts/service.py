@@ -181,6 +181,7 @@ class AlertService:
                     self.notifier.notify(Notice.of(self.cfg, v), "新告警")
         for labels, count in counts.items():
             self.metrics.violations.labels(*labels).inc(count)
+            self.metrics.dismissed.labels(*labels)  # at 0 from the start: increase() sees the first dismissal
         return rejected
 
     def _owners(self, items: list[tuple[Received, Violation]]) -> dict[str, str]:

@@ -215,6 +215,16 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
             event_id = service.store.list(lifecycle="new")[0].event_id
             ack = console.post(f"/api/alerts/{event_id}/ack", json={}, headers={"X-CSRF-Token": login.json()["csrf"]})
             assert ack.status_code == 200, ack.text
+        time.sleep(3)  # scrapes before the dismissal
+        # An officer dismisses it: the violation panels count it no more (a dismissed alert accuses no one).
+        Users(service.repos.db, cfg).add("officer", "officer password 1", "discipline_officer", cfg.regions[0].id)
+        with httpx.Client(base_url=f"http://127.0.0.1:{alerts_port}") as console:
+            login = console.post("/api/login", json={"username": "officer", "password": "officer password 1"})
+            review = {"outcome": "dismissed", "note": "误报：人员在岗，被遮挡"}
+            r = console.post(
+                f"/api/alerts/{event_id}/review", json=review, headers={"X-CSRF-Token": login.json()["csrf"]}
+            )
+            assert r.status_code == 200, r.text
         time.sleep(8)  # several scrapes of everything
 
         def query(expr: str) -> dict:
@@ -223,6 +233,12 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
             assert body["data"]["resultType"] in ("vector", "scalar"), (expr, body)
             return body["data"]
 
+        dismissed = query("sum(increase(hallwatch_violations_dismissed_total[5m]))")["result"]
+        assert dismissed and float(dismissed[0]["value"][1]) > 0, dismissed
+        hall_panel = next(e for d, p, e in expressions() if p == "违规最多的大厅")
+        raw = query('sum(increase(hallwatch_violations_total{hall="lianhua-center"}[5m]))')["result"]
+        decided_now = [r for r in query(concrete(hall_panel))["result"] if r["metric"]["hall"] == "lianhua-center"]
+        assert float(decided_now[0]["value"][1]) < float(raw[0]["value"][1]), (decided_now, raw)
         empty = []
         quiet = may_be_empty()
         for dashboard, panel, expr in expressions():

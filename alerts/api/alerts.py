@@ -31,6 +31,7 @@ from alerts.api.models import (
 )
 from alerts.evidence.case import integrity
 from alerts.lifecycle import STATES, RequestInvalid, TransitionRefused
+from alerts.metrics import county_of
 from alerts.store.schema import Alert
 
 router = APIRouter(tags=["alerts"], responses=COMMON_RESPONSES)
@@ -162,6 +163,18 @@ def _observe_ack(ctx: ApiContext, alert: Alert) -> None:
 def review(event_id: str, body: Review, principal: Principal = who("review"), ctx: ApiContext = Ctx):
     alert = _transition(ctx, event_id, principal, "review", body.note, body.outcome)
     ctx.metrics.reviews.labels(alert.type, body.outcome).inc()  # the false-alarm rate: dismissed / reviewed
+    if body.outcome == "dismissed":
+        county = county_of(ctx.cfg, alert.region_id)
+        labels = (
+            alert.type,
+            alert.reason or "",
+            alert.level,
+            alert.region_id,
+            county,
+            alert.hall_id,
+            alert.window_id or "",
+        )
+        ctx.metrics.dismissed.labels(*labels).inc()
     return one_out(ctx, alert)
 
 

@@ -184,15 +184,27 @@ def coverage() -> dashboard.Dashboard:
     return d
 
 
+def decided(by: str, matchers: str, window: str) -> str:
+    """Violations less those an officer dismissed (不予认定: they accuse no one), summed ``by``; a
+    series with nothing dismissed keeps its count."""
+    raised = f"sum by ({by}) (increase(hallwatch_violations_total{{{matchers}}}[{window}]))"
+    dismissed = f"sum by ({by}) (increase(hallwatch_violations_dismissed_total{{{matchers}}}[{window}]))"
+    return f"({raised} - ({dismissed} or {raised} * 0))"
+
+
 def violations() -> dashboard.Dashboard:
-    d = base("违规态势", "hallwatch-violations", "Violations by type, reason, region and hour; open alerts.")
+    d = base(
+        "违规态势",
+        "hallwatch-violations",
+        "Violations by type, reason, region and hour, less those dismissed on review; open alerts and cases.",
+    )
     d = d.with_panel(
         timeseries.Panel()
         .title("每小时违规（按类型）")
         .unit("short")
         .span(12)
         .height(8)
-        .with_target(query(f"sum by (type) (increase(hallwatch_violations_total{{{SUBTREE}}}[1h]))", "{{type}}"))
+        .with_target(query(decided("type", SUBTREE, "1h"), "{{type}}"))
     )
     d = d.with_panel(
         timeseries.Panel()
@@ -200,7 +212,7 @@ def violations() -> dashboard.Dashboard:
         .unit("short")
         .span(12)
         .height(8)
-        .with_target(query(f"sum by (reason) (increase(hallwatch_violations_total{{{SUBTREE}}}[1h]))", "{{reason}}"))
+        .with_target(query(decided("reason", SUBTREE, "1h"), "{{reason}}"))
     )
     d = d.with_panel(
         bargauge.Panel()
@@ -210,8 +222,7 @@ def violations() -> dashboard.Dashboard:
         .height(9)
         .with_target(
             query(
-                f"sum by (region) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range])) "
-                "* on (region) group_left (name) hallwatch_region_info",
+                f"{decided('region', SUBTREE, '$__range')} * on (region) group_left (name) hallwatch_region_info",
                 "{{name}}",
                 instant=True,
             )
@@ -225,7 +236,7 @@ def violations() -> dashboard.Dashboard:
         .height(9)
         .with_target(
             query(
-                f"topk(10, sum by (hall) (increase(hallwatch_violations_total{{{SUBTREE}}}[$__range])))",
+                f"topk(10, {decided('hall', SUBTREE, '$__range')})",
                 "{{hall}}",
                 instant=True,
             )
@@ -239,7 +250,7 @@ def violations() -> dashboard.Dashboard:
         .height(9)
         .with_target(
             query(
-                f'topk(10, sum by (hall, window) (increase(hallwatch_violations_total{{{SUBTREE}, window!=""}}[$__range])))',
+                "topk(10, " + decided("hall, window", SUBTREE + ', window!=""', "$__range") + ")",
                 "{{hall}} · {{window}}",
                 instant=True,
             )
