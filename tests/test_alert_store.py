@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from alerts.lifecycle import Lifecycle, TransitionRefused
 from alerts.store.alerts import AlertStore
 from alerts.store.cameras import CameraStore
 from alerts.store.database import Database
-from alerts.store.schema import Alert, AuditEntry
+from alerts.store.schema import Alert, AuditEntry, Case
 from tests.alert_fixtures import T0, heartbeat, violation
 
 
@@ -22,6 +22,7 @@ def store(request, tmp_path):
     url = request.getfixturevalue("postgres_url")
     s = AlertStore(Database.open(url))
     with s.session() as session:  # a clean slate per test on the shared server
+        session.query(Case).delete()
         session.query(AuditEntry).delete()
         session.query(Alert).delete()
     return s
@@ -86,6 +87,39 @@ def test_lifecycle_is_ordered_and_audited(store):
         ("officer-1", "close"),
     ]
     assert trail[2].details == {"note": "核实为无故离岗", "outcome": "dismissed"}
+
+
+def test_a_case_is_stored_and_read_back_on_both_databases(store):
+    """督办 → 整改反馈 → 退回 → 整改反馈 → 办结 through the store: the case row, its deadlines, the
+    overdue and open-case queries, and the facts the statistics count (SQLite and PostgreSQL)."""
+    from alerts.store.cases import CaseStore
+
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid)])
+    cases, lifecycle = CaseStore(store.db), Lifecycle(store)
+    t = datetime.now(UTC)
+    lifecycle.transition(eid, "op", "acknowledge", now=t)
+    lifecycle.transition(eid, "officer", "review", "属实", "confirmed", now=t)
+    with pytest.raises(TransitionRefused):
+        lifecycle.transition(eid, "officer", "close", now=t)  # confirmed: dispatched first
+    lifecycle.transition(eid, "officer", "dispatch", requirement="整改", due_at=t + timedelta(hours=2), now=t)
+    assert [c.event_id for c in cases.overdue(t + timedelta(hours=2))] == [eid]
+    assert cases.overdue(t + timedelta(hours=1)) == []
+    states, overdue = cases.open_counts(t + timedelta(hours=3))
+    assert states == {("dispatched", "township", "town"): 1} and overdue == {("township", "town"): 1}
+    lifecycle.transition(eid, "manager", "rectify", "已整改", now=t + timedelta(hours=3))
+    assert cases.get(eid).rectified_late is True
+    lifecycle.transition(eid, "officer", "return", "不充分", due_at=t + timedelta(days=2), now=t + timedelta(hours=4))
+    lifecycle.transition(eid, "manager", "rectify", "已补充", now=t + timedelta(hours=5))
+    lifecycle.transition(eid, "officer", "close", "办结", now=t + timedelta(hours=6))
+    case = cases.get(eid)
+    assert (case.returns, case.rectified_late, case.closing_note) == (1, False, "办结")
+    assert case.due_at == t + timedelta(days=2) and case.first_dispatched_at == t
+    facts = cases.facts(T0 - timedelta(days=1), T0 + timedelta(days=1), "/city/")
+    assert [(f.event_id, f.lifecycle, f.review_outcome, f.rectified_late) for f in facts] == [
+        (eid, "closed", "confirmed", False)
+    ]
+    assert cases.open_counts(t) == ({}, {})
 
 
 def test_listing_filters_by_region_subtree_and_time(store):
