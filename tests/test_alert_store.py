@@ -180,3 +180,30 @@ def test_bulk_inserted_times_are_stored_in_sqlalchemys_format(tmp_path):
         stored = session.execute(text("SELECT started_at FROM alerts")).scalar_one()
     assert stored == "2026-03-02 01:00:00.000000"
     assert [a.event_id for a in store.list(since=T0)] == ["00000000-0000-4000-8000-000000000001"]
+
+
+def test_a_database_of_an_earlier_release_gains_the_new_table_and_columns(tmp_path):
+    """Upgrading in place: a store created before the supervision loop has no `cases` table and
+    no `users.hall_id`; opening it adds both, and its users and alerts are still there."""
+    import sqlite3
+
+    from sqlalchemy import inspect
+
+    from alerts.store.database import Database
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE users (username VARCHAR(64) PRIMARY KEY, password_hash VARCHAR(256), role VARCHAR(32),"
+            " region_id VARCHAR(64), display_name VARCHAR(64), created_at DATETIME)"
+        )
+        old.execute("INSERT INTO users VALUES ('li', 'x', 'operator', 'town', '李', '2026-01-01 00:00:00')")
+    db = Database.open(f"sqlite:///{path}")
+    inspector = inspect(db.engine)
+    assert "cases" in inspector.get_table_names()
+    assert {"hall_id", "disabled"} <= {c["name"] for c in inspector.get_columns("users")}
+    from alerts.store.schema import User
+
+    with db.sessions() as session:
+        user = session.get(User, "li")
+        assert user.display_name == "李" and user.hall_id is None and user.disabled is False

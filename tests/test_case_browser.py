@@ -193,3 +193,45 @@ def test_repeats_of_one_window_are_one_row_until_opened(tmp_path):
         assert visible() == ["late", "r2", "r1", "w2", "r0"]
         page.screenshot(path=str(ARTIFACTS / "console-repeats.png"))
         browser.close()
+
+
+def test_a_dropped_live_stream_is_shown_and_the_list_catches_up(tmp_path):
+    """The service goes away under an open console: the mark 实时推送已断开 shows at once; when the
+    service is back the browser reconnects by itself, the mark goes, and an alert stored meanwhile
+    is in the list without a reload."""
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from alerts.api.server import config
+    from streams.broker import free_port
+    from tests.helpers import wait_in_page
+
+    def start(app, port: int) -> uvicorn.Server:
+        server = uvicorn.Server(config(app, "127.0.0.1", port, 10))
+        threading.Thread(target=server.run, daemon=True).start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return server
+
+    app, service = case_world(tmp_path)
+    port = free_port()
+    server = start(app, port)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = open_console(browser, f"http://127.0.0.1:{port}", "op")
+        wait_in_page(page, "document.getElementById('page-info').textContent.startsWith('共 0 条')")
+        assert not page.is_visible("#live-state")
+        server.should_exit = server.force_exit = True  # the service dies with the stream open
+        page.wait_for_selector("#live-state:has-text('实时推送已断开')", timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / "console-stream-lost.png"))
+        service.store.apply_violations([violation("while-away")])
+        time.sleep(4)  # older than the stream's own look-back window (3 s): only a reload finds it
+        server = start(app, port)
+        page.wait_for_selector("#live-state", state="hidden", timeout=15_000)
+        page.wait_for_selector("tr.alert-row[data-id='while-away']", timeout=10_000)
+        browser.close()
+    server.should_exit = server.force_exit = True

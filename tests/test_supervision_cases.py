@@ -10,6 +10,8 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -36,8 +38,15 @@ def later(**delta) -> str:
 
 def test_a_case_goes_dispatch_rectify_return_rectify_close_with_three_roles(world):
     app, service = world
+    folder = Path(service.cfg.evidence.root) / "2026-03-02" / "h1" / "a"
+    folder.mkdir(parents=True)
+    cv2.imwrite(str(folder / "snapshot.jpg"), np.full((90, 160, 3), 200, np.uint8))
+    snapshot = {"snapshot": "2026-03-02/h1/a/snapshot.jpg"}
     service.store.apply_violations(
-        [violation("a"), violation("other", hall_id="h-county", region_id="county", region_path=["city", "county"])]
+        [
+            violation("a", evidence=snapshot),
+            violation("other", hall_id="h-county", region_id="county", region_path=["city", "county"]),
+        ]
     )
     op, op_h = login(app, "op")
     officer, officer_h = login(app, "officer")
@@ -110,6 +119,7 @@ def test_a_case_goes_dispatch_rectify_return_rectify_close_with_three_roles(worl
     pdf = manager.get("/api/alerts/a/case-sheet")
     assert pdf.status_code == 200
     text = pdf_text(pdf.content)
+    assert pdf_images(pdf.content) == 1  # the snapshot of the violation
     for expected in (
         "责任单位",
         "莲花街道便民服务中心",
@@ -282,6 +292,12 @@ def test_statistics_equal_the_hand_count(world):
     h1 = next(h for h in report["halls"] if h["hall_id"] == "h1")
     assert h1["violations"]["staff_chatting"] == 0 and h1["violations"]["empty_post:early_leave"] == 0
     assert h1["violations"]["empty_post:left_post"] == 1 and h1["violations"]["empty_post:late_arrival"] == 1
+
+
+def pdf_images(content: bytes) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def pdf_text(content: bytes) -> str:

@@ -204,8 +204,13 @@ async function loadAlerts() {
 function live() {
   const source = new EventSource("/api/stream");
   // A dropped stream is shown, not silent: the list may be missing what arrived meanwhile.
-  source.addEventListener("open", () => { $("live-state").classList.add("hidden"); });
-  source.addEventListener("error", () => { $("live-state").classList.remove("hidden"); });
+  // Back: the list is read again, so nothing that arrived meanwhile is missing.
+  let dropped = false;
+  source.addEventListener("open", () => {
+    $("live-state").classList.add("hidden");
+    if (dropped) { dropped = false; loadAlerts(); }
+  });
+  source.addEventListener("error", () => { dropped = true; $("live-state").classList.remove("hidden"); });
   source.addEventListener("alert", (e) => {
     const a = JSON.parse(e.data);
     const known = alerts.has(a.event_id);
