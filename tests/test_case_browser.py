@@ -17,6 +17,7 @@ from tests.console_server import serve_app
 from tests.helpers import TZ
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
 
 
@@ -88,7 +89,7 @@ def test_three_roles_walk_a_case_to_its_close_in_the_console(tmp_path):
         assert "已退回 1 次" in officer.inner_text("table.case")
 
         open_alert(manager, "a", "已督办")
-        manager.fill("#rectify-note", "已补充学习记录及签到表")
+        manager.fill("#rectify-note", HOSTILE + "已补充学习记录及签到表")
         manager.click("#rectify")
         manager.wait_for_selector("#detail .badge:has-text('已反馈')")
         manager.screenshot(path=str(ARTIFACTS / "console-case-hall-manager.png"))
@@ -101,6 +102,10 @@ def test_three_roles_walk_a_case_to_its_close_in_the_console(tmp_path):
         for step in ("督办", "整改反馈", "退回重办", "办结", "王纪检", "张主任", "陈值班"):
             assert step in timeline, timeline
         assert "officer" not in timeline and "manager" not in timeline  # display names, not logins
+        # What the hall typed is text on the officer's screen, never markup.
+        assert HOSTILE in officer.inner_text("table.case")
+        assert officer.eval_on_selector_all("#detail img[src='x']", "xs => xs.length") == 0
+        assert officer.evaluate("document.title") != "pwned"
         officer.screenshot(path=str(ARTIFACTS / "console-case-closed.png"))
         browser.close()
     trail = [(e.actor, e.action) for e in service.store.audit("a") if e.action != "evidence_view"]
@@ -115,7 +120,11 @@ def test_three_roles_walk_a_case_to_its_close_in_the_console(tmp_path):
         ("officer", "close"),
     ]
     case = service.repos.cases.get("a")
-    assert case.returns == 1 and case.rectification == "已补充学习记录及签到表" and case.due_at > datetime.now(TZ)
+    assert (
+        case.returns == 1
+        and case.rectification == HOSTILE + "已补充学习记录及签到表"
+        and case.due_at > datetime.now(TZ)
+    )
 
 
 def test_statistics_page_at_duty_room_and_wall_sizes(tmp_path):

@@ -252,9 +252,13 @@ function timeline(audit) {
 }
 
 async function showDetail(id) {
+  // The same alert drawn again (an update arrived): what the user was typing stays.
+  const typed = selected === id ? Object.fromEntries([...document.querySelectorAll("#actions textarea, #actions input")]
+    .filter((e) => e.id && e.value).map((e) => [e.id, e.value])) : {};
   selected = id;
   document.querySelectorAll("tr.alert-row").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   const a = await api(`/api/alerts/${encodeURIComponent(id)}`);
+  if (selected !== id) return;  // another alert was chosen meanwhile
   const ev = a.evidence || {};
   const file = (name) => `/api/alerts/${encodeURIComponent(id)}/evidence/${encodeURIComponent(name)}`;
   const integrity = {ok: `<span class="ok">✔ 证据完整性校验通过</span>`, failed: `<span class="failed">✘ 证据校验失败：${esc(a.integrity_problems.join("；"))}</span>`,
@@ -285,6 +289,7 @@ async function showDetail(id) {
       <span class="swatch zone"></span>规则区域（#编号为跟踪编号，红线标出间距不足 1 米的两人；视频为摄像机原始画面，标注为识别数据，导出案卷时另附标注视频）</p>` : ""}
     <h3>事件时间线</h3><ul class="timeline">${timeline(a.audit)}</ul>
     <div id="actions">${actions.join("<hr>")}</div><p id="action-msg" class="error"></p>`;
+  for (const [field, value] of Object.entries(typed)) if ($(field)) $(field).value = value;
   if (ev.open_clip && ev.open_overlay) attachOverlay($("clip"), $("clip-overlay"), file("open_overlay"), $("overlay-on"));
   if (ev.close_clip && ev.close_overlay) attachOverlay($("close-clip"), $("close-overlay"), file("close_overlay"), $("overlay-on"));
   const snap = $("snap");
@@ -292,6 +297,7 @@ async function showDetail(id) {
   const act = async (path, body) => {
     try {
       await api(`/api/alerts/${encodeURIComponent(id)}/${path}`, {method: "POST", body: JSON.stringify(body)});
+      document.querySelectorAll("#actions textarea, #actions input").forEach((e) => { e.value = ""; });  // done: fresh fields
       await loadAlerts(); await showDetail(id);
       $("detail").scrollTop = 0;  // the new status is at the top of the detail
     }
