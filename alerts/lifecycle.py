@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.store.alerts import AlertStore
+from alerts.store.report_days import forget
 from alerts.store.schema import Alert, AuditEntry, Case, utcnow
 
 STATES = ("new", "acknowledged", "reviewed", "dispatched", "rectified", "closed")
@@ -140,7 +141,8 @@ class Lifecycle:
             if action == "acknowledge":
                 alert.acknowledged_at = now
             if action == "review":
-                alert.review_outcome = outcome
+                alert.review_outcome = outcome  # the attendance report counts by it
+                forget(session, alert.hall_id, alert.started_at, alert.ended_at or alert.started_at)
             case = session.get(Case, event_id, with_for_update=True)
             if action == "dispatch" and due_at and requirement:
                 case = Case(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.access.sessions import purge_ended
+from alerts.attendance.source import store_recent_days
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalator import Escalator
 from alerts.gate import ConfigGate
@@ -37,6 +38,7 @@ from streams.absence_book import absence_of
 from streams.absence_feed import publish_absence
 
 log = logging.getLogger("hallwatch.alerts")
+STORE_DAYS_EVERY_S = 600.0  # how often the attendance report's finished days are built and stored
 PROBE_EVERY_S = 2.0  # how often the service checks that a Kafka bootstrap server takes connections
 
 
@@ -284,7 +286,7 @@ class AlertService:
         return self.escalator.overdue(now or datetime.now(UTC))
 
     def _escalate_loop(self) -> None:
-        purged_at = 0.0
+        purged_at, stored_at = 0.0, 0.0
         while not self.stop_event.wait(15):
             try:
                 self.escalate_once()
@@ -292,6 +294,10 @@ class AlertService:
                 if time.monotonic() - purged_at > 3600:  # ended console sessions, hourly
                     purged_at = time.monotonic()
                     purge_ended(self.repos.db, timedelta(hours=self.cfg.alerts.session_max_hours))
+                self.repos.report_days.purge_changes()  # the report's change notes, kept minutes
+                if time.monotonic() - stored_at > STORE_DAYS_EVERY_S:  # the report's finished days
+                    stored_at = time.monotonic()
+                    store_recent_days(self.cfg, self.repos)
             except Exception:
                 log.exception("escalation check failed")
 

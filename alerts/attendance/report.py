@@ -19,6 +19,7 @@ Definitions (also in docs/attendance.md):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -123,6 +124,14 @@ class WindowDay:
 
 
 @dataclass
+class HallDay:
+    """One hall on one day: its windows' rows and the hall's totals (its hall-level violations too)."""
+
+    windows: list[WindowDay]
+    totals: Totals
+
+
+@dataclass
 class Report:
     days: list[date]
     windows: list[WindowDay]
@@ -135,6 +144,12 @@ def violation_key(alert_type: str, reason: str | None) -> str:
     if alert_type == "empty_post":
         return f"empty_post:{'left_post' if reason in (None, 'empty') else reason}"
     return alert_type
+
+
+def _between(ordered: list[tuple[datetime, MinuteRow]], start: datetime, end: datetime):
+    """The (minute, row) pairs of ``ordered`` (sorted by minute) with start <= minute < end."""
+    keys = [t for t, _ in ordered]
+    return ordered[bisect_left(keys, start) : bisect_left(keys, end)]
 
 
 def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
@@ -169,7 +184,21 @@ class AttendanceReport:
         minutes: Iterable[MinuteRow],
         alerts: Iterable[AlertRow],
         absences: Iterable[AbsenceRow],
+        known: dict[tuple[str, date], HallDay] | None = None,
     ) -> Report:
+        """The report of ``halls`` on ``days``; ``known`` hall-days (stored ones) are taken as they
+        are, the others built from the rows."""
+        return self.assemble(halls, days, {**self.hall_days(halls, days, minutes, alerts, absences), **(known or {})})
+
+    def hall_days(
+        self,
+        halls: list[Hall],
+        days: list[date],
+        minutes: Iterable[MinuteRow],
+        alerts: Iterable[AlertRow],
+        absences: Iterable[AbsenceRow],
+    ) -> dict[tuple[str, date], HallDay]:
+        """Each hall's windows and totals on each day, built from the rows."""
         by_window: dict[tuple[str, str, date], dict[datetime, MinuteRow]] = defaultdict(dict)
         for m in minutes:  # one window seen by two cameras: the larger observation counts
             slot = by_window[(m.hall_id, m.window_id, m.minute.astimezone(self.tz).date())]
@@ -182,13 +211,12 @@ class AttendanceReport:
         absences_by: dict[tuple[str, str | None], list[AbsenceRow]] = defaultdict(list)
         for absence in absences:
             absences_by[(absence.hall_id, absence.window_id)].append(absence)
-        windows: list[WindowDay] = []
-        halls_out: dict[tuple[date, str], Totals] = {}
-        regions: dict[tuple[date, str], Totals] = {}
+        out: dict[tuple[str, date], HallDay] = {}
         for day in days:
             day_start, day_end = self.day_bounds(day)
             for hall in halls:
                 hall_totals = Totals()
+                rows = []
                 for window in hall.windows:
                     key = (hall.id, window.id)
                     row = self._window_day(
@@ -200,14 +228,26 @@ class AttendanceReport:
                         alerts_by.get(key, []),
                         absences_by.get(key, []),
                     )
-                    windows.append(row)
+                    rows.append(row)
                     hall_totals.add(row.totals)
                 for a in alerts_by.get((hall.id, None), []):  # hall-level violations (staff chatting, queue)
                     if day_start <= a.started_at < day_end:
                         hall_totals.count(a)
-                halls_out[(day, hall.id)] = hall_totals
+                out[(hall.id, day)] = HallDay(rows, hall_totals)
+        return out
+
+    def assemble(self, halls: list[Hall], days: list[date], hall_days: dict[tuple[str, date], HallDay]) -> Report:
+        """Windows, halls and regions (a region: the sum of its halls) of every hall-day."""
+        windows: list[WindowDay] = []
+        halls_out: dict[tuple[date, str], Totals] = {}
+        regions: dict[tuple[date, str], Totals] = {}
+        for day in days:
+            for hall in halls:
+                built = hall_days[(hall.id, day)]
+                windows.extend(built.windows)
+                halls_out[(day, hall.id)] = built.totals
                 for region_id in self.cfg.region_path(hall.region):
-                    regions.setdefault((day, region_id), Totals()).add(hall_totals)
+                    regions.setdefault((day, region_id), Totals()).add(built.totals)
         return Report(days, windows, halls_out, regions)
 
     def _window_day(
@@ -243,6 +283,7 @@ class AttendanceReport:
             if day_start <= a.started_at < day_end:
                 totals.count(a)
         periods = []
+        ordered = sorted(minutes.items())  # by time: each period looks at its own stretch only
         for i, (start, end) in enumerate(spans):
             previous_end = spans[i - 1][1] if i else start - LOOKAROUND
             next_start = spans[i + 1][0] if i + 1 < len(spans) else end + LOOKAROUND
@@ -252,7 +293,7 @@ class AttendanceReport:
                     end,
                     max(start - LOOKAROUND, previous_end),
                     min(end + LOOKAROUND, next_start),
-                    minutes,
+                    ordered,
                     alerts,
                 )
             )
@@ -266,7 +307,7 @@ class AttendanceReport:
         end: datetime,
         look_from: datetime,
         look_until: datetime,
-        minutes: dict[datetime, MinuteRow],
+        ordered: list[tuple[datetime, MinuteRow]],
         alerts: list[AlertRow],
     ) -> PeriodRow:
         row = PeriodRow(start, end)
@@ -288,8 +329,8 @@ class AttendanceReport:
         else:
             seen = [
                 m.first_in
-                for t, m in minutes.items()
-                if look_from <= t < end and m.first_in is not None and m.first_in >= look_from
+                for _, m in _between(ordered, look_from, end)
+                if m.first_in is not None and m.first_in >= look_from
             ]
             row.arrival = min(seen, default=None)
         if early:
@@ -297,8 +338,8 @@ class AttendanceReport:
         else:
             seen = [
                 m.last_in
-                for t, m in minutes.items()
-                if start <= t < look_until and m.last_in is not None and m.last_in < look_until
+                for _, m in _between(ordered, start, look_until)
+                if m.last_in is not None and m.last_in < look_until
             ]
             row.departure = max(seen, default=None)
         return row

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from alerts.store.database import Database
+from alerts.store.report_days import forget
 from alerts.store.schema import AbsenceRecord, AuditEntry
 from domain.events import Absence
 
@@ -27,6 +28,7 @@ class AbsenceStore:
                 if session.get(AbsenceRecord, record.id) is not None:
                     return record
                 session.add(record)
+                forget(session, record.hall_id, record.start, record.end)
                 session.add(
                     AuditEntry(
                         event_id=None,
@@ -44,6 +46,9 @@ class AbsenceStore:
         with self.db.session() as session:
             for absence in absences:
                 record = session.get(AbsenceRecord, absence.id)
+                forget(session, absence.hall_id, absence.start, absence.end)
+                if record is not None:  # its old span too, should it have moved
+                    forget(session, record.hall_id, record.start, record.end)
                 if record is None:
                     session.add(AbsenceRecord(id=absence.id, **{f: getattr(absence, f) for f in MIRRORED}))
                     session.add(
@@ -60,6 +65,7 @@ class AbsenceStore:
             for absence_id in cancelled:
                 record = session.get(AbsenceRecord, absence_id)
                 if record is not None:
+                    forget(session, record.hall_id, record.start, record.end)
                     session.delete(record)
                     session.add(
                         AuditEntry(

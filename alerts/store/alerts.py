@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from alerts.store.database import Database, bulk_insert
 from alerts.store.merge import alert_fields, merge_into, newer
+from alerts.store.report_days import forget_spans
 from alerts.store.schema import Alert, AuditEntry, utcnow
 from domain.events import Violation
 from streams.wire import encode
@@ -114,6 +115,9 @@ class AlertStore:
                             "details": {"ended_at": _iso(v.ended_at), "closed_reason": v.closed_reason},
                         }
                     )
+            forget_spans(  # the attendance report's stored days these alerts fall in
+                session, [(v.hall_id, v.started_at, v.ended_at or v.started_at) for v in violations]
+            )
             if rows:
                 bulk_insert(session, cast(Table, Alert.__table__), rows)
             if audit:

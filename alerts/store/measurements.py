@@ -5,13 +5,16 @@ replaces the stored one, a replayed wait is stored once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, tuple_
 
 from alerts.store.database import Database
+from alerts.store.report_days import forget_spans
 from alerts.store.schema import PostMinuteRow, QueueWaitRow
 from domain.events import ServiceMinute
+
+MINUTE = timedelta(minutes=1)
 
 
 class MeasurementStore:
@@ -45,6 +48,7 @@ class MeasurementStore:
                     "wait_s": w.wait_s,
                 }
         with self.sessions() as session, session.begin():
+            forget_spans(session, [(m.hall_id, m.minute, m.minute + MINUTE) for m in minutes if m.posts])
             if posts:
                 keys = tuple_(PostMinuteRow.camera_id, PostMinuteRow.window_id, PostMinuteRow.minute)
                 session.execute(delete(PostMinuteRow).where(keys.in_(list(posts))))
@@ -63,6 +67,19 @@ class MeasurementStore:
         )
         with self.sessions() as session:
             return list(session.scalars(query))
+
+    def post_minute_values(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[tuple]:
+        """(hall, window, minute, observed_s, staffed_s, first_in, last_in) rows: what the
+        attendance report reads, as plain tuples (no ORM objects for a long range's minutes)."""
+        m = PostMinuteRow
+        query = (
+            select(m.hall_id, m.window_id, m.minute, m.observed_s, m.staffed_s, m.first_in, m.last_in)
+            .where(m.hall_id.in_(list(hall_ids)))
+            .where(m.minute >= since)
+            .where(m.minute < until)
+        )
+        with self.sessions() as session:
+            return [tuple(row) for row in session.execute(query)]
 
     def waits(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[QueueWaitRow]:
         query = (

@@ -10,6 +10,7 @@ from alerts.store.cameras import CameraStore
 from alerts.store.cases import CaseStore
 from alerts.store.database import Database
 from alerts.store.measurements import MeasurementStore
+from alerts.store.report_days import ReportDayStore
 from alerts.store.rosters import RosterStore
 from alerts.store.shift_notes import ShiftNoteStore
 
@@ -24,6 +25,7 @@ class Repositories:
     shift_notes: ShiftNoteStore
     measurements: MeasurementStore
     rosters: RosterStore
+    report_days: ReportDayStore
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -36,6 +38,7 @@ class Repositories:
             ShiftNoteStore(db),
             MeasurementStore(db),
             RosterStore(db),
+            ReportDayStore(db),
         )
 
     @classmethod

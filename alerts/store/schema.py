@@ -119,6 +119,34 @@ class Case(Base):
     closed_by: Mapped[str | None] = mapped_column(String(64))
 
 
+class ReportDay(Base):
+    """One hall's day of the attendance report as built once the day was over
+    (``alerts.attendance.stored``); forgotten whenever one of its inputs is written."""
+
+    __tablename__ = "report_days"
+
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, the halls' date
+    config_key: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime] = mapped_column(index=True)  # the day's span (UTC)
+    ends_at: Mapped[datetime] = mapped_column()
+    body: Mapped[dict] = mapped_column(JSON)
+    built_at: Mapped[datetime] = mapped_column()
+
+
+class ReportChange(Base):
+    """A write to the report's inputs (a hall and the time it touched), kept minutes: a day built
+    while it happened is not stored (``alerts.store.report_days``)."""
+
+    __tablename__ = "report_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class CameraState(Base):
     __tablename__ = "cameras"
 
