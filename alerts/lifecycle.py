@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+
 from alerts.store.alerts import AlertStore
 from alerts.store.report_days import forget
 from alerts.store.schema import Alert, AuditEntry, Case, utcnow
@@ -134,7 +136,11 @@ class Lifecycle:
         step = Step(action, note, outcome, requirement, due_at)
         now = now or utcnow()
         with self.store.session() as session:
-            alert = session.get(Alert, event_id, with_for_update=True)
+            # Write first, read after: the no-op UPDATE takes the row's lock (PostgreSQL) or the
+            # database's write lock (SQLite, where a SELECT first would read a snapshot that a
+            # concurrent step may change): two clicks on one button make one step, the other 409.
+            session.execute(update(Alert).where(Alert.event_id == event_id).values(lifecycle=Alert.lifecycle))
+            alert = session.get(Alert, event_id, with_for_update=True, populate_existing=True)
             if alert is None:
                 raise KeyError(event_id)
             alert.lifecycle = next_state(alert.lifecycle, alert.review_outcome, step, now)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from configs.model import Camera, HallwatchConfig
 from detectors.batching import BatchingDetector
 from detectors.factory import build_detector
+from domain.checkpoint import RuleCheckpoint
 from domain.events import ServiceMinute, Violation
 from ingest.analysis import CameraAnalysis
 from ingest.frames import Frame
@@ -122,7 +123,7 @@ class Pipeline:
         self.feed = AbsenceFeed(self.cfg.kafka.bootstrap_servers, self.cfg.kafka.topics.absences)
         return lambda: [*book.all(), *self.feed.all()]
 
-    def _add_camera(self, camera: Camera, state: dict | None = None) -> CameraWorker:
+    def _add_camera(self, camera: Camera, state: RuleCheckpoint | None = None) -> CameraWorker:
         analysis = CameraAnalysis(
             self.cfg,
             camera,
@@ -173,7 +174,12 @@ class Pipeline:
         last = self._checkpoints.get(camera_id)
         now = time.monotonic()
         if force or last is None or last[0] != structure or now - last[1] >= CHECKPOINT_EVERY_S:
-            self.rule_state.save(camera_id, analysis.rules.snapshot())
+            try:
+                state = analysis.rules.snapshot()
+            except ValueError as error:  # a state its message cannot carry: continuity is lost, analysis is not
+                log.warning("camera %s: no checkpoint (%s)", camera_id, str(error)[:200])
+                return
+            self.rule_state.save(camera_id, state)
             self._checkpoints[camera_id] = (structure, now)
 
     def _assign(self, camera_ids: list[str]) -> None:

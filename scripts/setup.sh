@@ -28,6 +28,7 @@ command -v npm >/dev/null || need+=(npm)
 [ -n "$(fc-list 2>/dev/null | grep -i 'Noto Sans CJK' | head -1)" ] || need+=(fonts-noto-cjk)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 [ -x /usr/bin/chromium ] || need+=(chromium)       # browser tests (clip playback, console)
+command -v node >/dev/null || need+=(nodejs)       # the console's helpers under node --test
 command -v promtool >/dev/null || need+=(prometheus)  # the real Prometheus server and promtool
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # the alert store on a real PostgreSQL
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need+=(docker-compose)  # validates deploy/

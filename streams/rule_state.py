@@ -1,13 +1,15 @@
-"""Checkpoints of each camera's rule state on a compacted topic keyed by camera id: a worker that
+"""Checkpoints of each camera's rule state (``hallwatch.rule-state.v1``) on a compacted topic keyed by camera id: a worker that
 takes a camera over reads the latest one and continues the camera's open episodes."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from domain.checkpoint import RuleCheckpoint
+from streams.wire import BadMessage, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -15,18 +17,15 @@ log = logging.getLogger(__name__)
 MAX_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
-def _checkpoint(camera_id: str, value: bytes | None) -> dict[str, Any] | None:
-    """A checkpoint as JSON, or None (the camera starts afresh) when it is not one."""
+def _checkpoint(camera_id: str, value: bytes | None) -> RuleCheckpoint | None:
+    """The checkpoint in ``value``, or None (the camera starts afresh) when it is not a valid one."""
     if value is None:
         return None
     try:
         if len(value) > MAX_CHECKPOINT_BYTES:
-            raise ValueError(f"{len(value)} bytes")
-        state = json.loads(value)
-        if not isinstance(state, dict):
-            raise ValueError("not a JSON object")
-        return state
-    except (ValueError, UnicodeDecodeError) as error:
+            raise BadMessage(f"{len(value)} bytes")
+        return decode(RuleCheckpoint, value)
+    except BadMessage as error:
         log.warning("checkpoint of camera %s unusable (%s): the camera starts afresh", camera_id[:64], error)
         return None
 
@@ -38,10 +37,10 @@ class RuleStateStore:
             bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="hallwatch-rule-state"
         )
 
-    def save(self, camera_id: str, state: dict) -> None:
+    def save(self, camera_id: str, state: RuleCheckpoint) -> None:
         """Asynchronous; ``flush`` waits for the broker."""
         try:
-            self.producer.send(self.topic, key=camera_id.encode(), value=json.dumps(state).encode())
+            self.producer.send(self.topic, key=camera_id.encode(), value=json.dumps(encode(state)).encode())
         except Exception as error:  # noqa: BLE001 - a lost checkpoint costs continuity, never analysis
             log.warning("checkpoint of camera %s not sent: %s", camera_id, error)
 
@@ -51,7 +50,7 @@ class RuleStateStore:
         except Exception as error:  # noqa: BLE001
             log.warning("checkpoints not flushed: %s", error)
 
-    def load(self, camera_ids: set[str], timeout_s: float = 15) -> dict[str, dict]:
+    def load(self, camera_ids: set[str], timeout_s: float = 15) -> dict[str, RuleCheckpoint]:
         """The latest checkpoint of each of ``camera_ids`` (the whole compacted topic is read)."""
         import time
 
@@ -61,7 +60,7 @@ class RuleStateStore:
             group_id=None,
             client_id="hallwatch-rule-state-reader",
         )
-        latest: dict[str, dict | None] = {}
+        latest: dict[str, RuleCheckpoint | None] = {}
         try:
             parts = [TopicPartition(self.topic, p) for p in consumer.partitions_for_topic(self.topic) or ()]
             if not parts:

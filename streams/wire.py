@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
+from domain.checkpoint import RULE_STATE_SCHEMA, RuleCheckpoint
 from domain.events import (
     ABSENCE_SCHEMA,
     HEARTBEAT_SCHEMA,
@@ -48,6 +49,7 @@ MESSAGES: dict[str, tuple[type, Any]] = {
     HEARTBEAT_SCHEMA: (Heartbeat, Heartbeat),
     ABSENCE_SCHEMA: (Absence, Annotated[Absence, AfterValidator(absence_problems)]),
     OVERLAY_SCHEMA: (EvidenceOverlay, EvidenceOverlay),
+    RULE_STATE_SCHEMA: (RuleCheckpoint, RuleCheckpoint),
 }
 _NAMES = {kind: name for name, (kind, _) in MESSAGES.items()}
 # Keys a violation carries only when they say something (as they always were on the wire).
@@ -98,6 +100,8 @@ def decode(kind: type[M], raw: bytes | str | dict[str, Any], stored: bool = Fals
 def encode(message: object) -> dict[str, Any]:
     """The message as the JSON object published (optional keys only when they say something)."""
     name = _NAMES[type(message)]
+    if name == RULE_STATE_SCHEMA:  # the keys the rules set, as the rules named them
+        return stored_adapter(name).dump_python(message, mode="json", by_alias=True, exclude_unset=True)
     data: dict[str, Any] = stored_adapter(name).dump_python(message, mode="json")
     if name == VIOLATION_SCHEMA:
         for key, empty in _ONLY_WHEN_SET.items():
@@ -114,7 +118,7 @@ def checked(message: M) -> M:
 # -- the published JSON Schemas ------------------------------------------------------------------
 def json_schema(name: str) -> dict[str, Any]:
     """The message's JSON Schema (draft 2020-12), as it appears on the wire."""
-    generated = TypeAdapter(MESSAGES[name][0]).json_schema(mode="serialization")
+    generated = TypeAdapter(MESSAGES[name][0]).json_schema(mode="serialization", by_alias=True)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": name, **generated}
 
 

@@ -207,3 +207,38 @@ def test_a_database_of_an_earlier_release_gains_the_new_table_and_columns(tmp_pa
     with db.sessions() as session:
         user = session.get(User, "li")
         assert user.display_name == "李" and user.hall_id is None and user.disabled is False
+
+
+def test_two_clicks_on_one_step_make_one_step(store):
+    """A double click (two requests at once) on 督办 or 整改反馈 must not make two: each step
+    starts from the state before it, read under the lock the step writes with (SQLite and
+    PostgreSQL); the other request is refused (409 at the API)."""
+    import threading
+
+    eid = str(uuid.uuid4())
+    store.apply_violations([violation(eid)])
+    lifecycle = Lifecycle(store)
+    lifecycle.transition(eid, "op", "acknowledge")
+    lifecycle.transition(eid, "officer", "review", "属实", "confirmed")
+    due = datetime.now(UTC) + timedelta(days=1)
+    lifecycle.transition(eid, "officer", "dispatch", requirement="整改", due_at=due)
+    for round_ in range(5):
+        results: list[str] = []
+        barrier = threading.Barrier(4)
+
+        def click(results=results, barrier=barrier):
+            barrier.wait()
+            try:
+                lifecycle.transition(eid, "manager", "rectify", "已整改")
+                results.append("done")
+            except TransitionRefused:
+                results.append("refused")
+
+        threads = [threading.Thread(target=click) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == ["done", "refused", "refused", "refused"], (round_, results)
+        lifecycle.transition(eid, "officer", "return", "不充分", due_at=due)
+    assert [e.action for e in store.audit(eid)].count("rectify") == 5

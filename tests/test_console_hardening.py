@@ -333,7 +333,16 @@ def test_every_answer_carries_the_security_headers(site):
     """No Content-Security-Policy, X-Frame-Options, nosniff or Referrer-Policy before (issue 24)."""
     url, _ = site
     client, _ = login(url, "admin")
-    for path in ("/", "/login", "/static/console.js", "/static/login.js", "/api/me", "/api/alerts", "/metrics"):
+    for path in (
+        "/",
+        "/login",
+        "/static/main.js",
+        "/static/vendor/lit-html.js",
+        "/static/login.js",
+        "/api/me",
+        "/api/alerts",
+        "/metrics",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-security-policy"].startswith("default-src 'self'"), path

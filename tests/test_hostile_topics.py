@@ -175,14 +175,38 @@ def worker(tmp_path_factory):
     return Pipeline(cfg, use_kafka=False, absences=list), cfg.cameras[0]
 
 
+EPISODE = st.fixed_dictionaries(
+    {"started_at": JSON | st.text(max_size=30), "last_at": JSON, "open": JSON, "details": JSON}
+)
+TRACKER = st.one_of(
+    JSON,
+    st.fixed_dictionaries({"kind": st.just("empty_post"), "empty_since": JSON | st.text(max_size=30),
+                           "violation": JSON | EPISODE, "last_period": JSON, "seen_first": JSON}),
+    st.fixed_dictionaries({"kind": st.just("episode"), "episode": JSON | EPISODE}),
+)  # fmt: skip
+
+
 @SETTINGS
-@given(state=st.one_of(JSON, st.fixed_dictionaries({"version": st.just(1), "camera_id": st.just("cam0-hostile"),
-                                                   "last_time": JSON | st.text(max_size=30), "zones": JSON})))  # fmt: skip
-def test_any_rule_state_checkpoint_starts_the_camera(worker, state):
-    """A checkpoint is whatever the compacted topic holds: any JSON, or the right shape with hostile
-    values. The camera always starts (from the checkpoint, or afresh)."""
+@given(
+    value=st.one_of(
+        st.none(),
+        st.binary(max_size=300),
+        JSON.map(lambda v: json.dumps(v).encode()),
+        st.fixed_dictionaries({"schema": st.just("hallwatch.rule-state.v1"), "version": st.just(1),
+                               "camera_id": st.just("cam0-hostile"), "last_time": JSON | st.text(max_size=30),
+                               "zones": st.dictionaries(st.text(max_size=40), TRACKER, max_size=3)})
+        .map(lambda v: json.dumps(v).encode()),
+    )
+)  # fmt: skip
+def test_any_rule_state_checkpoint_starts_the_camera(worker, value):
+    """A checkpoint is whatever the compacted topic holds: any bytes, any JSON, or the right shape
+    with hostile values. It is decoded as the topic's reader decodes it; the camera always starts
+    (from a valid checkpoint, or afresh when it is not one)."""
+    from streams.rule_state import _checkpoint
+
     pipeline, camera = worker
-    restored = pipeline._add_camera(camera, state if isinstance(state, dict) else None)
+    state = _checkpoint(camera.id, value)
+    restored = pipeline._add_camera(camera, state)
     assert restored is pipeline.workers[camera.id] and not restored.thread.is_alive()
 
 

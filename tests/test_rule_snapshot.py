@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from detectors.rules.engine import CameraRules
-from streams.wire import encode
+from domain.checkpoint import RuleCheckpoint
+from streams.wire import BadMessage, decode, encode
 from tests.helpers import T0, hall_config, obs, person, rect
 from tests.rules_helpers import frames
 
@@ -39,7 +42,8 @@ def run(split_at: float | None) -> list[dict]:
     out = []
     for t in frames(0, 50):
         if split_at is not None and abs(t - split_at) < 1e-9:
-            state = json.loads(json.dumps(rules.snapshot()))  # through the wire, as a checkpoint travels
+            # Through the wire, as a checkpoint travels: encoded, JSON bytes, decoded strictly.
+            state = decode(RuleCheckpoint, json.dumps(encode(rules.snapshot())).encode())
             rules = CameraRules(cfg, cfg.cameras[0], clock=lambda: T0)
             rules.restore(state)
         out += rules.step(scene(t))
@@ -63,9 +67,20 @@ def test_a_snapshot_of_another_camera_or_version_is_ignored():
         rules.step(scene(t))
     state = rules.snapshot()
     fresh = CameraRules(cfg, cfg.cameras[0], clock=lambda: T0)
-    fresh.restore({**state, "camera_id": "another"})
+    fresh.restore(state.model_copy(update={"camera_id": "another"}))
     assert fresh.structure() == CameraRules(cfg, cfg.cameras[0]).structure()
-    fresh.restore({**state, "version": 99})
+    wire = encode(state)
+    with pytest.raises(BadMessage, match="version"):  # another version is not this message
+        decode(RuleCheckpoint, json.dumps({**wire, "version": 99}))
     assert fresh.last_time is None
     fresh.restore(state)
     assert fresh.structure() == rules.structure()
+
+
+def test_the_checkpoint_schema_is_the_committed_one():
+    """Other languages' consumers read streams/schemas/hallwatch.rule-state.v1.json; the committed file
+    is the one the definition generates, with the rules' own key names (``_interval``)."""
+    from streams.wire import SCHEMAS, schema_text
+
+    text = (SCHEMAS / "hallwatch.rule-state.v1.json").read_text(encoding="utf-8")
+    assert text == schema_text("hallwatch.rule-state.v1") and '"_interval"' in text

@@ -25,10 +25,13 @@ def login_page():
     return HTMLResponse((CONSOLE / "login.html").read_text(encoding="utf-8"))
 
 
-@router.get("/static/{name}")
+FOLDERS = (CONSOLE, CONSOLE / "vendor")  # the console's modules and its vendored view library
+MEDIA = {".js": "text/javascript", ".css": "text/css"}
+
+
+@router.get("/static/{name:path}")
 def static(name: str):
     path = (CONSOLE / name).resolve()
-    if path.parent != CONSOLE or not path.is_file():
+    if path.parent not in FOLDERS or path.suffix not in MEDIA or not path.is_file():
         raise HTTPException(404)
-    media = {".js": "text/javascript", ".css": "text/css"}.get(path.suffix, "application/octet-stream")
-    return FileResponse(path, media_type=media)
+    return FileResponse(path, media_type=MEDIA[path.suffix])

@@ -1,27 +1,30 @@
 // 安装调试 (administrators): draw zones and place calibration points on a camera's live snapshot,
 // preview the 1 m floor grid, and generate the camera's config section (validated by the server).
-"use strict";
+import {html, nothing, render, svg} from "./vendor/lit-html.js";
+import {ZONE_COLOURS} from "./cameras.js";
+import {$, api, can, hallName, state} from "./session.js";
 
-const install = {camera: null, zones: [], current: [], image: [], floor: [], grid: [], people: [], yaml: ""};
+const install = {cameras: [], zones: [], current: [], image: [], floor: [], grid: [], people: [], yaml: ""};
 
 function installCamera() { return install.cameras.find((c) => c.camera_id === $("i-camera").value); }
 
 function drawInstall() {
   const img = $("i-shot"), w = img.naturalWidth || 800, h = img.naturalHeight || 600;
-  const poly = (pts, colour, closed) => pts.length ? `<${closed ? "polygon" : "polyline"} points="${pts.map((p) => p.join(",")).join(" ")}"
-    fill="none" stroke="${colour}" stroke-width="${w / 300}"/>` : "";
+  const poly = (pts, colour, closed) => !pts.length ? nothing : closed
+    ? svg`<polygon points=${pts.map((p) => p.join(",")).join(" ")} fill="none" stroke=${colour} stroke-width=${w / 300}/>`
+    : svg`<polyline points=${pts.map((p) => p.join(",")).join(" ")} fill="none" stroke=${colour} stroke-width=${w / 300}/>`;
   $("i-svg").setAttribute("viewBox", `0 0 ${w} ${h}`);
-  $("i-svg").innerHTML = install.grid.map((line) => poly(line, "rgba(255,255,255,0.8)", false)).join("") +
-    install.zones.map((z) => poly(z.polygon, ZONE_COLOURS[z.kind], true)).join("") + poly(install.current, "#fff", false) +
-    install.image.map((p, i) => `<circle cx="${p[0]}" cy="${p[1]}" r="${w / 120}" fill="#e91e63"/><text x="${p[0] + w / 80}" y="${p[1]}"
-      fill="#fff" font-size="${w / 45}">${i + 1}: (${install.floor[i].join(", ")}) m</text>`).join("") +
-    install.people.map((p) => {
+  render(svg`${install.grid.map((line) => poly(line, "rgba(255,255,255,0.8)", false))}
+    ${install.zones.map((z) => poly(z.polygon, ZONE_COLOURS[z.kind], true))}${poly(install.current, "#fff", false)}
+    ${install.image.map((p, i) => svg`<circle cx=${p[0]} cy=${p[1]} r=${w / 120} fill="#e91e63"/><text x=${p[0] + w / 80} y=${p[1]}
+      fill="#fff" font-size=${w / 45}>${i + 1}: (${install.floor[i].join(", ")}) m</text>`)}
+    ${install.people.map((p) => {
       const [x1, y1, x2, y2] = p.box, [fx, fy] = p.foot;
       const where = p.floor_m ? ` (${p.floor_m[0].toFixed(1)}, ${p.floor_m[1].toFixed(1)}) m` : "";
-      return `<rect class="person" x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="#4fc3f7" stroke-width="${w / 400}"/>
-        <circle cx="${fx}" cy="${fy}" r="${w / 200}" fill="#ff1744"/>
-        <text class="person-floor" x="${fx + w / 150}" y="${fy + w / 60}" fill="#4fc3f7" font-size="${w / 55}" paint-order="stroke" stroke="#000" stroke-width="${w / 500}">#${p.id}${where}</text>`;
-    }).join("");
+      return svg`<rect class="person" x=${x1} y=${y1} width=${x2 - x1} height=${y2 - y1} fill="none" stroke="#4fc3f7" stroke-width=${w / 400}/>
+        <circle cx=${fx} cy=${fy} r=${w / 200} fill="#ff1744"/>
+        <text class="person-floor" x=${fx + w / 150} y=${fy + w / 60} fill="#4fc3f7" font-size=${w / 55} paint-order="stroke" stroke="#000" stroke-width=${w / 500}>#${p.id}${where}</text>`;
+    })}`, $("i-svg"));
 }
 
 async function loadPeople(c) {
@@ -30,9 +33,9 @@ async function loadPeople(c) {
   drawInstall();
 }
 
-async function loadInstall() {
+export async function loadInstall() {
   install.cameras = await api("/api/cameras");
-  $("i-camera").innerHTML = install.cameras.map((c) => `<option value="${esc(c.camera_id)}">${esc(c.name || c.camera_id)} · ${esc(hallName(c.hall_id))}</option>`).join("");
+  render(html`${install.cameras.map((c) => html`<option value=${c.camera_id}>${c.name || c.camera_id} · ${hallName(c.hall_id)}</option>`)}`, $("i-camera"));
   selectInstallCamera();
 }
 
@@ -42,17 +45,17 @@ function selectInstallCamera() {
   Object.assign(install, {zones: c.zones.map((z) => ({...z})), current: [], image: [], floor: [], grid: [], people: [], yaml: ""});
   $("i-save").disabled = true;
   loadPeople(c);
-  const hall = registry.halls.find((h) => h.id === c.hall_id);
-  $("i-zone-window").innerHTML = `<option value="">（无）</option>` + (hall ? hall.windows : []).map((w) => `<option value="${esc(w.id)}">${esc(w.name || w.id)}</option>`).join("");
+  const hall = state.registry.halls.find((h) => h.id === c.hall_id);
+  render(html`<option value="">（无）</option>${(hall ? hall.windows : []).map((w) => html`<option value=${w.id}>${w.name || w.id}</option>`)}`, $("i-zone-window"));
   $("i-shot").onload = drawInstall;
   $("i-shot").onerror = () => { $("i-msg").textContent = "该摄像头暂无画面（流水线运行后每隔数秒更新）"; };
   $("i-shot").src = `/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}`;
 }
 
-function setUpInstall() {
+export function setUpInstall() {
   if (!can("install")) return;
   document.querySelector("nav button[data-tab=install]").classList.remove("hidden");
-  $("i-zone-kind").innerHTML = Object.entries(ZONE_LABELS).map(([k, v]) => `<option value="${k}">${esc(v)}</option>`).join("");
+  render(html`${Object.entries(state.labels.zone_kinds).map(([k, v]) => html`<option value=${k}>${v}</option>`)}`, $("i-zone-kind"));
   $("i-camera").addEventListener("change", selectInstallCamera);
   document.querySelectorAll("input[name=i-mode]").forEach((r) => r.addEventListener("change", () => {
     const calib = document.querySelector("input[name=i-mode]:checked").value === "calib";
@@ -105,6 +108,3 @@ function setUpInstall() {
     URL.revokeObjectURL(link.href);
   });
 }
-
-window.loadInstall = loadInstall;
-window.setUpInstall = setUpInstall;

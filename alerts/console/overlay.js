@@ -1,16 +1,8 @@
 // The evidence overlay as data (hallwatch.evidence-overlay.v1), drawn on a canvas over the playing
 // raw clip: zones, boxes (red: the violation's people) with track ids, the decisive pairs with
 // their distances, and each analysed frame's time. The same data the annotated export burns in.
-
-function overlayFrameAt(overlay, t) {
-  const frames = overlay.frames || [];
-  let lo = 0, hi = frames.length - 1, found = null;
-  while (lo <= hi) {  // the latest frame at or before t
-    const mid = (lo + hi) >> 1;
-    if (frames[mid].t <= t + 1e-3) { found = frames[mid]; lo = mid + 1; } else hi = mid - 1;
-  }
-  return found;
-}
+import {api} from "./session.js";
+import {overlayFrameAt} from "./util.js";
 
 function drawOverlay(canvas, video, overlay, show) {
   const w = video.clientWidth, h = video.clientHeight;
@@ -23,7 +15,7 @@ function drawOverlay(canvas, video, overlay, show) {
   const font = Math.max(11, Math.round(h / 36));
   ctx.font = `${font}px "Noto Sans CJK SC", sans-serif`;
   ctx.textBaseline = "top";
-  const label = (text, x, y, colour) => {
+  const label = (text, x, y, colour) => {  // canvas text: drawn, never parsed as markup
     const width = ctx.measureText(text).width + 6;
     x = Math.max(0, Math.min(w - width, x)); y = Math.max(0, Math.min(h - font - 4, y));
     ctx.fillStyle = "rgba(0,0,0,0.75)"; ctx.fillRect(x, y, width, font + 4);
@@ -66,7 +58,7 @@ function drawOverlay(canvas, video, overlay, show) {
 }
 
 // Attach the overlay at ``url`` to ``video``: redrawn on every presented frame, seek and resize.
-async function attachOverlay(video, canvas, url, toggle) {
+export async function attachOverlay(video, canvas, url, toggle) {
   let overlay;
   try { overlay = await api(url); } catch (e) { return; }
   const redraw = () => drawOverlay(canvas, video, overlay, !toggle || toggle.checked);

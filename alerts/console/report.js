@@ -1,7 +1,8 @@
 // 考勤报表: the daily attendance report per region, hall and window, with CSV/Excel downloads.
-// Uses console.js's helpers ($, esc, api, hallToday, addDays, latestOnly, me, registry).
 // Dates are the halls' local dates.
-"use strict";
+import {html, render} from "./vendor/lit-html.js";
+import {$, api, hallToday, state} from "./session.js";
+import {STALE, latestOnly, presetRange} from "./util.js";
 
 const LOW_SHARE = 0.9;  // 到岗率 under this is shown in red
 
@@ -16,28 +17,28 @@ const share = (s) => s == null ? "—" : `${(s * 100).toFixed(1)}%`;
 
 function totalsCells(r, columns) {
   const low = r.staffed_share != null && r.staffed_share < LOW_SHARE ? " low" : "";
-  return `<td class="num">${minutes(r.scheduled_min)}</td><td class="num">${minutes(r.observed_min)}</td>
-    <td class="num">${minutes(r.staffed_min)}</td><td class="num${low}">${share(r.staffed_share)}</td>
+  return html`<td class="num">${minutes(r.scheduled_min)}</td><td class="num">${minutes(r.observed_min)}</td>
+    <td class="num">${minutes(r.staffed_min)}</td><td class=${"num" + low}>${share(r.staffed_share)}</td>
     <td class="num">${minutes(r.late_min)}</td><td class="num">${minutes(r.early_min)}</td>
-    <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>` +
-    columns.map((c) => `<td class="num">${r.violations[c.key] || 0}</td>`).join("") +
-    `<td class="num pending">${r.pending_review || 0}</td>`;
+    <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>${
+    columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>`;
 }
 
 function totalsHead(first, columns) {
-  return `<tr>${first.map((h) => `<th>${esc(h)}</th>`).join("")}<th>应在岗(分)</th><th>观测(分)</th><th>在岗(分)</th>
-    <th>到岗率</th><th>迟到(分)</th><th>早退(分)</th><th>登记外出</th>${columns.map((c) => `<th>${esc(c.label)}</th>`).join("")}<th title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">其中待复核</th></tr>`;
+  return html`<tr>${first.map((h) => html`<th>${h}</th>`)}<th>应在岗(分)</th><th>观测(分)</th><th>在岗(分)</th>
+    <th>到岗率</th><th>迟到(分)</th><th>早退(分)</th><th>登记外出</th>${columns.map((c) => html`<th>${c.label}</th>`)}<th
+    title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">其中待复核</th></tr>`;
 }
 
 function periodsText(r) {
   if (!r.scheduled) return "非服务日";  // 排班 is the roster; this is the hall's schedule
   const hm = (iso) => iso ? iso.slice(11, 19) : "—";
-  return r.periods.map((p) => `${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`).join("<br>");
+  return r.periods.map((p, i) => html`${i ? html`<br>` : ""}${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`);
 }
 
 const reportAnswer = latestOnly();
 
-async function loadReport() {
+export async function loadReport() {
   $("r-csv").href = reportQuery("csv");
   $("r-xlsx").href = reportQuery("xlsx");
   let data;
@@ -45,45 +46,33 @@ async function loadReport() {
   catch (err) { if (err !== STALE) $("report-msg").textContent = "查询失败：" + err.message; return; }
   $("report-msg").textContent = data.windows.length ? "" : "所选范围内没有窗口。";
   const cols = data.violation_columns;
-  $("r-regions-head").innerHTML = totalsHead(["日期", "级别", "区域"], cols);
+  render(totalsHead(["日期", "级别", "区域"], cols), $("r-regions-head"));
   const levels = {city: 0, county: 1, township: 2};
-  $("r-regions").innerHTML = data.regions.sort((a, b) => a.date.localeCompare(b.date) || levels[a.level] - levels[b.level])
-    .map((r) => `<tr><td>${esc(r.date)}</td><td>${esc(r.level_name)}</td><td>${esc(r.region)}</td>${totalsCells(r, cols)}</tr>`).join("");
+  render(html`${data.regions.sort((a, b) => a.date.localeCompare(b.date) || levels[a.level] - levels[b.level])
+    .map((r) => html`<tr><td>${r.date}</td><td>${r.level_name}</td><td>${r.region}</td>${totalsCells(r, cols)}</tr>`)}`, $("r-regions"));
   $("r-range").classList.toggle("hidden", data.days.length < 2);
-  $("r-range-head").innerHTML = totalsHead(["时段", "所属区域", "大厅"], cols);
-  $("r-range-halls").innerHTML = data.range.halls.map((r) => `<tr><td>${esc(r.date)}</td><td>${r.region_path.map(esc).join(" › ")}</td>
-    <td>${esc(r.hall)}</td>${totalsCells(r, cols)}</tr>`).join("");
-  $("r-halls-head").innerHTML = totalsHead(["日期", "所属区域", "大厅"], cols);
-  $("r-halls").innerHTML = data.halls.map((r) => `<tr><td>${esc(r.date)}</td><td>${r.region_path.map(esc).join(" › ")}</td>
-    <td>${esc(r.hall)}</td>${totalsCells(r, cols)}</tr>`).join("");
-  $("r-windows-head").innerHTML = totalsHead(["日期", "大厅", "窗口", "值班人员", "时段 到岗/离岗"], cols);
-  $("r-windows").innerHTML = data.windows.map((r) => `<tr class="report-window"><td>${esc(r.date)}</td><td>${esc(r.hall)}</td>
-    <td>${esc(r.window)}</td><td>${r.on_duty.map(esc).join("、") || "—"}</td><td>${periodsText(r)}</td>${totalsCells(r, cols)}</tr>`).join("");
+  render(totalsHead(["时段", "所属区域", "大厅"], cols), $("r-range-head"));
+  render(html`${data.range.halls.map((r) => html`<tr><td>${r.date}</td><td>${r.region_path.join(" › ")}</td>
+    <td>${r.hall}</td>${totalsCells(r, cols)}</tr>`)}`, $("r-range-halls"));
+  render(totalsHead(["日期", "所属区域", "大厅"], cols), $("r-halls-head"));
+  render(html`${data.halls.map((r) => html`<tr><td>${r.date}</td><td>${r.region_path.join(" › ")}</td>
+    <td>${r.hall}</td>${totalsCells(r, cols)}</tr>`)}`, $("r-halls"));
+  render(totalsHead(["日期", "大厅", "窗口", "值班人员", "时段 到岗/离岗"], cols), $("r-windows-head"));
+  render(html`${data.windows.map((r) => html`<tr class="report-window"><td>${r.date}</td><td>${r.hall}</td>
+    <td>${r.window}</td><td>${r.on_duty.join("、") || "—"}</td><td>${periodsText(r)}</td>${totalsCells(r, cols)}</tr>`)}`, $("r-windows"));
 }
 
-// Quick ranges for the usual statistics: today, this week (from Monday), this month, last month.
-function presetRange(kind) {
-  const today = hallToday();
-  if (kind === "week") return [addDays(today, -((new Date(today + "T00:00:00Z").getUTCDay() + 6) % 7)), today];
-  if (kind === "month") return [today.slice(0, 8) + "01", today];
-  if (kind === "last-month") { const end = addDays(today.slice(0, 8) + "01", -1); return [end.slice(0, 8) + "01", end]; }
-  return [today, today];
-}
-
-function setUpReport() {
+export function setUpReport() {
   const today = hallToday();
   $("r-start").value = today;
   $("r-end").value = today;
   document.querySelectorAll("#report-form button[data-range]").forEach((b) => b.addEventListener("click", () => {
-    [$("r-start").value, $("r-end").value] = presetRange(b.dataset.range);
+    [$("r-start").value, $("r-end").value] = presetRange(b.dataset.range, hallToday());
     $("report-form").requestSubmit();
   }));
-  $("r-region").insertAdjacentHTML("beforeend", registry.regions.map((r) => `<option value="${esc(r.id)}">${esc(r.name)}</option>`).join(""));
+  render(html`<option value="">全部区域</option>${state.registry.regions.map((r) => html`<option value=${r.id}>${r.name}</option>`)}`, $("r-region"));
   $("report-form").addEventListener("submit", (e) => { e.preventDefault(); loadReport(); });
   for (const id of ["r-start", "r-end", "r-region"]) $(id).addEventListener("change", () => {
     $("r-csv").href = reportQuery("csv"); $("r-xlsx").href = reportQuery("xlsx");
   });
 }
-
-window.loadReport = loadReport;
-window.setUpReport = setUpReport;

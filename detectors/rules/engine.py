@@ -20,6 +20,7 @@ from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import EpisodeTracker, Transition
 from detectors.rules.geometry import ZoneSet, close_pairs, closest_pair, pairwise_distances, single_linkage_groups
 from detectors.rules.service_meter import ServiceMeter
+from domain.checkpoint import RULE_STATE_SCHEMA, VERSION, RuleCheckpoint
 from domain.events import Absence, ClosePair, ServiceMinute, Violation
 from domain.service_calendar import ServiceCalendar
 
@@ -233,26 +234,26 @@ class CameraRules:
         return messages
 
     # -- moving a camera between workers -----------------------------------------------------------
-    def snapshot(self) -> dict:
-        """The rule state as JSON (see detectors/rules/snapshot.py)."""
-        return {
-            "version": snapshot.VERSION,
-            "camera_id": self.camera.id,
-            "last_time": self.last_time.isoformat() if self.last_time else None,
-            "zones": {f"{zr.zone.id}|{zr.type}": snapshot.tracker_out(zr.tracker) for zr in self.zone_rules},
-        }
+    def snapshot(self) -> RuleCheckpoint:
+        """The rule state as a checkpoint message (``domain.checkpoint``)."""
+        return RuleCheckpoint(
+            schema=RULE_STATE_SCHEMA,
+            version=VERSION,
+            camera_id=self.camera.id,
+            last_time=self.last_time,
+            zones={f"{zr.zone.id}|{zr.type}": snapshot.tracker_out(zr.tracker) for zr in self.zone_rules},
+        )
 
-    def restore(self, state: dict) -> None:
-        """Continue from another worker's snapshot of this camera. Zones the config no longer has
-        are ignored; new zones start afresh."""
-        if state.get("version") != snapshot.VERSION or state.get("camera_id") != self.camera.id:
+    def restore(self, state: RuleCheckpoint) -> None:
+        """Continue from another worker's checkpoint of this camera. Zones the config no longer has
+        are ignored; new zones start afresh; a zone whose rule changed kind starts afresh too."""
+        if state.camera_id != self.camera.id:
             return
-        zones = state.get("zones", {})
         for zr in self.zone_rules:
-            data = zones.get(f"{zr.zone.id}|{zr.type}")
-            if data is not None and data.get("kind") == ("empty_post" if zr.type == "empty_post" else "episode"):
+            data = state.zones.get(f"{zr.zone.id}|{zr.type}")
+            if data is not None:
                 snapshot.tracker_in(zr.tracker, data)
-        self.last_time = datetime.fromisoformat(state["last_time"]) if state.get("last_time") else None
+        self.last_time = state.last_time
 
     def structure(self) -> tuple:
         """Changes when an episode starts, opens or ends: when a checkpoint matters."""

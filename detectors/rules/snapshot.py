@@ -1,103 +1,61 @@
-"""A camera's rule state as plain JSON, so that a camera can move to another pipeline worker with
-its open episodes: an empty post since 09:12, a gathering in progress, the violations already
-announced (their event ids follow from camera, zone, type and start, so the new owner continues
-them and closes each exactly once). Pure: dicts in, dicts out."""
+"""A camera's rule state as a typed message (``domain.checkpoint.RuleCheckpoint``), so that a camera
+can move to another pipeline worker with its open episodes: an empty post since 09:12, a gathering in
+progress, the violations already announced (their event ids follow from camera, zone, type and
+start, so the new owner continues them and closes each exactly once). Pure: trackers in, models out,
+and back."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from detectors.rules.empty_post import EmptyPostState
 from detectors.rules.episodes import Episode, EpisodeTracker
-
-VERSION = 1
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+from domain.checkpoint import EmptyPostTrackerState, EpisodeDetails, EpisodeState, EpisodeTrackerState
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
-
-
-def _details_out(details: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in details.items():
-        if isinstance(value, datetime):
-            out[key] = {"$time": value.isoformat()}
-        elif key == "pairs":
-            out[key] = [[list(ids), d] for ids, d in value]
-        elif isinstance(value, tuple):
-            out[key] = list(value)
-        else:
-            out[key] = value
-    return out
-
-
-def _details_in(details: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in details.items():
-        if isinstance(value, dict) and "$time" in value:
-            out[key] = datetime.fromisoformat(value["$time"])
-        elif key == "pairs":
-            out[key] = [(tuple(ids), d) for ids, d in value]
-        elif key == "detection":
-            out[key] = tuple(value)
-        else:
-            out[key] = value
-    return out
-
-
-def _episode_out(ep: Episode | None) -> dict | None:
+def _episode_out(ep: Episode | None) -> EpisodeState | None:
     if ep is None:
         return None
-    return {
-        "started_at": ep.started_at.isoformat(),
-        "last_at": ep.last_at.isoformat(),
-        "open": ep.open,
-        "details": _details_out(ep.details),
-    }
-
-
-def _episode_in(data: dict | None) -> Episode | None:
-    if data is None:
-        return None
-    return Episode(
-        datetime.fromisoformat(data["started_at"]),
-        datetime.fromisoformat(data["last_at"]),
-        data["open"],
-        _details_in(data["details"]),
+    # Only the keys the rule set: a restored episode has exactly the details it had.
+    return EpisodeState(
+        started_at=ep.started_at, last_at=ep.last_at, open=ep.open, details=EpisodeDetails.model_validate(ep.details)
     )
 
 
-def tracker_out(tracker: EmptyPostState | EpisodeTracker) -> dict:
-    if isinstance(tracker, EmptyPostState):
-        return {
-            "kind": "empty_post",
-            "empty_since": _time(tracker.empty_since),
-            "return_since": _time(tracker.return_since),
-            "violation": _episode_out(tracker.violation),
-            "interval_end": _time(tracker.interval_end),
-            "seen_first": tracker.seen_first,
-            "last_period": [t.isoformat() for t in tracker.last_period] if tracker.last_period else None,
-        }
-    return {"kind": "episode", "episode": _episode_out(tracker.episode)}
+def _episode_in(state: EpisodeState | None) -> Episode | None:
+    if state is None:
+        return None
+    details = state.details.model_dump(by_alias=True, exclude_unset=True)
+    if "detection" in details and details["detection"] is not None:
+        details["detection"] = tuple(details["detection"])
+    if details.get("pairs") is not None:
+        details["pairs"] = [(tuple(ids), d) for ids, d in details["pairs"]]
+    return Episode(state.started_at, state.last_at, state.open, details)
 
 
-def tracker_in(tracker: EmptyPostState | EpisodeTracker, data: dict) -> None:
-    """Restore ``data`` into a freshly built tracker of the same zone (its rule comes from the config)."""
+def tracker_out(tracker: EmptyPostState | EpisodeTracker) -> EmptyPostTrackerState | EpisodeTrackerState:
     if isinstance(tracker, EmptyPostState):
-        tracker.empty_since = _parse(data["empty_since"])
-        tracker.return_since = _parse(data["return_since"])
-        tracker.violation = _episode_in(data["violation"])
-        tracker.interval_end = _parse(data["interval_end"])
-        tracker.seen_first = data["seen_first"]
-        period = data.get("last_period")
-        tracker.last_period = (datetime.fromisoformat(period[0]), datetime.fromisoformat(period[1])) if period else None
-    else:
-        tracker.episode = _episode_in(data["episode"])
+        return EmptyPostTrackerState(
+            kind="empty_post",
+            empty_since=tracker.empty_since,
+            return_since=tracker.return_since,
+            violation=_episode_out(tracker.violation),
+            interval_end=tracker.interval_end,
+            seen_first=tracker.seen_first,
+            last_period=tracker.last_period,
+        )
+    return EpisodeTrackerState(kind="episode", episode=_episode_out(tracker.episode))
+
+
+def tracker_in(tracker: EmptyPostState | EpisodeTracker, state: EmptyPostTrackerState | EpisodeTrackerState) -> None:
+    """Restore ``state`` into a freshly built tracker of the same zone (its rule comes from the config)."""
+    if isinstance(tracker, EmptyPostState) and isinstance(state, EmptyPostTrackerState):
+        tracker.empty_since = state.empty_since
+        tracker.return_since = state.return_since
+        tracker.violation = _episode_in(state.violation)
+        tracker.interval_end = state.interval_end
+        tracker.seen_first = state.seen_first
+        tracker.last_period = state.last_period
+    elif isinstance(tracker, EpisodeTracker) and isinstance(state, EpisodeTrackerState):
+        tracker.episode = _episode_in(state.episode)
 
 
 def structure(tracker: EmptyPostState | EpisodeTracker) -> tuple:

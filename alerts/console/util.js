@@ -1,0 +1,104 @@
+// Pure helpers of the console: times in the halls' time zone, date arithmetic, durations, the
+// repeat grouping, period parsing, request ordering. No DOM, no state: tested with `node --test`
+// (tests/js/util.test.mjs).
+
+// A value rejected with STALE is the answer to a request that a later one replaced: ignore it.
+export const STALE = Symbol("stale");
+
+// For views refreshed by quick clicks (another week, another range): wraps each request so that
+// only the answer to the latest one is used; earlier ones reject with STALE.
+export function latestOnly() {
+  let latest = 0;
+  return (request) => {
+    const mine = ++latest;
+    return request.then((value) => { if (mine !== latest) throw STALE; return value; },
+      (error) => { throw mine === latest ? error : STALE; });
+  };
+}
+
+export const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
+
+// A time in the halls' time zone, whatever the operator's machine says.
+export const fmt = (iso, timeZone) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false, timeZone}) : "—";
+
+// Today's date in the halls' time zone, as YYYY-MM-DD.
+export const hallToday = (timeZone, now = new Date()) => new Intl.DateTimeFormat("en-CA", {timeZone, year: "numeric",
+  month: "2-digit", day: "2-digit"}).format(now);
+
+// A YYYY-MM-DD date n days later (earlier for n < 0), calendar arithmetic only.
+export const addDays = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
+
+// "2026-03-02T10:00" typed in a form -> ISO 8601 with the halls' UTC offset at that moment.
+export function withHallOffset(local, timeZone) {
+  const guess = new Date(local + ":00Z");
+  const parts = new Intl.DateTimeFormat("en-US", {timeZone, hourCycle: "h23", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"}).formatToParts(guess);
+  const get = (t) => Number(parts.find((p) => p.type === t).value);
+  const minutes = Math.round((Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second")) - guess.getTime()) / 60000);
+  const abs = Math.abs(minutes), pad = (n) => String(n).padStart(2, "0");
+  return `${local}:00${minutes >= 0 ? "+" : "-"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+// n days from now in the halls' local time, as a datetime-local field's value.
+export function localInDays(n, timeZone, now = Date.now()) {
+  const t = new Date(now + n * 86400000);
+  const p = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {timeZone, hourCycle: "h23", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"}).formatToParts(t).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+// Quick ranges in the halls' calendar: today, this week (from Monday), this month, last month,
+// the last 91 days, the last 365 days.
+export function presetRange(kind, today) {
+  if (kind === "week") return [addDays(today, -((new Date(today + "T00:00:00Z").getUTCDay() + 6) % 7)), today];
+  if (kind === "month") return [today.slice(0, 8) + "01", today];
+  if (kind === "last-month") { const end = addDays(today.slice(0, 8) + "01", -1); return [end.slice(0, 8) + "01", end]; }
+  if (kind === "quarter") return [addDays(today, -90), today];
+  if (kind === "year") return [addDays(today, -364), today];
+  return [today, today];
+}
+
+// Repeats: alerts of the same window, type and reason, each started within ``minutes`` of the next
+// newer one, form one group headed by the newest. ``sorted``: newest first. Returns event id ->
+// {key (the head's id), member (not the head), size (the head's: how many in the group)}.
+export function groups(sorted, minutes) {
+  const gap = (minutes || 0) * 60000, out = new Map(), last = new Map();
+  for (const a of sorted) {
+    const what = [a.hall_id, a.window_id || "", a.type, a.reason || ""].join("|");
+    const prev = last.get(what);
+    if (gap && a.window_id && prev && Date.parse(prev.started_at) - Date.parse(a.started_at) <= gap) {
+      const head = out.get(out.get(prev.event_id).key);
+      out.set(a.event_id, {key: head.key, member: true, size: 0});
+      head.size += 1;
+    } else {
+      out.set(a.event_id, {key: a.event_id, member: false, size: 1});
+    }
+    last.set(what, a);
+  }
+  return out;
+}
+
+// "08:30-12:00, 13:30-17:30" -> [{start, end}], or an Error in words.
+export function parsePeriods(text) {
+  const parts = text.split(/[,，;；]\s*|\s+(?=\d)/).map((x) => x.trim()).filter(Boolean);
+  if (!parts.length) throw new Error("请填写时段，如 08:30-12:00");
+  return parts.map((p) => {
+    const m = p.match(/^(\d{1,2}):(\d{2})\s*[-–~～至]\s*(\d{1,2}):(\d{2})$/);
+    if (!m) throw new Error(`时段“${p}”格式应为 08:30-12:00`);
+    const start = `${m[1].padStart(2, "0")}:${m[2]}`, end = `${m[3].padStart(2, "0")}:${m[4]}`;
+    if (end <= start) throw new Error(`时段“${p}”的结束时间须晚于开始时间`);
+    if (start > "23:59" || end > "24:00" || m[2] > "59" || m[4] > "59") throw new Error(`时段“${p}”不是有效时间`);
+    return {start, end};
+  });
+}
+
+// The evidence overlay's frame shown at video time t: the latest at or before it.
+export function overlayFrameAt(overlay, t) {
+  const frames = overlay.frames || [];
+  let lo = 0, hi = frames.length - 1, found = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (frames[mid].t <= t + 1e-3) { found = frames[mid]; lo = mid + 1; } else hi = mid - 1;
+  }
+  return found;
+}
