@@ -22,6 +22,7 @@ from alerts.store.cameras import CameraStore
 from alerts.store.cases import CaseStore
 from alerts.store.measurements import MeasurementStore
 from alerts.store.repositories import Repositories
+from configs.labels import REASONS, VIOLATION_TYPES
 from configs.model import HallwatchConfig
 
 
@@ -146,7 +147,33 @@ class CoverageCollector:
         yield uncovered
         yield info
         yield open_alerts
+        yield from self._names()
         yield from self._cases()
+
+    def _names(self):
+        """Display names for the dashboards' legends (joined on the ids: legends read names)."""
+        halls = GaugeMetricFamily("hallwatch_hall_info", "Halls and their names", labels=["hall", "name", "region"])
+        windows = GaugeMetricFamily(
+            "hallwatch_window_info", "Windows and their names", labels=["hall", "window", "name", "hall_name"]
+        )
+        for hall in self.cfg.halls:
+            halls.add_metric([hall.id, hall.name, hall.region], 1)
+            for window in hall.windows:
+                windows.add_metric([hall.id, window.id, window.name or window.id, hall.name], 1)
+        types = GaugeMetricFamily("hallwatch_type_info", "Violation types and their names", labels=["type", "name"])
+        for code, name in VIOLATION_TYPES.items():
+            types.add_metric([code, name], 1)
+        reasons = GaugeMetricFamily(
+            "hallwatch_reason_info", "Violation reasons and their names", labels=["reason", "name"]
+        )
+        for code, name in {**REASONS, "": "（未分原因）"}.items():
+            reasons.add_metric([code, name], 1)
+        cameras = GaugeMetricFamily(
+            "hallwatch_camera_info", "Cameras and their names", labels=["camera", "name", "hall"]
+        )
+        for camera in self.cfg.cameras:
+            cameras.add_metric([camera.id, camera.name or camera.id, camera.hall], 1)
+        yield from (halls, windows, types, reasons, cameras)
 
     def _cases(self):
         """Open supervision cases (督办) by state, and those past their deadline without a reply."""

@@ -221,6 +221,7 @@ ZONE_NEEDS_WINDOW = {ZoneKind.post, ZoneKind.service_area}
 
 class Zone(StrictModel):
     id: str = Field(description="Zone id, unique within its camera.")
+    name: str = Field("", max_length=64, description="Display name, e.g. 1号窗口岗位 (else the kind and window).")
     kind: ZoneKind = Field(description="post, staff_area, service_area or queue_area.")
     window: str | None = Field(None, description="Window id; required for post and service_area zones.")
     polygon: list[Point] = Field(description="Polygon in image pixels, at least 3 points.")

@@ -89,7 +89,9 @@ class Pipeline:
         else:
             from streams.rule_state import RuleStateStore
 
-            self.rule_state = RuleStateStore(cfg.kafka.bootstrap_servers, cfg.kafka.topics.rule_state)
+            self.rule_state = RuleStateStore(
+                cfg.kafka.bootstrap_servers, cfg.kafka.topics.rule_state, self.metrics.checkpoints_unusable.inc
+            )
         self.violations = 0
         self._stopping = False
         self._finished: set[str] = set()  # cameras whose input ended and whose episodes were closed

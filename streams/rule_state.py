@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -17,22 +18,19 @@ log = logging.getLogger(__name__)
 MAX_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
-def _checkpoint(camera_id: str, value: bytes | None) -> RuleCheckpoint | None:
-    """The checkpoint in ``value``, or None (the camera starts afresh) when it is not a valid one."""
+def read_checkpoint(camera_id: str, value: bytes | None) -> RuleCheckpoint | None:
+    """The checkpoint in ``value`` (None for a tombstone); BadMessage when it is not a valid one."""
     if value is None:
         return None
-    try:
-        if len(value) > MAX_CHECKPOINT_BYTES:
-            raise BadMessage(f"{len(value)} bytes")
-        return decode(RuleCheckpoint, value)
-    except BadMessage as error:
-        log.warning("checkpoint of camera %s unusable (%s): the camera starts afresh", camera_id[:64], error)
-        return None
+    if len(value) > MAX_CHECKPOINT_BYTES:
+        raise BadMessage(f"{len(value)} bytes")
+    return decode(RuleCheckpoint, value)
 
 
 class RuleStateStore:
-    def __init__(self, bootstrap: str, topic: str):
-        self.bootstrap, self.topic = bootstrap, topic
+    def __init__(self, bootstrap: str, topic: str, on_unusable: Callable[[], None] = lambda: None):
+        """``on_unusable`` is told of each checkpoint that cannot be read (its camera starts afresh)."""
+        self.bootstrap, self.topic, self.on_unusable = bootstrap, topic, on_unusable
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="hallwatch-rule-state"
         )
@@ -74,10 +72,18 @@ class RuleStateStore:
                     for record in records:
                         key = record.key.decode(errors="replace") if record.key else ""
                         if key in camera_ids:
-                            latest[key] = _checkpoint(key, record.value)
+                            latest[key] = self._read(key, record.value)
         finally:
             consumer.close()
         return {k: v for k, v in latest.items() if v is not None}
+
+    def _read(self, camera_id: str, value: bytes | None) -> RuleCheckpoint | None:
+        try:
+            return read_checkpoint(camera_id, value)
+        except BadMessage as error:
+            log.warning("checkpoint of camera %s unusable (%s): the camera starts afresh", camera_id[:64], error)
+            self.on_unusable()
+            return None
 
     def close(self) -> None:
         self.flush()

@@ -102,6 +102,8 @@ def test_three_roles_walk_a_case_to_its_close_in_the_console(tmp_path):
         for step in ("督办", "整改反馈", "退回重办", "办结", "王纪检", "张主任", "陈值班"):
             assert step in timeline, timeline
         assert "officer" not in timeline and "manager" not in timeline  # display names, not logins
+        facts = officer.inner_text("#detail > p")
+        assert "摄像头 莲花大厅东侧枪机 · 画面区域 岗位 · 1号综合窗口" in facts and "c-h1" not in facts
         # What the hall typed is text on the officer's screen, never markup.
         assert HOSTILE in officer.inner_text("table.case")
         assert officer.eval_on_selector_all("#detail img[src='x']", "xs => xs.length") == 0

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from alerts.api import create_app
 from alerts.service import AlertService
+from alerts.store.schema import User
 from configs.loader import parse_config
 from tests.alert_fixtures import registry, violation
 from tests.helpers import add_users
@@ -264,6 +265,10 @@ def test_shift_notes_are_scoped_and_record_what_was_waiting(world):
     note = r.json()
     assert note["author"] == "op_town" and note["summary"]["new"] == 1  # alert "a" is waiting in the subtree
     assert note["summary"]["received_since_last_note"] is None  # the first note of this subtree
+    with app.state.ctx.repos.db.session() as db:  # a display name: the log names people by it
+        db.get(User, "op_town").display_name = "周值班"
+    listed = operator.get("/api/shift-notes").json()
+    assert listed[0]["author"] == "op_town" and listed[0]["author_name"] == "周值班"
     second = operator.post("/api/shift-notes", json={"text": "交班：无新情况"}, headers=csrf).json()
     assert second["summary"]["received_since_last_note"] == 0
     assert [n["text"] for n in operator.get("/api/shift-notes").json()] == [

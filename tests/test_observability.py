@@ -239,6 +239,25 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
         raw = query('sum(increase(hallwatch_violations_total{hall="lianhua-center"}[5m]))')["result"]
         decided_now = [r for r in query(concrete(hall_panel))["result"] if r["metric"]["hall"] == "lianhua-center"]
         assert float(decided_now[0]["value"][1]) < float(raw[0]["value"][1]), (decided_now, raw)
+        # Legends read names, never ids (issue 26): every violation and case panel's series carries
+        # the joined display name, and the region selectors show names while filtering by id.
+        for _, panel, expr in expressions():
+            if panel in ("每小时违规（按类型）", "违规最多的大厅", "违规最多的窗口", "待处置告警（按类型、级别）"):
+                result = query(concrete(expr))["result"]
+                assert result and all(r["metric"].get("name") for r in result), (panel, result)
+                assert not any(r["metric"]["name"] in ("empty_post", "lianhua-center", "w1") for r in result), result
+        from configs.grafana.dashboards import REGION_TEXT_VALUE
+
+        pattern = re.compile(REGION_TEXT_VALUE.strip("/").replace("(?<", "(?P<"))
+        series = httpx.get(f"{api}/series", params={"match[]": 'hallwatch_region_info{level="county"}'}).json()["data"]
+        for labels in series:  # as Grafana's query_result() writes a series: labels sorted by name
+            line = (
+                "hallwatch_region_info{"
+                + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
+                + "}"
+            )
+            found = pattern.search(line)
+            assert found and found["value"] == labels["region"] and found["text"] == labels["name"], line
         empty = []
         quiet = may_be_empty()
         for dashboard, panel, expr in expressions():

@@ -312,6 +312,7 @@ def test_a_worker_starts_every_camera_whatever_their_checkpoints(kafka_broker, t
     worker kept their partitions (issue 24). Now each camera is restored on its own and starts
     afresh when its checkpoint is unusable."""
     from configs.loader import load_config
+    from domain.checkpoint import RuleCheckpoint
     from ingest.pipeline import Pipeline
     from streams.rule_state import RuleStateStore
     from tests.test_scale_out import site
@@ -322,15 +323,17 @@ def test_a_worker_starts_every_camera_whatever_their_checkpoints(kafka_broker, t
     cfg = load_config(path)
     pipeline = Pipeline(cfg, use_kafka=False, group=f"g-{marker}", worker_id="w-test")
     store = RuleStateStore(kafka_broker.bootstrap, cfg.kafka.topics.rule_state)
-    missing_key = {"version": 1, "camera_id": ids[1], "zones": {"p1|empty_post": {"kind": "empty_post"}}}
+    # Not JSON; the right shape with a value the rules cannot take (a time without an offset).
+    wrong = {"schema": "hallwatch.rule-state.v1", "version": 1, "camera_id": ids[1],
+             "zones": {"p1|empty_post": {"kind": "empty_post", "empty_since": "2026-03-02T09:00:00"}}}  # fmt: skip
     store.producer.send(cfg.kafka.topics.rule_state, key=ids[0].encode(), value=b"{not json")
-    store.save(ids[1], missing_key)
-    store.save(ids[2], {"version": 1, "camera_id": ids[2], "last_time": None, "zones": {}})
+    store.producer.send(cfg.kafka.topics.rule_state, key=ids[1].encode(), value=json.dumps(wrong).encode())
+    store.save(ids[2], RuleCheckpoint(schema="hallwatch.rule-state.v1", version=1, camera_id=ids[2], zones={}))
     store.close()
     try:
         pipeline._assign(ids)
         assert sorted(pipeline.workers) == sorted(ids)  # every camera runs, the bad ones afresh
-        assert pipeline.metrics.checkpoints_unusable._value.get() == 1  # the missing key; not-JSON reads as none
+        assert pipeline.metrics.checkpoints_unusable._value.get() == 2  # each unusable one, counted
         wait_for(lambda: all(w.stats.frames_analysed > 0 for w in pipeline.workers.values()), 30, "every camera")
     finally:
         pipeline._revoke(list(pipeline.workers))
@@ -363,8 +366,10 @@ def test_a_worker_in_a_group_closes_what_ended_and_keeps_its_tracks(kafka_broker
             return [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
 
         wait_for(lambda: sorted(pipeline.workers) == sorted(ids), 60, "both cameras assigned")
-        wait_for(lambda: all(w.ended for w in pipeline.workers.values()), 120, "both replays ended")
-        wait_for(lambda: len(pipeline._finished) == 2, 10, "their episodes closed")
+        # Both replays end and their episodes close. On a loaded machine the group may rebalance
+        # meanwhile (a heartbeat starved past the short test session timeout): the cameras then
+        # continue from their checkpoints and end later, which the assertions below also cover.
+        wait_for(lambda: len(pipeline._finished) == 2, 300, "both replays ended, their episodes closed")
         opened = {m["event_id"] for m in messages() if m["status"] == "open"}
         closed = {m["event_id"] for m in messages() if m["status"] == "closed"}
         assert opened and opened <= closed, opened - closed

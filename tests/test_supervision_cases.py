@@ -75,6 +75,8 @@ def test_a_case_goes_dispatch_rectify_return_rectify_close_with_three_roles(worl
 
     # The hall's manager sees their hall only: another hall's alert is 404, like one that does not exist.
     assert [a["event_id"] for a in manager.get("/api/alerts").json()] == ["a"]
+    shown = manager.get("/api/alerts/a").json()  # names, not ids (issue 26)
+    assert shown["camera_name"] == "莲花大厅东侧枪机" and shown["zone_name"] == "岗位 · 1号综合窗口"
     assert manager.get("/api/alerts/other").status_code == 404
     assert manager.get("/api/alerts", params={"hall": "h-county"}).status_code == 404
     assert manager.get("/api/cameras").status_code == 403  # the region's views are the centre's

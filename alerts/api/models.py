@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from alerts.access.auth import MAX_PASSWORD
 from alerts.store.schema import Alert, Case
-from configs.model import HallwatchConfig
+from configs.labels import ZONE_KINDS
+from configs.model import Camera, Hall, HallwatchConfig
 from domain.events import Violation
 from domain.roster import Roster
 from streams.wire import decode
@@ -77,7 +78,9 @@ class AlertOut(BaseModel):
     region_names: list[str] = Field(default_factory=list, description="Display names along region_path")
     level: str
     camera_id: str
+    camera_name: str = Field("", description="The camera's display name (its id when it has none)")
     zone_id: str
+    zone_name: str = Field("", description="The zone's display name, else its kind and window, e.g. 岗位 · 1号窗口")
     started_at: datetime
     ended_at: datetime | None
     duration_s: float
@@ -200,6 +203,17 @@ def case_out(case: Case, lifecycle: str, tz: ZoneInfo, now: datetime) -> dict:
     )
 
 
+def _zone_name(camera: Camera | None, zone_id: str, hall: Hall | None) -> str:
+    zone = next((z for z in camera.zones if z.id == zone_id), None) if camera else None
+    if zone is None:
+        return zone_id
+    if zone.name:
+        return zone.name
+    window = next((w for w in hall.windows if w.id == zone.window), None) if hall and zone.window else None
+    kind = ZONE_KINDS.get(zone.kind.value, zone.kind.value)
+    return f"{kind} · {window.name or window.id}" if window else kind
+
+
 def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert, case: Case | None = None) -> dict:
     """The stored alert's columns, its latest violation state and its case, for ``AlertOut``;
     ``roster`` names who was on duty (the config's and the console's shifts, ``ApiContext.roster()``)."""
@@ -210,6 +224,7 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert, case: Case | None 
     tz = ZoneInfo(cfg.timezone)
     local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
     v = decode(Violation, a.payload, stored=True)
+    camera = next((c for c in cfg.cameras if c.id == a.camera_id), None)
     return dict(
         event_id=a.event_id,
         type=a.type,
@@ -223,7 +238,9 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert, case: Case | None 
         region_names=[names.get(r, r) for r in path],
         level=a.level,
         camera_id=a.camera_id,
+        camera_name=(camera.name or camera.id) if camera else a.camera_id,
         zone_id=a.zone_id,
+        zone_name=_zone_name(camera, a.zone_id, hall),
         started_at=local(a.started_at),
         ended_at=local(a.ended_at),
         duration_s=a.duration_s,

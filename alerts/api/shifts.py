@@ -22,6 +22,7 @@ class ShiftNoteOut(BaseModel):
     id: int
     at: datetime
     author: str
+    author_name: str = Field("", description="The author's display name")
     region_path: str
     text: str
     summary: dict
@@ -29,8 +30,11 @@ class ShiftNoteOut(BaseModel):
 
 @router.get("/api/shift-notes", response_model=list[ShiftNoteOut])
 def list_notes(limit: int = Query(50, ge=1, le=500), principal: Principal = who(), ctx: ApiContext = Ctx):
+    names = ctx.display_names()
     return [
-        ShiftNoteOut.model_validate(n, from_attributes=True)
+        ShiftNoteOut.model_validate(n, from_attributes=True).model_copy(
+            update={"author_name": names.get(n.author, n.author)}
+        )
         for n in ctx.repos.shift_notes.list(principal.region_prefix, limit)
     ]
 
@@ -39,4 +43,5 @@ def list_notes(limit: int = Query(50, ge=1, le=500), principal: Principal = who(
 def write_note(body: ShiftNoteIn, principal: Principal = who("write_shift_note"), ctx: ApiContext = Ctx):
     note = ctx.repos.shift_notes.add(principal.username, principal.region_prefix, body.text.strip() or body.text)
     ctx.store.record(None, principal.username, "shift_note", {"note_id": note.id})
-    return ShiftNoteOut.model_validate(note, from_attributes=True)
+    out = ShiftNoteOut.model_validate(note, from_attributes=True)
+    return out.model_copy(update={"author_name": principal.display_name or principal.username})

@@ -3,7 +3,7 @@
 // lit-html templates: escaped by construction.
 import {html, nothing, render} from "./vendor/lit-html.js";
 import {showDetail, selected, LIFECYCLE} from "./detail.js";
-import {$, api, apiPage, can, fmt, regionName, state, typeName, reasonName, hallName} from "./session.js";
+import {$, api, apiPage, can, fmt, hallName, reasonName, regionName, state, typeName, withHallOffset} from "./session.js";
 import {dur, groups} from "./util.js";
 
 const alerts = new Map();
@@ -16,7 +16,7 @@ function matches(a) {
   const region = $("f-region").value, hall = $("f-hall").value, type = $("f-type").value, life = $("f-lifecycle").value;
   const since = $("f-since").value, level = $("f-level").value;
   return (!level || a.level === level) && (!region || a.region_path.includes(region)) && (!hall || a.hall_id === hall) &&
-    (!type || a.type === type) && (!life || a.lifecycle === life) && (!since || new Date(a.started_at) >= new Date(since));
+    (!type || a.type === type) && (!life || a.lifecycle === life) && (!since || Date.parse(a.started_at) >= Date.parse(withHallOffset(since)));
 }
 
 function toggleGroup(key) {
@@ -68,7 +68,9 @@ export function renderList() {
 // The badge counts what waits for this user in their whole scope, whatever the list's filter or
 // page: alerts to acknowledge (operators), cases to answer (a hall's manager).
 let waiting = 0, badgeTimer = null;
-const badgeState = () => (can("acknowledge") || !can("rectify") ? ["new", "待确认"] : ["dispatched", "待整改"]);
+// Each role counts what it can act on: 待确认 (acknowledge), 待复核 (review), 待整改 (a hall's reply).
+const badgeState = () => can("acknowledge") ? ["new", "待确认"] : can("review") ? ["acknowledged", "待复核"]
+  : can("rectify") ? ["dispatched", "待整改"] : ["new", "待确认"];
 async function countWaiting() {
   const [lifecycle, label] = badgeState();
   try { waiting = (await apiPage(`/api/alerts?lifecycle=${lifecycle}&limit=1`)).total; } catch (e) { return waiting; }
@@ -102,7 +104,7 @@ export async function loadAlerts() {
   for (const [key, id] of [["region", "f-region"], ["hall", "f-hall"], ["type", "f-type"], ["lifecycle", "f-lifecycle"]]) {
     if ($(id).value) params.set(key, $(id).value);
   }
-  if ($("f-since").value) params.set("since", new Date($("f-since").value).toISOString());
+  if ($("f-since").value) params.set("since", withHallOffset($("f-since").value));  // the halls' time
   const answer = await apiPage(`/api/alerts?${params}`);
   total = answer.total;
   alerts.clear();

@@ -121,7 +121,7 @@ export async function showDetail(id) {
   const actions = caseActions(a);
   const detail = $("detail");
   render(html`<h2>${typeName(a.type)} · ${reasonName(a.reason)}</h2>
-    <p>${a.hall_name} ${a.window_id ? "· " + (a.window_name || a.window_id) : ""}${a.on_duty && a.on_duty.length ? `（值班人员：${a.on_duty.join("、")}）` : ""} · 摄像头 ${a.camera_id} · 画面区域 ${a.zone_id}<br>
+    <p>${a.hall_name} ${a.window_id ? "· " + (a.window_name || a.window_id) : ""}${a.on_duty && a.on_duty.length ? `（值班人员：${a.on_duty.join("、")}）` : ""} · 摄像头 ${a.camera_name || a.camera_id} · 画面区域 ${a.zone_name || a.zone_id}<br>
     ${(a.region_names || []).join(" › ")}<br>
     ${fmt(a.started_at)} — ${a.ended_at ? fmt(a.ended_at) : "进行中"}（${dur(a.duration_s)}），峰值人数 ${a.people}
     ${a.min_distance_m != null ? "，最小间距 " + a.min_distance_m.toFixed(2) + " 米" : ""}<br>

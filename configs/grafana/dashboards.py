@@ -49,6 +49,19 @@ def named(expr: str) -> str:
     return named_levels(f"{expr} * on (region) group_left (name) hallwatch_region_info")
 
 
+def named_states(expr: str) -> str:
+    """``expr`` (with a case `state` label) with an `st` label in Chinese."""
+    for code, name in (("dispatched", "已督办待整改"), ("rectified", "已反馈待审核")):
+        expr = f'label_replace({expr}, "st", "{name}", "state", "{code}")'
+    return expr
+
+
+def camera_named(expr: str) -> str:
+    """``expr`` (with a `camera` label) with the camera's display name (from the alerting service's
+    ``hallwatch_camera_info``; without it, the series as they are)."""
+    return f"({expr} * on (camera) group_left (name) hallwatch_camera_info) or {expr}"
+
+
 def named_levels(expr: str) -> str:
     """``expr`` (with a `level` label) with a `lv` label in Chinese."""
     for code, name in (("city", "市级"), ("county", "县级"), ("township", "乡级")):
@@ -63,12 +76,18 @@ def thresholds(*steps: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
     return builder.steps([Threshold(value=v, color=c) for v, c in steps])
 
 
+# The selectors show each region's name and filter by its id: Grafana reads the text and the value
+# from named groups of the series line (labels in alphabetical order: name before region).
+REGION_TEXT_VALUE = '/name="(?<text>[^"]+)".*region="(?<value>[^"]+)"/'
+
+
 def region_variables() -> list[dashboard.QueryVariable]:
     county = (
         dashboard.QueryVariable("county")
         .label("区县")
         .datasource(DS)
-        .query('label_values(hallwatch_region_info{level="county"}, region)')
+        .query('query_result(hallwatch_region_info{level="county"})')
+        .regex(REGION_TEXT_VALUE)
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(VariableSort.ALPHABETICAL_ASC)
         .include_all(True)
@@ -79,7 +98,8 @@ def region_variables() -> list[dashboard.QueryVariable]:
         dashboard.QueryVariable("township")
         .label("乡镇（街道）")
         .datasource(DS)
-        .query('label_values(hallwatch_region_info{level=~"county|township", county=~"$county"}, region)')
+        .query('query_result(hallwatch_region_info{level=~"county|township", county=~"$county"})')
+        .regex(REGION_TEXT_VALUE)
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(VariableSort.ALPHABETICAL_ASC)
         .include_all(True)
@@ -204,7 +224,9 @@ def violations() -> dashboard.Dashboard:
         .unit("short")
         .span(12)
         .height(8)
-        .with_target(query(decided("type", SUBTREE, "1h"), "{{type}}"))
+        .with_target(
+            query(f"{decided('type', SUBTREE, '1h')} * on (type) group_left (name) hallwatch_type_info", "{{name}}")
+        )
     )
     d = d.with_panel(
         timeseries.Panel()
@@ -212,7 +234,11 @@ def violations() -> dashboard.Dashboard:
         .unit("short")
         .span(12)
         .height(8)
-        .with_target(query(decided("reason", SUBTREE, "1h"), "{{reason}}"))
+        .with_target(
+            query(
+                f"{decided('reason', SUBTREE, '1h')} * on (reason) group_left (name) hallwatch_reason_info", "{{name}}"
+            )
+        )
     )
     d = d.with_panel(
         bargauge.Panel()
@@ -236,8 +262,8 @@ def violations() -> dashboard.Dashboard:
         .height(9)
         .with_target(
             query(
-                f"topk(10, {decided('hall', SUBTREE, '$__range')})",
-                "{{hall}}",
+                f"topk(10, {decided('hall', SUBTREE, '$__range')} * on (hall) group_left (name) hallwatch_hall_info)",
+                "{{name}}",
                 instant=True,
             )
         )
@@ -250,8 +276,10 @@ def violations() -> dashboard.Dashboard:
         .height(9)
         .with_target(
             query(
-                "topk(10, " + decided("hall, window", SUBTREE + ', window!=""', "$__range") + ")",
-                "{{hall}} · {{window}}",
+                "topk(10, "
+                + decided("hall, window", SUBTREE + ', window!=""', "$__range")
+                + " * on (hall, window) group_left (name, hall_name) hallwatch_window_info)",
+                "{{hall_name}} · {{name}}",
                 instant=True,
             )
         )
@@ -271,7 +299,15 @@ def violations() -> dashboard.Dashboard:
         .unit("short")
         .span(8)
         .height(6)
-        .with_target(query('sum by (type, level) (hallwatch_alerts_open{region=~"$township"})', "{{type}} · {{level}}"))
+        .with_target(
+            query(
+                named_levels(
+                    'sum by (type, level) (hallwatch_alerts_open{region=~"$township"}) '
+                    "* on (type) group_left (name) hallwatch_type_info"
+                ),
+                "{{name}} · {{lv}}",
+            )
+        )
     )
     d = d.with_panel(
         timeseries.Panel()
@@ -316,7 +352,11 @@ def supervision_panels(d: dashboard.Dashboard) -> dashboard.Dashboard:
         .height(6)
         .no_value("暂无未办结的督办案件")
         .with_target(
-            query('sum by (state, level) (hallwatch_cases{region=~"$township"})', "{{state}} · {{level}}", instant=True)
+            query(
+                named_states(named_levels('sum by (state, level) (hallwatch_cases{region=~"$township"})')),
+                "{{st}} · {{lv}}",
+                instant=True,
+            )
         )
     )
     d = d.with_panel(
@@ -329,9 +369,10 @@ def supervision_panels(d: dashboard.Dashboard) -> dashboard.Dashboard:
         .thresholds(thresholds((None, "green"), (0.1, "orange"), (0.3, "red")))
         .with_target(
             query(
-                'sum by (type) (increase(hallwatch_reviews_total{outcome="dismissed"}[$__range])) '
-                "/ sum by (type) (increase(hallwatch_reviews_total[$__range]))",
-                "{{type}}",
+                '(sum by (type) (increase(hallwatch_reviews_total{outcome="dismissed"}[$__range])) '
+                "/ sum by (type) (increase(hallwatch_reviews_total[$__range]))) "
+                "* on (type) group_left (name) hallwatch_type_info",
+                "{{name}}",
                 instant=True,
             )
         )
@@ -388,8 +429,8 @@ def devices() -> dashboard.Dashboard:
         .unit("fps")
         .span(12)
         .height(8)
-        .with_target(query("hallwatch_pipeline_fps_in", "{{camera}} 输入"))
-        .with_target(query("hallwatch_pipeline_fps_analysed", "{{camera}} 分析"))
+        .with_target(query(camera_named("hallwatch_pipeline_fps_in"), "{{name}} 输入"))
+        .with_target(query(camera_named("hallwatch_pipeline_fps_analysed"), "{{name}} 分析"))
     )
     d = d.with_panel(
         timeseries.Panel()
@@ -397,7 +438,7 @@ def devices() -> dashboard.Dashboard:
         .unit("short")
         .span(12)
         .height(8)
-        .with_target(query("increase(hallwatch_pipeline_reconnects_total[1h])", "{{camera}}"))
+        .with_target(query(camera_named("increase(hallwatch_pipeline_reconnects_total[1h])"), "{{name}}"))
     )
     d = d.with_panel(
         timeseries.Panel()
