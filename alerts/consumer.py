@@ -89,6 +89,9 @@ def _absence(record: Any) -> Received | str:
     return Received(record.topic, key, record.partition, record.offset, absence=absence)
 
 
+METADATA_MAX_AGE_MS = 10_000  # how soon an assignment made without the topics' metadata heals
+
+
 class AlertConsumer:
     def __init__(
         self,
@@ -118,6 +121,9 @@ class AlertConsumer:
             group_instance_id=instance_id,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(500, session_timeout_ms // 4),
+            # A group joined before the client had the topics' metadata is assigned nothing until
+            # the next refresh (5 minutes by default): seen as a service that consumed nothing.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"{group_id}-dlq")
         self.dead_lettered = 0
