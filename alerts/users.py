@@ -16,6 +16,8 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy.engine import make_url
+
 from alerts.access.auth import ROLES, Users
 from alerts.access.sessions import Sessions
 from alerts.store.database import Database
@@ -42,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url")
     args = parser.parse_args(argv)
     cfg = load_or_exit(args.config)
-    users = Users(Database.open(args.database_url or cfg.alerts.database_url), cfg)
+    url = args.database_url or cfg.alerts.database_url
+    # Which store this is, always: a mistyped --config must not look like an empty user list.
+    print(f"database: {make_url(url).render_as_string(hide_password=True)} (config {args.config})", file=sys.stderr)
+    users = Users(Database.open(url), cfg)
     if args.command == "list":
         for user in users.all():
             state = "disabled" if user.disabled else "active"

@@ -221,7 +221,9 @@ def test_users_cli_creates_a_user_and_refuses_weak_passwords(tmp_path):
     assert run("short\n", "add", "wang", "--role", "operator", "--region", "lianhua").returncode == 2
     ok = run("a sufficiently long one\n", "add", "wang", "--role", "operator", "--region", "lianhua", "--name", "王五")
     assert ok.returncode == 0, ok.stderr
-    assert "wang\toperator\tlianhua\tactive\t王五" in run("", "list").stdout
+    listed = run("", "list")
+    assert "wang\toperator\tlianhua\tactive\t王五" in listed.stdout
+    assert f"database: {db}" in listed.stderr  # which store, always said
     # A hall's manager: bound to the hall (its region from the config), named for the 督办单.
     pw = "a sufficiently long one\n"
     assert run(pw, "add", "zhang", "--role", "hall_manager", "--hall", "lianhua-center").returncode == 2  # no --name

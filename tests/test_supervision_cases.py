@@ -181,9 +181,20 @@ def test_the_export_carries_the_case_record_signed(world, tmp_path):
     assert verify(folder, b"k", {"event_id": "a", "hall_id": "h1"}) == []
     audit = json.loads((folder / "audit.json").read_text())
     assert [e["action"] for e in audit][-4:] == ["review", "dispatch", "rectify", "close"]
-    # Rewriting the decision in the exported record is caught.
+    # The unpacked export as a whole, with the command its README gives; then a rewritten decision.
+    import yaml
+
+    from alerts.evidence.__main__ import main as evidence_cli
+
+    unpacked = tmp_path / "unpacked"
+    archive.extractall(unpacked)
+    config = tmp_path / "site.yaml"
+    config.write_text(yaml.safe_dump(service.cfg.model_dump(mode="json", exclude_none=True), allow_unicode=True))
+    assert evidence_cli(["verify", str(unpacked), "--event", "a", "--config", str(config)]) == 0
     (folder / "audit.json").write_text(json.dumps(audit).replace("confirmed", "dismissed"))
     assert any("audit.json" in p for p in verify(folder, b"k"))
+    (unpacked / "record" / "audit.json").write_text(json.dumps(audit).replace("confirmed", "dismissed"))
+    assert evidence_cli(["verify", str(unpacked), "--event", "a", "--config", str(config)]) == 1
 
 
 def test_an_overdue_case_escalates_once_per_deadline_and_shows(world):

@@ -3,6 +3,7 @@
     python -m alerts.evidence verify FOLDER [FOLDER ...] [--event EVENT_ID] [--code CODE] [--config configs/demo.yaml]
     python -m alerts.evidence prune [--config configs/demo.yaml] [--database-url URL] [--keep EVENT_ID ...]
 
+A FOLDER may also be an unpacked case export: its evidence/ and record/ are each verified.
 verify exits 1 when any file or manifest was altered, a file was added, or the manifest is
 another event's (the folder's place in the evidence store, or --event, names the event); with --code,
 also when the verification code printed on a case sheet (督办单) is not this evidence's. The key
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 from configs.loader import load_or_exit
-from streams.evidence.manifest import case_code, resolve_key, same_code, verify
+from streams.evidence.manifest import MANIFEST, case_code, resolve_key, same_code, verify
 from streams.evidence.storage import LocalEvidenceStore
 
 
@@ -50,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     root = Path(cfg.evidence.root).resolve()
     failed = 0
-    for folder in args.folders:
+    for folder in [signed for given in args.folders for signed in _signed_folders(given)]:
         problems = verify(folder, key, _binding(folder, root, args.event))
-        if args.code and not problems and not same_code(args.code, case_code(folder, key)):
+        if args.code and folder.name != "record" and not problems and not same_code(args.code, case_code(folder, key)):
             problems.append("the case sheet's verification code is not this evidence's")
         if problems:
             failed += 1
@@ -62,6 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"ok     {folder}")
     return 1 if failed else 0
+
+
+def _signed_folders(folder: Path) -> list[Path]:
+    """The signed folders ``folder`` stands for: itself when it holds a manifest; an unpacked case
+    export (its evidence/ and record/, each signed) otherwise."""
+    if (folder / MANIFEST).exists():
+        return [folder]
+    parts = [folder / name for name in ("evidence", "record") if (folder / name / MANIFEST).exists()]
+    return parts or [folder]
 
 
 def _binding(folder: Path, root: Path, event_id: str | None) -> dict:
