@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from alerts.store.cases import AlertFacts
+from alerts.store.cases import AlertFacts, is_overdue
 from configs.labels import type_label
 from configs.model import HallwatchConfig
 from domain.roster import Roster
@@ -66,7 +66,7 @@ class StatsRow:
             replied = fact.lifecycle in ("rectified", "closed") and fact.rectified_late is not None
             self.rectified_on_time += replied and not fact.rectified_late
             self.rectified_late += replied and bool(fact.rectified_late)
-            self.overdue += fact.lifecycle == "dispatched" and fact.due_at <= now
+            self.overdue += is_overdue(fact.lifecycle, fact.due_at, now)
         if outcome != "dismissed":
             self.late_s += fact.duration_s if fact.reason == "late_arrival" else 0.0
             self.early_leave_s += fact.duration_s if fact.reason == "early_leave" else 0.0

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from alerts.access.auth import MAX_PASSWORD
+from alerts.store.cases import is_overdue
 from alerts.store.schema import Alert, Case
 from configs.labels import ZONE_KINDS
 from configs.model import Camera, Hall, HallwatchConfig
@@ -183,8 +184,12 @@ class AbsenceOut(AbsenceIn):
     registered_at: datetime
 
 
+def _in_zone(t: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return t.astimezone(tz) if t is not None else None
+
+
 def case_out(case: Case, lifecycle: str, tz: ZoneInfo, now: datetime) -> dict:
-    local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
+    local = lambda t: _in_zone(t, tz)  # noqa: E731
     return dict(
         requirement=case.requirement,
         due_at=local(case.due_at),
@@ -196,7 +201,7 @@ def case_out(case: Case, lifecycle: str, tz: ZoneInfo, now: datetime) -> dict:
         rectified_at=local(case.rectified_at),
         rectified_by=case.rectified_by,
         rectified_late=case.rectified_late,
-        overdue=lifecycle == "dispatched" and case.due_at <= now,
+        overdue=is_overdue(lifecycle, case.due_at, now),
         closing_note=case.closing_note,
         closed_at=local(case.closed_at),
         closed_by=case.closed_by,
@@ -222,7 +227,8 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert, case: Case | None 
     names = {r.id: r.name for r in cfg.regions}
     path = a.region_path.strip("/").split("/")
     tz = ZoneInfo(cfg.timezone)
-    local = lambda t: t.astimezone(tz) if t is not None else None  # noqa: E731
+    local = lambda t: _in_zone(t, tz)  # noqa: E731
+    now = datetime.now(UTC)
     v = decode(Violation, a.payload, stored=True)
     camera = next((c for c in cfg.cameras if c.id == a.camera_id), None)
     return dict(
@@ -258,6 +264,6 @@ def alert_out(cfg: HallwatchConfig, roster: Roster, a: Alert, case: Case | None 
         evidence=dict(v.evidence),
         detection=dict(v.detection) if v.detection else None,
         on_duty=roster.on_duty(a.hall_id, a.window_id, a.started_at) if a.window_id else [],
-        case=case_out(case, a.lifecycle, tz, datetime.now(UTC)) if case else None,
-        overdue=bool(case and a.lifecycle == "dispatched" and case.due_at <= datetime.now(UTC)),
+        case=case_out(case, a.lifecycle, tz, now) if case else None,
+        overdue=bool(case and is_overdue(a.lifecycle, case.due_at, now)),
     )

@@ -16,6 +16,11 @@ from alerts.store.database import Database
 from alerts.store.schema import Alert, Case
 
 
+def is_overdue(lifecycle: str, due_at: datetime | None, now: datetime) -> bool:
+    """Dispatched and past its deadline, with no reply yet (逾期): the one definition."""
+    return lifecycle == "dispatched" and due_at is not None and due_at <= now
+
+
 @dataclass(frozen=True)
 class OverdueCase:
     """A dispatched case past its deadline, not escalated for that deadline yet."""
@@ -82,7 +87,7 @@ class CaseStore:
         with self.db.sessions() as session:
             for state, level, region, due_at in session.execute(query):
                 states[(state, level, region)] += 1
-                if state == "dispatched" and due_at <= now:
+                if is_overdue(state, due_at, now):
                     overdue[(level, region)] += 1
         return states, overdue
 
