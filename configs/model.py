@@ -23,7 +23,7 @@ from configs.components import (
     TrackerConfig,
     Webhook,
 )
-from domain.base import LEVEL_PARENT, Level, StrictModel
+from domain.base import LEVEL_PARENT, DisplayName, Level, StrictModel
 from domain.floor import homography_from_points
 from domain.roster import Roster, RosterShift
 from domain.schedule import ScheduleConfig
@@ -58,14 +58,14 @@ Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x
 
 class Region(StrictModel):
     id: str = Field(description="Unique region id, e.g. `yanjiang`.")
-    name: str = Field(description="Display name in Chinese, e.g. 雁江区.")
+    name: DisplayName = Field(min_length=1, description="Display name in Chinese, e.g. 雁江区.")
     level: Level = Field(description="city, county (county/district) or township (township/street).")
     parent: str | None = Field(None, description="Id of the parent region; required below city level.")
 
 
 class Window(StrictModel):
     id: str = Field(description="Window (counter, 窗口) id, unique within its hall.")
-    name: str = Field("", description="Display name, e.g. 1号综合窗口.")
+    name: DisplayName = Field("", description="Display name, e.g. 1号综合窗口.")
     schedule: str | None = Field(
         None, description="Schedule id for this window (staggered shifts, 错时); defaults to the hall's."
     )
@@ -73,7 +73,7 @@ class Window(StrictModel):
 
 class Hall(StrictModel):
     id: str = Field(description="Unique hall id.")
-    name: str = Field(description="Display name, e.g. 莲花街道便民服务中心.")
+    name: DisplayName = Field(min_length=1, description="Display name, e.g. 莲花街道便民服务中心.")
     region: str = Field(description="Id of the region the hall belongs to (any level).")
     schedule: str | None = Field(None, description="Schedule id; absent = always in service.")
     windows: list[Window] = Field(default_factory=list, description="The service windows of this hall.")
@@ -221,7 +221,7 @@ ZONE_NEEDS_WINDOW = {ZoneKind.post, ZoneKind.service_area}
 
 class Zone(StrictModel):
     id: str = Field(description="Zone id, unique within its camera.")
-    name: str = Field("", max_length=64, description="Display name, e.g. 1号窗口岗位 (else the kind and window).")
+    name: DisplayName = Field("", description="Display name, e.g. 1号窗口岗位 (else the kind and window).")
     kind: ZoneKind = Field(description="post, staff_area, service_area or queue_area.")
     window: str | None = Field(None, description="Window id; required for post and service_area zones.")
     polygon: list[Point] = Field(description="Polygon in image pixels, at least 3 points.")
@@ -249,7 +249,7 @@ class Zone(StrictModel):
 class Camera(StrictModel):
     id: str = Field(description="Unique camera id.")
     hall: str = Field(description="Id of the hall this camera watches.")
-    name: str = Field("", description="Display name.")
+    name: DisplayName = Field("", description="Display name.")
     source: str = Field(
         description="Video file path, rtsp://…, http(s)://…, a USB device index, or mot:PATH (replayed detections)."
     )

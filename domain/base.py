@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import Enum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
 
 
 class StrictModel(BaseModel):
@@ -22,3 +25,35 @@ class Level(str, Enum):
 
 
 LEVEL_PARENT = {Level.county: Level.city, Level.township: Level.county}
+
+
+# Unicode categories a name never needs: controls, format characters (bidi overrides, zero-width
+# joiners), private use, surrogates and line/paragraph separators. Each can disguise a name where it
+# is shown (a right-to-left override reverses the rest of a legend line).
+_UNPRINTABLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+
+def printable_name(value: str) -> str:
+    """``value`` unchanged when it is printable text and not blank, else a typed error."""
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in value):
+        raise PydanticCustomError(
+            "printable", "must be printable text (no control, format or line-separator characters)"
+        )
+    if value and not value.strip():
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+def display_name(value: str) -> str:
+    """A name the config gives a region, hall, window, camera or zone: printable, and without the
+    ASCII double quote (Grafana's region selector reads names out of `name="…"`; write “ ” instead)."""
+    printable_name(value)
+    if '"' in value:
+        raise PydanticCustomError("double_quote", 'must not contain " (write “ ” instead)')
+    return value
+
+
+PersonName = Annotated[str, StringConstraints(max_length=64), AfterValidator(printable_name)]
+"""A person's name typed in the console, e.g. 张三 or a staff number."""
+DisplayName = Annotated[str, StringConstraints(max_length=64), AfterValidator(display_name)]
+"""A display name in the config (may be empty where a field says so)."""

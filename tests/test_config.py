@@ -247,3 +247,20 @@ def test_a_large_yaml_config_is_parsed_once_per_content(tmp_path, config_dict, m
     config_dict["halls"][0]["name"] = first.halls[0].name
     path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
     assert loader.load_config(path) == first
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['雁江"区', "\u202e区江雁", "莲花\x07中心", "窗口\u2028一", "中心\u200b", " ", "名" * 65],
+    ids=["double-quote", "rtl-override", "bell", "line-separator", "zero-width", "blank", "65-characters"],
+)
+def test_display_names_that_would_disguise_or_cut_a_legend_are_refused(config_dict, name):
+    """Every display name the legends, the selectors, the sheets and the console show (issue 24 #9)."""
+    config_dict["regions"][0]["name"] = name
+    config_dict["halls"][0]["name"] = name
+    config_dict["halls"][0]["windows"][0]["name"] = name
+    config_dict["cameras"][0]["name"] = name
+    config_dict["cameras"][0]["zones"][0]["name"] = name
+    assert sorted(paths(config_dict)) == sorted(
+        ["regions[0].name", "halls[0].name", "halls[0].windows[0].name", "cameras[0].name", "cameras[0].zones[0].name"]
+    )

@@ -70,6 +70,32 @@ def wait_http(url: str, timeout: float) -> None:
     raise AssertionError(f"{url} not up")
 
 
+def start_prometheus(prom_dir, port: int, **targets: int) -> subprocess.Popen:
+    """The project's Prometheus config and rules, scraping each named job's port every second."""
+    (prom_dir / "targets").mkdir(parents=True)
+    for job, target in targets.items():
+        (prom_dir / f"targets/{job}.json").write_text(json.dumps([{"targets": [f"127.0.0.1:{target}"]}]))
+    config = yaml.safe_load((PROM / "prometheus.yml").read_text())
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    config["rule_files"] = [str(PROM / "rules" / "*.yml")]
+    (prom_dir / "prometheus.yml").write_text(yaml.safe_dump(config))
+    return subprocess.Popen(
+        [
+            "prometheus",
+            f"--config.file={prom_dir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={prom_dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def grafana_series_line(metric: str, labels: dict[str, str]) -> str:
+    """A series as Grafana's query_result() writes it for a variable's regex: labels sorted by name."""
+    return metric + "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__") + "}"
+
+
 def service_minute(timezone: str) -> dict:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -173,24 +199,7 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
     producer.flush()
     producer.close()
 
-    prom_dir = tmp_path / "prometheus"
-    (prom_dir / "targets").mkdir(parents=True)
-    (prom_dir / "targets/alerts.json").write_text(json.dumps([{"targets": [f"127.0.0.1:{alerts_port}"]}]))
-    (prom_dir / "targets/pipeline.json").write_text(json.dumps([{"targets": [f"127.0.0.1:{pipeline_port}"]}]))
-    config = yaml.safe_load((PROM / "prometheus.yml").read_text())
-    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
-    config["rule_files"] = [str(PROM / "rules" / "*.yml")]
-    (prom_dir / "prometheus.yml").write_text(yaml.safe_dump(config))
-    prometheus = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={prom_dir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={prom_dir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    prometheus = start_prometheus(tmp_path / "prometheus", prom_port, alerts=alerts_port, pipeline=pipeline_port)
     pipeline = subprocess.Popen(
         [sys.executable, "run_pipeline.py", "--config", str(tmp_path / "pipeline.yaml"), "--realtime"],
         cwd=ROOT,
@@ -250,12 +259,8 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
 
         pattern = re.compile(REGION_TEXT_VALUE.strip("/").replace("(?<", "(?P<"))
         series = httpx.get(f"{api}/series", params={"match[]": 'hallwatch_region_info{level="county"}'}).json()["data"]
-        for labels in series:  # as Grafana's query_result() writes a series: labels sorted by name
-            line = (
-                "hallwatch_region_info{"
-                + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
-                + "}"
-            )
+        for labels in series:
+            line = grafana_series_line("hallwatch_region_info", labels)
             found = pattern.search(line)
             assert found and found["value"] == labels["region"] and found["text"] == labels["name"], line
         empty = []
@@ -298,3 +303,64 @@ def test_every_panel_and_rule_query_has_data_in_a_real_prometheus(kafka_broker, 
         prometheus.wait(30)
         server.should_exit = True
         service.stop()
+
+
+# Names an administrator may give (markup, formulas, Grafana's own template braces, a label-like
+# tail, backslashes, right-to-left script); the config refuses what would disguise or cut a name
+# (controls, bidi overrides, line separators, the ASCII double quote) — tests/test_config.py.
+HOSTILE_NAMES = [
+    "<img src=x onerror=alert(1)>雁江区",
+    "=HYPERLINK(1,2)@SUM(A1)",
+    "{{region}} ${county} $__all",
+    "莲花, region=spoof} \\n",
+    "مركز الخدمة 服务中心",
+]
+
+
+@needs_prometheus
+def test_hostile_names_reach_prometheus_exactly_and_the_selectors_read_them_whole(tmp_path):
+    """Issue 24 #9, the Grafana legend path up to Grafana itself (not runnable here): the names the
+    legends and selectors join on come back from a real Prometheus byte for byte, and the region
+    selector's regex reads each region's whole name and its own id."""
+    from prometheus_client import start_http_server
+
+    from alerts.metrics import ServiceMetrics
+    from alerts.store.repositories import Repositories
+    from configs.grafana.dashboards import REGION_TEXT_VALUE
+    from configs.loader import parse_config
+
+    raw = yaml.safe_load((ROOT / "configs/demo.yaml").read_text())
+    for i, region in enumerate(raw["regions"]):
+        region["name"] = HOSTILE_NAMES[i % len(HOSTILE_NAMES)]
+    raw["halls"][0]["name"] = HOSTILE_NAMES[3]
+    raw["halls"][0]["windows"][0]["name"] = HOSTILE_NAMES[1]
+    raw["cameras"][0]["name"] = HOSTILE_NAMES[2]
+    cfg = parse_config(raw)
+    metrics = ServiceMetrics(cfg, Repositories.open(f"sqlite:///{tmp_path / 'alerts.db'}"))
+    metrics_port, prom_port = free_port(), free_port()
+    server, _ = start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
+    prometheus = start_prometheus(tmp_path / "prometheus", prom_port, alerts=metrics_port)
+    api = f"http://127.0.0.1:{prom_port}/api/v1"
+    try:
+        wait_http(f"http://127.0.0.1:{prom_port}/-/ready", 60)
+
+        def series(selector: str) -> list[dict]:
+            return httpx.get(f"{api}/series", params={"match[]": selector}, timeout=10).json()["data"]
+
+        wait_for(lambda: series("hallwatch_region_info"), 30, "the info metrics scraped")
+        regions = {s["region"]: s["name"] for s in series("hallwatch_region_info")}
+        assert regions == {r.id: r.name for r in cfg.regions}
+        halls = {s["hall"]: s["name"] for s in series("hallwatch_hall_info")}
+        assert halls[cfg.halls[0].id] == HOSTILE_NAMES[3]
+        windows = {(s["hall"], s["window"]): s["name"] for s in series("hallwatch_window_info")}
+        assert windows[(cfg.halls[0].id, cfg.halls[0].windows[0].id)] == HOSTILE_NAMES[1]
+        cameras = {s["camera"]: s["name"] for s in series("hallwatch_camera_info")}
+        assert cameras[cfg.cameras[0].id] == HOSTILE_NAMES[2]
+        pattern = re.compile(REGION_TEXT_VALUE.strip("/").replace("(?<", "(?P<"))
+        for labels in series("hallwatch_region_info"):
+            found = pattern.search(grafana_series_line("hallwatch_region_info", labels))
+            assert found and (found["text"], found["value"]) == (labels["name"], labels["region"]), labels
+    finally:
+        prometheus.terminate()
+        prometheus.wait(30)
+        server.shutdown()

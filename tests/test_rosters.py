@@ -125,6 +125,7 @@ def test_scoping_and_roles(world):
         ({"person": ""}, "person"),
         ({"person": "   "}, "person"),
         ({"person": "张\n三"}, "person"),
+        ({"person": "\u202e三张"}, "person"),
         ({"person": "x" * 65}, "person"),
         ({"days": ["someday"]}, "days"),
         ({"valid_from": "2026-03-10", "valid_until": "2026-03-01"}, "valid_until"),

@@ -14,6 +14,7 @@ from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
 from alerts.rosters import week_of
+from domain.base import PersonName
 from domain.roster import RosterShift
 from domain.schedule import WEEKDAYS, Period, Weekday
 
@@ -23,6 +24,7 @@ router = APIRouter(tags=["rosters"], responses=COMMON_RESPONSES)
 class RosterShiftIn(RosterShift):
     """A shift to add: a person at one window on some weekdays (or dates), in some periods."""
 
+    person: PersonName = Field(min_length=1, description="Who is on duty, e.g. 张三 or a staff number.")
     days: list[Weekday] = Field(
         default_factory=lambda: list(WEEKDAYS),
         min_length=1,
@@ -34,8 +36,6 @@ class RosterShiftIn(RosterShift):
 
     @model_validator(mode="after")
     def _plausible(self) -> RosterShiftIn:
-        if not self.person.strip() or any(ord(c) < 32 for c in self.person):
-            raise ValueError("person must be a name, without control characters")
         if not all(map(plausible, [*self.dates, *(d for d in (self.valid_from, self.valid_until) if d)])):
             raise ValueError(DATES_MSG)
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
