@@ -38,9 +38,9 @@ class TransitionRefused(Exception):
 class RequestInvalid(ValueError):
     """A malformed request (HTTP 422), naming the field."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, kind: str, message: str):
         super().__init__(message)
-        self.field = field
+        self.field, self.kind = field, kind
 
 
 @dataclass(frozen=True)
@@ -61,21 +61,21 @@ def _blank(text: str | None) -> bool:
 def check(step: Step, now: datetime) -> None:
     """RequestInvalid unless ``step`` carries what its action needs."""
     if step.action not in ACTIONS:
-        raise RequestInvalid("action", f"unknown action {step.action!r}")
+        raise RequestInvalid("action", "literal_error", f"unknown action {step.action!r}")
     if step.action == "review":
         if step.outcome not in OUTCOMES:
-            raise RequestInvalid("outcome", "a review is `confirmed` or `dismissed`")
+            raise RequestInvalid("outcome", "literal_error", "a review is `confirmed` or `dismissed`")
         if _blank(step.note):
-            raise RequestInvalid("note", "a review needs a note")
+            raise RequestInvalid("note", "missing", "a review needs a note")
     if step.action == "dispatch" and _blank(step.requirement):
-        raise RequestInvalid("requirement", "a dispatch needs the requirement (整改要求)")
+        raise RequestInvalid("requirement", "missing", "a dispatch needs the requirement (整改要求)")
     if step.action in ("rectify", "return") and _blank(step.note):
-        raise RequestInvalid("note", f"a {step.action} needs a note")
+        raise RequestInvalid("note", "missing", f"a {step.action} needs a note")
     if step.action in ("dispatch", "return"):
         if step.due_at is None or step.due_at.tzinfo is None:
-            raise RequestInvalid("due_at", "a deadline with a UTC offset is needed")
+            raise RequestInvalid("due_at", "offset_needed", "a deadline with a UTC offset is needed")
         if not now < step.due_at <= now + MAX_DEADLINE:
-            raise RequestInvalid("due_at", "the deadline must lie in the future, within 366 days")
+            raise RequestInvalid("due_at", "deadline_range", "the deadline must lie in the future, within 366 days")
 
 
 def next_state(current: str, outcome: str | None, step: Step, now: datetime) -> str:

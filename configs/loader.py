@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -21,12 +21,22 @@ from configs.env import ENV_EVIDENCE_KEY, apply_overrides, cache_dir
 from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules, ZoneKind, effective_rules
 
 
-class ConfigError(Exception):
-    """A config that cannot be used; ``issues`` holds (key path, message) pairs."""
+class Issue(NamedTuple):
+    """One thing wrong with a config: where (a key path), what (English, for the log and the CLI)
+    and its kind (a stable code the console translates, e.g. ``unknown_window``)."""
 
-    def __init__(self, source: str, issues: Sequence[tuple[str, str]]):
+    path: str
+    message: str
+    kind: str = "invalid"
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``issues`` holds (key path, message) pairs, ``kinds`` their kinds."""
+
+    def __init__(self, source: str, issues: Sequence[tuple[str, str] | Issue]):
         self.source = source
-        self.issues = list(issues)
+        self.details = [Issue(*issue) for issue in issues]
+        self.issues = [(i.path, i.message) for i in self.details]
         lines = "\n".join(f"  {path}: {message}" for path, message in self.issues)
         super().__init__(f"invalid config {source}:\n{lines}")
 
@@ -48,8 +58,8 @@ def _clean_message(message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _pydantic_issues(error: ValidationError, prefix: Sequence[Any] = ()) -> list[tuple[str, str]]:
-    return [(key_path([*prefix, *e["loc"]]), _clean_message(e["msg"])) for e in error.errors()]
+def _pydantic_issues(error: ValidationError, prefix: Sequence[Any] = ()) -> list[Issue]:
+    return [Issue(key_path([*prefix, *e["loc"]]), _clean_message(e["msg"]), e["type"]) for e in error.errors()]
 
 
 def _duplicates(ids: list[str]) -> set[str]:
@@ -57,57 +67,70 @@ def _duplicates(ids: list[str]) -> set[str]:
     return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
 
 
-def reference_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
+def reference_issues(cfg: HallwatchConfig) -> list[Issue]:
     """Cross-references pydantic cannot see: ids that must exist, be unique, nest by level."""
-    issues: list[tuple[str, str]] = []
+    issues: list[Issue] = []
     regions = {r.id: r for r in cfg.regions}
     for label, items in (("regions", cfg.regions), ("halls", cfg.halls), ("cameras", cfg.cameras)):
         for dup in _duplicates([i.id for i in items]):
-            issues.append((label, f"duplicate id {dup!r}"))
+            issues.append(Issue(label, f"duplicate id {dup!r}", "duplicate_id"))
     for i, region in enumerate(cfg.regions):
         if region.level is Level.city:
             if region.parent is not None and region.parent not in regions:
-                issues.append((f"regions[{i}].parent", f"unknown region {region.parent!r}"))
+                issues.append(Issue(f"regions[{i}].parent", f"unknown region {region.parent!r}", "unknown_region"))
             continue
         if region.parent is None:
-            issues.append((f"regions[{i}].parent", f"a {region.level.value} region needs a parent"))
+            issues.append(Issue(f"regions[{i}].parent", f"a {region.level.value} region needs a parent", "missing"))
         elif region.parent not in regions:
-            issues.append((f"regions[{i}].parent", f"unknown region {region.parent!r}"))
+            issues.append(Issue(f"regions[{i}].parent", f"unknown region {region.parent!r}", "unknown_region"))
         elif regions[region.parent].level is not LEVEL_PARENT[region.level]:
             issues.append(
-                (
+                Issue(
                     f"regions[{i}].parent",
                     f"a {region.level.value} region's parent must be a {LEVEL_PARENT[region.level].value}, "
                     f"{region.parent!r} is a {regions[region.parent].level.value}",
+                    "level_nesting",
                 )
             )
     halls = {h.id: h for h in cfg.halls}
     for i, hall in enumerate(cfg.halls):
         if hall.region not in regions:
-            issues.append((f"halls[{i}].region", f"unknown region {hall.region!r}"))
+            issues.append(Issue(f"halls[{i}].region", f"unknown region {hall.region!r}", "unknown_region"))
         if hall.schedule is not None and hall.schedule not in cfg.schedules:
-            issues.append((f"halls[{i}].schedule", f"unknown schedule {hall.schedule!r}"))
+            issues.append(Issue(f"halls[{i}].schedule", f"unknown schedule {hall.schedule!r}", "unknown_schedule"))
         for dup in _duplicates([w.id for w in hall.windows]):
-            issues.append((f"halls[{i}].windows", f"duplicate window id {dup!r}"))
+            issues.append(Issue(f"halls[{i}].windows", f"duplicate window id {dup!r}", "duplicate_id"))
         for j, window in enumerate(hall.windows):
             if window.schedule is not None and window.schedule not in cfg.schedules:
-                issues.append((f"halls[{i}].windows[{j}].schedule", f"unknown schedule {window.schedule!r}"))
+                issues.append(
+                    Issue(
+                        f"halls[{i}].windows[{j}].schedule", f"unknown schedule {window.schedule!r}", "unknown_schedule"
+                    )
+                )
     for i, shift in enumerate(cfg.rosters):
         hall = halls.get(shift.hall)
         if hall is None:
-            issues.append((f"rosters[{i}].hall", f"unknown hall {shift.hall!r}"))
+            issues.append(Issue(f"rosters[{i}].hall", f"unknown hall {shift.hall!r}", "unknown_hall"))
         elif shift.window not in {w.id for w in hall.windows}:
-            issues.append((f"rosters[{i}].window", f"hall {hall.id!r} has no window {shift.window!r}"))
+            issues.append(
+                Issue(f"rosters[{i}].window", f"hall {hall.id!r} has no window {shift.window!r}", "unknown_window")
+            )
     for i, camera in enumerate(cfg.cameras):
         hall = halls.get(camera.hall)
         if hall is None:
-            issues.append((f"cameras[{i}].hall", f"unknown hall {camera.hall!r}"))
+            issues.append(Issue(f"cameras[{i}].hall", f"unknown hall {camera.hall!r}", "unknown_hall"))
         for dup in _duplicates([z.id for z in camera.zones]):
-            issues.append((f"cameras[{i}].zones", f"duplicate zone id {dup!r}"))
+            issues.append(Issue(f"cameras[{i}].zones", f"duplicate zone id {dup!r}", "duplicate_id"))
         window_ids = {w.id for w in hall.windows} if hall else set()
         for j, zone in enumerate(camera.zones):
             if zone.window is not None and hall is not None and zone.window not in window_ids:
-                issues.append((f"cameras[{i}].zones[{j}].window", f"hall {hall.id!r} has no window {zone.window!r}"))
+                issues.append(
+                    Issue(
+                        f"cameras[{i}].zones[{j}].window",
+                        f"hall {hall.id!r} has no window {zone.window!r}",
+                        "unknown_window",
+                    )
+                )
             issues.extend(_override_issues(cfg.rules, zone.rules, [f"cameras[{i}].zones[{j}].rules"]))
         issues.extend(_installation_issues(cfg, camera, i))
     return issues
@@ -117,7 +140,7 @@ def reference_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
 NEEDS_METRES = {ZoneKind.staff_area: "staff_chatting", ZoneKind.queue_area: "queue_crowding"}
 
 
-def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[tuple[str, str]]:
+def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[Issue]:
     """Mistakes that would otherwise raise false alarms or none at all, silently: a rule that needs
     metres on an uncalibrated camera, a zone that lies outside the frame."""
     issues = []
@@ -130,11 +153,12 @@ def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[tuple[str
                 continue  # reported as an override issue
             if enabled:
                 issues.append(
-                    (
+                    Issue(
                         f"cameras[{i}].calibration",
                         f"zone {zone.id!r} ({zone.kind.value}) needs floor "
                         f"distances for {rule}: calibrate the camera (python -m ingest.calibrate), or set "
                         f"cameras[{i}].zones[{j}].rules.{rule}.enabled: false",
+                        "calibration_needed",
                     )
                 )
         if camera.frame_size is not None:
@@ -142,20 +166,21 @@ def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[tuple[str
             xs, ys = [p[0] for p in zone.polygon], [p[1] for p in zone.polygon]
             if max(xs) <= 0 or max(ys) <= 0 or min(xs) >= w or min(ys) >= h:
                 issues.append(
-                    (
+                    Issue(
                         f"cameras[{i}].zones[{j}].polygon",
                         f"lies outside the {w}x{h} frame: nobody "
                         f"could ever be seen in it"
                         + (" (a post there is empty all day)" if zone.kind is ZoneKind.post else ""),
+                        "outside_frame",
                     )
                 )
     return issues
 
 
-def _override_issues(defaults: Rules, overrides: BaseModel | None, prefix: list[Any]) -> list[tuple[str, str]]:
+def _override_issues(defaults: Rules, overrides: BaseModel | None, prefix: list[Any]) -> list[Issue]:
     if overrides is None:
         return []
-    issues: list[tuple[str, str]] = []
+    issues: list[Issue] = []
     for name in type(overrides).model_fields:
         partial = getattr(overrides, name)
         if partial is None:
@@ -170,7 +195,7 @@ def _override_issues(defaults: Rules, overrides: BaseModel | None, prefix: list[
 
 def parse_config(data: Any, source: str = "<config>") -> HallwatchConfig:
     if not isinstance(data, dict):
-        raise ConfigError(source, [("(top level)", "expected a mapping of keys")])
+        raise ConfigError(source, [Issue("(top level)", "expected a mapping of keys", "dict_type")])
     try:
         cfg = HallwatchConfig.model_validate(data)
     except ValidationError as error:

@@ -23,7 +23,7 @@ from configs.components import (
     TrackerConfig,
     Webhook,
 )
-from domain.base import LEVEL_PARENT, DisplayName, Level, StrictModel
+from domain.base import LEVEL_PARENT, DisplayName, Level, StrictModel, invalid
 from domain.floor import homography_from_points
 from domain.roster import Roster, RosterShift
 from domain.schedule import ScheduleConfig
@@ -99,26 +99,36 @@ class Calibration(StrictModel):
     @classmethod
     def _enough_points(cls, points: list[list[float]]) -> list[list[float]]:
         if len(points) < 4:
-            raise ValueError(f"needs at least 4 points, got {len(points)}")
+            raise invalid("too_few_points", "needs at least {need} points, got {got}", need=4, got=len(points))
         pts = np.asarray(points, dtype=float)
         if _spread_ratio(pts) < 1e-3:
-            raise ValueError("points are collinear: a floor homography needs points spread over an area")
+            raise invalid("collinear", "points are collinear: a floor homography needs points spread over an area")
         return points
 
     @model_validator(mode="after")
     def _pairs_match(self) -> Calibration:
         if len(self.image) != len(self.floor):
-            raise ValueError(f"image has {len(self.image)} points but floor has {len(self.floor)}")
+            raise invalid(
+                "points_mismatch",
+                "image has {image} points but floor has {floor}",
+                image=len(self.image),
+                floor=len(self.floor),
+            )
         floor = np.asarray(self.floor, dtype=float)
         if not np.all(np.isfinite(floor)) or not np.all(np.isfinite(np.asarray(self.image, dtype=float))):
-            raise ValueError("every point needs finite coordinates")
+            raise invalid("finite_number", "every point needs finite coordinates")
         span = float(np.ptp(floor, axis=0).max())
         if span > MAX_FLOOR_SPAN_M:
-            raise ValueError(
-                f"the floor points span {span:.0f} m; a hall's floor is at most {MAX_FLOOR_SPAN_M:.0f} m across "
-                "(metres, not centimetres?)"
+            raise invalid(
+                "floor_too_wide",
+                "the floor points span {span} m; a hall's floor is at most {max} m across (metres, not centimetres?)",
+                span=round(span),
+                max=round(MAX_FLOOR_SPAN_M),
             )
-        homography_from_points(self.image, self.floor)  # raises ValueError when degenerate
+        try:
+            homography_from_points(self.image, self.floor)
+        except ValueError as degenerate:
+            raise invalid("degenerate_calibration", "{why}", why=str(degenerate)) from None
         return self
 
 
@@ -231,18 +241,18 @@ class Zone(StrictModel):
     @classmethod
     def _valid_polygon(cls, polygon: list[list[float]]) -> list[list[float]]:
         if len(polygon) < 3:
-            raise ValueError(f"needs at least 3 points, got {len(polygon)}")
+            raise invalid("too_few_points", "needs at least {need} points, got {got}", need=3, got=len(polygon))
         pts = np.asarray(polygon, dtype=float)
         x, y = pts[:, 0], pts[:, 1]
         area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
         if area < 1.0:
-            raise ValueError("has no area (points are collinear or repeated)")
+            raise invalid("no_area", "has no area (points are collinear or repeated)")
         return polygon
 
     @model_validator(mode="after")
     def _window_when_needed(self) -> Zone:
         if self.kind in ZONE_NEEDS_WINDOW and not self.window:
-            raise ValueError(f"a {self.kind.value} zone needs `window`")
+            raise invalid("window_needed", "a {kind} zone needs `window`", kind=self.kind.value)
         return self
 
 
@@ -273,7 +283,7 @@ class Camera(StrictModel):
     @model_validator(mode="after")
     def _mot_needs_size(self) -> Camera:
         if self.source.startswith("mot:") and self.frame_size is None:
-            raise ValueError("a mot: source needs `frame_size`")
+            raise invalid("frame_size_needed", "a mot: source needs `frame_size`")
         return self
 
 
@@ -313,7 +323,7 @@ class HallwatchConfig(StrictModel):
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {tz!r}") from None
+            raise invalid("unknown_time_zone", "unknown time zone {tz!r}", tz=tz) from None
         return tz
 
     # Lookups used everywhere downstream.

@@ -57,3 +57,9 @@ PersonName = Annotated[str, StringConstraints(max_length=64), AfterValidator(pri
 """A person's name typed in the console, e.g. 张三 or a staff number."""
 DisplayName = Annotated[str, StringConstraints(max_length=64), AfterValidator(display_name)]
 """A display name in the config (may be empty where a field says so)."""
+
+
+def invalid(code: str, message: str, **context: object) -> PydanticCustomError:
+    """A validation error of a stable kind, ``code`` (the console translates kinds and fields, never the
+    English ``message``, a template over ``context``: "needs at least {need} points")."""
+    return PydanticCustomError(code, message, context or None)

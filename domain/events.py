@@ -17,6 +17,8 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, JsonValue, StringConstraints, computed_field
 from typing_extensions import TypedDict
 
+from domain.base import invalid
+
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 VIOLATION_SCHEMA: Final = "hallwatch.violation.v1"
 SERVICE_MINUTE_SCHEMA: Final = "hallwatch.service-minute.v1"
@@ -95,9 +97,9 @@ class Absence:
 def absence_problems(a: Absence) -> Absence:
     """What one field cannot say of an absence (ValueError)."""
     if a.end <= a.start:
-        raise ValueError("`until` must be after `from`")
+        raise invalid("end_not_after_start", "`until` must be after `from`")
     if a.window_id is None and a.zone_id is None:
-        raise ValueError("an absence needs a window or a post zone")
+        raise invalid("window_or_zone_needed", "an absence needs a window or a post zone")
     return a
 
 

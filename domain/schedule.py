@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from domain.base import invalid
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -34,13 +36,13 @@ class Period(_Strict):
     @classmethod
     def _hhmm(cls, text: str) -> str:
         if not _HHMM.match(text):
-            raise ValueError(f"{text!r} is not HH:MM")
+            raise invalid("not_hhmm", "{text!r} is not HH:MM", text=text)
         return text
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if parse_hhmm(self.end) <= parse_hhmm(self.start):
-            raise ValueError(f"end {self.end} is not after start {self.start}")
+            raise invalid("end_not_after_start", "end {end} is not after start {start}", end=self.end, start=self.start)
         return self
 
     @model_validator(mode="before")
@@ -86,7 +88,7 @@ class MarketDays(_Strict):
     def _lunar_range(cls, days: list[int]) -> list[int]:
         bad = [d for d in days if not 1 <= d <= 30]
         if bad:
-            raise ValueError(f"lunar days must be 1..30, got {bad}")
+            raise invalid("lunar_day", "lunar days must be 1..30, got {bad}", bad=bad)
         return days
 
 

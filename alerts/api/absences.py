@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, HTTPException
 
 from alerts.access.auth import Principal
-from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, unprocessable, who
 from alerts.api.models import AbsenceIn, AbsenceOut, Id
 from alerts.store.schema import AbsenceRecord, utcnow
 
@@ -31,11 +31,15 @@ def register_absence(body: AbsenceIn, principal: Principal = who("register_absen
     if hall is None or not ctx.sees_hall(principal, hall.id):
         raise HTTPException(404, f"unknown hall {body.hall_id!r}")
     if body.window_id is None and body.zone_id is None:
-        raise HTTPException(422, "an absence needs window_id or zone_id")
+        raise unprocessable(["body", "window_id"], "an absence needs window_id or zone_id", "window_or_zone_needed")
     if body.window_id is not None and body.window_id not in {w.id for w in hall.windows}:
-        raise HTTPException(422, f"hall {hall.id!r} has no window {body.window_id!r}")
+        raise unprocessable(
+            ["body", "window_id"], f"hall {hall.id!r} has no window {body.window_id!r}", "unknown_window"
+        )
     if body.start.tzinfo is None or body.end.tzinfo is None or body.end <= body.start:
-        raise HTTPException(422, "start and end need UTC offsets, and end must be after start")
+        raise unprocessable(
+            ["body", "end"], "start and end need UTC offsets, and end must be after start", "end_not_after_start"
+        )
     record = AbsenceRecord(
         id=uuid.uuid4().hex[:12], registered_by=principal.username, registered_at=utcnow(), **body.model_dump()
     )

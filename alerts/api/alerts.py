@@ -128,7 +128,7 @@ def _transition(
     except TransitionRefused as error:
         raise HTTPException(409, str(error)) from None
     except RequestInvalid as error:
-        raise unprocessable(["body", error.field], str(error)) from None
+        raise unprocessable(["body", error.field], str(error), error.kind) from None
 
 
 @router.post("/api/alerts/ack", response_model=BulkAckOut)

@@ -144,9 +144,10 @@ def plausible(day: date) -> bool:
     return 2000 <= day.year <= 2100
 
 
-def unprocessable(loc: list[str], msg: str) -> HTTPException:
-    """A 422 shaped like FastAPI's own validation errors, for checks a model cannot make."""
-    return HTTPException(422, [{"loc": loc, "type": "value_error", "msg": msg}])
+def unprocessable(loc: list[str], msg: str, kind: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own validation errors, for checks a model cannot make; ``kind``
+    is the stable code the console translates (as pydantic's error types are)."""
+    return HTTPException(422, [{"loc": loc, "type": kind, "msg": msg}])
 
 
 # Every route may answer these; FastAPI adds 422 itself where a route takes input.

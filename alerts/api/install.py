@@ -42,11 +42,19 @@ def _camera(ctx: ApiContext, camera_id: str, principal: Principal) -> Camera:
     return camera
 
 
-def _invalid(error: ValidationError | ValueError, where: str) -> HTTPException:
+def _plain(context: dict) -> dict:
+    """An error's context as JSON can carry it (a wrapped exception is left out)."""
+    return {k: v for k, v in context.items() if isinstance(v, (str, int, float, bool))}
+
+
+def _invalid(error: ValidationError | ValueError, *where: str | int) -> HTTPException:
     if isinstance(error, ValidationError):
-        detail = [{"loc": [where, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        detail = [
+            {"loc": [*where, *e["loc"]], "msg": e["msg"], "type": e["type"], "ctx": _plain(e.get("ctx", {}))}
+            for e in error.errors(include_url=False)
+        ]
     else:
-        detail = [{"loc": [where], "msg": str(error), "type": "value_error"}]
+        detail = [{"loc": list(where), "msg": str(error), "type": "value_error"}]
     return HTTPException(422, detail)
 
 
@@ -109,8 +117,14 @@ def config_section(camera_id: str, body: SectionIn, principal: Principal = who("
     """The camera's config with the drawn zones and calibration, validated; as YAML to paste."""
     camera = _camera(ctx, camera_id, principal)
     data = camera.model_dump(mode="json", exclude_none=True)
+    zones = []
+    for i, zone in enumerate(body.zones):
+        try:
+            zones.append(Zone.model_validate(zone).model_dump(mode="json", exclude_none=True))
+        except ValidationError as error:
+            raise _invalid(error, "body", "zones", i) from None
+    data["zones"] = zones
     try:
-        data["zones"] = [Zone.model_validate(z).model_dump(mode="json", exclude_none=True) for z in body.zones]
         if body.calibration is not None:
             data["calibration"] = Calibration(image=body.calibration.image, floor=body.calibration.floor).model_dump(
                 mode="json"
@@ -120,9 +134,9 @@ def config_section(camera_id: str, body: SectionIn, principal: Principal = who("
         raise _invalid(error, "body") from None
     cfg = ctx.cfg.model_copy(update={"cameras": [updated if c.id == camera_id else c for c in ctx.cfg.cameras]})
     index = next(i for i, c in enumerate(cfg.cameras) if c.id == camera_id)
-    issues = [(where, why) for where, why in reference_issues(cfg) if where.startswith(f"cameras[{index}]")]
+    issues = [i for i in reference_issues(cfg) if i.path.startswith(f"cameras[{index}]")]
     if issues:
-        raise HTTPException(422, [{"loc": ["body", where], "msg": why, "type": "value_error"} for where, why in issues])
+        raise HTTPException(422, [{"loc": ["body", i.path], "msg": i.message, "type": i.kind} for i in issues])
     return {
         "yaml": yaml.safe_dump(
             [updated.model_dump(mode="json", exclude_none=True)],

@@ -13,6 +13,7 @@ from alerts.store.cases import is_overdue
 from alerts.store.schema import Alert, Case
 from configs.labels import ZONE_KINDS
 from configs.model import Camera, Hall, HallwatchConfig
+from domain.base import PersonName, invalid
 from domain.events import Violation
 from domain.roster import Roster
 from streams.wire import decode
@@ -20,20 +21,20 @@ from streams.wire import decode
 
 def _bounded_time(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+        raise invalid("offset_needed", "needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
     try:
         utc = value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("out of range") from None
+        raise invalid("year_range", "out of range") from None
     if not 1970 <= utc.year <= 2200:
-        raise ValueError("must lie between the years 1970 and 2200")
+        raise invalid("year_range", "must lie between the years 1970 and 2200")
     return value
 
 
 def _iso_text(value: object) -> object:
     """Times are ISO 8601 text: a bare number (which pydantic would read as a Unix time) is refused."""
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.replace(".", "", 1).isdigit()):
-        raise ValueError("an ISO 8601 time with a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+        raise invalid("iso_time", "an ISO 8601 time with a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
     return value
 
 
@@ -172,7 +173,7 @@ class AbsenceIn(BaseModel):
     hall_id: Id
     window_id: Id | None = None
     zone_id: Id | None = None
-    person: str | None = Field(None, max_length=64)
+    person: PersonName | None = None
     start: AwareTime
     end: AwareTime
     reason: str = Field(min_length=1, max_length=500)

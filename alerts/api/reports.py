@@ -48,15 +48,12 @@ def attendance(
     principal: Principal = who("view_hall"),
     ctx: ApiContext = Ctx,
 ):
-    problem = (
-        f"end must be on or after start, at most {MAX_DAYS} days in all"
-        if end < start or (end - start).days >= MAX_DAYS
-        else DATES_MSG
-        if not (plausible(start) and plausible(end))
-        else None
-    )
-    if problem:
-        raise unprocessable(["query", "end"], problem)
+    if end < start or (end - start).days >= MAX_DAYS:
+        raise unprocessable(
+            ["query", "end"], f"end must be on or after start, at most {MAX_DAYS} days in all", "range_too_long"
+        )
+    if not (plausible(start) and plausible(end)):
+        raise unprocessable(["query", "end"], DATES_MSG, "date_range")
     prefix = ctx.region_prefix(region, principal)
     with ctx.reports.take():
         data = attendance_data(ctx, start, end, prefix, principal.hall_id)

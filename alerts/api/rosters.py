@@ -14,7 +14,7 @@ from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
 from alerts.rosters import week_of
-from domain.base import PersonName
+from domain.base import PersonName, invalid
 from domain.roster import RosterShift
 from domain.schedule import WEEKDAYS, Period, Weekday
 
@@ -37,9 +37,9 @@ class RosterShiftIn(RosterShift):
     @model_validator(mode="after")
     def _plausible(self) -> RosterShiftIn:
         if not all(map(plausible, [*self.dates, *(d for d in (self.valid_from, self.valid_until) if d)])):
-            raise ValueError(DATES_MSG)
+            raise invalid("date_range", DATES_MSG)
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+            raise invalid("end_not_after_start", "valid_until is before valid_from")
         return self
 
 
@@ -92,7 +92,7 @@ def roster_week(
     cfg = ctx.cfg
     day = day or datetime.now(ZoneInfo(cfg.timezone)).date()
     if not plausible(day):
-        raise unprocessable(["query", "day"], DATES_MSG)
+        raise unprocessable(["query", "day"], DATES_MSG, "date_range")
     prefix = ctx.region_prefix(region, principal)
     halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix) and hall in (None, h.id)]
     if hall is not None and not halls:
@@ -136,7 +136,7 @@ def add_shift(body: RosterShiftIn, principal: Principal = who("edit_roster"), ct
     if hall is None or not ctx.sees_hall(principal, hall.id):
         raise HTTPException(404, f"unknown hall {body.hall!r}")
     if body.window not in {w.id for w in hall.windows}:
-        raise unprocessable(["body", "window"], f"hall {hall.id!r} has no window {body.window!r}")
+        raise unprocessable(["body", "window"], f"hall {hall.id!r} has no window {body.window!r}", "unknown_window")
     shift = RosterShift.model_validate(body.model_dump())
     record = ctx.rosters.store.add(shift, principal.username)
     ctx.rosters.changed()

@@ -42,9 +42,11 @@ def statistics(
     reviewed, null when none) ``, dispatched, rectified_on_time, rectified_late, overdue,
     late_minutes, early_leave_minutes``, and their ``total``."""
     if end < start or (end - start).days >= MAX_DAYS:
-        raise unprocessable(["query", "end"], f"end must be on or after start, at most {MAX_DAYS} days in all")
+        raise unprocessable(
+            ["query", "end"], f"end must be on or after start, at most {MAX_DAYS} days in all", "range_too_long"
+        )
     if not (plausible(start) and plausible(end)):
-        raise unprocessable(["query", "end"], DATES_MSG)
+        raise unprocessable(["query", "end"], DATES_MSG, "date_range")
     prefix = ctx.region_prefix(region, principal)
     tz = ZoneInfo(ctx.cfg.timezone)
     since = datetime.combine(start, time(), tz)

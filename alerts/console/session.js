@@ -1,6 +1,7 @@
 // What every view of the console shares: the logged-in user (/api/me, with what they may do), the
 // halls and regions they see (/api/registry), the display names of codes (/api/labels), and the
 // API call that sends the CSRF token and turns errors into words.
+import {errorText} from "./errors.js";
 import {fmt as fmtIn, hallToday as todayIn, withHallOffset as offsetIn, localInDays as inDaysIn} from "./util.js";
 
 export const state = {me: null, registry: {regions: [], halls: []}, labels: {types: {}, reasons: {}, zone_kinds: {}}};
@@ -24,12 +25,13 @@ export const windowName = (hallId, windowId) => {
 
 async function fetchChecked(path, options = {}) {
   const headers = {"Content-Type": "application/json", "X-CSRF-Token": state.me ? state.me.csrf : "", ...(options.headers || {})};
-  const r = await fetch(path, {...options, headers});
-  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
+  let r;
+  try { r = await fetch(path, {...options, headers}); }
+  catch { throw new Error("无法连接服务，请检查网络后重试"); }
+  if (r.status === 401) { location.href = "/login"; throw new Error(errorText(401, {})); }
   if (!r.ok) {
     const body = await r.json().catch(() => ({}));
-    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("；") : body.detail;
-    throw new Error(detail || r.statusText);
+    throw new Error(errorText(r.status, body));
   }
   return r;
 }
