@@ -172,7 +172,19 @@ def test_one_changed_byte_fails_verification(recorded, tmp_path):
     assert verify(copy, KEY.encode()) == []
     cli = [sys.executable, "-m", "alerts.evidence", "verify", str(copy), "--config", str(ROOT / "configs/demo.yaml")]
     env = {"PYTHONPATH": str(ROOT), "HALLWATCH_EVIDENCE_KEY": KEY, "PATH": "/usr/bin:/bin"}
-    assert subprocess.run(cli, cwd=ROOT, env=env, capture_output=True).returncode == 0
+    result = subprocess.run(cli, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and "key: HALLWATCH_EVIDENCE_KEY" in result.stderr, result.stderr
+    # The key is required and named (issue 26): no silent fall-back to the demo's published key.
+    bare = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    keyless = subprocess.run(cli[:5], cwd=ROOT, env=bare, capture_output=True, text=True)
+    assert keyless.returncode == 2 and "--key-file" in keyless.stderr and "ok" not in keyless.stdout
+    (tmp_path / "key.txt").write_text(KEY + "\n")
+    by_file = subprocess.run(
+        [*cli[:5], "--key-file", str(tmp_path / "key.txt")], env=bare, capture_output=True, text=True
+    )
+    assert by_file.returncode == 0 and "key: --key-file" in by_file.stderr, by_file.stderr
+    by_demo = subprocess.run(cli, cwd=ROOT, env=bare, capture_output=True, text=True)
+    assert "key: evidence.hmac_key of" in by_demo.stderr and "demo's published key" in by_demo.stderr, by_demo.stderr
     clip = copy / "open_raw.mp4"
     data = bytearray(clip.read_bytes())
     data[len(data) // 2] ^= 0x01

@@ -66,10 +66,11 @@ record/     案件记录：event.json（告警）、audit.json（全部处置记
 annotated/  由已签名视频生成的标注视频，仅供阅看（若有）。
             Annotated copies rendered from the signed clips, a reading aid (when present).
 
-校验 / Verify (same key as the service: HALLWATCH_EVIDENCE_KEY or evidence.hmac_key), in the
+校验 / Verify with the service's signing key, given one of three ways (the tool says which it
+used): --key-file FILE, HALLWATCH_EVIDENCE_KEY, or --config CONFIG (its evidence.hmac_key); in the
 folder this export was unpacked to (both signed parts at once, or each on its own):
-    python -m alerts.evidence verify . --event EVENT_ID
-    python -m alerts.evidence verify evidence record --event EVENT_ID
+    python -m alerts.evidence verify . --event EVENT_ID --key-file KEY_FILE
+    python -m alerts.evidence verify evidence record --event EVENT_ID --key-file KEY_FILE
 Any changed byte, added file or manifest of another event fails verification.
 """
 
