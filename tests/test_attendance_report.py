@@ -297,3 +297,34 @@ def test_alerts_by_person_on_duty_with_the_total(world):
     assert zhang.json() and all("张三" in a["on_duty"] for a in zhang.json())
     assert int(zhang.headers["x-total-count"]) == sum("张三" in a["on_duty"] for a in everything.json())
     assert c.get("/api/alerts", params={"person": "无此人"}).json() == []
+
+
+def test_window_rows_add_up_to_the_hall_with_a_hall_level_row(tmp_path):
+    """Queue crowding has no window (issue 26): the window rows of a hall did not add up to the
+    hall's row; a row 大厅公共区域 carries what belongs to no window, in the JSON, the CSV and the
+    range's totals."""
+    from tests.case_fixtures import PASSWORD as CASE_PASSWORD
+    from tests.case_fixtures import T, case_world, scenario
+
+    app, service = case_world(tmp_path)
+    scenario(service)  # a5: queue crowding in hall h2, with no window, on the second Monday
+    c = TestClient(app)
+    c.post("/api/login", json={"username": "admin", "password": CASE_PASSWORD}).raise_for_status()
+    params = {"start": T.date().isoformat(), "end": (T.date() + timedelta(days=7)).isoformat()}
+    body = c.get("/api/reports/attendance", params=params).json()
+    for hall in body["halls"]:
+        rows = [w for w in body["windows"] if w["hall_id"] == hall["hall_id"] and w["date"] == hall["date"]]
+        for key, count in hall["violations"].items():
+            assert sum(w["violations"][key] for w in rows) == count, (hall, rows)
+        assert sum(w["pending_review"] for w in rows) == hall["pending_review"]
+    (hall_level,) = [w for w in body["windows"] if w["window_id"] is None]
+    assert hall_level["hall_id"] == "h2" and hall_level["window"] == "（大厅公共区域）"
+    assert {k: v for k, v in hall_level["violations"].items() if v} == {"queue_crowding": 1}
+    (range_level,) = [w for w in body["range"]["windows"] if w["window_id"] is None]
+    assert range_level["violations"]["queue_crowding"] == 1
+    table = list(
+        csv.reader(
+            io.StringIO(c.get("/api/reports/attendance", params={**params, "format": "csv"}).text.lstrip("\ufeff"))
+        )
+    )
+    assert any(r[3] == "（大厅公共区域）" for r in table[1:])

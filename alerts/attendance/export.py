@@ -13,15 +13,34 @@ from configs.labels import LEVELS
 from configs.model import HallwatchConfig
 from domain.roster import Roster
 
-VIOLATION_COLUMNS = (
-    ("empty_post:left_post", "离岗"),
-    ("empty_post:late_arrival", "迟到(次)"),
-    ("empty_post:early_leave", "早退(次)"),
-    ("empty_post:absent", "缺岗"),
-    ("citizen_waiting", "群众等候无人接待"),
-    ("staff_chatting", "聚众聊天/串岗"),
-    ("queue_crowding", "一米线拥挤"),
+VIOLATION_COLUMNS = (  # key, label (sheets, tooltips), short label (the console's one-line headers)
+    ("empty_post:left_post", "离岗", "离岗"),
+    ("empty_post:late_arrival", "迟到(次)", "迟到次"),
+    ("empty_post:early_leave", "早退(次)", "早退次"),
+    ("empty_post:absent", "缺岗", "缺岗"),
+    ("citizen_waiting", "群众等候无人接待", "冷落群众"),
+    ("staff_chatting", "聚众聊天/串岗", "聊天串岗"),
+    ("queue_crowding", "一米线拥挤", "一米线"),
 )
+
+
+HALL_LEVEL = "（大厅公共区域）"
+"""The row of a hall's violations that belong to no window (queue crowding, chatting in a staff
+area): with it the window rows of a hall add up to the hall's row."""
+
+
+WINDOW_DAY_ONLY = ("region_path", "scheduled", "on_duty", "periods")  # a day's window row has them, a range's not
+
+
+def hall_level(hall: Totals, windows: list[Totals]) -> Totals | None:
+    """What ``hall`` counts beyond the sum of its ``windows`` (None when nothing)."""
+    rest = Totals()
+    for key, count in hall.violations.items():
+        extra = count - sum(w.violations.get(key, 0) for w in windows)
+        if extra:
+            rest.violations[key] = extra
+    rest.pending_review = hall.pending_review - sum(w.pending_review for w in windows)
+    return rest if rest.violations or rest.pending_review else None
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -39,7 +58,7 @@ def _totals(t: Totals, scheduled: bool = True) -> dict:
         "early_min": _minutes(t.early_s),
         "absences": t.absences,
         "absence_min": _minutes(t.absence_s),
-        "violations": {key: t.violations.get(key, 0) for key, _ in VIOLATION_COLUMNS},
+        "violations": {key: t.violations.get(key, 0) for key, _, _ in VIOLATION_COLUMNS},
         "pending_review": t.pending_review,
     }
 
@@ -67,8 +86,26 @@ class ReportTables:
     def path_names(self, region_id: str) -> list[str]:
         return [self.regions[r].name for r in self.cfg.region_path(region_id)]
 
+    def _hall_level_row(self, date_text: str, hall_id: str, totals: Totals) -> dict:
+        hall = self.halls[hall_id]
+        return {
+            "date": date_text,
+            "hall_id": hall_id,
+            "hall": hall.name,
+            "region_path": self.path_names(hall.region),
+            "window_id": None,
+            "window": HALL_LEVEL,
+            "scheduled": False,
+            "on_duty": [],
+            "periods": [],
+            **_totals(totals, scheduled=False),
+        }
+
     def as_json(self, report: Report, region_ids: set[str]) -> dict:
         windows = []
+        by_hall_day: dict[tuple[str, str], list[Totals]] = {}
+        for w in report.windows:
+            by_hall_day.setdefault((w.day.isoformat(), w.hall_id), []).append(w.totals)
         for w in report.windows:
             hall = self.halls[w.hall_id]
             names = {x.id: x.name for x in hall.windows}
@@ -86,6 +123,11 @@ class ReportTables:
                     **_totals(w.totals, w.scheduled),
                 }
             )
+        for (day, hall_id), t in report.halls.items():
+            rest = hall_level(t, by_hall_day.get((day.isoformat(), hall_id), []))
+            if rest is not None:
+                windows.append(self._hall_level_row(day.isoformat(), hall_id, rest))
+        windows.sort(key=lambda r: (r["date"], r["hall_id"], r["window_id"] is None))
         halls = [
             {
                 "date": day.isoformat(),
@@ -126,6 +168,11 @@ class ReportTables:
             }
             for (h, w), t in window_range.items()
         ]
+        for h, t in hall_range.items():
+            rest = hall_level(t, [wt for (hall_id, _), wt in window_range.items() if hall_id == h])
+            if rest is not None:
+                row = self._hall_level_row(period, h, rest)
+                range_windows.append({k: v for k, v in row.items() if k not in WINDOW_DAY_ONLY})
         range_halls = [
             {
                 "date": period,
@@ -142,7 +189,7 @@ class ReportTables:
             "halls": halls,
             "regions": regions,
             "range": {"windows": range_windows, "halls": range_halls},
-            "violation_columns": [{"key": k, "label": label} for k, label in VIOLATION_COLUMNS],
+            "violation_columns": [{"key": k, "label": label, "short": short} for k, label, short in VIOLATION_COLUMNS],
         }
 
     # -- tables with Chinese headers ----------------------------------------------------------------
@@ -158,7 +205,7 @@ class ReportTables:
             row["early_min"],
             row["absences"],
             row["absence_min"],
-            *[row["violations"][k] for k, _ in VIOLATION_COLUMNS],
+            *[row["violations"][k] for k, _, _ in VIOLATION_COLUMNS],
             row["pending_review"],
         ]
 
@@ -171,7 +218,7 @@ class ReportTables:
         "早退(分钟)",
         "登记外出(次)",
         "登记外出(分钟)",
-        *[label for _, label in VIOLATION_COLUMNS],
+        *[label for _, label, _ in VIOLATION_COLUMNS],
         "其中待复核(次)",
     ]
 

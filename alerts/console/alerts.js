@@ -3,7 +3,7 @@
 // lit-html templates: escaped by construction.
 import {html, nothing, render} from "./vendor/lit-html.js";
 import {showDetail, selected, LIFECYCLE} from "./detail.js";
-import {$, api, apiPage, can, fmt, hallName, reasonName, regionName, state, typeName, withHallOffset} from "./session.js";
+import {$, api, apiPage, can, fmt, fmtShort, hallName, reasonName, regionName, state, typeName, withHallOffset} from "./session.js";
 import {dur, groups} from "./util.js";
 
 const alerts = new Map();
@@ -33,25 +33,28 @@ function pickGroup(event, group) {  // a group's box picks the whole group
 function row(a, group) {
   const classes = ["alert-row", a._fresh ? "fresh" : "", selected() === a.event_id ? "selected" : "",
     group && group.member ? "repeat" : "", group && group.member && !openGroups.has(group.key) ? "hidden" : ""];
+  const place = `${a.hall_name}${a.window_id ? ` · ${a.window_name || a.window_id}` : ""}`;
+  const duty = (a.on_duty || []).join("、");
+  const regions = a.region_names || a.region_path.map(regionName);
   const click = (e) => {
     if (e.target.classList.contains("pick") || e.target.classList.contains("repeat-toggle")) return;
     showDetail(a.event_id);
   };
   return html`<tr class=${classes.filter(Boolean).join(" ")} data-id=${a.event_id} data-group=${group ? group.key : nothing} @click=${click}>
     <td>${a.lifecycle === "new" && can("acknowledge")
-      ? html`<input type="checkbox" class="pick" data-id=${a.event_id} title="选中以批量确认" @change=${(e) => pickGroup(e, group)}>` : nothing}${
-      a.evidence.snapshot
+      ? html`<input type="checkbox" class="pick" data-id=${a.event_id} title="选中以批量确认" @change=${(e) => pickGroup(e, group)}>` : nothing}</td>
+    <td class="shot">${a.evidence.snapshot
         ? html`<img class="thumb" alt="快照" src=${`/api/alerts/${encodeURIComponent(a.event_id)}/evidence/snapshot`}>`
-        : html`<span class="thumb"></span>`}</td>
-    <td>${typeName(a.type)}<br><small>${reasonName(a.reason)}</small></td>
-    <td>${a.hall_name}${a.window_id ? ` / ${a.window_name || a.window_id}` : ""}${a.on_duty && a.on_duty.length
-      ? html`<br><small>值班：${a.on_duty.join("、")}</small>` : nothing}</td>
-    <td>${(a.region_names || a.region_path.map(regionName)).join(" › ")}</td>
-    <td>${fmt(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
+        : nothing}</td>
+    <td title=${`${typeName(a.type)} · ${reasonName(a.reason)}`}>${typeName(a.type)}${a.reason
+      ? html` <small>${reasonName(a.reason)}</small>` : nothing}</td>
+    <td title=${duty ? `${place}（值班：${duty}）` : place}>${place}${duty ? html` <small>${duty}</small>` : nothing}</td>
+    <td title=${regions.join(" › ")}>${regions[regions.length - 1]}</td>
+    <td title=${fmt(a.started_at)}>${fmtShort(a.started_at)}</td><td>${dur(a.duration_s)}${a.event_status === "open" ? " …" : ""}</td>
     <td><span class="badge ${a.lifecycle}">${LIFECYCLE[a.lifecycle]}</span>${a.overdue
       ? html` <span class="badge overdue">逾期</span>` : nothing}${a.escalations ? " ⬆" : ""}
       ${group && group.size > 1 ? html`<button class="repeat-toggle" type="button" title="同一窗口、同一原因的重复告警：点击展开或收起"
-        @click=${() => toggleGroup(group.key)}>×${group.size} ${openGroups.has(group.key) ? "收起" : "展开"}</button>` : nothing}</td></tr>`;
+        @click=${() => toggleGroup(group.key)}>×${group.size}${openGroups.has(group.key) ? " 收起" : ""}</button>` : nothing}</td></tr>`;
 }
 
 export function renderList() {

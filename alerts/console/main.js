@@ -16,7 +16,7 @@ const TABS = {
   alerts: null, review: null, cameras: loadCameras, absences: loadAbsences, rosters: loadRosters,
   report: loadReport, stats: loadStats, shifts: loadShiftNotes, install: loadInstall,
 };
-const WIDE = ["report", "stats", "install", "rosters"];  // the whole width: no alert detail beside them
+const WIDE = ["cameras", "absences", "rosters", "report", "stats", "shifts", "install"];  // no alert detail beside them
 const ROLES = {operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员", hall_manager: "大厅负责人"};
 
 function tabs() {

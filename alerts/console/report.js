@@ -24,13 +24,25 @@ function totalsCells(r, columns) {
     columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>`;
 }
 
+// One-line headers: short words, the definition in each header's tooltip (minutes unless said).
+const HEADS = [
+  ["应在岗", "应在岗（分钟）：作息表或排班要求在岗的时间"],
+  ["观测", "观测（分钟）：应在岗时间中摄像头在线、看得到岗位的时间"],
+  ["在岗", "在岗（分钟）：观测时间内岗位上有人的时间"],
+  ["到岗率", "到岗率 = 在岗 ÷（观测 − 登记外出期间的观测）；只计摄像头看得到的时间，低于 90% 标红"],
+  ["迟到", "迟到（分钟）：各时段开始到首次到岗；开始时未被看到的时段不计迟到"],
+  ["早退", "早退（分钟）：最后离岗到时段结束"],
+  ["外出", "登记外出（去向公开）次数，括号内为分钟"],
+];
+
 function totalsHead(first, columns) {
-  return html`<tr>${first.map((h) => html`<th>${h}</th>`)}<th>应在岗(分)</th><th>观测(分)</th><th>在岗(分)</th>
-    <th>到岗率</th><th>迟到(分)</th><th>早退(分)</th><th>登记外出</th>${columns.map((c) => html`<th>${c.label}</th>`)}<th
-    title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">其中待复核</th></tr>`;
+  return html`<tr>${first.map((h) => html`<th>${h}</th>`)}${HEADS.map(([h, t]) => html`<th class="num" title=${t}>${h}</th>`)}${
+    columns.map((c) => html`<th class="num" title=${c.label}>${c.short}</th>`)}<th class="num"
+    title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">待复核</th></tr>`;
 }
 
 function periodsText(r) {
+  if (r.window_id === null) return "—";  // the hall-level row: violations of no window
   if (!r.scheduled) return "非服务日";  // 排班 is the roster; this is the hall's schedule
   const hm = (iso) => iso ? iso.slice(11, 19) : "—";
   return r.periods.map((p, i) => html`${i ? html`<br>` : ""}${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`);

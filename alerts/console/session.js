@@ -2,7 +2,7 @@
 // halls and regions they see (/api/registry), the display names of codes (/api/labels), and the
 // API call that sends the CSRF token and turns errors into words.
 import {errorText} from "./errors.js";
-import {fmt as fmtIn, hallToday as todayIn, withHallOffset as offsetIn, localInDays as inDaysIn} from "./util.js";
+import {fmt as fmtIn, fmtShort as shortIn, hallToday as todayIn, withHallOffset as offsetIn, localInDays as inDaysIn} from "./util.js";
 
 export const state = {me: null, registry: {regions: [], halls: []}, labels: {types: {}, reasons: {}, zone_kinds: {}}};
 
@@ -10,6 +10,7 @@ export const $ = (id) => document.getElementById(id);
 // What this user may do: the server's permission table, from /api/me (never a copy of it here).
 export const can = (action) => !!state.me && state.me.can.includes(action);
 export const fmt = (iso) => fmtIn(iso, state.me?.timezone);
+export const fmtShort = (iso) => shortIn(iso, state.me?.timezone);
 export const hallToday = () => todayIn(state.me.timezone);
 export const withHallOffset = (local) => offsetIn(local, state.me.timezone);
 export const localInDays = (n) => inDaysIn(n, state.me.timezone);

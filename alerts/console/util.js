@@ -21,6 +21,17 @@ export const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60
 // A time in the halls' time zone, whatever the operator's machine says.
 export const fmt = (iso, timeZone) => iso ? new Date(iso).toLocaleString("zh-CN", {hour12: false, timeZone}) : "—";
 
+// A compact time for a one-line list cell, in the halls' time zone: 09:05:12 today, 3/2 09:05 this
+// year, 2025/3/2 09:05 before.
+export function fmtShort(iso, timeZone, now = new Date()) {
+  if (!iso) return "—";
+  const parts = (d) => Object.fromEntries(new Intl.DateTimeFormat("en-US", {timeZone, hourCycle: "h23", year: "numeric",
+    month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit"}).formatToParts(d).map((p) => [p.type, p.value]));
+  const t = parts(new Date(iso)), today = parts(now);
+  if (t.year === today.year && t.month === today.month && t.day === today.day) return `${t.hour}:${t.minute}:${t.second}`;
+  return `${t.year === today.year ? "" : t.year + "/"}${t.month}/${t.day} ${t.hour}:${t.minute}`;
+}
+
 // Today's date in the halls' time zone, as YYYY-MM-DD.
 export const hallToday = (timeZone, now = new Date()) => new Intl.DateTimeFormat("en-CA", {timeZone, year: "numeric",
   month: "2-digit", day: "2-digit"}).format(now);

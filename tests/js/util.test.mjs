@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import {test} from "node:test";
 
-import {STALE, addDays, dur, groups, hallToday, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
+import {STALE, addDays, dur, fmtShort, groups, hallToday, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
   withHallOffset} from "../../alerts/console/util.js";
 
 test("dates move by calendar days, across months and leap days", () => {
@@ -75,4 +75,14 @@ test("the overlay frame shown is the latest at or before the video time", () => 
   assert.equal(overlayFrameAt(overlay, 0.3).t, 0.2);
   assert.equal(overlayFrameAt(overlay, 0.4).t, 0.4);
   assert.equal(overlayFrameAt(overlay, -1), null);
+});
+
+test("a list cell's time is short: the time today, the date this year, the year before", () => {
+  const now = new Date("2026-03-02T12:00:00+08:00");
+  assert.equal(fmtShort("2026-03-02T09:05:12+08:00", "Asia/Shanghai", now), "09:05:12");
+  assert.equal(fmtShort("2026-03-01T17:00:00Z", "Asia/Shanghai", now), "01:00:00");  // the halls' today, not UTC's
+  assert.equal(fmtShort("2026-03-01T08:00:00Z", "Asia/Shanghai", now), "3/1 16:00");
+  assert.equal(fmtShort("2026-01-15T09:05:00+08:00", "Asia/Shanghai", now), "1/15 09:05");
+  assert.equal(fmtShort("2025-12-31T23:59:00+08:00", "Asia/Shanghai", now), "2025/12/31 23:59");
+  assert.equal(fmtShort(null, "Asia/Shanghai", now), "—");
 });
