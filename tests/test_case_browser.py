@@ -192,7 +192,7 @@ def test_repeats_of_one_window_are_one_row_until_opened(tmp_path):
         shown = "rows => rows.filter(r => !r.classList.contains('hidden')).map(r => r.dataset.id)"
         visible = lambda: page.eval_on_selector_all("#alerts tr.alert-row", shown)  # noqa: E731
         assert visible() == ["late", "r2", "w2"]
-        assert page.inner_text("tr.alert-row[data-id='r2'] .repeat-toggle") == "×3 展开"
+        assert page.inner_text("tr.alert-row[data-id='r2'] .repeat-toggle") == "×3"  # 点击展开 (its tooltip)
         page.check("tr.alert-row[data-id='r2'] input.pick")  # the group's box picks the group
         assert page.eval_on_selector_all("#alerts input.pick:checked", "xs => xs.map(x => x.dataset.id)") == [
             "r2",

@@ -177,7 +177,8 @@ def test_the_roster_page(tmp_path):
         page.wait_for_selector("#alerts tr.alert-row")
         page.reload()
         page.wait_for_selector("#alerts tr.alert-row:has-text('3号窗口')")
-        assert "值班：王芳" in page.inner_text("#alerts tr.alert-row:has-text('3号窗口') >> nth=0")
+        row = page.locator("#alerts tr.alert-row:has-text('3号窗口')").first
+        assert "王芳" in row.inner_text() and "值班：王芳" in row.locator("td:nth-child(4)").get_attribute("title")
         assert all(a["on_duty"] == ["王芳"] for a in api.get("/api/alerts").json() if a["window_id"] == "w2")
 
         page.click("nav button[data-tab=rosters]")

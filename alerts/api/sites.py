@@ -53,12 +53,16 @@ def display_labels(principal: Principal = who("view_hall")):
 def cameras(principal: Principal = who(), ctx: ApiContext = Ctx):
     now = datetime.now(UTC)
     seen = {c.camera_id: c for c in ctx.repos.cameras.cameras()}
+    # A picture older than three refreshes (at least 30 s) is stale: the wall says how old it is.
+    stale_picture_s = max(30.0, 3 * ctx.cfg.evidence.live_snapshot_s)
     out = []
     for camera in ctx.cfg.cameras:
         if not ctx.sees_hall(principal, camera.hall):
             continue
         state = seen.get(camera.id)
         age = (now - state.received_at).total_seconds() if state else None
+        picture = ctx.evidence.live_snapshot(camera.id)
+        picture_age = now.timestamp() - picture.stat().st_mtime if picture.is_file() else None
         fresh = age is not None and age <= ctx.cfg.alerts.stale_after_s
         out.append(
             {
@@ -70,8 +74,11 @@ def cameras(principal: Principal = who(), ctx: ApiContext = Ctx):
                 "last_heartbeat_age_s": round(age, 1) if age is not None else None,
                 "heartbeat": state.payload if state else None,
                 "frame_size": list(camera.frame_size) if camera.frame_size else None,
+                "snapshot_age_s": None if picture_age is None else round(max(picture_age, 0.0), 1),
+                "snapshot_stale": picture_age is None or picture_age > stale_picture_s,
                 "zones": [
-                    {"id": z.id, "kind": z.kind.value, "window": z.window, "polygon": z.polygon} for z in camera.zones
+                    {"id": z.id, "name": z.name, "kind": z.kind.value, "window": z.window, "polygon": z.polygon}
+                    for z in camera.zones
                 ],
             }
         )

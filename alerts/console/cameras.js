@@ -2,33 +2,50 @@
 // the camera wall (each camera's latest frame with its zones), and the cameras' health.
 import {html, nothing, render, svg} from "./vendor/lit-html.js";
 import {$, api, hallName, state} from "./session.js";
+import {ageText} from "./util.js";
 
 export const ZONE_COLOURS = {post: "#ffca28", staff_area: "#42a5f5", service_area: "#ef5350", queue_area: "#66bb6a"};
 const STATUS = {online: "在线", degraded: "降级", offline: "离线"};
 const LEVEL_NAMES = {city: "市级", county: "县级", township: "乡级"};
 
+const enlarged = new Set();  // cameras shown across the whole wall (a click on a tile toggles it)
+
+
+function tile(c) {
+  const [w, h] = c.frame_size || [768, 576];
+  const big = enlarged.has(c.camera_id);
+  const zones = c.zones.map((z) => svg`<polygon points=${z.polygon.map((p) => p.join(",")).join(" ")}
+    fill="none" stroke=${ZONE_COLOURS[z.kind] || "#fff"} stroke-width=${Math.max(2, w / (big ? 500 : 300))}/>${big
+    ? svg`<text x=${z.polygon[0][0] + 6} y=${z.polygon[0][1] + Math.max(18, w / 40)} font-size=${Math.max(16, w / 45)}
+      fill=${ZONE_COLOURS[z.kind] || "#fff"}>${z.name || state.labels.zone_kinds[z.kind] || z.kind}</text>` : nothing}`);
+  const toggle = () => { big ? enlarged.delete(c.camera_id) : enlarged.add(c.camera_id); loadWall(); };
+  return html`<figure class="cam ${c.status}${big ? " enlarged" : ""}${c.snapshot_stale ? " stale" : ""}" data-camera=${c.camera_id}
+    title=${big ? "点击缩小" : "点击放大（显示区域名称）"} @click=${toggle}>
+    <div class="shot" data-aspect=${`${w} / ${h}`}><img alt=${c.name || c.camera_id}
+    src=${`/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}`}
+    @error=${(e) => e.target.classList.add("missing")} @load=${(e) => e.target.classList.remove("missing")}>
+    <svg viewBox=${`0 0 ${w} ${h}`} preserveAspectRatio="none">${zones}</svg>
+    ${c.snapshot_stale ? html`<span class="age">画面${c.snapshot_age_s == null ? "：暂无" : `停止更新 · ${ageText(c.snapshot_age_s)}`}</span>` : nothing}</div>
+    <figcaption>${c.name || c.camera_id} · ${hallName(c.hall_id)} ·
+    <span class=${c.status}>${STATUS[c.status]}</span></figcaption></figure>`;
+}
+
 function wall(cams) {
-  render(html`${cams.map((c) => {
-    const [w, h] = c.frame_size || [768, 576];
-    const zones = c.zones.map((z) => svg`<polygon points=${z.polygon.map((p) => p.join(",")).join(" ")}
-      fill="none" stroke=${ZONE_COLOURS[z.kind] || "#fff"} stroke-width=${Math.max(2, w / 300)}/>`);
-    return html`<figure class="cam ${c.status}"><div class="shot" data-aspect=${`${w} / ${h}`}><img alt=${c.name || c.camera_id}
-      data-camera=${c.camera_id} src=${`/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}`}
-      @error=${(e) => e.target.classList.add("missing")}>
-      <svg viewBox=${`0 0 ${w} ${h}`} preserveAspectRatio="none">${zones}</svg></div>
-      <figcaption>${c.name || c.camera_id} · ${hallName(c.hall_id)} ·
-      <span class=${c.status}>${STATUS[c.status]}</span></figcaption></figure>`;
-  })}`, $("wall"));
+  render(html`${cams.map(tile)}`, $("wall"));
   // No inline styles (the Content-Security-Policy allows none): set them here.
-  $("wall").querySelectorAll(".shot[data-aspect]").forEach((el) => { el.style.aspectRatio = el.dataset.aspect; });
+  $("wall").querySelectorAll(".shot[data-aspect]").forEach((el) => {
+    el.style.aspectRatio = el.dataset.aspect;
+    // An enlarged tile fits the screen's height with its caption.
+    el.parentElement.style.maxWidth = el.parentElement.classList.contains("enlarged") ? `calc((100vh - 150px) * ${el.dataset.aspect})` : "";
+  });
+}
+
+async function loadWall() {
+  wall(await api("/api/cameras"));
 }
 
 setInterval(() => {
-  if ($("tab-cameras").classList.contains("hidden")) return;
-  document.querySelectorAll("#wall img").forEach((img) => {
-    img.classList.remove("missing");
-    img.src = `/api/cameras/${encodeURIComponent(img.dataset.camera)}/snapshot?t=${Date.now()}`;
-  });
+  if (!$("tab-cameras").classList.contains("hidden")) loadWall().catch(() => {});
 }, 10000);
 
 // One bar per level: halls covered / halls, coloured like the Grafana thresholds.

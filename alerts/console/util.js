@@ -16,6 +16,10 @@ export function latestOnly() {
   };
 }
 
+// "3 分钟前": how old a picture is (a camera-wall tile whose picture stopped refreshing).
+export const ageText = (s) => s == null ? "暂无画面" : s < 90 ? `${Math.round(s)} 秒前` : s < 5400
+  ? `${Math.round(s / 60)} 分钟前` : s < 172800 ? `${Math.round(s / 3600)} 小时前` : `${Math.round(s / 86400)} 天前`;
+
 export const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
 
 // A time in the halls' time zone, whatever the operator's machine says.

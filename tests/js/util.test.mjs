@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import {test} from "node:test";
 
-import {STALE, addDays, dur, fmtShort, groups, hallToday, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
+import {STALE, addDays, ageText, dur, fmtShort, groups, hallToday, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
   withHallOffset} from "../../alerts/console/util.js";
 
 test("dates move by calendar days, across months and leap days", () => {
@@ -85,4 +85,12 @@ test("a list cell's time is short: the time today, the date this year, the year 
   assert.equal(fmtShort("2026-01-15T09:05:00+08:00", "Asia/Shanghai", now), "1/15 09:05");
   assert.equal(fmtShort("2025-12-31T23:59:00+08:00", "Asia/Shanghai", now), "2025/12/31 23:59");
   assert.equal(fmtShort(null, "Asia/Shanghai", now), "—");
+});
+
+test("a stale picture's age in words", () => {
+  assert.equal(ageText(42), "42 秒前");
+  assert.equal(ageText(600), "10 分钟前");
+  assert.equal(ageText(7200), "2 小时前");
+  assert.equal(ageText(3 * 86400), "3 天前");
+  assert.equal(ageText(null), "暂无画面");
 });
