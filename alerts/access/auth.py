@@ -3,7 +3,8 @@
 Roles: ``operator`` (监控值班员: sees and acknowledges alerts, registers absences),
 ``discipline_officer`` (纪检人员: reviews, dispatches (督办), closes and exports cases),
 ``admin`` (everything), ``hall_manager`` (大厅负责人: bound to one hall; sees that hall's alerts and
-attendance report only, and answers the cases dispatched to it (整改反馈)). Every user is bound to a
+attendance report only, and answers the cases dispatched to it (整改反馈)), ``wall`` (大屏: the
+read-only account of the centre's wall display; sees the wall page of its region and nothing else). Every user is bound to a
 region and sees only that subtree (a hall manager: only their hall): lists are filtered, and an id
 or file outside it answers 404, exactly as one that does not exist. Routes a hall manager may use
 ask for ``view_hall``; every other route asks for ``view_region`` at least, which a hall manager
@@ -22,9 +23,11 @@ from alerts.store.database import Database
 from alerts.store.schema import User
 from configs.model import HallwatchConfig
 
-ROLES = ("operator", "discipline_officer", "admin", "hall_manager")
+ROLES = ("operator", "discipline_officer", "admin", "hall_manager", "wall")
 CENTRE = {"operator", "discipline_officer", "admin"}  # the supervision centre's roles
 PERMISSIONS = {
+    "session": CENTRE | {"hall_manager", "wall"},  # who am I, log out
+    "view_wall": CENTRE | {"wall"},  # the big-screen wall's summary of the user's region
     "view_hall": CENTRE | {"hall_manager"},  # a hall's alerts, its report, the user's own session
     "view_region": CENTRE,  # everything else a region's users read: cameras, coverage, rosters…
     "acknowledge": {"operator", "admin"},

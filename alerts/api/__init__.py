@@ -1,7 +1,7 @@
 """The REST API of the alerting service (FastAPI; OpenAPI at /docs and /openapi.json).
 
 One router per resource: sessions, alerts (list, detail, lifecycle, live stream), evidence
-(files, case export), absences, rosters (排班), reports (attendance), statistics (统计), shift notes, the installers' tool, sites (registry, cameras, coverage, labels), operations
+(files, case export), absences, rosters (排班), reports (attendance), statistics (统计), shift notes, the installers' tool, the big-screen wall (大屏), sites (registry, cameras, coverage, labels), operations
 (metrics, health) and the console's pages. They share one ``ApiContext``.
 """
 
@@ -22,6 +22,7 @@ from alerts.api import (
     shifts,
     sites,
     stats,
+    wall,
 )
 from alerts.api.context import ApiContext, Service
 from alerts.api.headers import SecurityHeaders
@@ -43,7 +44,21 @@ def create_app(service: Service) -> FastAPI:
     ctx = ApiContext.build(service)
     app.state.ctx = ctx
     app.state.users = ctx.users
-    for module in (sessions, alerts, evidence, absences, rosters, sites, reports, stats, shifts, install, ops, console):
+    for module in (
+        sessions,
+        alerts,
+        evidence,
+        absences,
+        rosters,
+        sites,
+        reports,
+        stats,
+        shifts,
+        install,
+        wall,
+        ops,
+        console,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=cfg.alerts.max_body_kb * 1024)
     app.add_middleware(SecurityHeaders)

@@ -15,9 +15,23 @@ CONSOLE = Path(__file__).resolve().parent.parent / "console"
 
 @router.get("/")
 def index(request: Request, ctx: ApiContext = Ctx):
-    if ctx.sessions.principal(request) is None:
+    principal = ctx.sessions.principal(request)
+    if principal is None:
         return RedirectResponse("/login")
+    if not principal.can("view_hall"):  # the wall display's account has the wall page only
+        return RedirectResponse("/wall")
     return HTMLResponse((CONSOLE / "console.html").read_text(encoding="utf-8"))
+
+
+@router.get("/wall")
+def wall_page(request: Request, ctx: ApiContext = Ctx):
+    """The big-screen wall (大屏), full screen at 1920×1080, refreshing itself."""
+    principal = ctx.sessions.principal(request)
+    if principal is None:
+        return RedirectResponse("/login")
+    if not principal.can("view_wall"):
+        return RedirectResponse("/")
+    return HTMLResponse((CONSOLE / "wall.html").read_text(encoding="utf-8"))
 
 
 @router.get("/login")

@@ -61,7 +61,7 @@ async def login(body: Login, request: Request, response: Response, ctx: ApiConte
 
 @router.post("/api/logout")
 def logout(
-    response: Response, body: Logout | None = None, principal: Principal = who("view_hall"), ctx: ApiContext = Ctx
+    response: Response, body: Logout | None = None, principal: Principal = who("session"), ctx: ApiContext = Ctx
 ):
     if body is not None and body.everywhere:
         ctx.sessions.revoke_user(principal.username, "logout_everywhere")
@@ -72,7 +72,7 @@ def logout(
 
 
 @router.get("/api/me")
-def me(principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
+def me(principal: Principal = who("session"), ctx: ApiContext = Ctx):
     names = {r.id: r.name for r in ctx.cfg.regions}
     return {
         "username": principal.username,

@@ -40,6 +40,7 @@ class AttendanceCollector:
         self.now = now or (lambda: datetime.now(UTC))
         self.halls = {h.id: h for h in cfg.halls}
         self._cache: tuple[float, list] | None = None
+        self._report: Report | None = None
         self._dirty = False
         self._lock = threading.Lock()
         self.waiting: dict[tuple[str, str], tuple[datetime, int]] = {}  # (hall, camera) -> (minute, people)
@@ -53,6 +54,21 @@ class AttendanceCollector:
             old = self.waiting.get(key)
             if old is None or m.minute >= old[0]:
                 self.waiting[key] = (m.minute, sum(a.last_people for a in m.areas if a.kind == "queue_area"))
+
+    def waiting_now(self, now: datetime | None = None) -> dict[str, int]:
+        """People in each hall's queue areas now (the last minute each camera reported, if fresh)."""
+        now = now or self.now()
+        totals: dict[str, int] = {}
+        for (hall_id, _), (minute, count) in list(self.waiting.items()):
+            if now - minute <= FRESH and hall_id in self.halls:
+                totals[hall_id] = totals.get(hall_id, 0) + count
+        return totals
+
+    def report(self) -> Report:
+        """Today's report as last computed for the metrics (at most ``every_s`` old)."""
+        self._computed()
+        assert self._report is not None
+        return self._report
 
     def _hall_labels(self, hall_id: str) -> list[str]:
         hall = self.halls[hall_id]
@@ -87,7 +103,7 @@ class AttendanceCollector:
                 "Today's 到岗率 in a region's subtree (absent where nothing was observed yet)",
                 labels=["level", "region"],
             )
-            report = self.today_report()
+            report = self._report = self.today_report()
             for (_, hall_id), t in report.halls.items():
                 if not (t.observed_s or t.late_s or t.early_s):
                     continue  # nothing seen today (a province has a thousand halls: no rows of zeros)
@@ -122,10 +138,6 @@ class AttendanceCollector:
             "People in the queue areas now (the last minute each camera reported)",
             labels=["hall", "hall_name", "region", "county"],
         )
-        totals: dict[str, int] = {}
-        for (hall_id, _), (minute, count) in list(self.waiting.items()):
-            if now - minute <= FRESH and hall_id in self.halls:
-                totals[hall_id] = totals.get(hall_id, 0) + count
-        for hall_id, count in totals.items():
+        for hall_id, count in self.waiting_now(now).items():
             people.add_metric(self._hall_labels(hall_id), count)
         yield people

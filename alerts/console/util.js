@@ -20,6 +20,10 @@ export function latestOnly() {
 export const ageText = (s) => s == null ? "暂无画面" : s < 90 ? `${Math.round(s)} 秒前` : s < 5400
   ? `${Math.round(s / 60)} 分钟前` : s < 172800 ? `${Math.round(s / 3600)} 小时前` : `${Math.round(s / 86400)} 天前`;
 
+// A share as a percentage ("—" when there is none), and its tone against two thresholds.
+export const percent = (x, digits = 1) => x == null ? "—" : `${(x * 100).toFixed(digits)}%`;
+export const shareClass = (x, full, near) => x == null ? "none" : x >= full ? "full" : x >= near ? "near" : "low";
+
 export const dur = (s) => s >= 60 ? `${Math.floor(s / 60)}分${Math.round(s % 60)}秒` : `${Math.round(s)}秒`;
 
 // A time in the halls' time zone, whatever the operator's machine says.

@@ -266,6 +266,34 @@ class AlertStore:
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]
 
+    def tally(self, region_path: str, since: datetime) -> builtins.list[tuple[str, str, str, str, str | None, int]]:
+        """(type, level, hall_id, lifecycle, review_outcome, count) of the subtree's alerts that
+        started at ``since`` or later (the big-screen wall's day)."""
+        query = (
+            select(Alert.type, Alert.level, Alert.hall_id, Alert.lifecycle, Alert.review_outcome, func.count())
+            .where(Alert.region_path.startswith(region_path, autoescape=True), Alert.started_at >= since)
+            .group_by(Alert.type, Alert.level, Alert.hall_id, Alert.lifecycle, Alert.review_outcome)
+        )
+        with self.sessions() as session:
+            return [(t, lv, h, life, outcome, int(n)) for t, lv, h, life, outcome, n in session.execute(query)]
+
+    def open_by_hall(self, region_path: str, limit: int) -> builtins.list[tuple[str, int]]:
+        """The subtree's halls with the most alerts still open (not closed, not dismissed), most first."""
+        count = func.count().label("n")
+        query = (
+            select(Alert.hall_id, count)
+            .where(
+                Alert.region_path.startswith(region_path, autoescape=True),
+                Alert.lifecycle != "closed",
+                or_(Alert.review_outcome.is_(None), Alert.review_outcome != "dismissed"),
+            )
+            .group_by(Alert.hall_id)
+            .order_by(count.desc(), Alert.hall_id)
+            .limit(limit)
+        )
+        with self.sessions() as session:
+            return [(hall, int(n)) for hall, n in session.execute(query)]
+
     def open_counts(self) -> builtins.list[tuple[str, str, str, int]]:
         """(type, level, region_id, count) of alerts not yet reviewed."""
         query = (

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import {test} from "node:test";
 
-import {STALE, addDays, ageText, dur, fmtShort, groups, hallToday, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
+import {STALE, addDays, ageText, dur, fmtShort, groups, hallToday, percent, shareClass, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
   withHallOffset} from "../../alerts/console/util.js";
 
 test("dates move by calendar days, across months and leap days", () => {
@@ -93,4 +93,14 @@ test("a stale picture's age in words", () => {
   assert.equal(ageText(7200), "2 小时前");
   assert.equal(ageText(3 * 86400), "3 天前");
   assert.equal(ageText(null), "暂无画面");
+});
+
+test("shares as percentages with their tone", () => {
+  assert.equal(percent(0.9234), "92.3%");
+  assert.equal(percent(1, 0), "100%");
+  assert.equal(percent(null), "—");
+  assert.equal(shareClass(1, 1, 0.95), "full");
+  assert.equal(shareClass(0.96, 1, 0.95), "near");
+  assert.equal(shareClass(0.5, 1, 0.95), "low");
+  assert.equal(shareClass(null, 1, 0.95), "none");
 });
