@@ -70,6 +70,62 @@ def payload(hook: Webhook, notice: Notice, why: str) -> dict:
     return {"event": why, "alert": alert}
 
 
+ROBOTS = ("dingtalk", "wecom")
+ANSWER_CHARS = 300
+
+
+def answered(hook: Webhook, response: httpx.Response) -> str | None:
+    """Why the receiver refused ``response``'s notification, or None when it took it. The DingTalk
+    and WeCom robots answer HTTP 200 with ``errcode`` ≠ 0 when they refuse a message (a keyword or
+    signature missing, a revoked token): only ``errcode`` 0 is delivered."""
+    if response.status_code >= 300:
+        return f"HTTP {response.status_code}"
+    if hook.format in ROBOTS:
+        try:
+            body = response.json()
+        except ValueError:
+            return "the robot's answer is not JSON"
+        code = body.get("errcode") if isinstance(body, dict) else None
+        if code != 0:
+            return f"errcode {code}: {str(body.get('errmsg', ''))[:ANSWER_CHARS] if isinstance(body, dict) else ''}"
+    return None
+
+
+def target(url: str) -> str:
+    """Where a webhook points, without its path and query (robots' tokens live there)."""
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.host}{f':{parsed.port}' if parsed.port else ''}"
+
+
+def trial_message(hook: Webhook, who: str) -> dict:
+    """A test notification in the hook's format (people see it in their group: it says so)."""
+    text = f"### 电子监察通知渠道测试\n- 这是一条测试消息，不是告警。\n- 发起人：{who}"
+    if hook.format == "dingtalk":
+        return {"msgtype": "markdown", "markdown": {"title": "电子监察告警", "text": text}}
+    if hook.format == "wecom":
+        return {"msgtype": "markdown", "markdown": {"content": text}}
+    return {"event": "test", "text": text}
+
+
+def try_channels(hooks: list[Webhook], who: str, timeout_s: float = 5.0) -> list[dict]:
+    """Sends one test message to each hook now and says what each receiver answered."""
+    results = []
+    with httpx.Client(timeout=timeout_s) as client:
+        for index, hook in enumerate(hooks):
+            started = time.monotonic()
+            result: dict = {"index": index, "format": hook.format, "target": target(hook.url)}
+            try:
+                response = client.post(hook.url, json=trial_message(hook, who))
+                refused = answered(hook, response)
+                result.update(ok=refused is None, status=response.status_code, error=refused,
+                              answer=response.text[:ANSWER_CHARS])  # fmt: skip
+            except httpx.HTTPError as error:
+                result.update(ok=False, status=None, error=f"{type(error).__name__}: {error}"[:ANSWER_CHARS], answer="")
+            result["ms"] = round((time.monotonic() - started) * 1000)
+            results.append(result)
+    return results
+
+
 class Notifier:
     def __init__(
         self,
@@ -105,14 +161,15 @@ class Notifier:
             for attempt in range(self.attempts):
                 try:
                     response = self.client.post(hook.url, json=body)
-                    if response.status_code < 300:
+                    refused = answered(hook, response)
+                    if refused is None:
                         self.sent += 1
                         break
-                    error = f"HTTP {response.status_code}"
+                    error = refused
                 except httpx.HTTPError as exc:
                     error = str(exc)
                 if attempt + 1 < self.attempts:
                     time.sleep(self.base_delay_s * 2**attempt)
             else:
                 self.failed += 1
-                log.error("webhook %s failed after %d attempts: %s", hook.url, self.attempts, error)
+                log.error("webhook %s failed after %d attempts: %s", target(hook.url), self.attempts, error)

@@ -125,6 +125,13 @@ def test_every_page_fits_both_screens_and_the_wall_works(tmp_path):
             page.wait_for_selector("#wall figure.enlarged", state="detached")
             if width == 1366:
                 prints(page)
+                # The alert sound's mute is this browser's setting: it survives a reload.
+                page.click("#sound-toggle")
+                assert page.inner_text("#sound-toggle") == "静音"
+                page.reload()
+                page.wait_for_selector("#user:has-text('（')")
+                assert page.inner_text("#sound-toggle") == "静音"
+                page.click("#sound-toggle")
             page.context.close()
         browser.close()
 

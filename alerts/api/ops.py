@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from alerts.access.auth import Principal
 from alerts.api.context import ApiContext, Ctx, who
 from alerts.exposition import render
+from alerts.notify import try_channels
 
 router = APIRouter(tags=["operations"])
 
@@ -45,3 +46,13 @@ def healthz(ctx: ApiContext = Ctx):
     """200 while messages can flow from Kafka into the store; 503 (with the reason) otherwise."""
     health = ctx.service.health()
     return JSONResponse(health, status_code=200 if health["ok"] else 503)
+
+
+@router.post("/api/notifications/test")
+def try_notification_channels(principal: Principal = who("manage_users"), ctx: ApiContext = Ctx):
+    """Sends a test message (it says it is one) to every webhook of ``alerts.webhooks`` now and
+    answers what each receiver said: HTTP status, the robot's ``errcode``, the first 300 characters
+    of its answer, the time taken. Targets are shown without path or query (robots' tokens)."""
+    results = try_channels(ctx.cfg.alerts.webhooks, principal.display_name or principal.username)
+    ctx.store.record(None, principal.username, "notification_test", {"ok": [r["ok"] for r in results]})
+    return {"channels": results}

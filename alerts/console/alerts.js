@@ -4,6 +4,7 @@
 import {html, nothing, render} from "./vendor/lit-html.js";
 import {showDetail, selected, LIFECYCLE} from "./detail.js";
 import {$, api, apiPage, can, fmt, fmtShort, hallName, reasonName, regionName, state, typeName, withHallOffset} from "./session.js";
+import {sound} from "./sound.js";
 import {dur, groups} from "./util.js";
 
 const alerts = new Map();
@@ -90,10 +91,7 @@ export function cue(a, text) {
   banner.textContent = text || `新告警：${hallName(a.hall_id)} ${typeName(a.type)}`;
   banner.style.display = "block";
   setTimeout(() => { banner.style.display = "none"; }, 5000);
-  try {
-    const ctx = new AudioContext(), osc = ctx.createOscillator();
-    osc.frequency.value = 880; osc.connect(ctx.destination); osc.start(); osc.stop(ctx.currentTime + 0.25);
-  } catch (e) { /* no audio device */ }
+  sound(a);
 }
 
 async function remind() {
@@ -131,13 +129,14 @@ function live() {
   source.addEventListener("error", () => { dropped = true; $("live-state").classList.remove("hidden"); });
   source.addEventListener("alert", (e) => {
     const a = JSON.parse(e.data);
-    const known = alerts.has(a.event_id);
+    const known = alerts.has(a.event_id), before = alerts.get(a.event_id);
     if (!known && page > 0) { refreshBadge(); return; }  // new alerts go on the first page
     a._fresh = !known;
     if (!known) total += 1;
     alerts.set(a.event_id, a);
     renderList();
     if (!known) cue(a);
+    else if ((a.escalations || 0) > (before.escalations || 0)) cue(a, `告警超时升级：${hallName(a.hall_id)} ${typeName(a.type)}`);
     if (selected() === a.event_id) showDetail(a.event_id);
   });
 }

@@ -52,8 +52,25 @@ function selectInstallCamera() {
   $("i-shot").src = `/api/cameras/${encodeURIComponent(c.camera_id)}/snapshot?t=${Date.now()}`;
 }
 
+const CHANNELS = {generic: "Webhook（JSON）", dingtalk: "钉钉机器人", wecom: "企业微信机器人"};
+
+async function tryChannels() {
+  $("n-test").disabled = true;
+  render(html`<tr><td colspan="5">发送中…</td></tr>`, $("n-results"));
+  try {
+    const {channels} = await api("/api/notifications/test", {method: "POST", body: "{}"});
+    render(channels.length ? html`${channels.map((c) => html`<tr><td>${CHANNELS[c.format] || c.format}</td><td>${c.target}</td>
+      <td class=${c.ok ? "ok" : "failed"}>${c.ok ? "成功" : "失败"}</td>
+      <td>${c.status ? `HTTP ${c.status}` : "无回应"}${c.error ? ` · ${c.error}` : ""}${c.answer ? html`<br><small>${c.answer}</small>` : ""}</td>
+      <td>${c.ms} 毫秒</td></tr>`)}` : html`<tr><td colspan="5">配置文件中没有通知渠道（alerts.webhooks）。</td></tr>`, $("n-results"));
+  } catch (err) {
+    render(html`<tr><td colspan="5" class="failed">测试失败：${err.message}</td></tr>`, $("n-results"));
+  } finally { $("n-test").disabled = false; }
+}
+
 export function setUpInstall() {
   if (!can("install")) return;
+  $("n-test").addEventListener("click", tryChannels);
   document.querySelector("nav button[data-tab=install]").classList.remove("hidden");
   render(html`${Object.entries(state.labels.zone_kinds).map(([k, v]) => html`<option value=${k}>${v}</option>`)}`, $("i-zone-kind"));
   $("i-camera").addEventListener("change", selectInstallCamera);

@@ -10,6 +10,7 @@ import {loadReport, setUpReport} from "./report.js";
 import {loadRosters, setUpRosters} from "./rosters.js";
 import {$, api, can, hallName, start, state} from "./session.js";
 import {loadShiftNotes, setUpShiftNotes} from "./shifts.js";
+import {setUpSound} from "./sound.js";
 import {loadStats, setUpStats} from "./stats.js";
 
 const TABS = {
@@ -17,7 +18,7 @@ const TABS = {
   report: loadReport, stats: loadStats, shifts: loadShiftNotes, install: loadInstall,
 };
 const WIDE = ["cameras", "absences", "rosters", "report", "stats", "shifts", "install"];  // no alert detail beside them
-const ROLES = {operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员", hall_manager: "大厅负责人"};
+const ROLES = {operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员", hall_manager: "大厅负责人", wall: "大屏"};
 
 function tabs() {
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
@@ -42,7 +43,9 @@ setUpStats();
 setUpShiftNotes();
 setUpRosters();
 setUpInstall();
+setUpSound();
 tabs();
 // The user's name shows once every tab is wired: a click from then on is never lost.
 $("user").textContent = `${me.display_name || me.username}（${ROLES[me.role]} · ${me.hall_id ? hallName(me.hall_id) : me.region_name}）`;
+$("user").title = $("user").textContent;
 await setUpAlerts();

@@ -20,6 +20,16 @@ export function latestOnly() {
 export const ageText = (s) => s == null ? "暂无画面" : s < 90 ? `${Math.round(s)} 秒前` : s < 5400
   ? `${Math.round(s / 60)} 分钟前` : s < 172800 ? `${Math.round(s / 3600)} 小时前` : `${Math.round(s / 86400)} 天前`;
 
+// The alert sound's tones: [frequency Hz (0 = silence), seconds] each.
+export const TONES = {
+  alert: [[880, 0.25]],
+  escalated: [[660, 0.16], [880, 0.16], [1175, 0.3]],
+  waiting: [[523, 0.12], [0, 0.08], [523, 0.12], [0, 0.08], [523, 0.12]],
+};
+
+// Which tone an alert calls for: an escalated one (⬆) rises, citizens left waiting (群众等候) beep thrice.
+export const toneOf = (a) => !a ? "alert" : a.escalations > 0 ? "escalated" : a.type === "citizen_waiting" ? "waiting" : "alert";
+
 // A share as a percentage ("—" when there is none), and its tone against two thresholds.
 export const percent = (x, digits = 1) => x == null ? "—" : `${(x * 100).toFixed(digits)}%`;
 export const shareClass = (x, full, near) => x == null ? "none" : x >= full ? "full" : x >= near ? "near" : "low";

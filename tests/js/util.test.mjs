@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import {test} from "node:test";
 
-import {STALE, addDays, ageText, dur, fmtShort, groups, hallToday, percent, shareClass, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
+import {STALE, TONES, addDays, ageText, dur, fmtShort, groups, hallToday, percent, shareClass, toneOf, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
   withHallOffset} from "../../alerts/console/util.js";
 
 test("dates move by calendar days, across months and leap days", () => {
@@ -103,4 +103,13 @@ test("shares as percentages with their tone", () => {
   assert.equal(shareClass(0.96, 1, 0.95), "near");
   assert.equal(shareClass(0.5, 1, 0.95), "low");
   assert.equal(shareClass(null, 1, 0.95), "none");
+});
+
+test("three tones: a new alert, an escalated one, citizens left waiting", () => {
+  assert.equal(toneOf({type: "empty_post", escalations: 0}), "alert");
+  assert.equal(toneOf({type: "empty_post", escalations: 1}), "escalated");
+  assert.equal(toneOf({type: "citizen_waiting", escalations: 0}), "waiting");
+  assert.equal(toneOf(null), "alert");  // the reminder of alerts still unacknowledged
+  assert.notDeepEqual(TONES.alert, TONES.escalated);
+  assert.notDeepEqual(TONES.escalated, TONES.waiting);
 });
