@@ -117,9 +117,9 @@ def test_csv_and_xlsx_downloads(world):
     csv_body = c.get("/api/reports/attendance", params={**params, "format": "csv"})
     assert csv_body.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(csv_body.content.decode("utf-8-sig"))))
-    assert (
-        table[0][:6] == ["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗"] and "到岗率(%)" in table[0]
-    )
+    assert table[0][:6] == ["日期", "所属区域", "大厅", "窗口", "值班人员", "时段 到岗/离岗"] and "到岗率" in table[0]
+    share = table[1][table[0].index("到岗率")]
+    assert share.endswith("%") and 0 <= float(share[:-1]) <= 100, share
     assert [r[3] for r in table[1:]] == ["1号窗口", "2号窗口", "3号窗口"]
     assert [r[4] for r in table[1:]] == ["张三", "李四", ""]
     xlsx = c.get("/api/reports/attendance", params={**params, "format": "xlsx"})
@@ -127,7 +127,17 @@ def test_csv_and_xlsx_downloads(world):
 
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["窗口", "大厅", "区域", "区间汇总（窗口）", "区间汇总（大厅）"]
-    assert book["大厅"]["C2"].value == "模拟大厅" and book["窗口"].max_row == 4
+    # Issue 26: a title row saying what and which range and scope, then the headers, columns as wide
+    # as their text, shares as percentages.
+    windows = book["窗口"]
+    title = windows["A1"].value
+    assert title.startswith("考勤报表") and DAY.isoformat() in title and "范围：" in title and title.endswith("· 窗口")
+    assert [c.value for c in windows[2]][:3] == ["日期", "所属区域", "大厅"] and windows.freeze_panes == "A3"
+    assert book["大厅"]["C3"].value == "模拟大厅" and windows.max_row == 5
+    column = [c.value for c in windows[2]].index("到岗率") + 1
+    cell = windows.cell(row=3, column=column)
+    assert cell.number_format == "0.0%" and 0 <= cell.value <= 1, (cell.value, cell.number_format)
+    assert windows.column_dimensions["B"].width > 10  # the region path, not Excel's default 8.43
 
 
 def test_a_range_of_days_is_summed_per_window_and_hall(world):
@@ -242,7 +252,7 @@ def test_names_typed_by_people_stay_text_in_the_csv_and_xlsx(tmp_path):
     assert duty.startswith("'") and all(f in duty for f in FORMULAS), duty
     book = load_workbook(io.BytesIO(c.get("/api/reports/attendance", params={**params, "format": "xlsx"}).content))
     sheet = book["窗口"]
-    cell = next(row[4] for row in sheet.iter_rows(min_row=2) if row[3].value == "3号窗口")
+    cell = next(row[4] for row in sheet.iter_rows(min_row=3) if row[3].value == "3号窗口")
     assert cell.data_type == "s" and all(f in cell.value for f in FORMULAS)
     assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
 

@@ -296,9 +296,15 @@ def test_statistics_equal_the_hand_count(world):
     r = admin.get("/api/stats", params={"start": "2026-03-02", "end": "2027-03-03"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "end"]
     csv_text = admin.get("/api/stats", params={**params, "format": "csv"}).content.decode("utf-8-sig")
-    assert "误报率" in csv_text and "空岗/离岗,4,3,1,0,0.25,3,1,1,1,10.0,5.0" in csv_text
+    assert "误报率" in csv_text and "空岗/离岗,4,3,1,0,25.0%,3,1,1,1,10.0,5.0" in csv_text
     xlsx = admin.get("/api/stats", params={**params, "format": "xlsx", "group_by": "person"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content))["按人员"]
+    assert sheet["A1"].value.startswith("统计按人员") and "范围：资阳市" in sheet["A1"].value
+    rates = [row[6] for row in sheet.iter_rows(min_row=3) if row[6].value is not None]
+    assert rates and all(c.number_format == "0.0%" and 0 <= c.value <= 1 for c in rates)
 
     # The attendance report leaves the dismissed alerts out (a3 chatting, a6 early leave at w1).
     report = admin.get("/api/reports/attendance", params={"start": "2026-03-02", "end": "2026-03-02"}).json()

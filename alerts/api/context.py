@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request
 
@@ -109,6 +110,17 @@ class ApiContext:
         if not prefix.startswith(principal.region_prefix):
             raise HTTPException(404, f"unknown region {region!r}")
         return prefix
+
+    def export_title(self, what: str, start: date, end: date, region: str | None, principal: Principal) -> str:
+        """A download's title row: what, the range, the scope (the region asked for, else the user's
+        own, a hall manager's hall) and when it was exported, in the halls' time."""
+        scope = (
+            self.halls[principal.hall_id].name
+            if principal.hall_id
+            else self.cfg.region(region or principal.region_id).name
+        )
+        exported = datetime.now(ZoneInfo(self.cfg.timezone)).strftime("%Y-%m-%d %H:%M")
+        return f"{what} {start.isoformat()} 至 {end.isoformat()} · 范围：{scope} · 导出于 {exported}"
 
     def region_key(self, region_id: str) -> str:
         """The region's subtree key, "/city/county/" (an unknown region: a key nobody sees)."""

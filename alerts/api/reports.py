@@ -60,6 +60,7 @@ def attendance(
         if format == "json":
             return data
         tables = ReportTables(ctx.cfg, ctx.roster())
-        body = tables.csv(data) if format == "csv" else tables.xlsx(data)
+        title = ctx.export_title("考勤报表", start, end, region, principal)
+        body = tables.csv(data) if format == "csv" else tables.xlsx(data, title)
     name = f"attendance-{start.isoformat()}-{end.isoformat()}.{format}"
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
-from alerts.spreadsheet import csv_bytes, xlsx_bytes
+from alerts.spreadsheet import Percent, csv_bytes, xlsx_bytes
 from alerts.statistics import COLUMNS, GroupBy, Statistics
 from alerts.store.schema import region_path_key
 
@@ -60,7 +60,13 @@ def statistics(
     if format == "json":
         return data
     headers = [label for _, label in COLUMNS]
-    table = [[row[key] for key, _ in COLUMNS] for row in [*rows, total]]
-    body = csv_bytes(headers, table) if format == "csv" else xlsx_bytes({GROUP_NAMES[group_by]: (headers, table)})
+    table = [
+        [Percent(row[key]) if key == "false_alarm_rate" and row[key] is not None else row[key] for key, _ in COLUMNS]
+        for row in [*rows, total]
+    ]
+    title = ctx.export_title(f"统计{GROUP_NAMES[group_by]}", start, end, region, principal)
+    body = (
+        csv_bytes(headers, table) if format == "csv" else xlsx_bytes({GROUP_NAMES[group_by]: (headers, table)}, title)
+    )
     name = f"stats-{group_by}-{start.isoformat()}-{end.isoformat()}.{format}"
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})

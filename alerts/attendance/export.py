@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.attendance.report import PeriodRow, Report, Totals
-from alerts.spreadsheet import csv_bytes, xlsx_bytes
+from alerts.spreadsheet import Percent, csv_bytes, xlsx_bytes
 from configs.labels import LEVELS
 from configs.model import HallwatchConfig
 from domain.roster import Roster
@@ -200,7 +200,7 @@ class ReportTables:
             row.get("scheduled_min"),
             row["observed_min"],
             row["staffed_min"],
-            None if share is None else round(share * 100, 1),
+            None if share is None else Percent(share),
             row["late_min"],
             row["early_min"],
             row["absences"],
@@ -213,7 +213,7 @@ class ReportTables:
         "应在岗(分钟)",
         "观测(分钟)",
         "在岗(分钟)",
-        "到岗率(%)",
+        "到岗率",
         "迟到(分钟)",
         "早退(分钟)",
         "登记外出(次)",
@@ -274,5 +274,5 @@ class ReportTables:
         headers, rows = self.sheets(data)["窗口"]
         return csv_bytes(headers, rows)
 
-    def xlsx(self, data: dict) -> bytes:
-        return xlsx_bytes(self.sheets(data))
+    def xlsx(self, data: dict, title: str = "") -> bytes:
+        return xlsx_bytes(self.sheets(data), title)
