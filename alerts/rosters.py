@@ -11,13 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from zoneinfo import ZoneInfo
 
 from alerts.store.rosters import RosterStore
 from alerts.store.schema import RosterShiftRecord
 from configs.model import HallwatchConfig
 from domain.roster import Roster, RosterShift
+from domain.schedule import Period, parse_hhmm
+from domain.service_calendar import ServiceCalendar
 
 
 class RosterBook:
@@ -51,3 +54,53 @@ def week_of(day: date) -> list[date]:
     """Monday to Sunday of the week that holds ``day``."""
     monday = day - timedelta(days=day.weekday())
     return [monday + timedelta(days=i) for i in range(7)]
+
+
+Span = tuple[int, int]  # minutes of the day, start inclusive, end exclusive
+
+
+def minutes(period: Period) -> Span:
+    """A period ("08:30"–"12:00") as minutes of the day (24:00 is 1440)."""
+    start, end = parse_hhmm(period.start), parse_hhmm(period.end)
+    return start.hour * 60 + start.minute, 1440 if end == clock.max else end.hour * 60 + end.minute
+
+
+def hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def intersect(spans: list[Span], within: list[Span]) -> list[Span]:
+    """The parts of ``spans`` inside ``within`` (both lists of minutes of one day)."""
+    out = [(max(a, c), min(b, d)) for a, b in spans for c, d in within if max(a, c) < min(b, d)]
+    return sorted(out)
+
+
+def open_spans(calendar: ServiceCalendar | None, day: date) -> list[Span] | None:
+    """When the hall serves on ``day`` (minutes of the day); None when it has no schedule."""
+    if calendar is None:
+        return None
+    midnight = datetime.combine(day, clock(0), calendar.tz)
+    spans = []
+    for interval in calendar.intervals_on(day):
+        start = max(0, int((interval.start - midnight).total_seconds() // 60))
+        end = min(1440, int((interval.end - midnight).total_seconds() // 60))
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def on_duty(shift: RosterShift, opened: list[Span] | None) -> list[Span]:
+    """The spans of ``shift`` on a day the hall serves ``opened`` (a shift of the whole day, the
+    config's default, becomes the hall's periods; a closed day has none)."""
+    spans = [minutes(p) for p in shift.periods]
+    return spans if opened is None else intersect(spans, opened)
+
+
+def conflicts(duties: list[tuple[str, list[Span]]]) -> list[str]:
+    """Two different people holding one window at the same time, in words ("张三、李四 09:00–12:00")."""
+    found = []
+    for i, (first, a) in enumerate(duties):
+        for second, b in duties[i + 1 :]:
+            if first != second:
+                found += [f"{first}、{second} {hhmm(s)}–{hhmm(e)}" for s, e in intersect(a, b)]
+    return found

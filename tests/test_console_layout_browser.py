@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
+from domain.roster import RosterShift
+from domain.schedule import Period
 from tests.alert_fixtures import violation
 from tests.case_fixtures import PASSWORD, T, case_world, scenario
 from tests.console_server import serve_app
@@ -52,6 +54,12 @@ def world(tmp_path):
             for i in range(14)
         ]
     )
+    # A second person at 李强's window on the roster's Mondays, 09:00–10:00: a clash to warn of.
+    clash = RosterShift(
+        hall="h1", window="w1", person="王五", days=["mon"], periods=[Period(start="09:00", end="10:00")]
+    )
+    app.state.ctx.rosters.store.add(clash, "admin")
+    app.state.ctx.rosters.changed()
     frame = np.full((576, 768, 3), 90, np.uint8)
     cv2.putText(frame, "hall", (300, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 5)
     live = tmp_path / "live"
@@ -106,6 +114,10 @@ def test_every_page_fits_both_screens_and_the_wall_works(tmp_path):
                     page.fill(f"#{prefix}-end", (T.date() + timedelta(days=13)).isoformat())
                     page.click(f"#{tab}-form button[type=submit]")
                     page.wait_for_selector("#r-windows tr" if tab == "report" else "#s-rows tr")
+                if tab == "rosters":  # the clash is marked and said
+                    page.select_option("#ro-hall", "h1")
+                    page.wait_for_selector("#ro-body td.conflict .clash")
+                    assert "同一窗口同一时间排了两人" in page.inner_text("#ro-warn")
                 found = page.evaluate(MEASURE)
                 assert found == {"wide": [], "headers": [], "page": False}, (width, tab, found)
                 page.screenshot(path=str(ARTIFACTS / f"layout-{tab}-{width}.png"))

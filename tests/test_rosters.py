@@ -148,3 +148,51 @@ def test_config_shifts_cannot_be_deleted_here_and_bad_days_are_refused(world):
     assert client.get("/api/rosters", params={"day": "1999-12-31"}).status_code == 422
     assert client.get("/api/rosters", params={"day": "not-a-date"}).status_code == 422
     assert client.get("/api/rosters", params={"hall": "nope"}).status_code == 404
+
+
+def test_the_week_follows_the_halls_hours_and_warns_of_two_people_at_one_window(tmp_path):
+    """Issue 26: a config shift of the whole day (the default) showed 00:00–24:00 and on days the
+    hall is closed; two people holding one window at once went unnoticed."""
+    data = registry("127.0.0.1:1", "g", alerts={"secure_cookies": False})
+    data["schedules"] = {
+        "standard": {
+            "weekly": [
+                {
+                    "days": ["mon", "tue", "wed", "thu", "fri"],
+                    "periods": [{"start": "09:00", "end": "12:00"}, {"start": "13:30", "end": "17:00"}],
+                }
+            ],
+            "holidays": {"use_prc_calendar": False, "closed": ["2026-03-04"]},
+        }
+    }
+    data["halls"][2]["schedule"] = "standard"  # h1
+    data["rosters"] = [{"hall": "h1", "window": "w1", "person": "赵六"}]  # every day, all day
+    service = AlertService.open(parse_config(data), f"sqlite:///{tmp_path / 'a.db'}")
+    app = create_app(service)
+    add_users(app, USERS, PASSWORD)
+    admin, csrf = login(app, "admin_city")
+    morning = {**SHIFT, "person": "钱七", "days": ["mon"], "periods": [{"start": "08:00", "end": "10:00"}]}
+    assert admin.post("/api/rosters", json=morning, headers=csrf).status_code == 201
+    week = admin.get("/api/rosters", params={"day": MONDAY, "hall": "h1"}).json()
+    w1 = next(w for w in week["halls"][0]["windows"] if w["window_id"] == "w1")
+    periods = lambda shift: [(p["start"], p["end"]) for p in shift["periods"]]  # noqa: E731
+    zhao = [next(s for s in day if s["person"] == "赵六") for day in w1["days"][:2]]
+    assert all(periods(s) == [("09:00", "12:00"), ("13:30", "17:00")] for s in zhao)  # the hall's hours
+    qian = next(s for s in w1["days"][0] if s["person"] == "钱七")
+    assert periods(qian) == [("09:00", "10:00")]  # before nine the hall is not open
+    assert w1["closed"] == [False, False, True, False, False, True, True]  # a closed Wednesday, the weekend
+    assert w1["days"][2] == [] and w1["days"][5] == [] and w1["days"][6] == []
+    assert w1["conflicts"][0] == ["赵六、钱七 09:00–10:00"] and w1["conflicts"][1] == []
+
+
+def test_duty_spans_and_conflicts_are_plain_arithmetic():
+    from alerts.rosters import conflicts, hhmm, intersect
+
+    assert intersect([(480, 720)], [(540, 720), (810, 1020)]) == [(540, 720)]
+    assert intersect([(0, 1440)], [(540, 720), (810, 1020)]) == [(540, 720), (810, 1020)]
+    assert conflicts([("张三", [(540, 720)]), ("张三", [(600, 660)])]) == []  # one person twice: no clash
+    assert conflicts([("张三", [(540, 720)]), ("李四", [(700, 800)]), ("王五", [(720, 800)])]) == [
+        "张三、李四 11:40–12:00",
+        "李四、王五 12:00–13:20",
+    ]
+    assert hhmm(1440) == "24:00" and hhmm(545) == "09:05"

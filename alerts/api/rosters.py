@@ -13,7 +13,10 @@ from pydantic import BaseModel, Field, model_validator
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
-from alerts.rosters import week_of
+from alerts.attendance.report import AttendanceReport
+from alerts.rosters import conflicts, hhmm, on_duty, open_spans, week_of
+from alerts.store.schema import RosterShiftRecord
+from configs.model import Hall, Window
 from domain.base import PersonName, invalid
 from domain.roster import RosterShift
 from domain.schedule import WEEKDAYS, Period, Weekday
@@ -59,7 +62,13 @@ class ShiftOut(BaseModel):
 class WindowWeek(BaseModel):
     window_id: str
     window: str = Field(description="The window's name")
-    days: list[list[ShiftOut]] = Field(description="Monday..Sunday: the shifts on each day")
+    days: list[list[ShiftOut]] = Field(
+        description="Monday..Sunday: the shifts on duty each day, their periods within the hall's service hours"
+    )
+    closed: list[bool] = Field(description="Monday..Sunday: the hall (or window) does not serve that day")
+    conflicts: list[list[str]] = Field(
+        description="Monday..Sunday: two people holding the window at the same time, e.g. 张三、李四 09:00–12:00"
+    )
 
 
 class HallWeek(BaseModel):
@@ -98,16 +107,39 @@ def roster_week(
     if hall is not None and not halls:
         raise HTTPException(404, f"unknown hall {hall!r}")
     week = week_of(day)
-    kept: dict[tuple[str, str], list[tuple[RosterShift, ShiftOut]]] = {}
+    kept: dict[tuple[str, str], list[tuple[RosterShift, RosterShiftRecord | None]]] = {}
     for s, record in ctx.rosters.shifts([h.id for h in halls]):
-        out = ShiftOut(
-            person=s.person,
-            periods=[PeriodOut(start=p.start, end=p.end) for p in s.periods],
-            source="config" if record is None else "console",
-            id=record and record.id,
-            created_by=record and record.created_by,
+        kept.setdefault((s.hall, s.window), []).append((s, record))
+    calendars = AttendanceReport(cfg)
+
+    def window_week(hall: Hall, window: Window) -> WindowWeek:
+        days, closed, clashes = [], [], []
+        calendar = calendars.calendar(window.schedule or hall.schedule)
+        for d in week:
+            opened = open_spans(calendar, d)
+            duties = [
+                (s, record, spans)
+                for s, record in kept.get((hall.id, window.id), [])
+                if s.applies_on(d) and (spans := on_duty(s, opened))
+            ]
+            days.append(
+                [
+                    ShiftOut(
+                        person=s.person,
+                        periods=[PeriodOut(start=hhmm(a), end=hhmm(b)) for a, b in spans],
+                        source="config" if record is None else "console",
+                        id=record and record.id,
+                        created_by=record and record.created_by,
+                    )
+                    for s, record, spans in duties
+                ]
+            )
+            closed.append(opened == [])
+            clashes.append(conflicts([(s.person, spans) for s, _, spans in duties]))
+        return WindowWeek(
+            window_id=window.id, window=window.name or window.id, days=days, closed=closed, conflicts=clashes
         )
-        kept.setdefault((s.hall, s.window), []).append((s, out))
+
     names = {r.id: r.name for r in cfg.regions}
     return RosterWeek(
         week=week,
@@ -116,14 +148,7 @@ def roster_week(
                 hall_id=h.id,
                 hall=h.name,
                 region_names=[names[r] for r in cfg.region_path(h.region)],
-                windows=[
-                    WindowWeek(
-                        window_id=w.id,
-                        window=w.name or w.id,
-                        days=[[out for s, out in kept.get((h.id, w.id), []) if s.applies_on(d)] for d in week],
-                    )
-                    for w in h.windows
-                ],
+                windows=[window_week(h, w) for w in h.windows],
             )
             for h in halls
         ],

@@ -39,14 +39,21 @@ export async function loadRosters() {
   render(html`<tr><th>大厅 / 窗口</th>${data.week.map((d, i) =>
     html`<th class=${d === today ? "today" : ""}>${WEEKDAY_NAMES[i]} <small>${d.slice(5).replace("-", "/")}</small></th>`)}</tr>`, $("ro-head"));
   const rows = [];
+  let clashes = 0;
   for (const h of data.halls) {
     if (data.halls.length > 1) rows.push(html`<tr class="hall"><th colspan="8">${h.hall} <small>${h.region_names.join(" › ")}</small></th></tr>`);
     for (const w of h.windows) {
-      rows.push(html`<tr><th>${data.halls.length > 1 ? "" : h.hall + " · "}${w.window}</th>${w.days.map((shifts, i) =>
-        html`<td class=${data.week[i] === today ? "today" : ""}>${shifts.length ? shifts.map((s) => chip(s, w.window)) : html`<span class="none">—</span>`}</td>`)}</tr>`);
+      rows.push(html`<tr><th>${data.halls.length > 1 ? "" : h.hall + " · "}${w.window}</th>${w.days.map((shifts, i) => {
+        const classes = [data.week[i] === today ? "today" : "", w.closed[i] ? "closed" : "", w.conflicts[i].length ? "conflict" : ""];
+        return html`<td class=${classes.filter(Boolean).join(" ")}>${shifts.length ? shifts.map((s) => chip(s, w.window))
+          : html`<span class="none">${w.closed[i] ? "休息日" : "—"}</span>`}${w.conflicts[i].map((c) =>
+          html`<small class="clash" title="同一窗口同一时间排了两人">⚠ ${c}</small>`)}</td>`;
+      })}</tr>`);
+      clashes += w.conflicts.reduce((n, c) => n + c.length, 0);
     }
   }
   render(rows.length ? rows : html`<tr><td colspan="8">区域内没有大厅。</td></tr>`, $("ro-body"));
+  $("ro-warn").textContent = clashes ? `注意：本周有 ${clashes} 处同一窗口同一时间排了两人（红框）` : "";
 }
 
 export function setUpRosters() {
