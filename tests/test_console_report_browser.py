@@ -81,7 +81,11 @@ def test_the_attendance_report_page(tmp_path):
             assert f"start={want[0].isoformat()}" in page.get_attribute("#r-xlsx", "href")
         browser.close()
     book = load_workbook(io.BytesIO(path.read_bytes()))
-    assert [c.value for c in book["窗口"]["D"]][2:] == ["1号窗口", "2号窗口", "3号窗口"]  # under the title and the headers
+    assert [c.value for c in book["窗口"]["D"]][2:] == [
+        "1号窗口",
+        "2号窗口",
+        "3号窗口",
+    ]  # under the title and the headers
 
 
 def test_the_roster_page(tmp_path):
@@ -131,7 +135,8 @@ def test_the_roster_page(tmp_path):
         assert [r[0] for r in rows] == ["模拟大厅 · 1号窗口", "模拟大厅 · 2号窗口", "模拟大厅 · 3号窗口"] or [
             r[0].split(" · ")[-1] for r in rows
         ] == ["1号窗口", "2号窗口", "3号窗口"], rows
-        assert all(cell.startswith("张三 00:00–24:00") for cell in rows[0][1:]), rows  # the config: every day
+        # The config's whole-day shift, within the hall's hours (issue 26: it read 00:00–24:00).
+        assert all(cell.startswith("张三 09:00–09:05 09:07–09:13") for cell in rows[0][1:]), rows
         assert all(cell.startswith("李四 09:00–09:05") for cell in rows[1][1:]), rows
         assert rows[2][1:] == ["—"] * 7, rows
         assert page.locator("#ro-body .chip.config button.del").count() == 0  # the config's: read-only
@@ -149,7 +154,7 @@ def test_the_roster_page(tmp_path):
         page.wait_for_selector("#ro-body .chip.console")
         rows = grid(page)
         assert [c.split(" ")[0] for c in rows[2][1:]] == ["王芳"] * 5 + ["—"] * 2, rows  # Monday to Friday
-        assert "09:00–09:13 13:30–17:30" in rows[2][1], rows
+        assert "王芳 09:00–09:05 09:07–09:13" == rows[2][1], rows  # 09:00–09:13 13:30–17:30 within the hall's hours
         page.screenshot(path=str(ARTIFACTS / "console-rosters.png"))
         page.set_viewport_size({"width": 1366, "height": 768})
         wrapped = page.eval_on_selector_all(
