@@ -85,16 +85,17 @@ def test_the_report_matches_numbers_computed_from_the_paths(world):
     back1 = first_after(posts[1], 400)
     w1 = rows["w1"]
     assert w1["late_min"] == 0 and w1["early_min"] == pytest.approx((p1e - leave1) / 60, abs=0.01)
-    assert [(p["arrival"], p["departure"]) for p in w1["periods"]] == [
-        (at(0), at(leave1)),
-        (at(back1), at(float(posts[1][-1]))),
+    # At the post from the footage's first second: nobody saw them arrive (issue 26), so no arrival.
+    assert [(p["arrival"], p["departure"], p["present_from_start"]) for p in w1["periods"]] == [
+        (None, at(leave1), True),
+        (at(back1), at(float(posts[1][-1])), False),
     ]
     # Window 2: gone at lunch, absent all afternoon.
     w2 = rows["w2"]
     assert w2["late_min"] == pytest.approx((p2e - p2s) / 60) and w2["early_min"] == 0
-    assert [(p["arrival"], p["departure"]) for p in w2["periods"]] == [
-        (at(0), at(float(posts[2][posts[2] < 480][-1]))),
-        (None, None),
+    assert [(p["arrival"], p["departure"], p["present_from_start"]) for p in w2["periods"]] == [
+        (None, at(float(posts[2][posts[2] < 480][-1])), True),
+        (None, None, False),
     ]
     counts = {w: {k: v for k, v in rows[w]["violations"].items() if v} for w in rows}
     assert counts == {
@@ -122,6 +123,7 @@ def test_csv_and_xlsx_downloads(world):
     assert share.endswith("%") and 0 <= float(share[:-1]) <= 100, share
     assert [r[3] for r in table[1:]] == ["1号窗口", "2号窗口", "3号窗口"]
     assert [r[4] for r in table[1:]] == ["张三", "李四", ""]
+    assert table[2][5].startswith("09:00-09:05 到岗 观测开始时已在岗"), table[2][5]
     xlsx = c.get("/api/reports/attendance", params={**params, "format": "xlsx"})
     from openpyxl import load_workbook
 

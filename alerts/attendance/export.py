@@ -43,6 +43,9 @@ def hall_level(hall: Totals, windows: list[Totals]) -> Totals | None:
     return rest if rest.violations or rest.pending_review else None
 
 
+ARRIVAL_BEFORE_OBSERVATION = "观测开始时已在岗"
+
+
 def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 2)
 
@@ -81,6 +84,7 @@ class ReportTables:
             "departure": p.departure.astimezone(self.tz).isoformat() if p.departure else None,
             "late_min": _minutes(p.late_s),
             "early_min": _minutes(p.early_s),
+            "present_from_start": p.present_from_start,
         }
 
     def path_names(self, region_id: str) -> list[str]:
@@ -223,9 +227,14 @@ class ReportTables:
     ]
 
     def sheets(self, data: dict) -> dict[str, tuple[list[str], list[list]]]:
+        def arrival(p: dict) -> str:
+            return (
+                p["arrival"][11:19] if p["arrival"] else ARRIVAL_BEFORE_OBSERVATION if p["present_from_start"] else "—"
+            )
+
         def periods(row: dict) -> str:
             return "；".join(
-                f"{p['start'][11:16]}-{p['end'][11:16]} 到岗 {p['arrival'][11:19] if p['arrival'] else '—'} "
+                f"{p['start'][11:16]}-{p['end'][11:16]} 到岗 {arrival(p)} "
                 f"离岗 {p['departure'][11:19] if p['departure'] else '—'}"
                 for p in row["periods"]
             )

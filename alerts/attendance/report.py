@@ -12,7 +12,9 @@ Definitions (also in docs/attendance.md):
 - Minutes late: the late_arrival and absent violations' time inside the period (a lateness under
   ``rules.empty_post.late_after_s`` is tolerated, as in the rules). Minutes left early: the
   early_leave violations' time. Arrival: the return that ended a late arrival, else the first
-  time at the post from an hour before the period (not before the previous period's end).
+  time at the post from an hour before the period (not before the previous period's end) — unless
+  that is the first second observed (the camera came on, the footage began, after the look-back
+  began): then nobody saw them arrive, and the row says "present when observation began".
   Departure: the start of an early leave, else the last time at the post before the next period
   (at most an hour after the end).
 """
@@ -31,6 +33,7 @@ from domain.service_calendar import ServiceCalendar
 
 LOOKAROUND = timedelta(hours=1)
 LATE_REASONS = ("late_arrival", "absent")
+ARRIVAL_UNSEEN_S = 1.0  # at the post this soon after observation began: not an arrival
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class PeriodRow:
     departure: datetime | None = None
     late_s: float = 0.0
     early_s: float = 0.0
+    # At the post in the first second anything was observed (a camera that came on, footage that
+    # began): when they came is unknown, so there is no arrival time to show.
+    present_from_start: bool = False
 
 
 @dataclass
@@ -327,12 +333,18 @@ class AttendanceReport:
         if late:
             row.arrival = max(a.ended_at for a in late)
         else:
-            seen = [
-                m.first_in
-                for _, m in _between(ordered, look_from, end)
-                if m.first_in is not None and m.first_in >= look_from
-            ]
+            observed = [m for _, m in _between(ordered, look_from, end) if m.observed_s > 0]
+            seen = [m.first_in for m in observed if m.first_in is not None and m.first_in >= look_from]
             row.arrival = min(seen, default=None)
+            first = min(observed, key=lambda m: m.minute, default=None)
+            if (
+                first is not None
+                and row.arrival is not None
+                and first.minute > look_from
+                and first.first_in == row.arrival
+                and (row.arrival - first.minute).total_seconds() <= ARRIVAL_UNSEEN_S
+            ):
+                row.arrival, row.present_from_start = None, True
         if early:
             row.departure = min(a.started_at for a in early)
         else:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from alerts.attendance.report import HallDay, PeriodRow, Totals, WindowDay
 from configs.model import HallwatchConfig
 
-FORMAT = 1  # bump when the stored shape changes: older rows are rebuilt
+FORMAT = 2  # bump when the stored shape changes: older rows are rebuilt
 
 
 def config_key(cfg: HallwatchConfig) -> str:
@@ -47,6 +47,7 @@ def to_json(day: HallDay) -> dict:
                         "departure": _time(p.departure),
                         "late_s": p.late_s,
                         "early_s": p.early_s,
+                        "present_from_start": p.present_from_start,
                     }
                     for p in w.periods
                 ],
@@ -71,6 +72,7 @@ def from_json(body: dict) -> HallDay:
                     departure=_parse(p["departure"]),
                     late_s=p["late_s"],
                     early_s=p["early_s"],
+                    present_from_start=p["present_from_start"],
                 )
                 for p in w["periods"]
             ],

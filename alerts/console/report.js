@@ -45,7 +45,8 @@ function periodsText(r) {
   if (r.window_id === null) return "—";  // the hall-level row: violations of no window
   if (!r.scheduled) return "非服务日";  // 排班 is the roster; this is the hall's schedule
   const hm = (iso) => iso ? iso.slice(11, 19) : "—";
-  return r.periods.map((p, i) => html`${i ? html`<br>` : ""}${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${hm(p.arrival)} 离岗 ${hm(p.departure)}`);
+  const arrival = (p) => p.arrival ? hm(p.arrival) : p.present_from_start ? "观测开始时已在岗" : "—";
+  return r.periods.map((p, i) => html`${i ? html`<br>` : ""}${p.start.slice(11, 16)}-${p.end.slice(11, 16)} 到岗 ${arrival(p)} 离岗 ${hm(p.departure)}`);
 }
 
 const reportAnswer = latestOnly();
