@@ -87,6 +87,12 @@ def test_a_drawn_zone_becomes_a_config_section(app):
     camera = yaml.safe_load(r.json()["yaml"])[0]
     assert camera["id"] == "c-city-1" and camera["zones"][0]["id"] == "w1-post"
     assert camera["calibration"]["floor"] == FLOOR
+    # Only what differs from the defaults, and the config loads with it in place of the camera.
+    assert "name" not in camera["zones"][0] and "rules" not in camera["zones"][0] and "source_fps" not in camera
+    cfg = app.state.ctx.cfg
+    whole = cfg.model_dump(mode="json")
+    whole["cameras"][0] = camera
+    assert parse_config(whole).cameras[0].zones[0].window == "w1"
     outside = {**zone, "polygon": rect(900, 700, 1000, 800)}
     r = client.post("/api/install/c-city-1/section", json={"zones": [outside]}, headers=csrf)
     assert r.status_code == 422 and "outside the 800x600 frame" in r.text

@@ -114,9 +114,10 @@ def _people(ctx: ApiContext, camera_id: str, matrix: np.ndarray | None) -> list[
 
 @router.post("/api/install/{camera_id}/section")
 def config_section(camera_id: str, body: SectionIn, principal: Principal = who("install"), ctx: ApiContext = Ctx):
-    """The camera's config with the drawn zones and calibration, validated; as YAML to paste."""
+    """The camera's config with the drawn zones and calibration, validated; as YAML to paste, with
+    only what differs from the defaults (the config's own model fills in the rest)."""
     camera = _camera(ctx, camera_id, principal)
-    data = camera.model_dump(mode="json", exclude_none=True)
+    data = camera.model_dump(mode="json", exclude_none=True)  # validated whole, written minimal below
     zones = []
     for i, zone in enumerate(body.zones):
         try:
@@ -139,7 +140,7 @@ def config_section(camera_id: str, body: SectionIn, principal: Principal = who("
         raise HTTPException(422, [{"loc": ["body", i.path], "msg": i.message, "type": i.kind} for i in issues])
     return {
         "yaml": yaml.safe_dump(
-            [updated.model_dump(mode="json", exclude_none=True)],
+            [updated.model_dump(mode="json", exclude_none=True, exclude_defaults=True)],
             allow_unicode=True,
             sort_keys=False,
             default_flow_style=None,

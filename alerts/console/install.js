@@ -3,8 +3,39 @@
 import {html, nothing, render, svg} from "./vendor/lit-html.js";
 import {ZONE_COLOURS} from "./cameras.js";
 import {$, api, can, hallName, state} from "./session.js";
+import {history, nearestVertex} from "./util.js";
 
 const install = {cameras: [], zones: [], current: [], image: [], floor: [], grid: [], people: [], yaml: ""};
+const undo = history();
+const GRAB_PX = 12;  // how near (screen pixels) a press must be to move or delete a vertex
+let dragging = -1, dragged = false;
+
+// What the drawing holds (zones, the one being drawn, calibration points), for undo.
+const drawing = () => ({zones: install.zones, current: install.current, image: install.image, floor: install.floor});
+
+function change(mutate) {  // every edit is undoable
+  undo.push(drawing());
+  mutate();
+  $("i-undo").disabled = false;
+  install.yaml = "";
+  $("i-save").disabled = true;
+  zoneChoices();
+  drawInstall();
+}
+
+function zoneChoices() {
+  render(html`<option value="">修改已有区域…</option>${install.zones.map((z) =>
+    html`<option value=${z.id}>${z.name || z.id}（${state.labels.zone_kinds[z.kind] || z.kind}）</option>`)}`, $("i-zone-edit"));
+  $("i-zone-edit").value = "";
+}
+
+// A point of the picture under the pointer, in image pixels, and the grab radius in image pixels.
+function imagePoint(e) {
+  const img = $("i-shot"), box = img.getBoundingClientRect(), scale = img.naturalWidth / box.width;
+  return [[Math.round((e.clientX - box.left) * scale), Math.round((e.clientY - box.top) * scale)], GRAB_PX * scale];
+}
+
+const calibrating = () => document.querySelector("input[name=i-mode]:checked").value === "calib";
 
 function installCamera() { return install.cameras.find((c) => c.camera_id === $("i-camera").value); }
 
@@ -15,7 +46,8 @@ function drawInstall() {
     : svg`<polyline points=${pts.map((p) => p.join(",")).join(" ")} fill="none" stroke=${colour} stroke-width=${w / 300}/>`;
   $("i-svg").setAttribute("viewBox", `0 0 ${w} ${h}`);
   render(svg`${install.grid.map((line) => poly(line, "rgba(255,255,255,0.8)", false))}
-    ${install.zones.map((z) => poly(z.polygon, ZONE_COLOURS[z.kind], true))}${poly(install.current, "#fff", false)}
+    ${install.zones.map((z) => poly(z.polygon, ZONE_COLOURS[z.kind], true))}${poly(install.current, "#fff", install.current.length > 2)}
+    ${install.current.map((p) => svg`<circle class="vertex" cx=${p[0]} cy=${p[1]} r=${w / 150} fill="#fff" stroke="#000" stroke-width=${w / 600}/>`)}
     ${install.image.map((p, i) => svg`<circle cx=${p[0]} cy=${p[1]} r=${w / 120} fill="#e91e63"/><text x=${p[0] + w / 80} y=${p[1]}
       fill="#fff" font-size=${w / 45}>${i + 1}: (${install.floor[i].join(", ")}) m</text>`)}
     ${install.people.map((p) => {
@@ -44,6 +76,9 @@ function selectInstallCamera() {
   if (!c) return;
   Object.assign(install, {zones: c.zones.map((z) => ({...z})), current: [], image: [], floor: [], grid: [], people: [], yaml: ""});
   $("i-save").disabled = true;
+  while (undo.pop());
+  $("i-undo").disabled = true;
+  zoneChoices();
   loadPeople(c);
   const hall = state.registry.halls.find((h) => h.id === c.hall_id);
   render(html`<option value="">（无）</option>${(hall ? hall.windows : []).map((w) => html`<option value=${w.id}>${w.name || w.id}</option>`)}`, $("i-zone-window"));
@@ -79,22 +114,81 @@ export function setUpInstall() {
     $("i-zone-fields").classList.toggle("hidden", calib);
     $("i-calib-fields").classList.toggle("hidden", !calib);
   }));
-  document.querySelector(".install-view").addEventListener("click", (e) => {
-    const img = $("i-shot"), box = img.getBoundingClientRect();
-    const p = [Math.round((e.clientX - box.left) * img.naturalWidth / box.width), Math.round((e.clientY - box.top) * img.naturalHeight / box.height)];
-    if (document.querySelector("input[name=i-mode]:checked").value === "calib") {
-      install.image.push(p);
-      install.floor.push([Number($("i-fx").value), Number($("i-fy").value)]);
-    } else install.current.push(p);
+  const view = document.querySelector(".install-view");
+  // Press on a vertex of the zone being drawn and drag it; a press elsewhere adds a point on release.
+  view.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0 || calibrating()) return;
+    const [p, radius] = imagePoint(e);
+    dragging = nearestVertex(install.current, p, radius);
+    dragged = false;
+    if (dragging >= 0) { undo.push(drawing()); view.setPointerCapture(e.pointerId); e.preventDefault(); }
+  });
+  view.addEventListener("pointermove", (e) => {
+    if (dragging < 0) return;
+    install.current = install.current.map((q, i) => i === dragging ? imagePoint(e)[0] : q);
+    dragged = true;
     drawInstall();
+  });
+  view.addEventListener("pointerup", () => {
+    if (dragging >= 0 && dragged) { $("i-undo").disabled = false; install.yaml = ""; $("i-save").disabled = true; }
+    else if (dragging >= 0) undo.pop();  // a press on a vertex without a move changes nothing
+    setTimeout(() => { dragging = -1; }, 0);
+  });
+  view.addEventListener("click", (e) => {
+    if (dragging >= 0) return;  // the end of a drag, or a press on a vertex
+    const [p] = imagePoint(e);
+    if (calibrating()) {
+      change(() => { install.image = [...install.image, p]; install.floor = [...install.floor, [Number($("i-fx").value), Number($("i-fy").value)]]; });
+    } else change(() => { install.current = [...install.current, p]; });
+  });
+  view.addEventListener("contextmenu", (e) => {  // right-click on a vertex deletes it
+    const [p, radius] = imagePoint(e);
+    const points = calibrating() ? install.image : install.current;
+    const i = nearestVertex(points, p, radius);
+    if (i < 0) return;
+    e.preventDefault();
+    change(() => {
+      if (calibrating()) { install.image = install.image.filter((_, k) => k !== i); install.floor = install.floor.filter((_, k) => k !== i); }
+      else install.current = install.current.filter((_, k) => k !== i);
+    });
+  });
+  $("i-undo").addEventListener("click", () => {
+    const previous = undo.pop();
+    if (previous) Object.assign(install, previous);
+    $("i-undo").disabled = undo.size === 0;
+    zoneChoices();
+    drawInstall();
+  });
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === "z" && !$("tab-install").classList.contains("hidden")
+        && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) {
+      e.preventDefault();
+      $("i-undo").click();
+    }
+  });
+  $("i-zone-edit").addEventListener("change", () => {  // an existing zone back into the drawing
+    const zone = install.zones.find((z) => z.id === $("i-zone-edit").value);
+    if (!zone) return;
+    change(() => {
+      install.zones = install.zones.filter((z) => z.id !== zone.id);
+      install.current = zone.polygon.map((p) => [...p]);
+    });
+    $("i-zone-id").value = zone.id;
+    $("i-zone-kind").value = zone.kind;
+    $("i-zone-window").value = zone.window || "";
+    install.editing = zone;
+    $("i-msg").textContent = `正在修改区域 ${zone.name || zone.id}：拖动顶点移动，右键点击顶点删除，点击画面添加顶点，完成后点“完成区域”`;
   });
   $("i-zone-done").addEventListener("click", () => {
     if (install.current.length < 3) { $("i-msg").textContent = "区域至少需要 3 个顶点"; return; }
-    const zone = {id: $("i-zone-id").value.trim(), kind: $("i-zone-kind").value, polygon: install.current};
+    const zone = {...(install.editing || {}), id: $("i-zone-id").value.trim(), kind: $("i-zone-kind").value, polygon: install.current};
+    delete zone.window;
     if ($("i-zone-window").value) zone.window = $("i-zone-window").value;
-    install.zones = install.zones.filter((z) => z.id !== zone.id).concat([zone]);
-    install.current = [];
-    drawInstall();
+    change(() => {
+      install.zones = install.zones.filter((z) => z.id !== zone.id).concat([zone]);
+      install.current = [];
+    });
+    install.editing = null;
   });
   $("i-clear").addEventListener("click", selectInstallCamera);
   $("i-grid").addEventListener("click", async () => {
@@ -114,7 +208,9 @@ export function setUpInstall() {
       const r = await api(`/api/install/${encodeURIComponent(installCamera().camera_id)}/section`, {method: "POST", body: JSON.stringify(body)});
       $("i-yaml").value = install.yaml = r.yaml;
       $("i-save").disabled = false;
-      $("i-msg").textContent = "配置已通过校验：保存为文件，放入配置文件 cameras: 下替换该摄像头，重启流水线后生效";
+      $("i-msg").textContent = `配置已通过校验（只含与默认值不同的项）：保存为文件，在配置文件 cameras: 下替换 id 为 ${installCamera().camera_id} 的一项；`
+        + "运行中的流水线不会自动读取配置：重启分析该摄像头的流水线进程（python run_pipeline.py --config …，或其 systemd 服务）后生效，"
+        + "再重启告警服务以显示新的区域名称。";
     } catch (err) { $("i-msg").textContent = "配置有误：" + err.message; $("i-save").disabled = true; }
   });
   $("i-save").addEventListener("click", () => {  // the validated section, as a file for the administrator

@@ -30,6 +30,26 @@ export const TONES = {
 // Which tone an alert calls for: an escalated one (⬆) rises, citizens left waiting (群众等候) beep thrice.
 export const toneOf = (a) => !a ? "alert" : a.escalations > 0 ? "escalated" : a.type === "citizen_waiting" ? "waiting" : "alert";
 
+// The index of the point of ``points`` within ``radius`` of ``p`` (the nearest), else -1.
+export function nearestVertex(points, p, radius) {
+  let best = -1, bestDistance = radius;
+  points.forEach((q, i) => {
+    const d = Math.hypot(q[0] - p[0], q[1] - p[1]);
+    if (d <= bestDistance) { best = i; bestDistance = d; }
+  });
+  return best;
+}
+
+// An undo history of plain snapshots (JSON-copied), at most ``limit`` deep.
+export function history(limit = 50) {
+  const past = [];
+  return {
+    push(state) { past.push(JSON.stringify(state)); if (past.length > limit) past.shift(); },
+    pop() { return past.length ? JSON.parse(past.pop()) : null; },
+    get size() { return past.length; },
+  };
+}
+
 // A share as a percentage ("—" when there is none), and its tone against two thresholds.
 export const percent = (x, digits = 1) => x == null ? "—" : `${(x * 100).toFixed(digits)}%`;
 export const shareClass = (x, full, near) => x == null ? "none" : x >= full ? "full" : x >= near ? "near" : "low";

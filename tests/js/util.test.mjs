@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import {test} from "node:test";
 
-import {STALE, TONES, addDays, ageText, dur, fmtShort, groups, hallToday, percent, shareClass, toneOf, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
+import {STALE, TONES, addDays, ageText, dur, fmtShort, groups, hallToday, history, nearestVertex, percent, shareClass, toneOf, latestOnly, localInDays, overlayFrameAt, parsePeriods, presetRange,
   withHallOffset} from "../../alerts/console/util.js";
 
 test("dates move by calendar days, across months and leap days", () => {
@@ -112,4 +112,21 @@ test("three tones: a new alert, an escalated one, citizens left waiting", () => 
   assert.equal(toneOf(null), "alert");  // the reminder of alerts still unacknowledged
   assert.notDeepEqual(TONES.alert, TONES.escalated);
   assert.notDeepEqual(TONES.escalated, TONES.waiting);
+});
+
+test("the vertex under the pointer, and an undo history of snapshots", () => {
+  const pts = [[0, 0], [100, 0], [100, 100]];
+  assert.equal(nearestVertex(pts, [98, 3], 10), 1);
+  assert.equal(nearestVertex(pts, [50, 50], 10), -1);
+  assert.equal(nearestVertex([[0, 0], [6, 0]], [4, 0], 10), 1);  // the nearest of two within reach
+  const undo = history(2);
+  const state = {points: [[1, 2]]};
+  undo.push(state);
+  state.points.push([3, 4]);  // a later change does not reach the snapshot
+  undo.push(state);
+  undo.push({points: []});  // beyond the limit: the oldest goes
+  assert.equal(undo.size, 2);
+  assert.deepEqual(undo.pop(), {points: []});
+  assert.deepEqual(undo.pop(), {points: [[1, 2], [3, 4]]});
+  assert.equal(undo.pop(), null);
 });
