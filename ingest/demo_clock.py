@@ -4,7 +4,9 @@ no decision is dated before its event. For that the demo hall's hours must cover
 whenever the demo runs: ``--live-config`` writes a copy of the config whose demo hall serves around
 the clock (its own schedule, market days and holidays stay in the committed config for the tests).
 
-    python -m ingest.demo_clock --config configs/demo.yaml --live-config var/demo/live.yaml
+    python -m ingest.demo_clock --config configs/demo.yaml --live-config var/demo/live.yaml \
+        [--scripted-start 2026-03-02T09:01:00+08:00 --scripted-cycles 6]
+    python -m ingest.demo_clock --next-minute                          # a whole minute, 5 s or more ahead
     python -m ingest.demo_clock --config var/demo/live.yaml --now      # a pass's start: now
     python -m ingest.demo_clock --config configs/demo.yaml --pass N    # replay: 09:00 (+2 min a pass)
                                                                        # on the hall's latest service day
@@ -21,6 +23,7 @@ import yaml
 
 from configs.loader import load_or_exit
 from domain.service_calendar import ServiceCalendar
+from ingest import scripted_hall
 
 OPENING = time(9, 0)
 
@@ -37,8 +40,11 @@ def service_day(calendar: ServiceCalendar, today: date, tz: ZoneInfo) -> date:
 LIVE_SCHEDULE = "demo-live"
 
 
-def live_config(source: Path, target: Path) -> None:
-    """``source`` with every hall on a schedule open around the clock, every day."""
+def live_config(source: Path, target: Path, scripted: datetime | None = None, cycles: int = 6) -> None:
+    """``source`` with every hall on a schedule open around the clock, every day; with ``scripted``,
+    also the scripted hall (``ingest.scripted_hall``) whose cycles start then, on its own schedule.
+    Beside ``target``: ``*-footage.yaml`` (the real footage's cameras only) and ``*-scripted.yaml``
+    (the scripted camera only, its metrics on the next port) for the demo's two pipelines."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     data.setdefault("schedules", {})[LIVE_SCHEDULE] = {
         "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "periods": [["00:00", "24:00"]]}],
@@ -46,13 +52,28 @@ def live_config(source: Path, target: Path) -> None:
     }
     for hall in data.get("halls", []):
         hall["schedule"] = LIVE_SCHEDULE
+    footage = [c["id"] for c in data.get("cameras", [])]
+    if scripted is not None:
+        region = data["halls"][0]["region"]
+        sections = scripted_hall.write(target.parent / "scripted", scripted, cycles, region)
+        data["halls"].append(sections["hall"])
+        data["schedules"][scripted_hall.HALL_ID] = sections["schedule"]
+        data["cameras"].append(sections["camera"])
+        data.setdefault("rosters", []).extend(sections["rosters"])
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
+    header = (
         "# Written by python -m ingest.demo_clock --live-config: the demo hall open around the clock,\n"
         "# so the footage plays at the present moment. Edit configs/demo.yaml instead.\n"
-        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
     )
+    target.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if scripted is None:
+        return
+    for suffix, keep, port in (("footage", footage, None), ("scripted", [scripted_hall.CAMERA_ID], 1)):
+        part = {**data, "cameras": [c for c in data["cameras"] if c["id"] in keep]}
+        if port:
+            part["metrics_port"] = int(data.get("metrics_port", 9108)) + port
+        path = target.with_name(f"{target.stem}-{suffix}.yaml")
+        path.write_text(header + yaml.safe_dump(part, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,15 +85,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day", action="store_true", help="print only the day (for the demo's banner)")
     parser.add_argument("--now", action="store_true", help="print the present moment in the halls' time zone")
     parser.add_argument("--live-config", type=Path, help="write the config with its halls open around the clock")
+    parser.add_argument("--scripted-start", help="with --live-config: add the scripted hall, its cycles from then")
+    parser.add_argument("--scripted-cycles", type=int, default=6)
+    parser.add_argument("--next-minute", action="store_true", help="print the next whole minute at least 5 s ahead")
     args = parser.parse_args(argv)
     if args.live_config:
-        live_config(Path(args.config), args.live_config)
+        start = datetime.fromisoformat(args.scripted_start) if args.scripted_start else None
+        live_config(Path(args.config), args.live_config, start, args.scripted_cycles)
         load_or_exit(str(args.live_config))  # what was written is a valid config
         return
     cfg = load_or_exit(args.config)
     tz = ZoneInfo(cfg.timezone)
     if args.now:
         print(datetime.now(tz).replace(microsecond=0).isoformat())
+        return
+    if args.next_minute:
+        print((datetime.now(tz) + timedelta(seconds=65)).replace(second=0, microsecond=0).isoformat())
         return
     hall = cfg.halls[0]
     calendar = ServiceCalendar(cfg.schedules.get(hall.schedule) if hall.schedule else None, tz, hall.schedule or "")

@@ -62,9 +62,11 @@ $PY -m streams.broker start --dir "$STATE/broker" --port "$port" --fresh 2>"$STA
 export HALLWATCH_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
 
 # The footage plays at the present moment (one clock for violations and decisions): the demo hall
-# of this copy of the config is open around the clock.
+# of this copy of the config is open around the clock. Beside it a scripted hall (ingest.scripted_hall)
+# shows every rule within ten minutes from the next whole minute, six times over, on its own schedule.
 CONFIG="$STATE/live.yaml"
-$PY -m ingest.demo_clock --config configs/demo.yaml --live-config "$CONFIG"
+scripted=$($PY -m ingest.demo_clock --config configs/demo.yaml --next-minute)
+$PY -m ingest.demo_clock --config configs/demo.yaml --live-config "$CONFIG" --scripted-start "$scripted" --scripted-cycles 6
 
 export HALLWATCH_DATABASE_URL="sqlite:///$STATE/alerts.db"
 rm -f "$STATE/alerts.db"*
@@ -89,7 +91,9 @@ cat <<INFO
   API schema / metrics:       http://127.0.0.1:$web/api/openapi.json (administrators), http://127.0.0.1:$web/metrics, pipeline :9108/metrics
   Violations (JSON lines):    $STATE/events.jsonl      tracks: $STATE/tracks/cam-01.txt
   Kafka topics:               hallwatch.violations, hallwatch.heartbeats, hallwatch.service-minutes at 127.0.0.1:$port
-  Attendance report (考勤报表): the console's 考勤报表 tab, date $day (today: the footage plays live)
+  Attendance report (考勤报表): the console's 考勤报表 tab, date $day (today: the footage plays live), and yesterday
+  Every rule within ten minutes: 演示大厅（脚本）from ${scripted:11:5} — 迟到, 离岗, 聚众聊天, 群众等候, 缺岗,
+                              间距不足1米, 越线, 早退 (its service periods: minutes 1–4 and 5–9 of each ten)
   Calibration preview:        $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
 
   The footage plays at its real speed as a live camera, again and again (each pass starts at the present
@@ -97,13 +101,29 @@ cat <<INFO
   one clock and the hall stays covered. Ctrl-C stops everything.
 
 INFO
-say "running the pipeline on $CONFIG (vtest.mp4: the footage as a camera's H.264 stream; offline detector; log: $STATE/pipeline.log)"
+say "running the pipeline on $STATE/live-footage.yaml (vtest.mp4: the footage as a camera's H.264 stream; offline detector; log: $STATE/pipeline.log)"
 rm -f "$STATE/events.jsonl"
 (
   while true; do
     start=$($PY -m ingest.demo_clock --config "$CONFIG" --now)
-    $PY run_pipeline.py --config "$CONFIG" --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
+    $PY run_pipeline.py --config "$STATE/live-footage.yaml" --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
       --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }
+  done
+) 9>&- &
+pids+=($!)
+# The scripted hall: yesterday's same hour at once (the report and statistics have a day before
+# today), then live from $scripted, its cycles aligned with its schedule; afterwards it replays on.
+say "the scripted hall: yesterday's hour now, live from $scripted (log: $STATE/scripted.log)"
+(
+  yesterday=$($PY -c "import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1]) - timedelta(days=1)).isoformat())" "$scripted")
+  $PY run_pipeline.py --config "$STATE/live-scripted.yaml" --start-time "$yesterday" --events-out "$STATE/events.jsonl" \
+    2>>"$STATE/scripted.log" || echo "the scripted hall's history failed: see $STATE/scripted.log" >&2
+  start=$scripted
+  while true; do
+    $PY -c "import sys, time; from datetime import datetime; time.sleep(max(0.0, datetime.fromisoformat(sys.argv[1]).timestamp() - time.time()))" "$start"
+    $PY run_pipeline.py --config "$STATE/live-scripted.yaml" --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
+      2>>"$STATE/scripted.log" || { echo "the scripted hall failed: see $STATE/scripted.log" >&2; exit 1; }
+    start=$($PY -m ingest.demo_clock --config "$CONFIG" --next-minute)
   done
 ) 9>&- &
 pids+=($!)

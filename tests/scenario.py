@@ -18,33 +18,32 @@ comes from the real tracker, so id switches happen as they would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import cv2
 import numpy as np
 
 from configs.loader import parse_config
 from configs.model import HallwatchConfig
 from detectors.detections import Detections
 from ingest.frames import Frame
+from ingest.scripted_hall import (  # the floor plan and camera the demo's scripted hall uses too
+    FLOOR_REF,
+    FPS,
+    FRONTS,
+    IMAGE_REF,
+    POSTS,
+    QUEUE,
+    STAFF,
+    Actor,
+    boxes_for,
+    in_rect,
+    post_centre,
+    rect_polygon,
+)
 from tests.helpers import T0
 
-FPS = 5.0
-DURATION_S = 900.0
-SPEED = 1.2
-PERSON_HEIGHT_M = 1.7
-
-# Floor rectangles (x0, y0, x1, y1) in metres.
-POSTS = {f"p{i}": (3 * i + 0.5, 0.3, 3 * i + 2.0, 1.3) for i in range(3)}
-FRONTS = {f"front{i}": (3 * i + 0.3, 1.7, 3 * i + 2.2, 2.7) for i in range(3)}
-STAFF = ("staff", (0.0, -2.0, 9.0, 1.5))
-QUEUE = ("queue", (0.0, 3.2, 9.0, 9.0))
-
-# The camera: four floor points and where they appear in a 1280x720 image (a real perspective).
-FLOOR_REF = np.array([[-0.5, -2.5], [9.5, -2.5], [9.5, 9.5], [-0.5, 9.5]], dtype=np.float64)
-IMAGE_REF = np.array([[340, 80], [940, 80], [1240, 700], [40, 700]], dtype=np.float64)
-FLOOR_TO_IMAGE = cv2.getPerspectiveTransform(FLOOR_REF.astype(np.float32), IMAGE_REF.astype(np.float32))
+DURATION_S = 900.0  # the actors' default (ingest.scripted_hall.Actor)
 
 RULES = {
     "empty_post": {"after_s": 60, "return_s": 5},
@@ -52,55 +51,6 @@ RULES = {
     "queue_crowding": {"min_distance_m": 1.0, "max_in_service_area": 1, "min_duration_s": 5, "clear_s": 3},
     "citizen_waiting": {"wait_s": 30, "clear_s": 5},
 }
-
-
-def to_image(points: np.ndarray) -> np.ndarray:
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
-    return cv2.perspectiveTransform(pts, FLOOR_TO_IMAGE).reshape(-1, 2)
-
-
-def rect_polygon(r: tuple[float, float, float, float]) -> list[list[float]]:
-    x0, y0, x1, y1 = r
-    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-    return [[round(float(x), 2), round(float(y), 2)] for x, y in to_image(corners)]
-
-
-def in_rect(p: np.ndarray, r: tuple[float, float, float, float]) -> bool:
-    return r[0] <= p[0] <= r[2] and r[1] <= p[1] <= r[3]
-
-
-@dataclass
-class Actor:
-    """Waypoints (time_s, x, y): the actor stands at each until the next time, then walks."""
-
-    name: str
-    plan: list[tuple[float, float, float]]
-    positions: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        times = np.arange(int(DURATION_S * FPS)) / FPS
-        pos = np.zeros((len(times), 2))
-        t_cursor, here = self.plan[0][0], np.array(self.plan[0][1:], dtype=float)
-        segments = []  # (t_start, t_end, from, to)
-        for t_leave, x, y in self.plan[1:]:
-            target = np.array([x, y], dtype=float)
-            walk = np.linalg.norm(target - here) / SPEED
-            segments.append((t_cursor, t_leave, here, here))
-            segments.append((t_leave, t_leave + walk, here, target))
-            t_cursor, here = t_leave + walk, target
-        segments.append((t_cursor, np.inf, here, here))
-        for i, t in enumerate(times):
-            for start, end, a, b in segments:
-                if start <= t < end:
-                    frac = 0.0 if not np.isfinite(end) or end == start else (t - start) / (end - start)
-                    pos[i] = a + (b - a) * frac
-                    break
-        self.positions = pos
-
-
-def post_centre(i: int) -> tuple[float, float]:
-    x0, y0, x1, y1 = POSTS[f"p{i}"]
-    return (x0 + x1) / 2, (y0 + y1) / 2
 
 
 def build_actors() -> list[Actor]:
@@ -229,16 +179,6 @@ def citizens_waiting(actors: list[Actor], wait_s: float, windows: range = range(
 
 
 # -- frames: clean tracks or noisy detections -----------------------------------------------------
-def boxes_for(floor_points: np.ndarray) -> np.ndarray:
-    """Person boxes standing on the floor points: height from the local image scale."""
-    feet = to_image(floor_points)
-    ahead = to_image(floor_points - np.array([0.0, 0.3]))  # 0.3 m further from the camera
-    scale = np.linalg.norm(feet - ahead, axis=1) / 0.3  # pixels per metre, near enough
-    height = scale * PERSON_HEIGHT_M * 0.9
-    width = height * 0.4
-    return np.column_stack([feet[:, 0] - width / 2, feet[:, 1] - height, feet[:, 0] + width / 2, feet[:, 1]])
-
-
 def clean_frames(actors: list[Actor], start: datetime = T0) -> list[Frame]:
     """Perfect tracks: every actor, every frame, its own id."""
     frames = []

@@ -1,0 +1,84 @@
+"""The demo's scripted hall (issue 26: a newcomer saw three reasons in 52 demo alerts): one ten-minute
+cycle through the real camera analysis raises every rule at the scripted moments, and the demo's
+configs put it beside the footage on its own schedule, aligned with its cycles."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import yaml
+
+from configs.loader import load_config, parse_config
+from detectors.detections import Detections
+from ingest import scripted_hall as sh
+from ingest.analysis import CameraAnalysis
+from ingest.demo_clock import live_config
+from ingest.frames import Frame
+from tests.conftest import ROOT
+
+START = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
+REGIONS = [
+    {"id": "c", "name": "市", "level": "city"},
+    {"id": "k", "name": "县", "level": "county", "parent": "c"},
+    {"id": "t", "name": "镇", "level": "township", "parent": "k"},
+]
+
+
+def test_one_cycle_raises_every_rule_at_its_scripted_moment(tmp_path):
+    sections = sh.write(tmp_path, START, 1, "t")
+    cfg = parse_config(
+        {
+            "regions": REGIONS,
+            "halls": [sections["hall"]],
+            "schedules": {sh.HALL_ID: sections["schedule"]},
+            "cameras": [sections["camera"]],
+            "rosters": sections["rosters"],
+        }
+    )
+    violations: list = []
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=violations.append, emit_minute=lambda m: None)
+    actors = sh.demo_actors()
+    for k in range(len(actors[0].positions)):
+        boxes = sh.boxes_for(np.array([a.positions[k] for a in actors]))
+        detections = Detections(boxes, np.ones(len(boxes)), np.arange(1, len(boxes) + 1))
+        analysis.process(Frame(sh.CAMERA_ID, k + 1, START + timedelta(seconds=k / sh.FPS), None, detections))
+    analysis.finish()
+    closed = {
+        (v.type, v.reason, v.zone_id): (v.started_at - START).total_seconds()
+        for v in violations
+        if v.status == "closed"
+    }
+    reasons = {(t, r) for t, r, _ in closed}
+    assert reasons == {
+        ("empty_post", "late_arrival"),
+        ("empty_post", "early_leave"),
+        ("empty_post", "absent"),
+        ("empty_post", "left_post"),
+        ("citizen_waiting", "unattended"),
+        ("staff_chatting", "gathering"),
+        ("queue_crowding", "too_close"),
+        ("queue_crowding", "line_crossed"),
+    }, closed
+    assert closed[("empty_post", "late_arrival", "p1")] == 60.0  # from the period's start, +1:00
+    assert closed[("empty_post", "absent", "p3")] == 300.0  # the second period, never back
+    assert closed[("citizen_waiting", "unattended", "front3")] > 330  # the citizen at window 3
+    assert all(t < sh.CYCLE_S for t in closed.values())  # all within the first ten minutes
+
+
+def test_the_demo_configs_put_the_scripted_hall_beside_the_footage(tmp_path):
+    start = datetime.fromisoformat("2026-03-02T14:37:00+08:00")
+    live_config(ROOT / "configs" / "demo.yaml", tmp_path / "live.yaml", start, 6)
+    whole = load_config(tmp_path / "live.yaml")
+    footage = load_config(tmp_path / "live-footage.yaml")
+    scripted = load_config(tmp_path / "live-scripted.yaml")
+    assert [c.id for c in whole.cameras] == ["cam-01", sh.CAMERA_ID]
+    assert [c.id for c in footage.cameras] == ["cam-01"] and [c.id for c in scripted.cameras] == [sh.CAMERA_ID]
+    assert scripted.metrics_port == whole.metrics_port + 1  # two pipelines on one machine
+    periods = [(p.start, p.end) for p in whole.schedules[sh.HALL_ID].weekly[0].periods]
+    assert periods[:4] == [("14:38", "14:41"), ("14:42", "14:46"), ("14:48", "14:51"), ("14:52", "14:56")]
+    assert len(periods) == 12 and whole.hall(sh.HALL_ID).schedule == sh.HALL_ID
+    assert {s.person for s in whole.rosters if s.hall == sh.HALL_ID} == {"张伟", "刘洋", "陈静"}
+    rows = (tmp_path / "scripted" / "tracks.txt").read_text().splitlines()
+    assert int(rows[-1].split(",")[0]) == 6 * int(sh.CYCLE_S * sh.FPS)  # six cycles of frames
+    assert yaml.safe_load((tmp_path / "live.yaml").read_text())["halls"][0]["schedule"] == "demo-live"
