@@ -4,6 +4,7 @@ section minimal (only what differs from the defaults) with how the pipeline pick
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -94,5 +95,13 @@ def test_draw_drag_delete_undo_edit_and_a_minimal_section(tmp_path):
         # Minimal: nothing the defaults already say (no empty names, no rules, no unset options).
         assert set(camera) == {"id", "hall", "name", "source", "zones"}, camera  # its name is not a default
         assert not any("name" in z or "rules" in z for z in camera["zones"])
+        # A refused calibration reads in Chinese, by field and kind (three points: four are needed).
+        page.check("input[name=i-mode][value=calib]")
+        for x, y in [(100, 400), (500, 400), (500, 200)]:
+            page.mouse.click(*at(x, y))
+        page.click("#i-grid")
+        page.wait_for_selector("#i-msg:has-text('标定无效')")
+        message = page.inner_text("#i-msg")
+        assert "至少需要 4" in message and not re.search(r"[A-Za-z]{2,}", message), message
         browser.close()
     assert service.cfg.cameras[3].id == "c-h1"  # the tool never changes the running config
