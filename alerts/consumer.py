@@ -24,6 +24,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from configs.model import KafkaTopics
 from domain.events import Absence, Heartbeat, ServiceMinute, Violation
+from domain.service_events import ServiceEvent
 from streams.absence_record import from_record
 from streams.wire import BadMessage, decode
 
@@ -47,6 +48,7 @@ class Received:
     heartbeat: Heartbeat | None = None
     minute: ServiceMinute | None = None
     absence: Absence | None = None
+    service_event: ServiceEvent | None = None
     cancelled: str | None = None  # a tombstone on the absences topic: this absence id was cancelled
 
 
@@ -69,6 +71,8 @@ def decode_record(topics: KafkaTopics, record: Any) -> Received | str:
             return Received(*where, heartbeat=decode(Heartbeat, raw))
         if record.topic == topics.service_minutes:
             return Received(*where, minute=decode(ServiceMinute, raw))
+        if record.topic == topics.service_events:
+            return Received(*where, service_event=decode(ServiceEvent, raw))
     except BadMessage as error:
         return str(error)
     return f"not a topic this service consumes: {record.topic!r}"
@@ -111,6 +115,7 @@ class AlertConsumer:
             self.topics.heartbeats,
             self.topics.absences,
             self.topics.service_minutes,
+            self.topics.service_events,
             bootstrap_servers=bootstrap,
             group_id=group_id,
             client_id=f"{group_id}-consumer",

@@ -10,6 +10,7 @@ from typing import cast
 from configs.model import HallwatchConfig
 from domain.events import Absence, Heartbeat, ServiceMinute, Violation
 from domain.events import Level as LevelName
+from domain.service_events import ServiceEvent
 
 
 class ConfigGate:
@@ -57,6 +58,15 @@ class ConfigGate:
             return f"absence for an unknown window {absence.window_id!r} of hall {absence.hall_id!r}"
         if absence.zone_id is not None and absence.zone_id not in self._hall_posts[absence.hall_id]:
             return f"absence for {absence.zone_id!r}, not a post zone of hall {absence.hall_id!r}"
+        return None
+
+    def service_event_problem(self, event: ServiceEvent) -> tuple[str, str] | None:
+        """(field, why) when ``event`` names a hall or window the config lacks."""
+        windows = self._windows.get(event.hall)
+        if windows is None:
+            return "hall", f"unknown hall {event.hall!r}"
+        if event.window is not None and event.window not in windows:
+            return "window", f"hall {event.hall!r} has no window {event.window!r}"
         return None
 
     def trusted(self, v: Violation) -> Violation | str:

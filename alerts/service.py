@@ -27,6 +27,7 @@ from alerts.live import Changes
 from alerts.log_limits import limit_repeats
 from alerts.metrics import ServiceMetrics, county_of
 from alerts.notify import Notice, Notifier
+from alerts.service_events import ServiceEventIntake
 from alerts.store.alerts import Applied, identity
 from alerts.store.database import is_unavailable
 from alerts.store.repositories import Repositories
@@ -34,6 +35,7 @@ from alerts.store.schema import AbsenceRecord
 from configs.loader import load_or_exit
 from configs.model import HallwatchConfig
 from domain.events import Absence, Heartbeat, ServiceMinute, Violation
+from domain.service_events import ServiceEvent
 from streams.absence_book import absence_of
 from streams.absence_feed import publish_absence
 
@@ -68,6 +70,7 @@ class AlertService:
         self.kafka_reachable = True  # at the last probe
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         self.escalator = Escalator(cfg, repos, self.lifecycle, self.notifier, self.metrics, self.changes)
+        self.intake = ServiceEventIntake(repos, self.changes)
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
 
@@ -87,6 +90,7 @@ class AlertService:
         absences: list[Absence] = []
         cancelled: list[str] = []
         minutes: list[ServiceMinute] = []
+        service_events: list[ServiceEvent] = []
         for topic, count in Counter(m.topic for m in batch).items():
             self.metrics.consumed.labels(topic).inc(count)
         for m in batch:
@@ -110,6 +114,12 @@ class AlertService:
                     rejected.append((m, trusted))
                 else:
                     violations.append((m, trusted))
+            elif m.service_event is not None:
+                refused = self.gate.service_event_problem(m.service_event)
+                if refused:
+                    rejected.append((m, f"{refused[0]}: {refused[1]}"))
+                else:
+                    service_events.append(m.service_event)
             elif m.heartbeat is not None:
                 problem = self.gate.heartbeat_problem(m.heartbeat)
                 if problem:
@@ -124,6 +134,8 @@ class AlertService:
             if minutes:
                 self.repos.measurements.apply_minutes(minutes)
                 self.metrics.queues.observe(minutes)
+            if service_events:
+                self.intake.take(service_events, "kafka")
             if violations:
                 rejected += self._store(violations)
                 self.changes.bump(v.event_id for _, v in violations)

@@ -78,6 +78,10 @@ class KafkaTopics(StrictModel):
         description="Compacted, keyed by camera: each camera's rule state, so a worker "
         "that takes a camera over continues its open episodes.",
     )
+    service_events: str = Field(
+        "hallwatch.service-events",
+        description="Queue tickets and ratings from the halls' own systems (hallwatch.service-event.v1).",
+    )
     absences: str = Field(
         "hallwatch.absences",
         description="Compacted, keyed by absence id: the absence register (去向公开), the one "
@@ -128,6 +132,20 @@ class Webhook(StrictModel):
     )
     regions: list[str] = Field(
         default_factory=list, description="Only alerts in these regions' subtrees (empty = all)."
+    )
+
+
+class Integration(StrictModel):
+    """A hall system that reports its queue tickets and ratings (排队叫号、好差评) to hallwatch."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="Its name, e.g. `lianhua-queue`.")
+    token: str = Field(
+        "",
+        description="The bearer token it sends (Authorization: Bearer …); at least 24 characters. "
+        "Env HALLWATCH_INTEGRATION_<ID>_TOKEN overrides it (the id upper-cased, '-' as '_').",
+    )
+    halls: list[str] = Field(
+        min_length=1, description="Hall ids it may report; an event of another hall is refused (403)."
     )
 
 

@@ -11,6 +11,7 @@ variable in one list:
 | ``HALLWATCH_EVIDENCE_KEY`` | ``evidence.hmac_key`` | the config |
 | ``HALLWATCH_METRICS_TOKEN`` | ``alerts.metrics_token`` | the config |
 | ``HALLWATCH_INSTANCE_ID`` | ``alerts.instance_id`` | the config |
+| ``HALLWATCH_INTEGRATION_<ID>_TOKEN`` | ``integrations[id=<id>].token`` (id upper-cased, ``-`` as ``_``) | the config |
 | ``HALLWATCH_CACHE`` | downloads, the Python environment, converted models | ``~/.cache/hallwatch`` |
 | ``HALLWATCH_STATE`` | local state (broker data, the absence register) | ``var`` |
 
@@ -57,7 +58,20 @@ def apply_overrides(cfg: C, environ: Mapping[str, str] | None = None) -> C:
         if value:
             part = getattr(cfg, section)
             cfg = cfg.model_copy(update={section: part.model_copy(update={name: value})})
+    integrations = getattr(cfg, "integrations", None)
+    if integrations:
+        tokens = [environ.get(integration_token_variable(i.id)) or i.token for i in integrations]
+        cfg = cfg.model_copy(
+            update={
+                "integrations": [i.model_copy(update={"token": t}) for i, t in zip(integrations, tokens, strict=True)]
+            }
+        )
     return cfg
+
+
+def integration_token_variable(integration_id: str) -> str:
+    """``lianhua-queue`` -> ``HALLWATCH_INTEGRATION_LIANHUA_QUEUE_TOKEN``."""
+    return f"HALLWATCH_INTEGRATION_{integration_id.upper().replace('-', '_')}_TOKEN"
 
 
 def cache_dir() -> Path:

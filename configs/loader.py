@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from configs.env import ENV_EVIDENCE_KEY, apply_overrides, cache_dir
+from configs.env import ENV_EVIDENCE_KEY, apply_overrides, cache_dir, integration_token_variable
 from configs.model import LEVEL_PARENT, HallwatchConfig, Level, Rules, ZoneKind, effective_rules
 
 
@@ -107,6 +107,12 @@ def reference_issues(cfg: HallwatchConfig) -> list[Issue]:
                         f"halls[{i}].windows[{j}].schedule", f"unknown schedule {window.schedule!r}", "unknown_schedule"
                     )
                 )
+    for dup in _duplicates([i.id for i in cfg.integrations]):
+        issues.append(Issue("integrations", f"duplicate id {dup!r}", "duplicate_id"))
+    for i, integration in enumerate(cfg.integrations):
+        for j, hall_id in enumerate(integration.halls):
+            if hall_id not in halls:
+                issues.append(Issue(f"integrations[{i}].halls[{j}]", f"unknown hall {hall_id!r}", "unknown_hall"))
     for i, shift in enumerate(cfg.rosters):
         hall = halls.get(shift.hall)
         if hall is None:
@@ -210,18 +216,30 @@ def parse_config(data: Any, source: str = "<config>") -> HallwatchConfig:
     return cfg
 
 
+MIN_TOKEN = 24
+
+
 def secret_issues(cfg: HallwatchConfig) -> list[tuple[str, str]]:
     """Secrets a config needs once the environment is applied."""
+    issues = []
     records = cfg.evidence.enabled and any(not c.source.startswith("mot:") for c in cfg.cameras)
     if records and not cfg.evidence.hmac_key:
-        return [
+        issues.append(
             (
                 "evidence.hmac_key",
                 f"evidence is recorded for the cameras but nothing signs it: set "
                 f"evidence.hmac_key or {ENV_EVIDENCE_KEY}, or set evidence.enabled: false",
             )
-        ]
-    return []
+        )
+    for i, integration in enumerate(cfg.integrations):
+        if len(integration.token) < MIN_TOKEN:
+            issues.append(
+                (
+                    f"integrations[{i}].token",
+                    f"at least {MIN_TOKEN} characters: set it or {integration_token_variable(integration.id)}",
+                )
+            )
+    return issues
 
 
 def resolve_relative(cfg: HallwatchConfig, base: Path) -> HallwatchConfig:

@@ -18,6 +18,7 @@ from configs.components import (
     AlertsConfig,
     DetectorConfig,
     EvidenceConfig,
+    Integration,
     KafkaConfig,
     KafkaTopics,
     TrackerConfig,
@@ -307,6 +308,11 @@ class HallwatchConfig(StrictModel):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Multi-object tracker.")
     kafka: KafkaConfig = Field(default_factory=KafkaConfig, description="Kafka connection.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="The alerting service.")
+    integrations: list[Integration] = Field(
+        default_factory=list,
+        description="The halls' queue-ticket and rating systems (排队叫号、好差评) that report to "
+        "POST /api/integrations/service-events.",
+    )
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence recording.")
     metrics_port: int = Field(9108, ge=0, le=65535, description="Port of the pipeline's Prometheus /metrics (0 = off).")
     absences_file: str = Field(

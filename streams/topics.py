@@ -32,6 +32,7 @@ SPECS = {
     "rule_state": TopicSpec(partitions=6, retention_ms=-1, compacted=True),
     "absences": TopicSpec(partitions=1, retention_ms=-1, compacted=True),
     "service_minutes": TopicSpec(partitions=6, retention_ms=30 * DAY_MS),
+    "service_events": TopicSpec(partitions=6, retention_ms=30 * DAY_MS),  # keyed by hall, like violations
 }
 
 

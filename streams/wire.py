@@ -36,8 +36,9 @@ from domain.events import (
     violation_problems,
 )
 from domain.overlay import OVERLAY_SCHEMA, EvidenceOverlay
+from domain.service_events import SERVICE_EVENT_SCHEMA, ServiceEvent, service_event_problems
 
-__all__ = ["BadMessage", "checked", "decode", "encode", "json_schema"]
+__all__ = ["BadMessage", "checked", "decode", "encode", "json_schema", "problems"]
 
 SCHEMAS = Path(__file__).with_name("schemas")
 M = TypeVar("M")
@@ -50,6 +51,7 @@ MESSAGES: dict[str, tuple[type, Any]] = {
     ABSENCE_SCHEMA: (Absence, Annotated[Absence, AfterValidator(absence_problems)]),
     OVERLAY_SCHEMA: (EvidenceOverlay, EvidenceOverlay),
     RULE_STATE_SCHEMA: (RuleCheckpoint, RuleCheckpoint),
+    SERVICE_EVENT_SCHEMA: (ServiceEvent, Annotated[ServiceEvent, AfterValidator(service_event_problems)]),
 }
 _NAMES = {kind: name for name, (kind, _) in MESSAGES.items()}
 # Keys a violation carries only when they say something (as they always were on the wire).
@@ -95,6 +97,19 @@ def decode(kind: type[M], raw: bytes | str | dict[str, Any], stored: bool = Fals
         return adapter(name).validate_json(raw, strict=True)
     except ValidationError as error:
         raise _reason(name, error) from None
+
+
+def problems(kind: type[M], raw: bytes | str) -> tuple[M | None, list[dict[str, Any]]]:
+    """The message in ``raw``, or every problem found: ``loc``, ``type`` (a stable kind), ``msg``
+    and a JSON-safe ``ctx`` each, as an API's 422 names them."""
+    try:
+        return adapter(_NAMES[kind]).validate_json(raw, strict=True), []
+    except ValidationError as error:
+        found = []
+        for e in error.errors(include_url=False, include_input=False):
+            context = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (str, int, float, bool))}
+            found.append({"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"], "ctx": context})
+        return None, found
 
 
 def encode(message: object) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 from alerts.consumer import Received
@@ -140,3 +141,19 @@ def absence_message(hall: str, absence_id: str, **change) -> dict:
         "registered_by": "王五",
         **change,
     }
+
+
+def service_event_message(hall_id: str, window_id: str, kind: str = "ticket_called", **extra) -> dict:
+    """A valid ``hallwatch.service-event.v1`` message: a ticket called at a window, now."""
+    message: dict = {
+        "id": f"q-{uuid.uuid4().hex[:16]}",
+        "kind": kind,
+        "hall": hall_id,
+        "window": window_id,
+        "ticket": "A001",
+        "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+    if kind == "rating":
+        message.pop("ticket")
+        message["score"] = 2
+    return {**message, **extra}

@@ -21,7 +21,14 @@ from alerts.consumer import Received, decode_record
 from alerts.service import AlertService
 from configs.loader import parse_config
 from streams.wire import encode
-from tests.alert_fixtures import absence_message, heartbeat, minute_message, registry, violation_message
+from tests.alert_fixtures import (
+    absence_message,
+    heartbeat,
+    minute_message,
+    registry,
+    service_event_message,
+    violation_message,
+)
 
 PASSWORD = "a hostile password"
 
@@ -54,11 +61,19 @@ def valid(topic: str) -> tuple[bytes, dict]:
         return b"c-h1", encode(heartbeat("c-h1", "h1"))
     if topic == "hallwatch.service-minutes":
         return b"h1", minute_message("h1", "c-h1")
+    if topic == "hallwatch.service-events":
+        return b"h1", service_event_message("h1", "w1")
     absence_id = uuid.uuid4().hex[:12]
     return absence_id.encode(), absence_message("h1", absence_id)
 
 
-TOPICS = ["hallwatch.violations", "hallwatch.heartbeats", "hallwatch.service-minutes", "hallwatch.absences"]
+TOPICS = [
+    "hallwatch.violations",
+    "hallwatch.heartbeats",
+    "hallwatch.service-minutes",
+    "hallwatch.absences",
+    "hallwatch.service-events",
+]
 HOSTILE_TEXT = st.sampled_from(
     [
         "",
@@ -119,6 +134,9 @@ def handle_then_valid(service: AlertService, client: TestClient, record: Record)
     assert service.handle([follow]) == []
     if record.topic == "hallwatch.violations":
         assert service.store.get(message["event_id"]) is not None
+    if record.topic == "hallwatch.service-events":
+        stored = service.repos.service_events.between(["h1"], datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))
+        assert message["id"] in {row.id for row in stored}
     assert client.get("/api/alerts", params={"limit": 20}).status_code == 200
     assert client.get("/api/cameras").status_code == 200
     assert client.get("/api/absences").status_code == 200

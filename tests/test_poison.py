@@ -18,7 +18,16 @@ from kafka import KafkaConsumer, KafkaProducer
 from alerts.service import AlertService
 from configs.loader import parse_config
 from streams.wire import encode
-from tests.alert_fixtures import T0, absence_message, add_hall, heartbeat, minute_message, registry, violation_message
+from tests.alert_fixtures import (
+    T0,
+    absence_message,
+    add_hall,
+    heartbeat,
+    minute_message,
+    registry,
+    service_event_message,
+    violation_message,
+)
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.kafka
@@ -238,8 +247,13 @@ def test_every_topic_dead_letters_its_poison_and_the_next_record_is_used(kafka_b
             violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera, zone_id="z-elsewhere"),
             "is not a zone of camera",
         ),  # fmt: skip
+        ("hallwatch.service-events", hall, service_event_message(hall, "w9"), "window"),  # issue 28
+        ("hallwatch.service-events", hall, service_event_message(hall, "w1", at="2026-03-02T09:00:00"), "at"),
+        ("hallwatch.service-events", hall, service_event_message("nowhere", "w1"), "hall"),
     ]
+    called = service_event_message(hall, "w1")
     valid = [
+        ("hallwatch.service-events", hall, called),
         ("hallwatch.absences", absence_key, absence_message(hall, absence_key)),
         ("hallwatch.service-minutes", hall, minute_message(hall, camera)),
         ("hallwatch.violations", hall, violation_message(str(uuid.uuid4()), hall_id=hall, camera_id=camera)),
@@ -256,10 +270,16 @@ def test_every_topic_dead_letters_its_poison_and_the_next_record_is_used(kafka_b
         wait_for(lambda: service.repos.absences.list([hall]), 60, "the valid absence")
         wait_for(lambda: service.repos.measurements.post_minutes([hall], T0 - timedelta(hours=1), T0 + timedelta(hours=1)),
                  60, "the valid minute")  # fmt: skip
+        wait_for(lambda: service.repos.service_events.between([hall], T0 - timedelta(days=400), T0 + timedelta(days=400)),
+                 60, "the valid service event")  # fmt: skip
         assert service.health()["ok"]
     finally:
         service.stop()
     assert [a.reason for a in service.repos.absences.list([hall])] == ["到县局开会"]
+    everything = service.repos.service_events.between(
+        [hall, "nowhere"], T0 - timedelta(days=400), T0 + timedelta(days=400)
+    )
+    assert [e.id for e in everything] == [called["id"]]
     assert service.repos.measurements.waits([hall], T0 - timedelta(days=40), T0 + timedelta(days=1)) == []
     reasons = []
     for key in {key for _, key, _, _ in poison}:

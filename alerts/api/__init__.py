@@ -15,6 +15,7 @@ from alerts.api import (
     console,
     evidence,
     install,
+    integrations,
     ops,
     reports,
     rosters,
@@ -56,6 +57,7 @@ def create_app(service: Service) -> FastAPI:
         shifts,
         install,
         wall,
+        integrations,
         ops,
         console,
     ):

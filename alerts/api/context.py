@@ -13,10 +13,12 @@ from alerts.access.auth import Principal, Users
 from alerts.access.login_guard import LoginGuard
 from alerts.access.sessions import Sessions
 from alerts.api.limits import Slots
+from alerts.gate import ConfigGate
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
 from alerts.metrics import ServiceMetrics
 from alerts.rosters import RosterBook
+from alerts.service_events import ServiceEventIntake
 from alerts.store.alerts import AlertStore
 from alerts.store.repositories import Repositories
 from alerts.store.schema import AbsenceRecord, Alert, region_path_key
@@ -33,6 +35,8 @@ class Service(Protocol):
     lifecycle: Lifecycle
     metrics: ServiceMetrics
     changes: Changes
+    gate: ConfigGate
+    intake: ServiceEventIntake
 
     def health(self) -> dict[str, Any]: ...
 

@@ -12,6 +12,7 @@ export const FIELDS = {
   zones: "区域", polygon: "区域顶点", kind: "区域类型", id: "编号", name: "名称", rules: "规则参数",
   calibration: "地面标定", image: "画面标定点", floor: "地面标定点", frame_size: "画面尺寸",
   source: "视频源", timezone: "时区", schedule: "作息表", lunar_days: "农历日",
+  ticket: "票号", score: "评分", comment: "评语", at: "时间", events: "事件",
 };
 
 // Lists whose items the message counts from one (第 2 个区域).
@@ -68,6 +69,14 @@ export const KINDS = {
   calibration_needed: "该区域的规则需要测量地面距离：请先完成地面标定，或关闭该规则",
   outside_frame: "区域在画面之外，永远看不到人",
   frame_size_needed: "回放检测数据须填写画面尺寸",
+  window_needed_for_kind: "叫号、办理、办结和评价须指定窗口",
+  ticket_needed: "须填写票号",
+  score_only_for_rating: "评价须有评分（1–5），其他事件不能有评分",
+  rating_fields: "人员和评语只属于评价",
+  service_only_when_issued: "办理事项只属于取号",
+  csv_encoding: "CSV 文件须为 UTF-8 编码",
+  csv_header: "CSV 第一行须为字段名",
+  csv_row: "CSV 行的列数多于字段名",
 };
 
 // Answers without a field: what the status says.

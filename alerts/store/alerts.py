@@ -266,6 +266,23 @@ class AlertStore:
         with self.sessions() as session:
             return [tuple(row) for row in session.execute(query)]
 
+    def empty_post_at(self, hall_id: str, window_id: str, at: datetime) -> Alert | None:
+        """The window's empty-post alert that was open at ``at`` (the latest to start), if any."""
+        query = (
+            select(Alert)
+            .where(
+                Alert.type == "empty_post",
+                Alert.hall_id == hall_id,
+                Alert.window_id == window_id,
+                Alert.started_at <= at,
+                or_(Alert.ended_at.is_(None), Alert.ended_at >= at),
+            )
+            .order_by(Alert.started_at.desc())
+            .limit(1)
+        )
+        with self.sessions() as session:
+            return session.scalars(query).first()
+
     def tally(self, region_path: str, since: datetime) -> builtins.list[tuple[str, str, str, str, str | None, int]]:
         """(type, level, hall_id, lifecycle, review_outcome, count) of the subtree's alerts that
         started at ``since`` or later (the big-screen wall's day)."""

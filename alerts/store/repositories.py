@@ -12,6 +12,7 @@ from alerts.store.database import Database
 from alerts.store.measurements import MeasurementStore
 from alerts.store.report_days import ReportDayStore
 from alerts.store.rosters import RosterStore
+from alerts.store.service_events import ServiceEventStore
 from alerts.store.shift_notes import ShiftNoteStore
 
 
@@ -26,6 +27,7 @@ class Repositories:
     measurements: MeasurementStore
     rosters: RosterStore
     report_days: ReportDayStore
+    service_events: ServiceEventStore
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -39,6 +41,7 @@ class Repositories:
             MeasurementStore(db),
             RosterStore(db),
             ReportDayStore(db),
+            ServiceEventStore(db),
         )
 
     @classmethod

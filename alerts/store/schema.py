@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -227,6 +228,29 @@ class QueueWaitRow(Base):
     window_id: Mapped[str] = mapped_column(String(64))
     queued_at: Mapped[datetime] = mapped_column()
     wait_s: Mapped[float] = mapped_column(Float)
+
+
+class ServiceEventRow(Base):
+    """An event of a hall's queue-ticket or rating system (``hallwatch.service-event.v1``), by the
+    integrator's id (a repeat is not stored again); ``source`` says how it came (an integration's id,
+    ``kafka`` or ``csv:<integration>``)."""
+
+    __tablename__ = "service_events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    hall_id: Mapped[str] = mapped_column(String(64))
+    window_id: Mapped[str | None] = mapped_column(String(64))
+    ticket: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column()
+    service: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_service_events_hall_at", "hall_id", "at"),)
 
 
 class User(Base):
