@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from alerts.attendance.metrics import AttendanceCollector
 from alerts.attendance.report import AttendanceReport, Report
 from alerts.attendance.source import load_report
+from alerts.attendance.tickets import figures
 from alerts.coverage import CameraSeen, compute
 from alerts.store.alerts import AlertStore
 from alerts.store.cameras import CameraStore
@@ -41,6 +42,14 @@ def _today(cfg: HallwatchConfig):
 def today_report(cfg: HallwatchConfig, repos: Repositories) -> Report:
     day = _today(cfg)
     return load_report(cfg, repos, list(cfg.halls), day, day)
+
+
+def today_ticket_waits(cfg: HallwatchConfig, repos: Repositories) -> list[tuple[str, float]]:
+    """(hall, seconds from issue to call) of every ticket called today."""
+    tz = ZoneInfo(cfg.timezone)
+    start, end = AttendanceReport(cfg).day_bounds(_today(cfg))
+    found = figures(repos.service_events.between([h.id for h in cfg.halls], start, end), tz)
+    return [(hall, wait) for (_, hall, _), f in found.items() for wait in f.waits_s]
 
 
 def today_waits(cfg: HallwatchConfig, measurements: MeasurementStore) -> list[tuple[str, float]]:
@@ -203,6 +212,7 @@ class ServiceMetrics:
             lambda: today_report(cfg, repos),
             lambda: today_waits(cfg, measurements),
             lambda region: county_of(cfg, region),
+            lambda: today_ticket_waits(cfg, repos),
         )
         self.registry.register(self.queues)
         self.violations = Counter(

@@ -70,7 +70,7 @@ class AlertService:
         self.kafka_reachable = True  # at the last probe
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         self.escalator = Escalator(cfg, repos, self.lifecycle, self.notifier, self.metrics, self.changes)
-        self.intake = ServiceEventIntake(repos, self.changes)
+        self.intake = ServiceEventIntake(cfg, repos, self.changes, self._raise)
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
 
@@ -134,6 +134,7 @@ class AlertService:
             if minutes:
                 self.repos.measurements.apply_minutes(minutes)
                 self.metrics.queues.observe(minutes)
+                self.intake.minutes_arrived(minutes)
             if service_events:
                 self.intake.take(service_events, "kafka")
             if violations:
@@ -147,6 +148,13 @@ class AlertService:
                 raise StoreUnavailable(str(error).splitlines()[0]) from error
             raise
         return rejected
+
+    def _raise(self, violations: list[Violation]) -> None:
+        """Alerts the service raises itself (叫号无人), stored, counted and notified as any other."""
+        refused = self._store([(Received("integrations", v.hall_id, -1, -1, violation=v), v) for v in violations])
+        for _, why in refused:
+            log.error("a raised alert was refused: %s", why)
+        self.changes.bump(v.event_id for v in violations)
 
     def _store(self, items: list[tuple[Received, Violation]]) -> list[tuple[Received, str]]:
         """Store the batch at once; if one message breaks that, store them one by one so that only

@@ -24,6 +24,7 @@ REASONS: dict[str, str] = {
     "too_close": "间距不足1米",
     "line_crossed": "越线",
     "over_capacity": "排队超员",
+    "called_empty": "叫号无人",
 }
 
 ZONE_KINDS: dict[str, str] = {

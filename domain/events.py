@@ -52,7 +52,7 @@ ViolationType = Literal["empty_post", "staff_chatting", "queue_crowding", "citiz
 QueueReason = Literal["too_close", "line_crossed", "over_capacity"]
 Reason = Literal[
     "empty", "left_post", "late_arrival", "early_leave", "absent", "unattended", "gathering", "too_close",
-    "line_crossed", "over_capacity",
+    "line_crossed", "over_capacity", "called_empty",
 ]  # fmt: skip
 ClosedReason = Literal["returned", "cleared", "service_end", "absence", "end_of_stream", "camera_offline"]
 
@@ -162,7 +162,8 @@ class Violation:
         Reason | None,
         Field(
             description="empty_post: left_post (离岗), late_arrival (迟到), early_leave (早退), absent (缺岗) — the "
-            "closing message's reason is final; 'empty' may appear in stored history. citizen_waiting: unattended. "
+            "closing message's reason is final; 'empty' may appear in stored history; called_empty (叫号无人: a "
+            "ticket called at the window while its post was empty, raised by the alerting service). citizen_waiting: unattended. "
             "staff_chatting: gathering. queue_crowding: too_close, line_crossed, over_capacity."
         ),
     ]

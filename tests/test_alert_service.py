@@ -118,10 +118,12 @@ class Hook(BaseHTTPRequestHandler):
         if Hook.fail_first > 0:
             Hook.fail_first -= 1
             self.send_response(500)
+            self.end_headers()
         else:
             Hook.received.append((self.path, body))
             self.send_response(200)
-        self.end_headers()
+            self.end_headers()
+            self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')  # as the DingTalk and WeCom robots answer
 
     def log_message(self, *args):
         pass

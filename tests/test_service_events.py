@@ -31,8 +31,9 @@ def world(tmp_path):
         {"id": "county-rating", "token": OTHER, "halls": ["h-county"]},
     ]
     service = AlertService.open(parse_config(data), f"sqlite:///{tmp_path / 'a.db'}")
-    with serve_app(create_app(service)) as url:
-        yield url, service
+    app = create_app(service)
+    with serve_app(app) as url:
+        yield url, service, app
 
 
 def post(url: str, body, token: str | None = TOKEN, csv: bool = False) -> httpx.Response:
@@ -63,7 +64,7 @@ def stored(service) -> set[str]:
 
 
 def test_tokens_and_halls_are_checked_before_anything_is_stored(world):
-    url, service = world
+    url, service, _ = world
     body = {"events": [event("e1")]}
     assert post(url, body, token=None).status_code == 401
     assert post(url, body, token="wrong").status_code == 401
@@ -76,7 +77,7 @@ def test_tokens_and_halls_are_checked_before_anything_is_stored(world):
 
 
 def test_a_batch_is_all_or_nothing_and_names_each_bad_field(world):
-    url, service = world
+    url, service, _ = world
     bad = [
         event("ok-1", kind="ticket_issued", service="社保"),
         event("bad-time", at="2026-03-02T09:00:00"),  # no offset
@@ -103,7 +104,7 @@ def test_a_batch_is_all_or_nothing_and_names_each_bad_field(world):
 
 
 def test_repeats_are_not_stored_twice_and_csv_imports_the_same_events(world):
-    url, service = world
+    url, service, _ = world
     events = [
         event("t1", kind="ticket_issued", service="社保"),
         event("t2"),
@@ -130,7 +131,7 @@ def test_repeats_are_not_stored_twice_and_csv_imports_the_same_events(world):
 
 
 def test_a_ticket_called_at_an_open_empty_post_is_recorded_on_its_alert(world):
-    url, service = world
+    url, service, _ = world
     service.store.apply_violations([violation("empty")])  # h1 / w1, open since T0
     r = post(url, {"events": [event("call", at=(T0 + timedelta(minutes=3)).isoformat(), ticket="B017")]})
     assert r.json() == {"stored": 1, "repeats": 0}
@@ -153,3 +154,102 @@ def test_integrations_are_checked_in_the_config(monkeypatch):
     assert [p for p, _ in caught.value.issues] == ["integrations[0].token"]
     monkeypatch.setenv(integration_token_variable("q"), "from-the-environment-0123456789")
     assert parse_config(data).integrations[0].token == "from-the-environment-0123456789"
+
+
+def test_a_call_at_a_post_empty_all_that_minute_raises_its_own_alert(world):
+    """No alert open yet (the rule waits `after_s` before it opens one): a ticket called while the
+    pipeline's minute shows nobody at the post raises 叫号无人 naming the ticket, also when the call
+    arrives before its minute; a call in a staffed minute raises nothing."""
+    import json
+
+    from alerts.consumer import Received
+    from domain.events import ServiceMinute
+    from streams.wire import decode
+    from tests.alert_fixtures import minute_message
+
+    url, service, _ = world
+    calls = [
+        event("c-empty", at=(T0 + timedelta(seconds=30)).isoformat(), ticket="C005"),
+        event("c-staffed", at=(T0 + timedelta(seconds=70)).isoformat(), ticket="C006"),
+    ]
+    assert post(url, {"events": calls}).json() == {"stored": 2, "repeats": 0}
+    assert service.store.list(hall="h1") == []  # the minutes have not come yet
+    empty = [{"window_id": "w1", "staffed_s": 0.0, "first_in": None, "last_in": None}]
+    second = T0 + timedelta(minutes=1)
+    staffed = [{"window_id": "w1", "staffed_s": 41.0, "first_in": second.isoformat(), "last_in": None}]
+    minute = decode(ServiceMinute, json.dumps(minute_message("h1", "c-h1", posts=empty)))
+    next_minute = decode(
+        ServiceMinute,
+        json.dumps(
+            minute_message("h1", "c-h1", posts=staffed, minute=second.isoformat(), produced_at=second.isoformat())
+        ),
+    )
+    for offset, m in enumerate((minute, next_minute)):
+        assert service.handle([Received("hallwatch.service-minutes", "h1", 0, offset, minute=m)]) == []
+    (raised,) = service.store.list(hall="h1")
+    assert (raised.type, raised.reason, raised.window_id) == ("empty_post", "called_empty", "w1")
+    assert raised.started_at == T0 + timedelta(seconds=30) and raised.lifecycle == "new"
+    (entry,) = [e for e in service.store.audit(raised.event_id) if e.action == CALLED_AT_EMPTY]
+    assert entry.details["ticket"] == "C005"
+    # The same minute again, or the call again: one alert, one entry.
+    service.handle([Received("hallwatch.service-minutes", "h1", 0, 1, minute=minute)])
+    assert post(url, {"events": calls}).json() == {"stored": 0, "repeats": 2}
+    assert len(service.store.list(hall="h1")) == 1
+    assert len([e for e in service.store.audit(raised.event_id) if e.action == CALLED_AT_EMPTY]) == 1
+    # A call after its minute arrived is joined at once.
+    post(url, {"events": [event("c-late", at=(T0 + timedelta(seconds=50)).isoformat(), ticket="C007")]})
+    assert len(service.store.list(hall="h1")) == 2
+
+
+def test_the_report_and_metrics_carry_the_ticket_figures_computed_by_hand(world):
+    """办件量, 平均等候 (取号 → 叫号) and 差评数 per window, summed for the hall and its regions; today's
+    waits on /metrics by quantile."""
+    from datetime import UTC, datetime
+
+    from tests.helpers import add_users
+
+    url, service, app = world
+    add_users(app, {"admin": ("admin", "city")}, "a long admin password")
+    day = datetime.now(UTC).astimezone(T0.tzinfo).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    def at(minutes: float) -> str:
+        return (day + timedelta(minutes=minutes)).isoformat()
+
+    events = [
+        event("i1", kind="ticket_issued", ticket="A1", at=at(0)),
+        event("k1", ticket="A1", at=at(6)),  # waited 6 minutes, at w1
+        event("f1", kind="ticket_finished", ticket="A1", at=at(15)),
+        event("i2", kind="ticket_issued", ticket="A2", at=at(2)),
+        event("k2", window="w2", ticket="A2", at=at(5)),  # 3 minutes, at w2
+        event("k2b", window="w2", ticket="A2", at=at(5.5)),  # called again: the first call counts
+        event("r1", kind="rating", window="w2", score=1, at=at(20)),
+        event("r2", kind="rating", score=5, at=at(21)),
+        event("k3", ticket="Z9", at=at(30)),  # never issued: no wait
+    ]
+    assert post(url, {"events": events}).json() == {"stored": 9, "repeats": 0}
+    admin = httpx.Client(base_url=url)
+    admin.post("/api/login", json={"username": "admin", "password": "a long admin password"}).raise_for_status()
+    report = admin.get(
+        "/api/reports/attendance", params={"start": day.date().isoformat(), "end": day.date().isoformat()}
+    ).json()
+    rows = {r["window_id"]: r for r in report["windows"] if r["hall_id"] == "h1"}
+    assert (rows["w1"]["tickets_finished"], rows["w1"]["ticket_wait_min"], rows["w1"]["poor_ratings"]) == (1, 6.0, 0)
+    assert (rows["w2"]["tickets_finished"], rows["w2"]["ticket_wait_min"], rows["w2"]["poor_ratings"]) == (0, 3.0, 1)
+    hall = next(h for h in report["halls"] if h["hall_id"] == "h1")
+    assert (hall["tickets_finished"], hall["ticket_waits"], hall["ticket_wait_min"], hall["poor_ratings"]) == (
+        1,
+        2,
+        4.5,
+        1,
+    )
+    town = next(r for r in report["regions"] if r["region_id"] == "town")
+    assert (town["ticket_waits"], town["poor_ratings"]) == (2, 1)
+    table = admin.get(
+        "/api/reports/attendance",
+        params={"start": day.date().isoformat(), "end": day.date().isoformat(), "format": "csv"},
+    ).text
+    assert "平均等候(叫号,分钟)" in table.splitlines()[0] and "差评数" in table.splitlines()[0]
+    metrics = httpx.get(f"{url}/metrics").text
+    quantiles = {line.split("quantile=")[1][1:4]: float(line.rsplit(" ", 1)[1])
+                 for line in metrics.splitlines() if line.startswith("hallwatch_ticket_wait_seconds{") and 'hall="h1"' in line}  # fmt: skip
+    assert quantiles == {"0.5": 270.0, "0.9": 342.0}, quantiles  # waits 180 s and 360 s

@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from alerts.api.context import ApiContext, Ctx
 from configs.model import Integration
@@ -120,5 +121,5 @@ async def service_events(request: Request, ctx: ApiContext = Ctx):
     if found:
         raise _unprocessable(found[:100])
     source = f"csv:{integration.id}" if csv_body else integration.id
-    stored, repeats = ctx.service.intake.take(events, source)
+    stored, repeats = await run_in_threadpool(ctx.service.intake.take, events, source)
     return {"stored": stored, "repeats": repeats}

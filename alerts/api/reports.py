@@ -3,8 +3,9 @@ Region-scoped like everything else: a user sees the halls of their own subtree."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -13,6 +14,7 @@ from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.attendance.export import ReportTables
 from alerts.attendance.source import load_report
+from alerts.attendance.tickets import figures
 from alerts.store.schema import region_path_key
 
 router = APIRouter(tags=["reports"], responses=COMMON_RESPONSES)
@@ -27,7 +29,10 @@ def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str, only_h
     halls = [h for h in cfg.halls if ctx.hall_paths[h.id].startswith(prefix) and only_hall in (None, h.id)]
     built = load_report(cfg, ctx.repos, halls, start, end)
     visible = {r.id for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(prefix)}
-    return ReportTables(cfg, ctx.roster()).as_json(built, visible)
+    tz = ZoneInfo(cfg.timezone)
+    since, until = datetime.combine(start, time(), tz), datetime.combine(end + timedelta(days=1), time(), tz)
+    tickets = figures(ctx.repos.service_events.between([h.id for h in halls], since, until), tz)
+    return ReportTables(cfg, ctx.roster()).as_json(built, visible, tickets)
 
 
 @router.get(

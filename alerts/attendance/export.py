@@ -4,10 +4,11 @@ halls' local time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from alerts.attendance.report import PeriodRow, Report, Totals
+from alerts.attendance.tickets import TicketFigures
 from alerts.spreadsheet import Percent, csv_bytes, xlsx_bytes
 from configs.labels import LEVELS
 from configs.model import HallwatchConfig
@@ -105,7 +106,42 @@ class ReportTables:
             **_totals(totals, scheduled=False),
         }
 
-    def as_json(self, report: Report, region_ids: set[str]) -> dict:
+    def as_json(
+        self, report: Report, region_ids: set[str], tickets: dict[tuple[date, str, str], TicketFigures] | None = None
+    ) -> dict:
+        data = self._camera_rows(report, region_ids)
+        self._add_tickets(data, tickets or {})
+        return data
+
+    def _add_tickets(self, data: dict, tickets: dict[tuple[date, str, str], TicketFigures]) -> None:
+        """The halls' own systems' figures (办件量, 平均等候, 差评数) on every row, summed up the tree."""
+        by_day: dict[tuple[str, str, str | None], TicketFigures] = {
+            (day.isoformat(), hall, window): f for (day, hall, window), f in tickets.items()
+        }
+
+        def total(match) -> dict:
+            out = TicketFigures()
+            for key, f in by_day.items():
+                if match(*key):
+                    out.add(f)
+            return out.as_json()
+
+        for r in data["windows"]:
+            r.update(by_day.get((r["date"], r["hall_id"], r["window_id"]), TicketFigures()).as_json())
+        for r in data["halls"]:
+            r.update(total(lambda d, h, w, r=r: d == r["date"] and h == r["hall_id"]))
+        for r in data["regions"]:
+            r.update(
+                total(
+                    lambda d, h, w, r=r: d == r["date"] and r["region_id"] in self.cfg.region_path(self.halls[h].region)
+                )
+            )
+        for r in data["range"]["windows"]:
+            r.update(total(lambda d, h, w, r=r: h == r["hall_id"] and w == r["window_id"]))
+        for r in data["range"]["halls"]:
+            r.update(total(lambda d, h, w, r=r: h == r["hall_id"]))
+
+    def _camera_rows(self, report: Report, region_ids: set[str]) -> dict:
         windows = []
         by_hall_day: dict[tuple[str, str], list[Totals]] = {}
         for w in report.windows:
@@ -211,6 +247,9 @@ class ReportTables:
             row["absence_min"],
             *[row["violations"][k] for k, _, _ in VIOLATION_COLUMNS],
             row["pending_review"],
+            row.get("tickets_finished", 0),
+            row.get("ticket_wait_min"),
+            row.get("poor_ratings", 0),
         ]
 
     COMMON_HEADERS = [
@@ -224,6 +263,9 @@ class ReportTables:
         "登记外出(分钟)",
         *[label for _, label, _ in VIOLATION_COLUMNS],
         "其中待复核(次)",
+        "办件量(叫号系统)",
+        "平均等候(叫号,分钟)",
+        "差评数",
     ]
 
     def sheets(self, data: dict) -> dict[str, tuple[list[str], list[list]]]:

@@ -31,11 +31,13 @@ class AttendanceCollector:
         today_report: Callable[[], Report],
         today_waits: Callable[[], list[tuple[str, float]]],
         county_of: Callable[[str], str],
+        today_ticket_waits: Callable[[], list[tuple[str, float]]] = list,
         every_s: float = 60.0,
         now: Callable[[], datetime] | None = None,
     ):
         self.cfg = cfg
         self.today_report, self.today_waits, self.county_of = today_report, today_waits, county_of
+        self.today_ticket_waits = today_ticket_waits
         self.every_s = every_s
         self.now = now or (lambda: datetime.now(UTC))
         self.halls = {h.id: h for h in cfg.halls}
@@ -127,7 +129,19 @@ class AttendanceCollector:
                 if hall_id in self.halls:
                     for q in (0.5, 0.9):
                         waits.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(seconds_list, q)))
-            self._cache = (time.monotonic(), [staffed, observed, late, early, ratio, waits])
+            tickets = GaugeMetricFamily(
+                "hallwatch_ticket_wait_seconds",
+                "Today's waits from a ticket's issue to its call, per hall (the halls' queue-ticket systems), by quantile",
+                labels=[*labels, "quantile"],
+            )
+            by_hall = {}
+            for hall_id, seconds in self.today_ticket_waits():
+                by_hall.setdefault(hall_id, []).append(seconds)
+            for hall_id, seconds_list in by_hall.items():
+                if hall_id in self.halls:
+                    for q in (0.5, 0.9):
+                        tickets.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(seconds_list, q)))
+            self._cache = (time.monotonic(), [staffed, observed, late, early, ratio, waits, tickets])
             return self._cache[1]
 
     def collect(self):

@@ -21,7 +21,8 @@ function totalsCells(r, columns) {
     <td class="num">${minutes(r.staffed_min)}</td><td class=${"num" + low}>${share(r.staffed_share)}</td>
     <td class="num">${minutes(r.late_min)}</td><td class="num">${minutes(r.early_min)}</td>
     <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>${
-    columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>`;
+    columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>
+    <td class="num">${r.tickets_finished ?? 0}</td><td class="num">${minutes(r.ticket_wait_min)}</td><td class=${"num" + (r.poor_ratings ? " low" : "")}>${r.poor_ratings ?? 0}</td>`;
 }
 
 // One-line headers: short words, the definition in each header's tooltip (minutes unless said).
@@ -34,11 +35,18 @@ const HEADS = [
   ["早退", "早退（分钟）：最后离岗到时段结束"],
   ["外出", "登记外出（去向公开）次数，括号内为分钟"],
 ];
+// The halls' own systems (排队叫号、好差评), after the camera's figures.
+const TICKET_HEADS = [
+  ["办件", "办件量：叫号系统报告办结的票数"],
+  ["叫号等候", "平均等候（分钟）：取号到叫号，叫号系统的数据；摄像头测得的排队等候见大厅指标"],
+  ["差评", "差评数：评分为 1 或 2 的评价"],
+];
 
 function totalsHead(first, columns) {
   return html`<tr>${first.map((h) => html`<th>${h}</th>`)}${HEADS.map(([h, t]) => html`<th class="num" title=${t}>${h}</th>`)}${
     columns.map((c) => html`<th class="num" title=${c.label}>${c.short}</th>`)}<th class="num"
-    title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">待复核</th></tr>`;
+    title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">待复核</th>${
+    TICKET_HEADS.map(([h, t]) => html`<th class="num" title=${t}>${h}</th>`)}</tr>`;
 }
 
 function periodsText(r) {

@@ -249,6 +249,7 @@ class ServiceEventRow(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    alert_id: Mapped[str | None] = mapped_column(String(64))  # a call joined to an empty-post alert
 
     __table_args__ = (Index("ix_service_events_hall_at", "hall_id", "at"),)
 

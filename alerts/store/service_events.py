@@ -45,6 +45,25 @@ class ServiceEventStore:
             )
         return fresh, len(events) - len(fresh)
 
+    def calls_unjoined(self, hall_id: str, window_id: str, since: datetime, until: datetime) -> list[ServiceEventRow]:
+        """Tickets called at the window in [since, until) not yet joined to an alert."""
+        query = select(ServiceEventRow).where(
+            ServiceEventRow.kind == "ticket_called",
+            ServiceEventRow.hall_id == hall_id,
+            ServiceEventRow.window_id == window_id,
+            ServiceEventRow.at >= since,
+            ServiceEventRow.at < until,
+            ServiceEventRow.alert_id.is_(None),
+        )
+        with self.sessions() as session:
+            return list(session.scalars(query.order_by(ServiceEventRow.at)))
+
+    def joined(self, event_id: str, alert_id: str) -> None:
+        with self.db.session() as session:
+            row = session.get(ServiceEventRow, event_id)
+            if row is not None:
+                row.alert_id = alert_id
+
     def between(self, hall_ids: Iterable[str], since: datetime, until: datetime) -> list[ServiceEventRow]:
         query = (
             select(ServiceEventRow)
