@@ -2,6 +2,9 @@
 the HTTP intake, a CSV import or the Kafka topic alike: store them once (by the integrator's id)
 and join them to what the cameras saw.
 
+差评 — a rating of 1 or 2 raises an alert of type ``poor_rating`` at that hall and window (on the
+camera that watches the window's post), for the officer, with the person on duty as for any alert.
+
 叫号无人 — a ticket called at a window whose post was empty at that moment:
 - while the window's empty-post alert is open, the call is recorded on that alert;
 - else, when the pipeline's minute of that window shows nobody at the post for the whole minute, an
@@ -20,10 +23,11 @@ from alerts.store.repositories import Repositories
 from alerts.store.schema import PostMinuteRow
 from configs.model import HallwatchConfig, ZoneKind
 from domain.events import ServiceMinute, Violation
-from domain.service_events import ServiceEvent
+from domain.service_events import POOR_SCORES, ServiceEvent
 from streams.wire import decode
 
 CALLED_AT_EMPTY = "ticket_called_at_empty_post"
+POOR_RATING = "poor_rating"
 MIN_OBSERVED_S = 50.0  # a minute the camera saw for less is no evidence of an empty post
 CALLS = uuid.UUID("6d1f3f0e-7c1a-5a43-9b8e-2f6b0c9d4e71")  # the namespace of raised alerts' ids
 
@@ -43,6 +47,7 @@ class ServiceEventIntake:
             for zone in camera.zones
             if zone.kind is ZoneKind.post
         }
+        self._halls = {camera.id: camera.hall for camera in cfg.cameras}
 
     def take(self, events: list[ServiceEvent], source: str) -> tuple[int, int]:
         """Stores what is new and joins it; (stored, repeats). Hall and window were checked."""
@@ -50,6 +55,8 @@ class ServiceEventIntake:
         for e in stored:
             if e.kind == "ticket_called" and e.window is not None:
                 self._join(e.id, e.hall, e.window, e.ticket, e.at, source)
+            elif e.kind == "rating" and e.score in POOR_SCORES and e.window is not None:
+                self._poor_rating(e, source)
         return len(stored), repeats
 
     def minutes_arrived(self, minutes: list[ServiceMinute]) -> None:
@@ -83,25 +90,45 @@ class ServiceEventIntake:
         self.repos.service_events.joined(call_id, alert_id)
         self.changes.bump([alert_id])
 
+    def _poor_rating(self, rating: ServiceEvent, source: str) -> None:
+        assert rating.window is not None
+        camera = next((c for c, w in self._posts if w == rating.window and self._halls[c] == rating.hall), None)
+        if camera is None:
+            return  # no camera watches that window: the rating stays in the report's 差评数
+        violation = self._violation(
+            f"rating/{rating.id}", rating.hall, rating.window, rating.at, camera, "poor_rating", None
+        )
+        self.raise_alerts([violation])
+        details = {"score": rating.score, "comment": rating.comment, "person": rating.person, "ticket": rating.ticket,
+                   "source": source}  # fmt: skip
+        self.repos.alerts.record(violation.event_id, "system", POOR_RATING, details)
+        self.changes.bump([violation.event_id])
+
     def _called_empty(
         self, call_id: str, hall_id: str, window: str, at: datetime, row: PostMinuteRow
     ) -> Violation | None:
-        zone = self._posts.get((row.camera_id, window))
-        if zone is None:
+        if (row.camera_id, window) not in self._posts:
             return None
+        return self._violation(call_id, hall_id, window, at, row.camera_id, "empty_post", "called_empty")
+
+    def _violation(
+        self, key: str, hall_id: str, window: str, at: datetime, camera: str, type_: str, reason: str | None
+    ) -> Violation:
+        """An alert the service raises itself: one moment at a window, on the camera of its post."""
+        zone = self._posts[(camera, window)]
         hall = self.cfg.hall(hall_id)
         path = self.cfg.region_path(hall.region)
-        message = {
+        message: dict[str, object] = {
             "schema": "hallwatch.violation.v1",
-            "event_id": str(uuid.uuid5(CALLS, call_id)),
+            "event_id": str(uuid.uuid5(CALLS, key)),
             "status": "closed",
-            "type": "empty_post",
-            "reason": "called_empty",
+            "type": type_,
+            "reason": reason,
             "hall_id": hall.id,
             "region_id": hall.region,
             "region_path": path,
             "level": self.cfg.region(hall.region).level.value,
-            "camera_id": row.camera_id,
+            "camera_id": camera,
             "zone_id": zone,
             "window_id": window,
             "started_at": at.isoformat(),

@@ -11,6 +11,7 @@ VIOLATION_TYPES: dict[str, str] = {
     "staff_chatting": "聚众聊天/串岗",
     "queue_crowding": "一米线拥挤",
     "citizen_waiting": "群众等候无人接待",
+    "poor_rating": "差评",
 }
 
 REASONS: dict[str, str] = {

@@ -48,7 +48,8 @@ EVENT_ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$"
 
 Level = Literal["city", "county", "township"]
 ViolationStatus = Literal["open", "closed"]
-ViolationType = Literal["empty_post", "staff_chatting", "queue_crowding", "citizen_waiting"]
+# poor_rating (差评): raised by the alerting service from a hall's rating system, never by the rules.
+ViolationType = Literal["empty_post", "staff_chatting", "queue_crowding", "citizen_waiting", "poor_rating"]
 QueueReason = Literal["too_close", "line_crossed", "over_capacity"]
 Reason = Literal[
     "empty", "left_post", "late_arrival", "early_leave", "absent", "unattended", "gathering", "too_close",

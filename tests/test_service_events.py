@@ -253,3 +253,21 @@ def test_the_report_and_metrics_carry_the_ticket_figures_computed_by_hand(world)
     quantiles = {line.split("quantile=")[1][1:4]: float(line.rsplit(" ", 1)[1])
                  for line in metrics.splitlines() if line.startswith("hallwatch_ticket_wait_seconds{") and 'hall="h1"' in line}  # fmt: skip
     assert quantiles == {"0.5": 270.0, "0.9": 342.0}, quantiles  # waits 180 s and 360 s
+
+
+def test_a_poor_rating_opens_a_case_for_the_officer_at_its_window(world):
+    """差评: a rating of 1 or 2 raises a poor_rating alert at that hall and window (on the camera of
+    the window's post), the score and the citizen's words in its timeline; 3 to 5 raise nothing."""
+    url, service, _ = world
+    ratings = [
+        event("bad", kind="rating", score=1, comment="<b>等了一个小时</b>", ticket="A9", person="李强"),
+        event("fine", kind="rating", score=4),
+        event("no-camera", kind="rating", window="w2", score=2),  # c-h1 watches w1 only
+    ]
+    assert post(url, {"events": ratings}).json() == {"stored": 3, "repeats": 0}
+    (alert,) = service.store.list(hall="h1")
+    assert (alert.type, alert.window_id, alert.camera_id, alert.lifecycle) == ("poor_rating", "w1", "c-h1", "new")
+    (entry,) = [e for e in service.store.audit(alert.event_id) if e.action == "poor_rating"]
+    assert entry.details["score"] == 1 and entry.details["comment"] == "<b>等了一个小时</b>"
+    assert post(url, {"events": ratings}).json() == {"stored": 0, "repeats": 3}
+    assert len(service.store.list(hall="h1")) == 1

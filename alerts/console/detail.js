@@ -10,7 +10,7 @@ export const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed:
 const ACTIONS = {violation_open: "违规开始", violation_closed: "违规结束", acknowledge: "值班员确认", review: "纪检复核",
   dispatch: "督办", rectify: "整改反馈", return: "退回重办", close: "办结", escalate: "超时升级", overdue_escalate: "督办逾期升级",
   evidence_view: "查看证据", export: "导出案卷", case_sheet: "打印督办单", login: "登录",
-  ticket_called_at_empty_post: "叫号无人"};
+  ticket_called_at_empty_post: "叫号无人", poor_rating: "差评"};
 const EMPTY = html`<p>选择左侧告警查看详情。</p>`;
 
 let current = null;
@@ -34,7 +34,8 @@ function timeline(audit) {
   const lines = audit.filter((e) => e.action !== "evidence_view").map((e) => own[e.action] && e.details[own[e.action]]
     ? html`<li class="event-time">${fmt(e.details[own[e.action]])} · ${ACTIONS[e.action]} · ${actorName(e)}（服务收到 ${fmt(e.at)}）</li>`
     : html`<li>${fmt(e.at)} · ${ACTIONS[e.action] || e.action} · ${actorName(e)}
-      ${e.details.ticket ? `：${e.details.ticket} 号被叫到此窗口时无人在岗` : ""}${e.details.note ? "：" + e.details.note : ""}${e.details.requirement ? "：" + e.details.requirement : ""}${
+      ${e.action === "poor_rating" ? `：评分 ${e.details.score}${e.details.comment ? "，“" + e.details.comment + "”" : ""}${e.details.ticket ? "（" + e.details.ticket + " 号）" : ""}`
+        : e.details.ticket ? `：${e.details.ticket} 号被叫到此窗口时无人在岗` : ""}${e.details.note ? "：" + e.details.note : ""}${e.details.requirement ? "：" + e.details.requirement : ""}${
       e.details.due_at ? `（时限 ${fmt(e.details.due_at)}）` : ""}${e.details.to_region ? " → " + regionName(e.details.to_region) : ""}</li>`);
   if (views.length) {
     const last = views[views.length - 1], who = new Set(views.map((e) => e.actor));
