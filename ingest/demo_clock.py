@@ -23,7 +23,7 @@ import yaml
 
 from configs.loader import load_or_exit
 from domain.service_calendar import ServiceCalendar
-from ingest import scripted_hall
+from ingest import scripted_hall, ticket_simulator
 
 OPENING = time(9, 0)
 
@@ -60,6 +60,10 @@ def live_config(source: Path, target: Path, scripted: datetime | None = None, cy
         data["schedules"][scripted_hall.HALL_ID] = sections["schedule"]
         data["cameras"].append(sections["camera"])
         data.setdefault("rosters", []).extend(sections["rosters"])
+        # Its queue-ticket and rating system (ingest.ticket_simulator); the token from the environment.
+        data.setdefault("integrations", []).append(
+            {"id": ticket_simulator.INTEGRATION, "halls": [scripted_hall.HALL_ID]}
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     header = (
         "# Written by python -m ingest.demo_clock --live-config: the demo hall open around the clock,\n"

@@ -65,6 +65,9 @@ export HALLWATCH_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
 # of this copy of the config is open around the clock. Beside it a scripted hall (ingest.scripted_hall)
 # shows every rule within ten minutes from the next whole minute, six times over, on its own schedule.
 CONFIG="$STATE/live.yaml"
+# The scripted hall's queue-ticket system (ingest.ticket_simulator) authenticates with this token.
+HALLWATCH_INTEGRATION_DEMO_QUEUE_TOKEN=$($PY -c 'import secrets; print(secrets.token_urlsafe(24))')
+export HALLWATCH_INTEGRATION_DEMO_QUEUE_TOKEN
 scripted=$($PY -m ingest.demo_clock --config configs/demo.yaml --next-minute)
 $PY -m ingest.demo_clock --config configs/demo.yaml --live-config "$CONFIG" --scripted-start "$scripted" --scripted-cycles 6
 
@@ -114,8 +117,14 @@ pids+=($!)
 # The scripted hall: yesterday's same hour at once (the report and statistics have a day before
 # today), then live from $scripted, its cycles aligned with its schedule; afterwards it replays on.
 say "the scripted hall: yesterday's hour now, live from $scripted (log: $STATE/scripted.log)"
+yesterday=$($PY -c "import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1]) - timedelta(days=1)).isoformat())" "$scripted")
+# Its queue tickets and ratings: yesterday's at once, today's each at its moment.
 (
-  yesterday=$($PY -c "import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1]) - timedelta(days=1)).isoformat())" "$scripted")
+  $PY -m ingest.ticket_simulator --url "http://127.0.0.1:$web" --start "$yesterday" --history 2>>"$STATE/tickets.log"
+  $PY -m ingest.ticket_simulator --url "http://127.0.0.1:$web" --start "$scripted" 2>>"$STATE/tickets.log"
+) 9>&- &
+pids+=($!)
+(
   $PY run_pipeline.py --config "$STATE/live-scripted.yaml" --start-time "$yesterday" --events-out "$STATE/events.jsonl" \
     2>>"$STATE/scripted.log" || echo "the scripted hall's history failed: see $STATE/scripted.log" >&2
   start=$scripted

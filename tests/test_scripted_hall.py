@@ -66,7 +66,8 @@ def test_one_cycle_raises_every_rule_at_its_scripted_moment(tmp_path):
     assert all(t < sh.CYCLE_S for t in closed.values())  # all within the first ten minutes
 
 
-def test_the_demo_configs_put_the_scripted_hall_beside_the_footage(tmp_path):
+def test_the_demo_configs_put_the_scripted_hall_beside_the_footage(tmp_path, monkeypatch):
+    monkeypatch.setenv("HALLWATCH_INTEGRATION_DEMO_QUEUE_TOKEN", "a-demo-token-of-enough-length")
     start = datetime.fromisoformat("2026-03-02T14:37:00+08:00")
     live_config(ROOT / "configs" / "demo.yaml", tmp_path / "live.yaml", start, 6)
     whole = load_config(tmp_path / "live.yaml")
@@ -79,6 +80,31 @@ def test_the_demo_configs_put_the_scripted_hall_beside_the_footage(tmp_path):
     assert periods[:4] == [("14:38", "14:41"), ("14:42", "14:46"), ("14:48", "14:51"), ("14:52", "14:56")]
     assert len(periods) == 12 and whole.hall(sh.HALL_ID).schedule == sh.HALL_ID
     assert {s.person for s in whole.rosters if s.hall == sh.HALL_ID} == {"张伟", "刘洋", "陈静"}
+    assert [(i.id, i.halls) for i in whole.integrations] == [("demo-queue", [sh.HALL_ID])]
     rows = (tmp_path / "scripted" / "tracks.txt").read_text().splitlines()
     assert int(rows[-1].split(",")[0]) == 6 * int(sh.CYCLE_S * sh.FPS)  # six cycles of frames
     assert yaml.safe_load((tmp_path / "live.yaml").read_text())["halls"][0]["schedule"] == "demo-live"
+
+
+def test_the_ticket_simulator_calls_to_an_empty_window_and_gives_a_poor_rating_every_cycle():
+    """The demo's queue-ticket system (issue 28): valid events, unique ids, calls only where a clerk
+    is there but the one meant for the empty window 3, one 差评 a cycle."""
+    import json
+
+    from domain.service_events import ServiceEvent
+    from ingest.ticket_simulator import PRESENT, all_events
+    from streams.wire import decode
+
+    events = all_events(START, 6)
+    assert len({e["id"] for e in events}) == len(events)
+    typed = [decode(ServiceEvent, json.dumps(e)) for e in events]  # each valid on the wire
+    for k in range(6):
+        cycle = [e for e in typed if 0 <= (e.at - START).total_seconds() - k * sh.CYCLE_S < sh.CYCLE_S]
+        offsets = [((e.at - START).total_seconds() - k * sh.CYCLE_S, e) for e in cycle]
+        empty_calls = [t for t, e in offsets if e.kind == "ticket_called" and e.window == "w3" and t > 245]
+        assert empty_calls == [360.0]
+        assert [e.score for _, e in offsets if e.kind == "rating" and e.score <= 2] in ([1], [2])
+        for t, e in offsets:
+            if e.kind == "ticket_called" and t != 360.0:
+                assert any(a <= t and t + 60 <= b for a, b in PRESENT[e.window]), (t, e.window)
+        assert sum(e.kind == "ticket_finished" for e in cycle) >= 3
