@@ -115,9 +115,8 @@ class AlertService:
                 else:
                     violations.append((m, trusted))
             elif m.service_event is not None:
-                refused = self.gate.service_event_problem(m.service_event)
-                if refused:
-                    rejected.append((m, f"{refused[0]}: {refused[1]}"))
+                if refused := self.gate.service_event_problem(m.service_event):
+                    rejected.append((m, ": ".join(refused)))
                 else:
                     service_events.append(m.service_event)
             elif m.heartbeat is not None:
@@ -150,11 +149,9 @@ class AlertService:
         return rejected
 
     def _raise(self, violations: list[Violation]) -> None:
-        """Alerts the service raises itself (叫号无人), stored, counted and notified as any other."""
-        refused = self._store([(Received("integrations", v.hall_id, -1, -1, violation=v), v) for v in violations])
-        for _, why in refused:
+        """Alerts the service raises itself (叫号无人, 差评): stored, counted, notified as any other."""
+        for _, why in self._store([(Received("integrations", v.hall_id, -1, -1, violation=v), v) for v in violations]):
             log.error("a raised alert was refused: %s", why)
-        self.changes.bump(v.event_id for v in violations)
 
     def _store(self, items: list[tuple[Received, Violation]]) -> list[tuple[Received, str]]:
         """Store the batch at once; if one message breaks that, store them one by one so that only

@@ -17,7 +17,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, JsonValue, StringConstraints, computed_field
 from typing_extensions import TypedDict
 
-from domain.base import invalid
+from domain.base import invalid, printable_name
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 VIOLATION_SCHEMA: Final = "hallwatch.violation.v1"
@@ -75,7 +75,7 @@ class Absence:
     registered_by: Id
     window_id: Id | None = None
     zone_id: Id | None = None
-    person: Annotated[str, StringConstraints(max_length=64)] | None = None
+    person: Annotated[str, StringConstraints(max_length=64), AfterValidator(printable_name)] | None = None
 
     def covers(self, hall_id: str, window_id: str | None, zone_id: str) -> bool:
         if self.hall_id != hall_id:

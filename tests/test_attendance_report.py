@@ -289,7 +289,7 @@ def test_a_dismissed_alert_accuses_no_one(tmp_path):
     hall = next(h for h in after_body["halls"] if h["hall_id"] == "sim-hall")
     assert hall["violations"]["empty_post:late_arrival"] == 0
     table = list(csv.reader(io.StringIO(c.get("/api/reports/attendance", params={**params, "format": "csv"}).text)))
-    assert table[0][-1] == "其中待复核(次)"
+    assert table[0][-4:] == ["其中待复核(次)", "办件量(叫号系统)", "平均等候(叫号,分钟)", "差评数"]
     assert 'hallwatch_reviews_total{outcome="dismissed",type="empty_post"} 1.0' in c.get("/metrics").text
 
 

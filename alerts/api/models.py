@@ -180,6 +180,7 @@ class AbsenceIn(BaseModel):
 
 
 class AbsenceOut(AbsenceIn):
+    person: str | None = None  # as stored (checked on its way in): an answer never fails on it
     id: str
     registered_by: str
     registered_at: datetime
