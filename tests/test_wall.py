@@ -178,6 +178,16 @@ def test_the_wall_fills_a_1920_screen_and_refreshes_itself(tmp_path):
         })""")
         assert fit["page"] and fit["clipped"] == 0 and fit["smallest"] >= 22, fit  # readable from three metres
         page.screenshot(path=str(ARTIFACTS / "wall-1920.png"))
+        # A smaller screen shows the same board scaled down, nothing cut.
+        page.set_viewport_size({"width": 1366, "height": 768})
+        small = page.evaluate("""() => ({
+            page: document.documentElement.scrollHeight <= innerHeight + 1 && document.documentElement.scrollWidth <= innerWidth + 1,
+            board: document.getElementById('stage').getBoundingClientRect().right <= innerWidth + 1
+              && document.getElementById('stage').getBoundingClientRect().bottom <= innerHeight + 1,
+        })""")
+        assert small == {"page": True, "board": True}, small
+        page.screenshot(path=str(ARTIFACTS / "wall-1366.png"))
+        page.set_viewport_size({"width": 1920, "height": 1080})
         # A new alert appears in the ticker without anyone touching the screen.
         service.store.apply_violations(
             [

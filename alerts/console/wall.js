@@ -66,6 +66,14 @@ async function refresh() {
   seen = new Set(w.ticker.map((a) => a.event_id));
 }
 
+// The board is laid out for 1920×1080: scaled to fit this screen, whatever its size.
+function fit() {
+  const scale = Math.min(innerWidth / 1920, innerHeight / 1080);
+  $("stage").style.transform = `scale(${scale})`;
+}
+addEventListener("resize", fit);
+fit();
+
 function clock() {
   $("w-clock").textContent = new Date().toLocaleString("zh-CN", {timeZone, hour12: false, dateStyle: "long", timeStyle: "medium"});
 }
