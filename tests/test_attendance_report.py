@@ -289,7 +289,13 @@ def test_a_dismissed_alert_accuses_no_one(tmp_path):
     hall = next(h for h in after_body["halls"] if h["hall_id"] == "sim-hall")
     assert hall["violations"]["empty_post:late_arrival"] == 0
     table = list(csv.reader(io.StringIO(c.get("/api/reports/attendance", params={**params, "format": "csv"}).text)))
-    assert table[0][-4:] == ["其中待复核(次)", "办件量(叫号系统)", "平均等候(叫号,分钟)", "差评数"]
+    assert table[0][-5:] == [
+        "其中待复核(次)",
+        "办件量(叫号系统)",
+        "平均排队等候(摄像头,分钟)",
+        "平均等候(叫号,分钟)",
+        "差评数",
+    ]
     assert 'hallwatch_reviews_total{outcome="dismissed",type="empty_post"} 1.0' in c.get("/metrics").text
 
 
@@ -340,3 +346,18 @@ def test_window_rows_add_up_to_the_hall_with_a_hall_level_row(tmp_path):
         )
     )
     assert any(r[3] == "（大厅公共区域）" for r in table[1:])
+
+
+def test_the_cameras_queue_wait_stands_beside_the_tickets(world):
+    """Issue 28: where a camera measures the queue (queue area to the window's service area), its
+    mean wait per window is in the report beside the ticket system's (none here: no tickets)."""
+    actors, app, _ = world
+    body = client(app).get("/api/reports/attendance", params={"start": DAY.isoformat(), "end": DAY.isoformat()}).json()
+    rows = {r["window_id"]: r for r in body["windows"]}
+    expected = att.expected_waits(actors)
+    assert expected
+    for window, seconds in expected.items():
+        assert rows[window]["camera_wait_min"] == pytest.approx(seconds / 60, abs=0.02), (window, rows[window])
+        assert rows[window]["camera_waits"] == 1 and rows[window]["ticket_wait_min"] is None
+    hall = body["halls"][0]
+    assert hall["camera_waits"] == len(expected)

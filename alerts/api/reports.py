@@ -14,7 +14,7 @@ from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.attendance.export import ReportTables
 from alerts.attendance.source import load_report
-from alerts.attendance.tickets import figures
+from alerts.attendance.tickets import figures, with_camera_waits
 from alerts.store.schema import region_path_key
 
 router = APIRouter(tags=["reports"], responses=COMMON_RESPONSES)
@@ -31,7 +31,12 @@ def attendance_data(ctx: ApiContext, start: date, end: date, prefix: str, only_h
     visible = {r.id for r in cfg.regions if region_path_key(cfg.region_path(r.id)).startswith(prefix)}
     tz = ZoneInfo(cfg.timezone)
     since, until = datetime.combine(start, time(), tz), datetime.combine(end + timedelta(days=1), time(), tz)
-    tickets = figures(ctx.repos.service_events.between([h.id for h in halls], since, until), tz)
+    hall_ids = [h.id for h in halls]
+    tickets = with_camera_waits(
+        figures(ctx.repos.service_events.between(hall_ids, since, until), tz),
+        ctx.repos.measurements.waits(hall_ids, since, until),
+        tz,
+    )
     return ReportTables(cfg, ctx.roster()).as_json(built, visible, tickets)
 
 

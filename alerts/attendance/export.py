@@ -248,6 +248,7 @@ class ReportTables:
             *[row["violations"][k] for k, _, _ in VIOLATION_COLUMNS],
             row["pending_review"],
             row.get("tickets_finished", 0),
+            row.get("camera_wait_min"),
             row.get("ticket_wait_min"),
             row.get("poor_ratings", 0),
         ]
@@ -264,6 +265,7 @@ class ReportTables:
         *[label for _, label, _ in VIOLATION_COLUMNS],
         "其中待复核(次)",
         "办件量(叫号系统)",
+        "平均排队等候(摄像头,分钟)",
         "平均等候(叫号,分钟)",
         "差评数",
     ]

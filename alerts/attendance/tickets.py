@@ -6,6 +6,8 @@ from the halls' own systems (table ``service_events``). Pure: rows in, figures o
   window that day (a ticket is one number in one hall on one local day; waits over 12 hours are a
   number re-used, not a wait).
 - 差评数: ratings of 1 or 2 at the window that day.
+- Beside the tickets' wait, the cameras' (``queue_waits``: from the first frame in a queue area to the
+  first in the window's service area), averaged the same way, where a camera measures it.
 """
 
 from __future__ import annotations
@@ -35,15 +37,17 @@ class TicketFigures:
     finished: int = 0
     waits_s: list[float] = field(default_factory=list)
     poor_ratings: int = 0
+    camera_waits_s: list[float] = field(default_factory=list)
 
     def add(self, other: TicketFigures) -> None:
         self.finished += other.finished
         self.waits_s += other.waits_s
         self.poor_ratings += other.poor_ratings
+        self.camera_waits_s += other.camera_waits_s
 
     @property
     def mean_wait_min(self) -> float | None:
-        return round(sum(self.waits_s) / len(self.waits_s) / 60, 2) if self.waits_s else None
+        return _mean_min(self.waits_s)
 
     def as_json(self) -> dict:
         return {
@@ -51,7 +55,30 @@ class TicketFigures:
             "ticket_waits": len(self.waits_s),
             "ticket_wait_min": self.mean_wait_min,
             "poor_ratings": self.poor_ratings,
+            "camera_waits": len(self.camera_waits_s),
+            "camera_wait_min": _mean_min(self.camera_waits_s),
         }
+
+
+def _mean_min(seconds: list[float]) -> float | None:
+    return round(sum(seconds) / len(seconds) / 60, 2) if seconds else None
+
+
+class WaitRow(Protocol):
+    hall_id: str
+    window_id: str
+    served_at: datetime
+    wait_s: float
+
+
+def with_camera_waits(
+    found: dict[tuple[date, str, str], TicketFigures], waits: Iterable[WaitRow], tz: ZoneInfo
+) -> dict[tuple[date, str, str], TicketFigures]:
+    """``found`` with the cameras' queue waits added to each window's day."""
+    for w in waits:
+        key = (w.served_at.astimezone(tz).date(), w.hall_id, w.window_id)
+        found.setdefault(key, TicketFigures()).camera_waits_s.append(w.wait_s)
+    return found
 
 
 def figures(rows: Iterable[EventRow], tz: ZoneInfo) -> dict[tuple[date, str, str], TicketFigures]:

@@ -22,7 +22,7 @@ function totalsCells(r, columns) {
     <td class="num">${minutes(r.late_min)}</td><td class="num">${minutes(r.early_min)}</td>
     <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>${
     columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>
-    <td class="num">${r.tickets_finished ?? 0}</td><td class="num">${minutes(r.ticket_wait_min)}</td><td class=${"num" + (r.poor_ratings ? " low" : "")}>${r.poor_ratings ?? 0}</td>`;
+    <td class="num">${r.tickets_finished ?? 0}</td><td class="num">${minutes(r.camera_wait_min)}</td><td class="num">${minutes(r.ticket_wait_min)}</td><td class=${"num" + (r.poor_ratings ? " low" : "")}>${r.poor_ratings ?? 0}</td>`;
 }
 
 // One-line headers: short words, the definition in each header's tooltip (minutes unless said).
@@ -38,6 +38,7 @@ const HEADS = [
 // The halls' own systems (排队叫号、好差评), after the camera's figures.
 const TICKET_HEADS = [
   ["办件", "办件量：叫号系统报告办结的票数"],
+  ["排队等候", "平均排队等候（分钟）：摄像头测得，从进入等候区到走到窗口前"],
   ["叫号等候", "平均等候（分钟）：取号到叫号，叫号系统的数据；摄像头测得的排队等候见大厅指标"],
   ["差评", "差评数：评分为 1 或 2 的评价"],
 ];
