@@ -7,6 +7,7 @@ console's chrome (written to tests/artifacts/ to be looked at)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 import unicodedata
@@ -19,6 +20,8 @@ import pytest
 
 from domain.roster import RosterShift
 from domain.schedule import Period
+from domain.service_events import ServiceEvent
+from streams.wire import decode
 from tests.alert_fixtures import violation
 from tests.case_fixtures import PASSWORD, T, case_world, scenario
 from tests.console_server import serve_app
@@ -60,6 +63,14 @@ def world(tmp_path):
     )
     app.state.ctx.rosters.store.add(clash, "admin")
     app.state.ctx.rosters.changed()
+    # Tickets and ratings of the halls' own system: the report shows their columns too (issue 28).
+    tickets = [
+        {"id": "i1", "kind": "ticket_issued", "hall": "h1", "ticket": "A1", "at": T.isoformat()},
+        {"id": "c1", "kind": "ticket_called", "hall": "h1", "window": "w1", "ticket": "A1",
+         "at": (T + timedelta(minutes=4)).isoformat()},
+        {"id": "r1", "kind": "rating", "hall": "h1", "window": "w2", "score": 2, "at": (T + timedelta(minutes=9)).isoformat()},
+    ]  # fmt: skip
+    service.intake.take([decode(ServiceEvent, json.dumps(e)) for e in tickets], "test")
     frame = np.full((576, 768, 3), 90, np.uint8)
     cv2.putText(frame, "hall", (300, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 5)
     live = tmp_path / "live"
@@ -114,6 +125,9 @@ def test_every_page_fits_both_screens_and_the_wall_works(tmp_path):
                     page.fill(f"#{prefix}-end", (T.date() + timedelta(days=13)).isoformat())
                     page.click(f"#{tab}-form button[type=submit]")
                     page.wait_for_selector("#r-windows tr" if tab == "report" else "#s-rows tr")
+                    if tab == "report":  # the halls' own systems' columns are there, and fit
+                        page.wait_for_selector("#r-windows-head th:has-text('叫号等候')")
+                        assert "差评" in page.inner_text("#r-windows-head")
                 if tab == "rosters":  # the clash is marked and said
                     page.select_option("#ro-hall", "h1")
                     page.wait_for_selector("#ro-body td.conflict .clash")

@@ -20,7 +20,7 @@ from streams.wire import decode
 from tests.alert_fixtures import violation
 from tests.case_fixtures import PASSWORD, case_world, scenario
 from tests.console_server import serve_app
-from tests.helpers import add_users
+from tests.helpers import add_users, wait_in_page
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
@@ -180,6 +180,8 @@ def test_the_wall_fills_a_1920_screen_and_refreshes_itself(tmp_path):
         page.screenshot(path=str(ARTIFACTS / "wall-1920.png"))
         # A smaller screen shows the same board scaled down, nothing cut.
         page.set_viewport_size({"width": 1366, "height": 768})
+        fitted = "document.getElementById('stage').getBoundingClientRect().right <= innerWidth + 1"
+        wait_in_page(page, fitted, timeout_ms=10_000)  # the board is scaled on the window's resize event
         small = page.evaluate("""() => ({
             page: document.documentElement.scrollHeight <= innerHeight + 1 && document.documentElement.scrollWidth <= innerWidth + 1,
             board: document.getElementById('stage').getBoundingClientRect().right <= innerWidth + 1

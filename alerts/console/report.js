@@ -21,8 +21,8 @@ function totalsCells(r, columns) {
     <td class="num">${minutes(r.staffed_min)}</td><td class=${"num" + low}>${share(r.staffed_share)}</td>
     <td class="num">${minutes(r.late_min)}</td><td class="num">${minutes(r.early_min)}</td>
     <td class="num">${r.absences}${r.absence_min ? `（${minutes(r.absence_min)}分）` : ""}</td>${
-    columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>
-    <td class="num">${r.tickets_finished ?? 0}</td><td class="num">${minutes(r.camera_wait_min)}</td><td class="num">${minutes(r.ticket_wait_min)}</td><td class=${"num" + (r.poor_ratings ? " low" : "")}>${r.poor_ratings ?? 0}</td>`;
+    columns.map((c) => html`<td class="num">${r.violations[c.key] || 0}</td>`)}<td class="num pending">${r.pending_review || 0}</td>${
+    extras.map((e) => html`<td class=${"num" + (e.low && e.low(r) ? " low" : "")}>${e.cell(r)}</td>`)}`;
 }
 
 // One-line headers: short words, the definition in each header's tooltip (minutes unless said).
@@ -35,19 +35,29 @@ const HEADS = [
   ["早退", "早退（分钟）：最后离岗到时段结束"],
   ["外出", "登记外出（去向公开）次数，括号内为分钟"],
 ];
-// The halls' own systems (排队叫号、好差评), after the camera's figures.
-const TICKET_HEADS = [
-  ["办件", "办件量：叫号系统报告办结的票数"],
-  ["排队等候", "平均排队等候（分钟）：摄像头测得，从进入等候区到走到窗口前"],
-  ["叫号等候", "平均等候（分钟）：取号到叫号，叫号系统的数据；摄像头测得的排队等候见大厅指标"],
-  ["差评", "差评数：评分为 1 或 2 的评价"],
+// The halls' own systems (排队叫号、好差评) and the cameras' queue wait: shown when the range has them.
+const EXTRAS = [
+  {has: "tickets", head: "办件", title: "办件量：叫号系统报告办结的票数", cell: (r) => r.tickets_finished ?? 0},
+  {has: "camera", head: "排队等候", title: "平均排队等候（分钟）：摄像头测得，从进入等候区到走到窗口前", cell: (r) => minutes(r.camera_wait_min)},
+  {has: "tickets", head: "叫号等候", title: "平均等候（分钟）：取号到叫号，叫号系统的数据", cell: (r) => minutes(r.ticket_wait_min)},
+  {has: "tickets", head: "差评", title: "差评数：评分为 1 或 2 的评价", cell: (r) => r.poor_ratings ?? 0, low: (r) => r.poor_ratings > 0},
 ];
+let extras = [];
+
+function extrasOf(data) {
+  const rows = [...data.windows, ...data.halls];
+  const has = {
+    tickets: rows.some((r) => r.tickets_finished || r.ticket_waits || r.poor_ratings),
+    camera: rows.some((r) => r.camera_waits),
+  };
+  return EXTRAS.filter((e) => has[e.has]);
+}
 
 function totalsHead(first, columns) {
   return html`<tr>${first.map((h) => html`<th>${h}</th>`)}${HEADS.map(([h, t]) => html`<th class="num" title=${t}>${h}</th>`)}${
     columns.map((c) => html`<th class="num" title=${c.label}>${c.short}</th>`)}<th class="num"
     title="已计入的违规中尚未经纪检复核的次数；复核不予认定的告警不计入本表">待复核</th>${
-    TICKET_HEADS.map(([h, t]) => html`<th class="num" title=${t}>${h}</th>`)}</tr>`;
+    extras.map((e) => html`<th class="num" title=${e.title}>${e.head}</th>`)}</tr>`;
 }
 
 function periodsText(r) {
@@ -68,6 +78,8 @@ export async function loadReport() {
   catch (err) { if (err !== STALE) $("report-msg").textContent = "查询失败：" + err.message; return; }
   $("report-msg").textContent = data.windows.length ? "" : "所选范围内没有窗口。";
   const cols = data.violation_columns;
+  extras = extrasOf(data);
+  document.querySelectorAll("#tab-report table.report").forEach((t) => t.classList.toggle("compact", extras.length > 0));
   render(totalsHead(["日期", "级别", "区域"], cols), $("r-regions-head"));
   const levels = {city: 0, county: 1, township: 2};
   render(html`${data.regions.sort((a, b) => a.date.localeCompare(b.date) || levels[a.level] - levels[b.level])
