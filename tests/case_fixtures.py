@@ -43,6 +43,26 @@ def case_world(tmp_path: Path):
     return app, service
 
 
+def login(app, name: str):
+    """(a TestClient logged in as ``name``, its CSRF header)."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    me = client.post("/api/login", json={"username": name, "password": PASSWORD}).json()
+    return client, {"X-CSRF-Token": me["csrf"]}
+
+
+def open_console(browser, url: str, name: str, width: int = 1366, height: int = 768):
+    """A Chromium page logged into the console as ``name``, every tab wired."""
+    page = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True).new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#user:has-text('（')")
+    return page
+
+
 T = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # a Monday
 
 

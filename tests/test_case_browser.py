@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.alert_fixtures import violation
-from tests.case_fixtures import PASSWORD, case_world, scenario
+from tests.case_fixtures import PASSWORD, case_world, open_console, scenario
 from tests.conftest import ROOT
 from tests.console_server import serve_app
 from tests.helpers import TZ
@@ -19,16 +19,6 @@ from tests.helpers import TZ
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
-
-
-def open_console(browser, url: str, name: str, width: int = 1366, height: int = 768):
-    page = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True).new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#user:has-text('（')")
-    return page
 
 
 def open_alert(page, event_id: str, state_label: str) -> None:

@@ -11,9 +11,8 @@ import subprocess
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.case_fixtures import PASSWORD, case_world, scenario
+from tests.case_fixtures import case_world, login, scenario
 from tests.conftest import ROOT
 from tests.helpers import TZ
 
@@ -37,12 +36,6 @@ def shown(answers: list[tuple[int, object]]) -> list[str]:
         check=True,
     )
     return json.loads(result.stdout)
-
-
-def login(app, name: str) -> tuple[TestClient, dict]:
-    client = TestClient(app)
-    me = client.post("/api/login", json={"username": name, "password": PASSWORD}).json()
-    return client, {"X-CSRF-Token": me["csrf"]}
 
 
 def later(**delta) -> str:

@@ -23,7 +23,7 @@ from domain.schedule import Period
 from domain.service_events import ServiceEvent
 from streams.wire import decode
 from tests.alert_fixtures import violation
-from tests.case_fixtures import PASSWORD, T, case_world, scenario
+from tests.case_fixtures import T, case_world, open_console, scenario
 from tests.console_server import serve_app
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
@@ -82,17 +82,6 @@ def world(tmp_path):
     return app, service
 
 
-def open_console(browser, url, width, height):
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#user:has-text('（')")
-    page.wait_for_selector("#alerts tr.alert-row")
-    return page
-
-
 def test_every_page_fits_both_screens_and_the_wall_works(tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -101,7 +90,8 @@ def test_every_page_fits_both_screens_and_the_wall_works(tmp_path):
     with serve_app(app) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         for width, height in ((1366, 768), (1920, 1080)):
-            page = open_console(browser, url, width, height)
+            page = open_console(browser, url, "admin", width, height)
+            page.wait_for_selector("#alerts tr.alert-row")
             # At least ten alerts on one screen, each cell one line (region and type included).
             visible = page.eval_on_selector_all(
                 "#alerts tr.alert-row",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.case_fixtures import PASSWORD, case_world
+from tests.case_fixtures import case_world, open_console
 from tests.console_server import serve_app
 from tests.helpers import wait_in_page
 
@@ -33,12 +33,7 @@ def test_draw_drag_delete_undo_edit_and_a_minimal_section(tmp_path):
     cv2.imwrite(str(tmp_path / "live" / "c-h1.jpg"), np.full((480, 640, 3), 80, np.uint8))
     with serve_app(app) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-        page.goto(f"{url}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#user:has-text('（')")
+        page = open_console(browser, url, "admin")
         page.click("nav button[data-tab=install]")
         page.select_option("#i-camera", "c-h1")
         wait_in_page(page, "document.getElementById('i-shot').naturalWidth === 640")

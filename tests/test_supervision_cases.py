@@ -13,23 +13,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from streams.evidence.manifest import verify
 from tests.alert_fixtures import violation
-from tests.case_fixtures import PASSWORD, case_world, scenario
+from tests.case_fixtures import case_world, login, scenario
 from tests.helpers import TZ
 
 
 @pytest.fixture
 def world(tmp_path):
     return case_world(tmp_path)
-
-
-def login(app, name: str) -> tuple[TestClient, dict]:
-    client = TestClient(app)
-    me = client.post("/api/login", json={"username": name, "password": PASSWORD}).json()
-    return client, {"X-CSRF-Token": me["csrf"]}
 
 
 def later(**delta) -> str:

@@ -115,31 +115,33 @@ class ReportTables:
 
     def _add_tickets(self, data: dict, tickets: dict[tuple[date, str, str], TicketFigures]) -> None:
         """The halls' own systems' figures (办件量, 平均等候, 差评数) on every row, summed up the tree."""
-        by_day: dict[tuple[str, str, str | None], TicketFigures] = {
-            (day.isoformat(), hall, window): f for (day, hall, window), f in tickets.items()
-        }
+        sums: dict[tuple, TicketFigures] = {}  # every row's key -> its figures, in one pass
 
-        def total(match) -> dict:
-            out = TicketFigures()
-            for key, f in by_day.items():
-                if match(*key):
-                    out.add(f)
-            return out.as_json()
+        def into(key: tuple, f: TicketFigures) -> None:
+            sums.setdefault(key, TicketFigures()).add(f)
+
+        for (day, hall, window), f in tickets.items():
+            d = day.isoformat()
+            into(("window", d, hall, window), f)
+            into(("hall", d, hall), f)
+            into(("range-window", hall, window), f)
+            into(("range-hall", hall), f)
+            for region in self.cfg.region_path(self.halls[hall].region):
+                into(("region", d, region), f)
+
+        def figures_of(key: tuple) -> dict:
+            return sums.get(key, TicketFigures()).as_json()
 
         for r in data["windows"]:
-            r.update(by_day.get((r["date"], r["hall_id"], r["window_id"]), TicketFigures()).as_json())
+            r.update(figures_of(("window", r["date"], r["hall_id"], r["window_id"])))
         for r in data["halls"]:
-            r.update(total(lambda d, h, w, r=r: d == r["date"] and h == r["hall_id"]))
+            r.update(figures_of(("hall", r["date"], r["hall_id"])))
         for r in data["regions"]:
-            r.update(
-                total(
-                    lambda d, h, w, r=r: d == r["date"] and r["region_id"] in self.cfg.region_path(self.halls[h].region)
-                )
-            )
+            r.update(figures_of(("region", r["date"], r["region_id"])))
         for r in data["range"]["windows"]:
-            r.update(total(lambda d, h, w, r=r: h == r["hall_id"] and w == r["window_id"]))
+            r.update(figures_of(("range-window", r["hall_id"], r["window_id"])))
         for r in data["range"]["halls"]:
-            r.update(total(lambda d, h, w, r=r: h == r["hall_id"]))
+            r.update(figures_of(("range-hall", r["hall_id"])))
 
     def _camera_rows(self, report: Report, region_ids: set[str]) -> dict:
         windows = []

@@ -57,6 +57,18 @@ class AttendanceCollector:
             if old is None or m.minute >= old[0]:
                 self.waiting[key] = (m.minute, sum(a.last_people for a in m.areas if a.kind == "queue_area"))
 
+    def _quantiles(self, name: str, documentation: str, waits: list[tuple[str, float]]) -> GaugeMetricFamily:
+        """Per hall, the median and the 90th percentile of ``waits`` ((hall, seconds) pairs)."""
+        family = GaugeMetricFamily(name, documentation, labels=["hall", "hall_name", "region", "county", "quantile"])
+        by_hall: dict[str, list[float]] = {}
+        for hall_id, seconds in waits:
+            by_hall.setdefault(hall_id, []).append(seconds)
+        for hall_id, values in by_hall.items():
+            if hall_id in self.halls:
+                for q in (0.5, 0.9):
+                    family.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(values, q)))
+        return family
+
     def waiting_now(self, now: datetime | None = None) -> dict[str, int]:
         """People in each hall's queue areas now (the last minute each camera reported, if fresh)."""
         now = now or self.now()
@@ -117,30 +129,16 @@ class AttendanceCollector:
             for (_, region_id), t in report.regions.items():
                 if t.staffed_share is not None:
                     ratio.add_metric([self.cfg.region(region_id).level.value, region_id], t.staffed_share)
-            waits = GaugeMetricFamily(
+            waits = self._quantiles(
                 "hallwatch_queue_wait_seconds",
                 "Today's waiting times per hall (queue to window), by quantile",
-                labels=[*labels, "quantile"],
+                self.today_waits(),
             )
-            by_hall: dict[str, list[float]] = {}
-            for hall_id, seconds in self.today_waits():
-                by_hall.setdefault(hall_id, []).append(seconds)
-            for hall_id, seconds_list in by_hall.items():
-                if hall_id in self.halls:
-                    for q in (0.5, 0.9):
-                        waits.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(seconds_list, q)))
-            tickets = GaugeMetricFamily(
+            tickets = self._quantiles(
                 "hallwatch_ticket_wait_seconds",
                 "Today's waits from a ticket's issue to its call, per hall (the halls' queue-ticket systems), by quantile",
-                labels=[*labels, "quantile"],
+                self.today_ticket_waits(),
             )
-            by_hall = {}
-            for hall_id, seconds in self.today_ticket_waits():
-                by_hall.setdefault(hall_id, []).append(seconds)
-            for hall_id, seconds_list in by_hall.items():
-                if hall_id in self.halls:
-                    for q in (0.5, 0.9):
-                        tickets.add_metric([*self._hall_labels(hall_id), str(q)], float(np.quantile(seconds_list, q)))
             self._cache = (time.monotonic(), [staffed, observed, late, early, ratio, waits, tickets])
             return self._cache[1]
 
