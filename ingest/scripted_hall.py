@@ -133,6 +133,16 @@ def demo_actors() -> list[Actor]:
     ]
 
 
+def post_spans(actors: list[Actor]) -> dict[str, list[tuple[float, float]]]:
+    """When someone is at each window's post (``w1``…), in seconds, read off the actors' paths."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for i, rect in enumerate(POSTS.values()):
+        inside = np.array([[in_rect(p, rect) for p in a.positions] for a in actors]).any(axis=0)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(int), [0]])))
+        out[f"w{i + 1}"] = [(float(s) / FPS, float(e) / FPS) for s, e in zip(edges[::2], edges[1::2], strict=True)]
+    return out
+
+
 def mot_rows(actors: list[Actor], first_frame: int = 1) -> list[str]:
     """The actors as MOT rows (``frame,id,left,top,width,height,conf,-1,-1,-1``), ids from 1."""
     rows = []

@@ -24,8 +24,9 @@ from ingest import scripted_hall as sh
 
 INTEGRATION = "demo-queue"
 SERVICES = ("社保", "医保", "公积金", "户籍", "不动产", "营业执照")
-# When each window's clerk is at the post in a cycle (seconds), as ingest.scripted_hall scripts them.
-PRESENT = {"w1": [(125.0, 475.0)], "w2": [(0.0, 148.0), (215.0, 600.0)], "w3": [(0.0, 148.0), (215.0, 243.0)]}
+# When each window's clerk is at the post in a cycle (seconds), from the scripted hall's own paths.
+PRESENT = sh.post_spans(sh.demo_actors())
+SETTLE_S = 3.0
 
 
 def cycle_events(start: datetime, cycle: int, rng: random.Random) -> list[dict]:
@@ -49,8 +50,8 @@ def cycle_events(start: datetime, cycle: int, rng: random.Random) -> list[dict]:
             offers = []  # (when, window): the earliest a clerk who is there and free can call
             for window, spans in PRESENT.items():
                 for a, b in spans:
-                    call = max(ready, free_at[window], a)
-                    if call + 60 <= b and call < period_end:
+                    call = max(ready, free_at[window], a + SETTLE_S)  # a clerk sits down before calling
+                    if call + 60 <= b - SETTLE_S and call < period_end:
                         offers.append((call, window))
                         break
             if offers:

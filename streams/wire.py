@@ -38,7 +38,7 @@ from domain.events import (
 from domain.overlay import OVERLAY_SCHEMA, EvidenceOverlay
 from domain.service_events import SERVICE_EVENT_SCHEMA, ServiceEvent, service_event_problems
 
-__all__ = ["BadMessage", "checked", "decode", "encode", "json_schema", "problems"]
+__all__ = ["BadMessage", "checked", "decode", "encode", "error_details", "json_schema", "problems"]
 
 SCHEMAS = Path(__file__).with_name("schemas")
 M = TypeVar("M")
@@ -105,11 +105,17 @@ def problems(kind: type[M], raw: bytes | str) -> tuple[M | None, list[dict[str, 
     try:
         return adapter(_NAMES[kind]).validate_json(raw, strict=True), []
     except ValidationError as error:
-        found = []
-        for e in error.errors(include_url=False, include_input=False):
-            context = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (str, int, float, bool))}
-            found.append({"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"], "ctx": context})
-        return None, found
+        return None, error_details(error)
+
+
+def error_details(error: ValidationError, *prefix: str | int) -> list[dict[str, Any]]:
+    """``error`` as an API's 422 ``detail``: ``loc`` (after ``prefix``), ``type``, ``msg`` and the
+    JSON-safe part of ``ctx`` (a wrapped exception is left out)."""
+    found = []
+    for e in error.errors(include_url=False, include_input=False):
+        context = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (str, int, float, bool))}
+        found.append({"loc": [*prefix, *e["loc"]], "type": e["type"], "msg": e["msg"], "ctx": context})
+    return found
 
 
 def encode(message: object) -> dict[str, Any]:

@@ -160,7 +160,7 @@ def plausible(day: date) -> bool:
     return 2000 <= day.year <= 2100
 
 
-def unprocessable(loc: list[str], msg: str, kind: str) -> HTTPException:
+def unprocessable(loc: list[str | int], msg: str, kind: str) -> HTTPException:
     """A 422 shaped like FastAPI's own validation errors, for checks a model cannot make; ``kind``
     is the stable code the console translates (as pydantic's error types are)."""
     return HTTPException(422, [{"loc": loc, "type": kind, "msg": msg}])

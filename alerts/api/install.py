@@ -20,6 +20,7 @@ from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from configs.loader import reference_issues
 from configs.model import Calibration, Camera, Zone
 from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
+from streams.wire import error_details
 
 router = APIRouter(tags=["install"], responses=COMMON_RESPONSES)
 Point = list[float]
@@ -42,17 +43,9 @@ def _camera(ctx: ApiContext, camera_id: str, principal: Principal) -> Camera:
     return camera
 
 
-def _plain(context: dict) -> dict:
-    """An error's context as JSON can carry it (a wrapped exception is left out)."""
-    return {k: v for k, v in context.items() if isinstance(v, (str, int, float, bool))}
-
-
 def _invalid(error: ValidationError | ValueError, *where: str | int) -> HTTPException:
     if isinstance(error, ValidationError):
-        detail = [
-            {"loc": [*where, *e["loc"]], "msg": e["msg"], "type": e["type"], "ctx": _plain(e.get("ctx", {}))}
-            for e in error.errors(include_url=False)
-        ]
+        detail = error_details(error, *where)
     else:
         detail = [{"loc": list(where), "msg": str(error), "type": "value_error"}]
     return HTTPException(422, detail)

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from alerts.api.context import ApiContext, Ctx
+from alerts.api.context import ApiContext, Ctx, unprocessable
 from configs.model import Integration
 from domain.service_events import ServiceEvent
 from streams.wire import problems
@@ -44,25 +44,19 @@ def _integration(request: Request, ctx: ApiContext) -> Integration:
     raise HTTPException(401, "a valid integration token is required", headers=UNAUTHORIZED)
 
 
-def _unprocessable(detail: list[dict[str, Any]]) -> HTTPException:
-    return HTTPException(422, detail)
-
-
 def _from_csv(body: bytes) -> list[dict[str, Any]]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _unprocessable([{"loc": ["body"], "type": "csv_encoding", "msg": "CSV must be UTF-8"}]) from None
+        raise unprocessable(["body"], "CSV must be UTF-8", "csv_encoding") from None
     reader = csv.DictReader(io.StringIO(text))
     unknown = [f for f in reader.fieldnames or [] if f not in CSV_FIELDS]
     if not reader.fieldnames or unknown:
-        raise _unprocessable(
-            [{"loc": ["body"], "type": "csv_header", "msg": f"a header row of {', '.join(CSV_FIELDS)}"}]
-        )
+        raise unprocessable(["body"], f"a header row of {', '.join(CSV_FIELDS)}", "csv_header")
     rows: list[dict[str, Any]] = []
     for row in reader:
         if None in row:  # more cells than the header names
-            raise _unprocessable([{"loc": ["body", "events", len(rows)], "type": "csv_row", "msg": "too many cells"}])
+            raise unprocessable(["body", "events", len(rows)], "too many cells", "csv_row")
         event: dict[str, Any] = {k: v for k, v in row.items() if v not in ("", None)}
         if isinstance(event.get("score"), str) and event["score"].isdigit():
             event["score"] = int(event["score"])
@@ -76,9 +70,9 @@ def _from_json(body: bytes) -> list[Any]:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
-        raise _unprocessable([{"loc": ["body"], "type": "json_invalid", "msg": "not JSON"}]) from None
+        raise unprocessable(["body"], "not JSON", "json_invalid") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list) or set(data) != {"events"}:
-        raise _unprocessable([{"loc": ["body", "events"], "type": "missing", "msg": 'a JSON object {"events": [...]}'}])
+        raise unprocessable(["body", "events"], 'a JSON object {"events": [...]}', "missing")
     return data["events"]
 
 
@@ -98,7 +92,8 @@ async def service_events(request: Request, ctx: ApiContext = Ctx):
     csv_body = request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv"
     items = _from_csv(body) if csv_body else _from_json(body)
     if not items or len(items) > MAX_EVENTS:
-        raise _unprocessable(
+        raise HTTPException(
+            422,
             [{"loc": ["body", "events"], "type": "too_long" if items else "too_short", "msg": f"1 to {MAX_EVENTS} events",
               "ctx": {"min_length": 1, "max_length": MAX_EVENTS}}]
         )  # fmt: skip
@@ -119,7 +114,7 @@ async def service_events(request: Request, ctx: ApiContext = Ctx):
             else:
                 events.append(event)
     if found:
-        raise _unprocessable(found[:100])
+        raise HTTPException(422, found[:100])
     source = f"csv:{integration.id}" if csv_body else integration.id
     stored, repeats = await run_in_threadpool(ctx.service.intake.take, events, source)
     return {"stored": stored, "repeats": repeats}
