@@ -21,6 +21,7 @@ from alerts.access.sessions import purge_ended
 from alerts.attendance.source import store_recent_days
 from alerts.consumer import AlertConsumer, Received, StoreUnavailable
 from alerts.escalator import Escalator
+from alerts.evidence.recorded import RatingClips, Recordings
 from alerts.gate import ConfigGate
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
@@ -70,7 +71,9 @@ class AlertService:
         self.kafka_reachable = True  # at the last probe
         self.changes = Changes()  # bumped after each commit: the live stream pushes at once
         self.escalator = Escalator(cfg, repos, self.lifecycle, self.notifier, self.metrics, self.changes)
-        self.intake = ServiceEventIntake(cfg, repos, self.changes, self._raise)
+        self.recordings = Recordings(cfg)  # the cameras' retained video (视频回溯, the 差评 clips)
+        self.rating_clips = RatingClips(self.recordings, self._raise)
+        self.intake = ServiceEventIntake(cfg, repos, self.changes, self._raise, self.rating_clips.add)
         # Benchmarks set a dict here: event id -> (batch handed over by the consumer, stored), POSIX seconds.
         self.trace: dict[str, tuple[float, float]] | None = None
 
@@ -351,11 +354,13 @@ class AlertService:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        self.rating_clips.start()
 
     def stop(self) -> None:
         self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout=15)
+        self.rating_clips.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,15 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     service.start()
     app = create_app(service)
     host, port = args.host or cfg.alerts.host, args.port if args.port is not None else cfg.alerts.port
-    if host not in ("127.0.0.1", "::1", "localhost"):
-        log.warning("!" * 78)
-        log.warning(
-            "The console listens on %s over plain HTTP: passwords and session cookies would cross the "
-            "network in clear. Serve it through an HTTPS reverse proxy (X-Forwarded-Proto: https); "
-            "session cookies are then marked Secure (alerts.secure_cookies: auto).",
-            host,
-        )
-        log.warning("!" * 78)
+    server.warn_if_plain_http(host)
     log.info(
         "alerting service on http://%s:%d (API schema /api/openapi.json for administrators, metrics /metrics)",
         host,

@@ -3,7 +3,9 @@ the HTTP intake, a CSV import or the Kafka topic alike: store them once (by the 
 and join them to what the cameras saw.
 
 差评 — a rating of 1 or 2 raises an alert of type ``poor_rating`` at that hall and window (on the
-camera that watches the window's post), for the officer, with the person on duty as for any alert.
+camera that watches the window's post), for the officer, with the person on duty as for any alert,
+and the clip of that window from the rated ticket's call to its finish (or the rating's time ±
+``evidence.rating_span_s``), cut from the camera's retained recording once it is recorded.
 
 叫号无人 — a ticket called at a window whose post was empty at that moment:
 - while the window's empty-post alert is open, the call is recorded on that alert;
@@ -39,8 +41,10 @@ class ServiceEventIntake:
         repos: Repositories,
         changes: Changes,
         raise_alerts: Callable[[list[Violation]], None],
+        clip: Callable[[Violation, datetime, datetime], None] = lambda *_: None,
     ):
         self.cfg, self.repos, self.changes, self.raise_alerts = cfg, repos, changes, raise_alerts
+        self.clip = clip  # cuts an alert's clip from the recording, once recorded
         self._posts = {
             (camera.id, zone.window): zone.id
             for camera in cfg.cameras
@@ -99,10 +103,16 @@ class ServiceEventIntake:
             f"rating/{rating.id}", rating.hall, rating.window, rating.at, camera, "poor_rating", None
         )
         self.raise_alerts([violation])
+        span = None
+        if rating.ticket is not None:
+            span = self.repos.service_events.ticket_span(rating.hall, rating.window, rating.ticket, rating.at)
         details = {"score": rating.score, "comment": rating.comment, "person": rating.person, "ticket": rating.ticket,
-                   "source": source}  # fmt: skip
+                   "source": source, "served_from": span and span[0].isoformat(),
+                   "served_until": span and span[1].isoformat()}  # fmt: skip
         self.repos.alerts.record(violation.event_id, "system", POOR_RATING, details)
         self.changes.bump([violation.event_id])
+        around = timedelta(seconds=self.cfg.evidence.rating_span_s)
+        self.clip(violation, *(span or (rating.at - around, rating.at + around)))
 
     def _called_empty(
         self, call_id: str, hall_id: str, window: str, at: datetime, row: PostMinuteRow

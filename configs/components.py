@@ -258,6 +258,24 @@ class EvidenceConfig(StrictModel):
         description="Length of the recorded segments of live H.264 streams: a clip starts and "
         "ends on a segment boundary (a keyframe), so pre_s should be at least this much.",
     )
+    retain_h: float = Field(
+        24,
+        ge=0,
+        le=24 * 90,
+        description="Hours of each live H.264 camera's recording kept for video on request (视频回溯) "
+        "and for clips joined to tickets and ratings; oldest first, and earlier, across all cameras, "
+        "whenever free disk falls under twice min_free_mb (0 = only what violation clips need).",
+    )
+    request_max_min: float = Field(
+        30, gt=0, le=240, description="Longest span an officer may cut from the recording in one request."
+    )
+    rating_span_s: float = Field(
+        120,
+        gt=0,
+        le=3600,
+        description="A 差评 whose ticket's call and finish are not known gets the clip of its window "
+        "from this long before the rating to this long after it.",
+    )
     buffer_mb: float = Field(
         256,
         gt=0,

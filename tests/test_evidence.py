@@ -338,7 +338,7 @@ def test_case_sheet_pdf_carries_a_code_that_verify_accepts(recorded, tmp_path):
 
 
 def test_a_manifest_never_records_the_cameras_password():
-    from ingest.evidence.recorder import without_credentials
+    from streams.evidence.manifest import without_credentials
 
     assert without_credentials("rtsp://admin:s3cret@10.0.0.5:554/Streaming/101") == "rtsp://10.0.0.5:554/Streaming/101"
     assert without_credentials("rtsp://10.0.0.5/live") == "rtsp://10.0.0.5/live"

@@ -40,6 +40,7 @@ PERMISSIONS = {
     "register_absence": {"operator", "admin"},
     "write_shift_note": {"operator", "admin"},
     "export": {"discipline_officer", "admin"},
+    "request_video": {"discipline_officer", "admin"},  # 视频回溯: cut, watch and download recordings
     "manage_users": {"admin"},
     "install": {"admin"},
     "edit_roster": {"admin"},

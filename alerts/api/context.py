@@ -13,6 +13,7 @@ from alerts.access.auth import Principal, Users
 from alerts.access.login_guard import LoginGuard
 from alerts.access.sessions import Sessions
 from alerts.api.limits import Slots
+from alerts.evidence.recorded import Recordings
 from alerts.gate import ConfigGate
 from alerts.lifecycle import Lifecycle
 from alerts.live import Changes
@@ -37,6 +38,7 @@ class Service(Protocol):
     changes: Changes
     gate: ConfigGate
     intake: ServiceEventIntake
+    recordings: Recordings
 
     def health(self) -> dict[str, Any]: ...
 

@@ -7,11 +7,13 @@ an idle keep-alive connection is closed after 5 s."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+log = logging.getLogger("hallwatch.alerts")
 HEADER_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 512
 MAX_HEADER_BYTES = 16 * 1024
@@ -69,3 +71,17 @@ def config(app: Any, host: str, port: int, header_timeout_s: float = HEADER_TIME
         timeout_keep_alive=5,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
+
+
+def warn_if_plain_http(host: str) -> None:
+    """A console listening beyond this machine over plain HTTP would send passwords in clear."""
+    if host in ("127.0.0.1", "::1", "localhost"):
+        return
+    log.warning("!" * 78)
+    log.warning(
+        "The console listens on %s over plain HTTP: passwords and session cookies would cross the "
+        "network in clear. Serve it through an HTTPS reverse proxy (X-Forwarded-Proto: https); "
+        "session cookies are then marked Secure (alerts.secure_cookies: auto).",
+        host,
+    )
+    log.warning("!" * 78)

@@ -135,7 +135,7 @@ class AlertStore:
         with self.sessions() as session:
             return session.get(Alert, event_id)
 
-    def audit(self, event_id: str) -> builtins.list[AuditEntry]:
+    def audit(self, event_id: str | None) -> builtins.list[AuditEntry]:
         with self.sessions() as session:
             return list(
                 session.scalars(select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(AuditEntry.id))

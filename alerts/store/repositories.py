@@ -14,6 +14,7 @@ from alerts.store.report_days import ReportDayStore
 from alerts.store.rosters import RosterStore
 from alerts.store.service_events import ServiceEventStore
 from alerts.store.shift_notes import ShiftNoteStore
+from alerts.store.video_requests import VideoRequestStore
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Repositories:
     rosters: RosterStore
     report_days: ReportDayStore
     service_events: ServiceEventStore
+    video_requests: VideoRequestStore
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -42,6 +44,7 @@ class Repositories:
             RosterStore(db),
             ReportDayStore(db),
             ServiceEventStore(db),
+            VideoRequestStore(db),
         )
 
     @classmethod

@@ -230,6 +230,29 @@ class QueueWaitRow(Base):
     wait_s: Mapped[float] = mapped_column(Float)
 
 
+class VideoRequestRow(Base):
+    """视频回溯: a span of a camera's retained recording an officer cut, signed in its own evidence
+    folder (``manifest``: its path under the evidence root). The row is the request's record; who
+    watched or downloaded it is in ``audit``."""
+
+    __tablename__ = "video_requests"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    window_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column()  # as asked
+    ended_at: Mapped[datetime] = mapped_column()
+    clip_start: Mapped[datetime] = mapped_column()  # as cut (the segment boundary at or before)
+    clip_end: Mapped[datetime] = mapped_column()
+    requested_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    clip: Mapped[str] = mapped_column(String(255))
+    manifest: Mapped[str] = mapped_column(String(255))
+    bytes: Mapped[int] = mapped_column(Integer)
+
+
 class ServiceEventRow(Base):
     """An event of a hall's queue-ticket or rating system (``hallwatch.service-event.v1``), by the
     integrator's id (a repeat is not stored again); ``source`` says how it came (an integration's id,

@@ -72,3 +72,36 @@ class ServiceEventStore:
         )
         with self.sessions() as session:
             return list(session.scalars(query))
+
+    def ticket_span(
+        self, hall_id: str, window_id: str, ticket: str, before: datetime
+    ) -> tuple[datetime, datetime] | None:
+        """The ticket's last call at the window before ``before`` and its finish (its service start
+        if it has no finish, else the moment itself): when the citizen was at the desk."""
+        with self.sessions() as session:
+            called = session.scalars(
+                select(ServiceEventRow.at)
+                .where(
+                    ServiceEventRow.kind == "ticket_called",
+                    ServiceEventRow.hall_id == hall_id,
+                    ServiceEventRow.window_id == window_id,
+                    ServiceEventRow.ticket == ticket,
+                    ServiceEventRow.at <= before,
+                )
+                .order_by(ServiceEventRow.at.desc())
+                .limit(1)
+            ).first()
+            if called is None:
+                return None
+            later = session.execute(
+                select(ServiceEventRow.kind, ServiceEventRow.at).where(
+                    ServiceEventRow.kind.in_(["ticket_served", "ticket_finished"]),
+                    ServiceEventRow.hall_id == hall_id,
+                    ServiceEventRow.ticket == ticket,
+                    ServiceEventRow.at >= called,
+                    ServiceEventRow.at <= before,
+                )
+            ).all()
+        finished = [at for kind, at in later if kind == "ticket_finished"]
+        served = [at for kind, at in later if kind == "ticket_served"]
+        return called, min(finished or served or [called])

@@ -24,6 +24,7 @@ from configs.model import Camera, EvidenceConfig
 from ingest.evidence.ring_buffer import FrameRing
 from ingest.evidence.segments import SegmentRecorder
 from ingest.evidence.track_ring import TrackFrame
+from streams.evidence.recordings import recordings_folder
 from streams.evidence.video import MediaInfo, cut, encode, join, keyframe_times, probe
 
 log = logging.getLogger(__name__)
@@ -169,8 +170,13 @@ def clip_source(camera: Camera, ev: EvidenceConfig) -> ClipSource:
         return FrameClips(frames(), camera.analysis_fps)
     if source.isdigit() or not ev.stream_copy:  # a USB device: no compressed stream to copy
         return FrameClips(frames(), camera.analysis_fps)
+    for_clips = ev.max_clip_s + ev.post_s + 4 * ev.segment_s + 30
     recorder = SegmentRecorder(
-        camera, Path(ev.root) / "segments" / camera.id, ev.segment_s, ev.max_clip_s + ev.post_s + 4 * ev.segment_s + 30
+        camera,
+        recordings_folder(ev.root, camera.id),
+        ev.segment_s,
+        max(ev.retain_h * 3600, for_clips),
+        2 * ev.min_free_mb * 2**20,  # recordings give way before violation clips stop (min_free_mb)
     )
     recorder.start()
     return LiveClips(recorder, frames(), camera.analysis_fps, ev.segment_s)

@@ -32,21 +32,12 @@ from domain.events import Violation
 from ingest.evidence.clip_sources import ClipSource
 from ingest.evidence.overlay import Titles, overlay_data, stamp
 from ingest.evidence.track_ring import TrackFrame, TrackRing
-from streams.evidence.manifest import resolve_key, write_manifest
+from streams.evidence.manifest import camera_entry, resolve_key, write_manifest
 from streams.evidence.overlay import render
 from streams.evidence.storage import LocalEvidenceStore
 from streams.wire import encode
 
 log = logging.getLogger(__name__)
-SOFTWARE = "hallwatch 0.2.0"
-
-
-def without_credentials(source: str) -> str:
-    """A camera URL as recorded in a manifest: no user or password."""
-    scheme, sep, rest = source.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return source
-    return f"{scheme}://{rest.split('@', 1)[1]}"
 
 
 def _lower_thread_priority() -> None:
@@ -222,14 +213,7 @@ class EvidenceRecorder:
             and ".partial" not in p.name
             and p.name != "manifest.json"
         ]
-        camera_info = {
-            "id": self.camera.id,
-            "name": self.camera.name,
-            "hall": self.camera.hall,
-            "source": without_credentials(self.camera.source),
-            "analysis_fps": self.camera.analysis_fps,
-        }
-        manifest = write_manifest(folder, encode(event), camera_info, files, self.key, self.ev.key_id, SOFTWARE)
+        manifest = write_manifest(folder, encode(event), camera_entry(self.camera), files, self.key, self.ev.key_id)
         with self._lock:
             evidence = self.evidence.setdefault(job.event_id, {})
             evidence.update(refs)

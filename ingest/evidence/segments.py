@@ -3,39 +3,40 @@
 One ffmpeg process per camera (its own connection to the camera, as Frigate records) copies the
 video packets into ``segment_s``-long MPEG-TS segments, each starting on a keyframe, stamped with
 the wall clock at which its packets arrived (``-use_wallclock_as_timestamps``), the clock the
-analysis stamps its frames with. A CSV list gives each segment's start and end in epoch seconds;
-a clip is the run of segments around a violation (keyframe granularity). Segments older than
-``keep_s`` are deleted. A stream that is not H.264 (MJPEG, most USB cameras) is not recorded: the
-camera's clips are then encoded from its analysed frames."""
+analysis stamps its frames with. Each run's CSV listing gives every segment's start and end
+(``streams.evidence.recordings`` reads them): a violation's clip is the run of segments around it,
+and an officer may cut any span still retained (视频回溯). Segments are kept ``keep_s`` (the
+camera's ``retain_h``, at least what the clips need), across restarts of the pipeline, and deleted
+oldest first, across all cameras, whenever the disk's free space falls under the evidence guard.
+A stream that is not H.264 (MJPEG, most USB cameras) is not recorded: the camera's clips are then
+encoded from its analysed frames."""
 
 from __future__ import annotations
 
-import csv
 import logging
 import shutil
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from configs.model import Camera
+from streams.evidence.recordings import Segment, SegmentIndex
 from streams.evidence.video import ffmpeg, probe
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Segment:
-    path: Path
-    start: float  # epoch seconds of its first packet
-    end: float
+SWEEP_EVERY_S = 600.0
 
 
 class SegmentRecorder:
-    def __init__(self, camera: Camera, folder: Path, segment_s: float, keep_s: float):
+    def __init__(self, camera: Camera, folder: Path, segment_s: float, keep_s: float, min_free_bytes: float = 0):
         self.camera, self.folder = camera, Path(folder)
         self.segment_s, self.keep_s = segment_s, keep_s
+        self.min_free_bytes = min_free_bytes
+        self.index = SegmentIndex(self.folder)
+        self._index_lock = threading.Lock()
+        self._swept = time.time()
+        self.pruned_for_space = 0  # segments deleted before their time because the disk was nearly full
         self.mode = "probing"  # -> "copy" (recording segments) | "encode" (not H.264: no segments)
         self.restarts = 0
         self._stop = threading.Event()
@@ -43,9 +44,7 @@ class SegmentRecorder:
         self._thread = threading.Thread(target=self._run, name=f"segments-{camera.id}", daemon=True)
 
     def start(self) -> None:
-        if self.folder.exists():
-            shutil.rmtree(self.folder, ignore_errors=True)  # another run's segments: not this clock's
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)  # an earlier run's segments stay: same wall clock
         self._thread.start()
 
     def stop(self) -> None:
@@ -62,39 +61,17 @@ class SegmentRecorder:
 
     # -- reading (the clip writer) ---------------------------------------------------------------
     def segments(self) -> list[Segment]:
-        """Closed segments on disk, oldest first (the first of each connection is left out: its
-        start is not known to the packet)."""
-        found: dict[Path, Segment] = {}
-        for listing in sorted(self.folder.glob("*.csv")):
-            try:
-                rows = list(csv.reader(listing.read_text().splitlines()))
-            except OSError:
-                continue
-            for row in rows:
-                try:
-                    name, start, end = row[0], float(row[1]), float(row[2])
-                except (IndexError, ValueError):
-                    continue  # a line being written
-                path = self.folder / name
-                if start > 1e9 and end > start and path.is_file():
-                    found[path] = Segment(path, start, end)
-        return sorted(found.values(), key=lambda s: s.start)
+        """Closed segments on disk, oldest first."""
+        with self._index_lock:
+            return self.index.segments()
 
     def covering(self, start: float, end: float) -> list[Segment]:
-        """The contiguous run of segments that overlaps [start, end] (the latest run if the
-        recording restarted inside the window)."""
-        run: list[Segment] = []
-        for segment in self.segments():
-            if segment.end <= start or segment.start >= end:
-                continue
-            if run and segment.start - run[-1].end > 1.0:
-                run = []  # a gap: the connection dropped
-            run.append(segment)
-        return run
+        with self._index_lock:
+            return self.index.covering(start, end)
 
     def covered_until(self) -> float:
-        segments = self.segments()
-        return segments[-1].end if segments else 0.0
+        with self._index_lock:
+            return self.index.covered_until()
 
     # -- the recording thread --------------------------------------------------------------------
     def _run(self) -> None:
@@ -130,7 +107,6 @@ class SegmentRecorder:
         cmd = [ffmpeg(), "-loglevel", "error", "-use_wallclock_as_timestamps", "1"]
         if self.camera.source.startswith("rtsp"):
             cmd += ["-rtsp_transport", self.camera.rtsp_transport]
-        keep = int(self.keep_s / self.segment_s) + 5
         cmd += [
             "-i",
             self.camera.source,
@@ -152,7 +128,7 @@ class SegmentRecorder:
             "-segment_list_type",
             "csv",
             "-segment_list_size",
-            str(keep),
+            "0",  # appended line by line, never rewritten (a day's listing is read incrementally)
             str(self.folder / f"{run}-%06d.ts"),
         ]
         log_file = self.folder / "ffmpeg.log"
@@ -161,13 +137,15 @@ class SegmentRecorder:
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
             )
         stall = max(3 * self.segment_s + 10, self.camera.stall_s)
-        last_growth, newest, wrote = time.monotonic(), -1, False
+        listing = self.folder / f"{run}.csv"
+        last_growth, listed, wrote = time.monotonic(), 0, False
         while process.poll() is None and not self._stop.wait(1.0):
             self._prune()
-            # Progress is the newest segment's number (a count would stand still once pruning starts).
-            latest = max((int(p.stem.rsplit("-", 1)[1]) for p in self.folder.glob(f"{run}-*.ts")), default=-1)
-            if latest != newest:
-                last_growth, newest, wrote = time.monotonic(), latest, wrote or latest > 0
+            # Progress is this run's listing growing: one line per closed segment (a directory
+            # listing would be a day's worth of files a second).
+            size = listing.stat().st_size if listing.exists() else 0
+            if size != listed:
+                last_growth, listed, wrote = time.monotonic(), size, True
             elif time.monotonic() - last_growth > stall:
                 log.warning("camera %s: segment recording stalled; restarting it", self.camera.id)
                 process.kill()
@@ -180,14 +158,44 @@ class SegmentRecorder:
         return wrote
 
     def _prune(self) -> None:
-        cutoff = time.time() - self.keep_s
-        for path in self.folder.glob("*.ts"):
+        """Segments past ``keep_s``, oldest first off the index; every ten minutes a sweep of the
+        folder by file time as well (what no listing names: a run cut off mid-segment)."""
+        now = time.time()
+        cutoff = now - self.keep_s
+        for segment in self.segments():
+            if segment.end >= cutoff:
+                break
+            segment.path.unlink(missing_ok=True)
+        if now - self._swept >= SWEEP_EVERY_S:
+            self._swept = now
+            for path in self.folder.glob("*.ts"):
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                except OSError:
+                    continue
+            for listing in self.folder.glob("*.csv"):
+                if not any(self.folder.glob(f"{listing.stem}-*.ts")):
+                    listing.unlink(missing_ok=True)
+        if self.min_free_bytes > 0:
+            self.pruned_for_space += make_room(self.folder.parent, self.min_free_bytes)
+
+
+def make_room(recordings_root: Path, min_free_bytes: float, batch: int = 32) -> int:
+    """Delete the oldest segments of any camera under ``recordings_root`` until the disk has
+    ``min_free_bytes`` free (the evidence guard keeps clip writing for violations working); the
+    number deleted. Every recorder calls it; they agree on what is oldest (the file's time)."""
+    deleted = 0
+    while shutil.disk_usage(recordings_root).free < min_free_bytes:
+        oldest: list[tuple[float, Path]] = []
+        for path in recordings_root.glob("*/*.ts"):
             try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
+                oldest.append((path.stat().st_mtime, path))
             except OSError:
                 continue
-        for listing in self.folder.glob("*.csv"):
-            run = listing.stem
-            if not any(self.folder.glob(f"{run}-*.ts")):
-                listing.unlink(missing_ok=True)
+        if not oldest:
+            return deleted
+        for _, path in sorted(oldest)[: max(batch, len(oldest) // 100)]:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -15,8 +15,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from configs.env import ENV_EVIDENCE_KEY
+from configs.model import Camera
 
 MANIFEST = "manifest.json"
+SOFTWARE = "hallwatch 0.2.0"
+
+
+def without_credentials(source: str) -> str:
+    """A camera URL as recorded in a manifest: no user or password."""
+    scheme, sep, rest = source.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return source
+    return f"{scheme}://{rest.split('@', 1)[1]}"
+
+
+def camera_entry(camera: Camera) -> dict:
+    """The camera as a manifest records it."""
+    return {
+        "id": camera.id,
+        "name": camera.name,
+        "hall": camera.hall,
+        "source": without_credentials(camera.source),
+        "analysis_fps": camera.analysis_fps,
+    }
 
 
 def sha256_file(path: Path) -> str:
@@ -45,7 +66,7 @@ def sign(manifest: dict, key: bytes) -> str:
 
 
 def write_manifest(
-    folder: Path, event: dict, camera: dict, files: list[str], key: bytes, key_id: str, software: str
+    folder: Path, event: dict, camera: dict, files: list[str], key: bytes, key_id: str, software: str = SOFTWARE
 ) -> Path:
     manifest = {
         "schema": "hallwatch.evidence-manifest.v1",
