@@ -34,6 +34,11 @@ MIN_OBSERVED_S = 50.0  # a minute the camera saw for less is no evidence of an e
 CALLS = uuid.UUID("6d1f3f0e-7c1a-5a43-9b8e-2f6b0c9d4e71")  # the namespace of raised alerts' ids
 
 
+def rating_alert_id(rating_id: str) -> str:
+    """The id of the 差评 alert a rating raised (one per rating, whoever delivers it again)."""
+    return str(uuid.uuid5(CALLS, f"rating/{rating_id}"))
+
+
 class ServiceEventIntake:
     def __init__(
         self,
@@ -100,7 +105,7 @@ class ServiceEventIntake:
         if camera is None:
             return  # no camera watches that window: the rating stays in the report's 差评数
         violation = self._violation(
-            f"rating/{rating.id}", rating.hall, rating.window, rating.at, camera, "poor_rating", None
+            rating_alert_id(rating.id), rating.hall, rating.window, rating.at, camera, "poor_rating", None
         )
         self.raise_alerts([violation])
         span = None
@@ -119,10 +124,11 @@ class ServiceEventIntake:
     ) -> Violation | None:
         if (row.camera_id, window) not in self._posts:
             return None
-        return self._violation(call_id, hall_id, window, at, row.camera_id, "empty_post", "called_empty")
+        event_id = str(uuid.uuid5(CALLS, call_id))
+        return self._violation(event_id, hall_id, window, at, row.camera_id, "empty_post", "called_empty")
 
     def _violation(
-        self, key: str, hall_id: str, window: str, at: datetime, camera: str, type_: str, reason: str | None
+        self, event_id: str, hall_id: str, window: str, at: datetime, camera: str, type_: str, reason: str | None
     ) -> Violation:
         """An alert the service raises itself: one moment at a window, on the camera of its post."""
         zone = self._posts[(camera, window)]
@@ -130,7 +136,7 @@ class ServiceEventIntake:
         path = self.cfg.region_path(hall.region)
         message: dict[str, object] = {
             "schema": "hallwatch.violation.v1",
-            "event_id": str(uuid.uuid5(CALLS, key)),
+            "event_id": event_id,
             "status": "closed",
             "type": type_,
             "reason": reason,

@@ -29,7 +29,19 @@ from tests.console_server import serve_app
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("HALLWATCH_ARTIFACTS", ROOT / "tests" / "artifacts"))
-TABS = ["alerts", "review", "cameras", "absences", "rosters", "report", "stats", "shifts", "install"]
+TABS = [
+    "alerts",
+    "review",
+    "cameras",
+    "absences",
+    "rosters",
+    "report",
+    "stats",
+    "tickets",
+    "recordings",
+    "shifts",
+    "install",
+]
 
 # Cells, headers and buttons that hold more lines than one, and tables wider than their page.
 MEASURE = """() => {
@@ -118,6 +130,11 @@ def test_every_page_fits_both_screens_and_the_wall_works(tmp_path):
                     if tab == "report":  # the halls' own systems' columns are there, and fit
                         page.wait_for_selector("#r-windows-head th:has-text('叫号等候')")
                         assert "差评" in page.inner_text("#r-windows-head")
+                if tab == "tickets":  # the day of the tickets: a window's figures and the 差评 row
+                    page.fill("#t-day", T.date().isoformat())
+                    page.click("#tickets-form button[type=submit]")
+                    page.wait_for_selector("#t-poor tr.poor-row")
+                    assert page.locator("#t-windows tr.ticket-row").count() == 2
                 if tab == "rosters":  # the clash is marked and said
                     page.select_option("#ro-hall", "h1")
                     page.wait_for_selector("#ro-body td.conflict .clash")

@@ -68,8 +68,14 @@ def hall(tmp_path, camera_source):
         "127.0.0.1:1",
         "g",
         alerts={"secure_cookies": False},
-        evidence={"root": str(tmp_path / "evidence"), "hmac_key": KEY.decode(), "segment_s": 1, "min_free_mb": 0,
-                  "request_max_min": 5, "rating_span_s": 3},  # fmt: skip
+        evidence={
+            "root": str(tmp_path / "evidence"),
+            "hmac_key": KEY.decode(),
+            "segment_s": 1,
+            "min_free_mb": 0,
+            "request_max_min": 5,
+            "rating_span_s": 3,
+        },  # fmt: skip
     )
     data["cameras"][3]["source"] = f"rtsp://127.0.0.1:{port}/cam"
     data["cameras"][3]["stall_s"] = 5
@@ -243,3 +249,45 @@ def test_the_recording_survives_a_restart_and_old_segments_are_pruned(hall):
         assert time.time() - 8 - 1 - 2 <= oldest  # kept 8 s: a segment (1 s) and a prune pass (1 s) of slack
     finally:
         again.stop()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")
+def test_the_console_cuts_and_plays_a_span_and_plays_the_poor_ratings_clip(hall):
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.case_fixtures import open_console
+    from tests.helpers import wait_in_page
+
+    url, service, recorder, cfg = hall
+    now = datetime.now(UTC).replace(microsecond=0)
+    rating = {"id": "r-browser", "kind": "rating", "hall": "h1", "window": "w1", "score": 2, "at": now.isoformat()}
+    httpx.post(f"{url}/api/integrations/service-events", json={"events": [rating]},
+               headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    tz = ZoneInfo(cfg.timezone)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = open_console(browser, url, "officer")
+        page.click("nav button[data-tab=recordings]")
+        page.select_option("#rec-hall", "h1")
+        page.wait_for_selector("#rec-retained:has-text('可调取')")
+        end = (now - timedelta(seconds=2)).astimezone(tz)
+        page.fill("#rec-start", (end - timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%S"))
+        page.fill("#rec-end", end.strftime("%Y-%m-%dT%H:%M:%S"))
+        page.fill("#rec-reason", "<img src=x onerror=alert(1)> 核查")
+        page.click("#rec-form button[type=submit]")
+        page.wait_for_selector("#rec-list tr.rec-row")
+        assert "<img src=x onerror=alert(1)> 核查" in page.inner_text("#rec-list")  # shown as text
+        page.wait_for_selector("#rec-player p.ok")  # the service verified the signature
+        wait_in_page(page, "document.querySelector('#rec-player video').readyState >= 2")
+        assert page.evaluate("document.querySelector('#rec-player video').duration") >= 4
+        # 叫号评价: the day's 差评 with its clip, once cut.
+        alert_id = service.store.list(type="poor_rating", limit=5)[0].event_id
+        wait_for(lambda: "open_clip" in (service.store.get(alert_id).payload.get("evidence") or {}), 60, "the clip")
+        page.click("nav button[data-tab=tickets]")
+        page.click("#tickets-form button[type=submit]")
+        page.click("#t-poor button.t-play")
+        wait_in_page(page, "document.querySelector('#t-player video').readyState >= 2")
+        assert page.evaluate("document.querySelector('#t-player video').duration") >= 4  # ± rating_span_s (3 s)
+        browser.close()

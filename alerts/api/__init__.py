@@ -1,7 +1,7 @@
 """The REST API of the alerting service (FastAPI; OpenAPI at /docs and /openapi.json).
 
 One router per resource: sessions, alerts (list, detail, lifecycle, live stream), evidence
-(files, case export), absences, rosters (排班), reports (attendance), statistics (统计), shift notes, the installers' tool, the big-screen wall (大屏), recordings (视频回溯), sites (registry, cameras, coverage, labels), operations
+(files, case export), absences, rosters (排班), reports (attendance), statistics (统计), shift notes, the installers' tool, the big-screen wall (大屏), recordings (视频回溯), tickets and ratings (叫号评价), sites (registry, cameras, coverage, labels), operations
 (metrics, health) and the console's pages. They share one ``ApiContext``.
 """
 
@@ -24,6 +24,7 @@ from alerts.api import (
     shifts,
     sites,
     stats,
+    tickets,
     wall,
 )
 from alerts.api.context import ApiContext, Service
@@ -57,6 +58,7 @@ def create_app(service: Service) -> FastAPI:
         stats,
         shifts,
         install,
+        tickets,
         wall,
         integrations,
         recordings,

@@ -38,12 +38,29 @@ class TicketFigures:
     waits_s: list[float] = field(default_factory=list)
     poor_ratings: int = 0
     camera_waits_s: list[float] = field(default_factory=list)
+    called: int = 0
+    scores: list[int] = field(default_factory=list)
 
     def add(self, other: TicketFigures) -> None:
         self.finished += other.finished
         self.waits_s += other.waits_s
         self.poor_ratings += other.poor_ratings
         self.camera_waits_s += other.camera_waits_s
+        self.called += other.called
+        self.scores += other.scores
+
+    def day_json(self) -> dict:
+        """A window's day on the console's 叫号评价 page: the report's figures, the calls, the 90th
+        percentile of the tickets' waits (nearest rank) and the ratings."""
+        waits = sorted(self.waits_s)
+        p90 = waits[max(0, -(-9 * len(waits) // 10) - 1)] / 60 if waits else None
+        return {
+            **self.as_json(),
+            "tickets_called": self.called,
+            "ticket_wait_p90_min": round(p90, 2) if p90 is not None else None,
+            "ratings": len(self.scores),
+            "mean_score": round(sum(self.scores) / len(self.scores), 2) if self.scores else None,
+        }
 
     @property
     def mean_wait_min(self) -> float | None:
@@ -98,12 +115,15 @@ def figures(rows: Iterable[EventRow], tz: ZoneInfo) -> dict[tuple[date, str, str
             issued.setdefault(ticket, r.at)
         elif r.kind == "ticket_called" and r.window_id and r.ticket and ticket not in called:
             called.add(ticket)
+            at(day, r.hall_id, r.window_id).called += 1
             start = issued.get(ticket)
             wait = (r.at - start).total_seconds() if start else None
             if wait is not None and 0 <= wait <= MAX_WAIT_S:
                 at(day, r.hall_id, r.window_id).waits_s.append(wait)
         elif r.kind == "ticket_finished" and r.window_id:
             at(day, r.hall_id, r.window_id).finished += 1
-        elif r.kind == "rating" and r.window_id and r.score in POOR_SCORES:
-            at(day, r.hall_id, r.window_id).poor_ratings += 1
+        elif r.kind == "rating" and r.window_id and r.score is not None:
+            figures_ = at(day, r.hall_id, r.window_id)
+            figures_.scores.append(r.score)
+            figures_.poor_ratings += r.score in POOR_SCORES
     return out

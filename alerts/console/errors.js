@@ -12,7 +12,7 @@ export const FIELDS = {
   zones: "区域", polygon: "区域顶点", kind: "区域类型", id: "编号", name: "名称", rules: "规则参数",
   calibration: "地面标定", image: "画面标定点", floor: "地面标定点", frame_size: "画面尺寸",
   source: "视频源", timezone: "时区", schedule: "作息表", lunar_days: "农历日",
-  ticket: "票号", score: "评分", comment: "评语", at: "时间", events: "事件",
+  ticket: "票号", score: "评分", comment: "评语", at: "时间", events: "事件", camera: "摄像头",
 };
 
 // Lists whose items the message counts from one (第 2 个区域).
@@ -77,6 +77,12 @@ export const KINDS = {
   csv_encoding: "CSV 文件须为 UTF-8 编码",
   csv_header: "CSV 第一行须为字段名",
   csv_row: "CSV 行的列数多于字段名",
+  window_or_camera_needed: "须指定窗口或摄像头",
+  unknown_camera: "不是该大厅的摄像头",
+  no_camera_for_window: "没有摄像头拍摄该窗口",
+  span_out_of_range: "结束须晚于开始，且时段不超过允许的长度",
+  span_in_future: "所选时段尚未发生",
+  not_retained: "该时段的录像未保存（超出保存期或当时未录像）",
 };
 
 // Answers without a field: what the status says.

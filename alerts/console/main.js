@@ -12,12 +12,15 @@ import {$, api, can, hallName, start, state} from "./session.js";
 import {loadShiftNotes, setUpShiftNotes} from "./shifts.js";
 import {setUpSound} from "./sound.js";
 import {loadStats, setUpStats} from "./stats.js";
+import {loadRecordings, setUpRecordings} from "./recordings.js";
+import {loadTickets, setUpTickets} from "./tickets.js";
 
 const TABS = {
   alerts: null, review: null, cameras: loadCameras, absences: loadAbsences, rosters: loadRosters,
   report: loadReport, stats: loadStats, shifts: loadShiftNotes, install: loadInstall,
+  tickets: loadTickets, recordings: loadRecordings,
 };
-const WIDE = ["cameras", "absences", "rosters", "report", "stats", "shifts", "install"];  // no alert detail beside them
+const WIDE = ["cameras", "absences", "rosters", "report", "stats", "shifts", "install", "tickets", "recordings"];  // no alert detail beside them
 const ROLES = {operator: "监控值班员", discipline_officer: "纪检人员", admin: "管理员", hall_manager: "大厅负责人", wall: "大屏"};
 
 function tabs() {
@@ -40,6 +43,8 @@ setUpDetail(me.hall_id);
 setUpAbsences();
 setUpReport();
 setUpStats();
+setUpTickets();
+if (can("request_video")) setUpRecordings();
 setUpShiftNotes();
 setUpRosters();
 setUpInstall();

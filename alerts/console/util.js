@@ -79,13 +79,14 @@ export const addDays = (iso, n) => new Date(Date.parse(iso + "T00:00:00Z") + n *
 
 // "2026-03-02T10:00" typed in a form -> ISO 8601 with the halls' UTC offset at that moment.
 export function withHallOffset(local, timeZone) {
-  const guess = new Date(local + ":00Z");
+  const full = local.length === 16 ? local + ":00" : local;  // a datetime-local field with step=1 has seconds
+  const guess = new Date(full + "Z");
   const parts = new Intl.DateTimeFormat("en-US", {timeZone, hourCycle: "h23", year: "numeric",
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"}).formatToParts(guess);
   const get = (t) => Number(parts.find((p) => p.type === t).value);
   const minutes = Math.round((Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second")) - guess.getTime()) / 60000);
   const abs = Math.abs(minutes), pad = (n) => String(n).padStart(2, "0");
-  return `${local}:00${minutes >= 0 ? "+" : "-"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return `${full}${minutes >= 0 ? "+" : "-"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
 // n days from now in the halls' local time, as a datetime-local field's value.

@@ -15,6 +15,7 @@ test("a typed local time gets the halls' offset, whatever zone the machine is in
   assert.equal(withHallOffset("2026-03-02T09:00", "Asia/Shanghai"), "2026-03-02T09:00:00+08:00");
   assert.equal(withHallOffset("2026-07-01T09:00", "America/Los_Angeles"), "2026-07-01T09:00:00-07:00");
   assert.equal(withHallOffset("2026-01-15T09:00", "America/Los_Angeles"), "2026-01-15T09:00:00-08:00");
+  assert.equal(withHallOffset("2026-03-02T09:00:07", "Asia/Shanghai"), "2026-03-02T09:00:07+08:00");  // step=1 fields
 });
 
 test("today and n days ahead are the halls' dates", () => {
