@@ -3,7 +3,7 @@ violation's opening to its evidence, over a wall-clock run (default 15 minutes).
 
     python -m benchmarks.soak_evidence [--minutes 15] [--cameras 2] [--analysis-fps 5]
 
-A real RTSP server (GStreamer, tests/rtsp_server.py, one shared live picture per camera) plays the
+A real RTSP server (GStreamer, scripts/rtsp_camera.py, one shared live picture per camera) plays the
 demo footage (vtest.mp4, H.264 at 7 frames/s) in a loop long enough for the run; the pipeline runs
 the demo hall (offline detector, evidence on: segments by stream copy, overlay data) without Kafka.
 Every 10 s: the resident memory of the pipeline and of its ffmpeg recorders, and their CPU time.
@@ -87,7 +87,7 @@ def main() -> None:
             server = subprocess.Popen(
                 [
                     SYSTEM_PYTHON,
-                    str(ROOT / "tests" / "rtsp_server.py"),
+                    str(ROOT / "scripts" / "rtsp_camera.py"),
                     "--port",
                     str(port),
                     "--file",

@@ -1,4 +1,4 @@
-"""A real RTSP server for the tests (``tests/rtsp_server.py`` under Debian's system Python, with
+"""A real RTSP server for the tests (``scripts/rtsp_camera.py`` under Debian's system Python, with
 GStreamer's rtsp-server), started and stopped from a test."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-SERVER = Path(__file__).with_name("rtsp_server.py")
+SERVER = Path(__file__).resolve().parents[1] / "scripts" / "rtsp_camera.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 

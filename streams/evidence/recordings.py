@@ -10,10 +10,12 @@ each listing once and afterwards only what was appended; segments pruned from di
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 GAP_S = 1.0  # segments further apart than this are two runs (the connection dropped)
+RESCAN_S = 5.0  # how often the folder is listed for a new run's listing
 
 
 def recordings_folder(evidence_root: str | Path, camera_id: str) -> Path:
@@ -46,18 +48,20 @@ class SegmentIndex:
         self._listings: dict[Path, _Listing] = {}
         self._segments: dict[Path, Segment] = {}
         self._sorted: list[Segment] | None = []
+        self._scanned_at = -RESCAN_S
 
     def refresh(self) -> None:
-        if not self.folder.is_dir():
-            self._listings.clear()
-            self._segments.clear()
-            self._sorted = []
-            return
-        present = set(self.folder.glob("*.csv"))
-        for gone in set(self._listings) - present:
-            del self._listings[gone]
-        for listing in sorted(present):
-            state = self._listings.setdefault(listing, _Listing())
+        """Reads what the listings gained. The folder holds a day of segments (43,200 files): it is
+        listed for new runs' listings at most every ``RESCAN_S``, the known listings read each time."""
+        now = time.monotonic()
+        if now - self._scanned_at >= RESCAN_S:
+            self._scanned_at = now
+            present = set(self.folder.glob("*.csv")) if self.folder.is_dir() else set()
+            for gone in set(self._listings) - present:
+                del self._listings[gone]
+            for listing in present:
+                self._listings.setdefault(listing, _Listing())
+        for listing, state in sorted(self._listings.items()):
             try:
                 with listing.open("rb") as f:
                     size = os.fstat(f.fileno()).st_size
@@ -84,8 +88,15 @@ class SegmentIndex:
         if "/" in name or not name.endswith(".ts") or not (1e9 < start < end < start + 3600):
             return
         path = self.folder / name
-        self._segments[path] = Segment(path, start, end)
-        self._sorted = None
+        segment = Segment(path, start, end)
+        in_order = self._sorted is not None and path not in self._segments
+        if in_order and self._sorted and start < self._sorted[-1].start:
+            in_order = False
+        self._segments[path] = segment
+        if in_order and self._sorted is not None:
+            self._sorted.append(segment)  # the usual case: a listing grows in time order
+        else:
+            self._sorted = None
 
     def segments(self) -> list[Segment]:
         """Closed segments still on disk, oldest first. Segments are pruned oldest first, so only

@@ -1,8 +1,9 @@
-"""A real RTSP server for the ingest tests: GStreamer's rtsp-server serving an MJPEG AVI file, or an
-H.264 MP4 (the codec real cameras send) with ``--codec h264``.
+"""A camera simulator: GStreamer's rtsp-server serving an MJPEG AVI file, or an H.264 MP4 (the codec
+real cameras send) with ``--codec h264``, as a live RTSP camera — for the demo, the benchmarks and the
+ingest tests.
 
-    /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.avi      # rtsp://127.0.0.1:8554/cam
-    /usr/bin/python3 tests/rtsp_server.py --port 8554 --file clip.mp4 --codec h264
+    /usr/bin/python3 scripts/rtsp_camera.py --port 8554 --file clip.avi      # rtsp://127.0.0.1:8554/cam
+    /usr/bin/python3 scripts/rtsp_camera.py --port 8554 --file clip.mp4 --codec h264
 
 ``--shared``: every client sees the same live picture (a camera), instead of the file from its start.
 
