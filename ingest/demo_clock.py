@@ -40,12 +40,19 @@ def service_day(calendar: ServiceCalendar, today: date, tz: ZoneInfo) -> date:
 LIVE_SCHEDULE = "demo-live"
 
 
-def live_config(source: Path, target: Path, scripted: datetime | None = None, cycles: int = 6) -> None:
+def live_config(
+    source: Path, target: Path, scripted: datetime | None = None, cycles: int = 6, camera_url: str | None = None
+) -> None:
     """``source`` with every hall on a schedule open around the clock, every day; with ``scripted``,
     also the scripted hall (``ingest.scripted_hall``) whose cycles start then, on its own schedule.
     Beside ``target``: ``*-footage.yaml`` (the real footage's cameras only) and ``*-scripted.yaml``
-    (the scripted camera only, its metrics on the next port) for the demo's two pipelines."""
+    (the scripted camera only, its metrics on the next port) for the demo's two pipelines. With
+    ``camera_url``, the footage's first camera is that live stream (``scripts/rtsp_camera.py``
+    serving the footage): recorded for video on request, its clock the wall clock."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    if camera_url is not None:
+        data["cameras"][0]["source"] = camera_url
+        data["cameras"][0].pop("start_time", None)
     data.setdefault("schedules", {})[LIVE_SCHEDULE] = {
         "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "periods": [["00:00", "24:00"]]}],
         "holidays": {"use_prc_calendar": False, "closed": []},
@@ -62,7 +69,7 @@ def live_config(source: Path, target: Path, scripted: datetime | None = None, cy
         data.setdefault("rosters", []).extend(sections["rosters"])
         # Its queue-ticket and rating system (ingest.ticket_simulator); the token from the environment.
         data.setdefault("integrations", []).append(
-            {"id": ticket_simulator.INTEGRATION, "halls": [scripted_hall.HALL_ID]}
+            {"id": ticket_simulator.INTEGRATION, "halls": [scripted_hall.HALL_ID, data["cameras"][0]["hall"]]}
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     header = (
@@ -92,10 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scripted-start", help="with --live-config: add the scripted hall, its cycles from then")
     parser.add_argument("--scripted-cycles", type=int, default=6)
     parser.add_argument("--next-minute", action="store_true", help="print the next whole minute at least 5 s ahead")
+    parser.add_argument("--camera-url", help="with --live-config: the footage's camera is this live stream")
     args = parser.parse_args(argv)
     if args.live_config:
         start = datetime.fromisoformat(args.scripted_start) if args.scripted_start else None
-        live_config(Path(args.config), args.live_config, start, args.scripted_cycles)
+        live_config(Path(args.config), args.live_config, start, args.scripted_cycles, args.camera_url)
         load_or_exit(str(args.live_config))  # what was written is a valid config
         return
     cfg = load_or_exit(args.config)

@@ -2,7 +2,9 @@
 for the scripted hall (``ingest.scripted_hall``) to the intake, in step with its ten-minute cycles —
 citizens take tickets through each service period, are called to a window whose clerk is there,
 served for one to three minutes and mostly rate well; in every cycle one ticket is called to window 3
-after its clerk has gone (叫号无人) and one citizen gives a poor rating (差评).
+after its clerk has gone (叫号无人) and one citizen gives a poor rating (差评). The footage's hall
+(configs/demo.yaml) gets one ticket a cycle at its window 1, rated poorly: with the footage served as
+a live camera (``make demo``), its 差评 alert carries the recorded clip from the call to the finish.
 
     python -m ingest.ticket_simulator --url http://127.0.0.1:8080 --start 2026-03-02T09:01:00+08:00 \\
         [--cycles 6] [--history]      # token: HALLWATCH_INTEGRATION_DEMO_QUEUE_TOKEN
@@ -27,6 +29,7 @@ SERVICES = ("社保", "医保", "公积金", "户籍", "不动产", "营业执�
 # When each window's clerk is at the post in a cycle (seconds), from the scripted hall's own paths.
 PRESENT = sh.post_spans(sh.demo_actors())
 SETTLE_S = 3.0
+FOOTAGE_HALL = "lianhua-center"  # configs/demo.yaml's hall, whose camera plays the real footage
 
 
 def cycle_events(start: datetime, cycle: int, rng: random.Random) -> list[dict]:
@@ -68,6 +71,12 @@ def cycle_events(start: datetime, cycle: int, rng: random.Random) -> list[dict]:
     add("ticket_called", 360, window="w3", ticket=f"A{cycle * 100 + number:03d}")
     # And one citizen of window 2 is not satisfied (差评).
     add("rating", 420, window="w2", score=rng.choice((1, 2)), comment="等候时间太长，窗口人员离开很久")
+    # The footage's hall: a citizen at window 1 from +1:30 to +2:20, then a 差评 (its clip recorded).
+    ticket = f"B{cycle + 1:03d}"
+    add("ticket_issued", 60, ticket=ticket, service="不动产", hall=FOOTAGE_HALL)
+    add("ticket_called", 90, window="w1", ticket=ticket, hall=FOOTAGE_HALL)
+    add("ticket_finished", 140, window="w1", ticket=ticket, hall=FOOTAGE_HALL)
+    add("rating", 150, window="w1", ticket=ticket, score=1, comment="办理人员态度冷淡", hall=FOOTAGE_HALL)
     return sorted(events, key=lambda e: e["at"])
 
 

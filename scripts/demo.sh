@@ -69,7 +69,21 @@ CONFIG="$STATE/live.yaml"
 HALLWATCH_INTEGRATION_DEMO_QUEUE_TOKEN=$($PY -c 'import secrets; print(secrets.token_urlsafe(24))')
 export HALLWATCH_INTEGRATION_DEMO_QUEUE_TOKEN
 scripted=$($PY -m ingest.demo_clock --config configs/demo.yaml --next-minute)
-$PY -m ingest.demo_clock --config configs/demo.yaml --live-config "$CONFIG" --scripted-start "$scripted" --scripted-cycles 6
+# The footage as a live H.264 camera (scripts/rtsp_camera.py: GStreamer's RTSP server from
+# scripts/setup.sh), looping: the pipeline records it for 视频回溯 and the 差评 clips. Without
+# GStreamer the footage is replayed from the file, pass after pass (no recording then).
+camera=()
+if /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" 2>/dev/null; then
+  cam_port=$($PY -c 'from streams.broker import free_port; print(free_port())')
+  /usr/bin/python3 scripts/rtsp_camera.py --port "$cam_port" --file data/vtest.mp4 --codec h264 --shared --loop \
+    >"$STATE/camera.log" 2>&1 9>&- &
+  pids+=($!)
+  for _ in $(seq 1 50); do grep -q ready "$STATE/camera.log" 2>/dev/null && break; sleep 0.2; done
+  camera=(--camera-url "rtsp://127.0.0.1:$cam_port/cam")
+  say "the footage plays as a live camera at rtsp://127.0.0.1:$cam_port/cam (recorded for 视频回溯)"
+fi
+$PY -m ingest.demo_clock --config configs/demo.yaml --live-config "$CONFIG" --scripted-start "$scripted" --scripted-cycles 6 \
+  "${camera[@]}"
 
 export HALLWATCH_DATABASE_URL="sqlite:///$STATE/alerts.db"
 rm -f "$STATE/alerts.db"*
@@ -97,6 +111,8 @@ cat <<INFO
   Attendance report (考勤报表): the console's 考勤报表 tab, date $day (today: the footage plays live), and yesterday
   Every rule within ten minutes: 演示大厅（脚本）from ${scripted:11:5} — 迟到, 离岗, 聚众聊天, 群众等候, 缺岗,
                               间距不足1米, 越线, 早退 (its service periods: minutes 1–4 and 5–9 of each ten)
+  Tickets and ratings:        叫号评价 tab (the scripted hall's and the footage hall's queue system, ingest.ticket_simulator);
+                              with the live camera, 视频回溯 cuts any span of it and each 差评 of 莲花 window 1 has its clip
   Calibration preview:        $PY -m ingest.calibrate --config configs/demo.yaml --camera cam-01 --out $STATE/preview.png
 
   The footage plays at its real speed as a live camera, again and again (each pass starts at the present
@@ -108,6 +124,11 @@ say "running the pipeline on $STATE/live-footage.yaml (vtest.mp4: the footage as
 rm -f "$STATE/events.jsonl"
 (
   while true; do
+    if [ ${#camera[@]} -gt 0 ]; then  # a live camera: the wall clock, for as long as it runs
+      $PY run_pipeline.py --config "$STATE/live-footage.yaml" --events-out "$STATE/events.jsonl" \
+        --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }
+      continue
+    fi
     start=$($PY -m ingest.demo_clock --config "$CONFIG" --now)
     $PY run_pipeline.py --config "$STATE/live-footage.yaml" --realtime --start-time "$start" --events-out "$STATE/events.jsonl" \
       --tracks-out "$STATE/tracks" 2>>"$STATE/pipeline.log" || { echo "pipeline failed: see $STATE/pipeline.log" >&2; exit 1; }

@@ -21,6 +21,27 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 
+def loop_at_end(factory, media) -> None:
+    """At the file's end, start it again (a camera never stops): the end-of-stream event is dropped
+    before the payloader and the pipeline seeks back to the start."""
+    bin_ = media.get_element()
+    pay = bin_.get_by_name("pay0")
+
+    def rewind():
+        pipeline = bin_.get_parent()
+        if pipeline is not None:
+            pipeline.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT, 0)
+        return False
+
+    def probe(pad, info):
+        if info.get_event().type == Gst.EventType.EOS:
+            GLib.idle_add(rewind)
+            return Gst.PadProbeReturn.DROP
+        return Gst.PadProbeReturn.OK
+
+    pay.get_static_pad("sink").add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM, probe)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -32,6 +53,7 @@ def main() -> None:
         help="one live picture for every client, as a camera: a second connection (a recorder) "
         "sees the same moment, not the file from its start",
     )
+    parser.add_argument("--loop", action="store_true", help="start the file again at its end (a camera never stops)")
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -45,6 +67,8 @@ def main() -> None:
     else:
         factory.set_launch(f'( filesrc location="{args.file}" ! avidemux ! jpegparse ! rtpjpegpay name=pay0 pt=26 )')
     factory.set_shared(args.shared)
+    if args.loop:
+        factory.connect("media-configure", loop_at_end)
     server.get_mount_points().add_factory("/cam", factory)
     server.attach(None)
     loop = GLib.MainLoop()

@@ -80,7 +80,7 @@ def test_the_demo_configs_put_the_scripted_hall_beside_the_footage(tmp_path, mon
     assert periods[:4] == [("14:38", "14:41"), ("14:42", "14:46"), ("14:48", "14:51"), ("14:52", "14:56")]
     assert len(periods) == 12 and whole.hall(sh.HALL_ID).schedule == sh.HALL_ID
     assert {s.person for s in whole.rosters if s.hall == sh.HALL_ID} == {"张伟", "刘洋", "陈静"}
-    assert [(i.id, i.halls) for i in whole.integrations] == [("demo-queue", [sh.HALL_ID])]
+    assert [(i.id, i.halls) for i in whole.integrations] == [("demo-queue", [sh.HALL_ID, "lianhua-center"])]
     rows = (tmp_path / "scripted" / "tracks.txt").read_text().splitlines()
     assert int(rows[-1].split(",")[0]) == 6 * int(sh.CYCLE_S * sh.FPS)  # six cycles of frames
     assert yaml.safe_load((tmp_path / "live.yaml").read_text())["halls"][0]["schedule"] == "demo-live"
@@ -88,18 +88,26 @@ def test_the_demo_configs_put_the_scripted_hall_beside_the_footage(tmp_path, mon
 
 def test_the_ticket_simulator_calls_to_an_empty_window_and_gives_a_poor_rating_every_cycle():
     """The demo's queue-ticket system (issue 28): valid events, unique ids, calls only where a clerk
-    is there but the one meant for the empty window 3, one 差评 a cycle."""
+    is there but the one meant for the empty window 3, one 差评 a cycle; and one rated ticket a cycle
+    at the footage's hall (its 差评 gets the live camera's recorded clip in the demo)."""
     import json
 
     from domain.service_events import ServiceEvent
-    from ingest.ticket_simulator import PRESENT, all_events
+    from ingest.ticket_simulator import FOOTAGE_HALL, PRESENT, all_events
     from streams.wire import decode
 
     events = all_events(START, 6)
     assert len({e["id"] for e in events}) == len(events)
     typed = [decode(ServiceEvent, json.dumps(e)) for e in events]  # each valid on the wire
+    footage = [e for e in typed if e.hall == FOOTAGE_HALL]
+    assert [e.kind for e in footage] == ["ticket_issued", "ticket_called", "ticket_finished", "rating"] * 6
+    assert all(e.score == 1 for e in footage if e.kind == "rating")
     for k in range(6):
-        cycle = [e for e in typed if 0 <= (e.at - START).total_seconds() - k * sh.CYCLE_S < sh.CYCLE_S]
+        cycle = [
+            e
+            for e in typed
+            if e.hall == sh.HALL_ID and 0 <= (e.at - START).total_seconds() - k * sh.CYCLE_S < sh.CYCLE_S
+        ]
         offsets = [((e.at - START).total_seconds() - k * sh.CYCLE_S, e) for e in cycle]
         empty_calls = [t for t, e in offsets if e.kind == "ticket_called" and e.window == "w3" and t > 245]
         assert empty_calls == [360.0]
