@@ -25,6 +25,7 @@ from alerts.store.measurements import MeasurementStore
 from alerts.store.repositories import Repositories
 from configs.labels import REASONS, VIOLATION_TYPES
 from configs.model import HallwatchConfig
+from domain.events import Violation
 
 
 def county_of(cfg: HallwatchConfig, region_id: str) -> str:
@@ -201,6 +202,9 @@ class CoverageCollector:
         yield overdue
 
 
+MAX_ALARM_LATENCY_S = 3600.0  # further behind: a replay of past footage, not a delay
+
+
 class ServiceMetrics:
     def __init__(self, cfg: HallwatchConfig, repos: Repositories, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
@@ -237,6 +241,15 @@ class ServiceMetrics:
             buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
             registry=self.registry,
         )
+        self.alarm_latency = Histogram(
+            "hallwatch_alarm_latency_seconds",
+            "From the analysed frame that completed a violation's condition (its opened_at, the camera's "
+            "wall clock) to the alert stored and pushed to the consoles, by rule; replays of past footage "
+            "(over an hour behind) are not counted",
+            ["type"],
+            buckets=(0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 20, 60, 300),
+            registry=self.registry,
+        )
         self.consumer_lag = Gauge(
             "hallwatch_consumer_lag", "Messages behind the end of the subscribed topics", registry=self.registry
         )
@@ -271,3 +284,10 @@ class ServiceMetrics:
         self.notifications_failed = Gauge(
             "hallwatch_notifications_failed", "Notifications given up on", registry=self.registry
         )
+
+    def alarm_raised(self, v: Violation, now: float) -> None:
+        """A new alert from a camera stored: how long after the frame that completed its condition."""
+        if v.is_open:
+            behind = now - v.opened_at.timestamp()
+            if 0 <= behind <= MAX_ALARM_LATENCY_S:
+                self.alarm_latency.labels(v.type).observe(behind)

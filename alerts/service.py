@@ -183,11 +183,12 @@ class AlertService:
             for m, v in items
             if (v.event_id, identity(v)) in applied.conflicts
         ]
-        created = set(applied.created)
+        created, now = set(applied.created), time.time()
         counts: Counter[tuple] = Counter()
         for _, v in items:
             if v.event_id in created:
                 created.discard(v.event_id)
+                self.metrics.alarm_raised(v, now)
                 counts[
                     (
                         v.type,

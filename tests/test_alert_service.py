@@ -362,3 +362,29 @@ def start_service(config) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def test_the_alarm_latency_histogram_counts_live_openings_from_their_completing_frame(tmp_path):
+    """hallwatch_alarm_latency_seconds (issue 29): a new open alert counts now − opened_at (the
+    frame that completed its condition); a replay of past footage, a closed message and a repeat
+    of a stored event do not."""
+    from tests.alert_fixtures import violation as typed
+
+    service = AlertService.open(parse_config(registry("127.0.0.1:1", "g")), f"sqlite:///{tmp_path / 'a.db'}")
+    now = datetime.now(UTC)
+    live = typed("live", started_at=(now - timedelta(seconds=302)).isoformat())  # opened 2 s ago (duration 300)
+    replay = typed("replay", started_at=(now - timedelta(days=1)).isoformat())
+    closed = typed(
+        "closed", "closed", started_at=(now - timedelta(seconds=430)).isoformat(), ended_at=(now - timedelta(seconds=10)).isoformat()
+    )
+    service._raise([live, replay, closed])
+    service._raise([live])  # the same event again: not a new alarm
+
+    def sample(name: str) -> float:
+        return service.metrics.registry.get_sample_value(name, {"type": "empty_post"}) or 0.0
+
+    assert sample("hallwatch_alarm_latency_seconds_count") == 1
+    assert 2.0 <= sample("hallwatch_alarm_latency_seconds_sum") < 10.0
+    assert service.metrics.registry.get_sample_value(
+        "hallwatch_alarm_latency_seconds_bucket", {"type": "empty_post", "le": "1.5"}
+    ) == 0
