@@ -1,5 +1,5 @@
-"""A camera simulator: GStreamer's rtsp-server serving an MJPEG AVI file, or an H.264 MP4 (the codec
-real cameras send) with ``--codec h264``, as a live RTSP camera — for the demo, the benchmarks and the
+"""A camera simulator: GStreamer's rtsp-server serving an MJPEG AVI file, or an H.264 or H.265 MP4 (the
+codecs real cameras send) with ``--codec h264|h265``, as a live RTSP camera — for the demo, the benchmarks and the
 ingest tests.
 
     /usr/bin/python3 scripts/rtsp_camera.py --port 8554 --file clip.avi      # rtsp://127.0.0.1:8554/cam
@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", required=True)
-    parser.add_argument("--codec", choices=["mjpeg", "h264"], default="mjpeg")
+    parser.add_argument("--codec", choices=["mjpeg", "h264", "h265"], default="mjpeg")
     parser.add_argument(
         "--shared",
         action="store_true",
@@ -60,7 +60,11 @@ def main() -> None:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    if args.codec == "h264":
+    if args.codec == "h265":
+        factory.set_launch(
+            f'( filesrc location="{args.file}" ! qtdemux ! h265parse ! rtph265pay name=pay0 pt=96 config-interval=1 )'
+        )
+    elif args.codec == "h264":
         factory.set_launch(
             f'( filesrc location="{args.file}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
         )

@@ -375,7 +375,10 @@ def test_the_alarm_latency_histogram_counts_live_openings_from_their_completing_
     live = typed("live", started_at=(now - timedelta(seconds=302)).isoformat())  # opened 2 s ago (duration 300)
     replay = typed("replay", started_at=(now - timedelta(days=1)).isoformat())
     closed = typed(
-        "closed", "closed", started_at=(now - timedelta(seconds=430)).isoformat(), ended_at=(now - timedelta(seconds=10)).isoformat()
+        "closed",
+        "closed",
+        started_at=(now - timedelta(seconds=430)).isoformat(),
+        ended_at=(now - timedelta(seconds=10)).isoformat(),
     )
     service._raise([live, replay, closed])
     service._raise([live])  # the same event again: not a new alarm
@@ -385,6 +388,9 @@ def test_the_alarm_latency_histogram_counts_live_openings_from_their_completing_
 
     assert sample("hallwatch_alarm_latency_seconds_count") == 1
     assert 2.0 <= sample("hallwatch_alarm_latency_seconds_sum") < 10.0
-    assert service.metrics.registry.get_sample_value(
-        "hallwatch_alarm_latency_seconds_bucket", {"type": "empty_post", "le": "1.5"}
-    ) == 0
+    assert (
+        service.metrics.registry.get_sample_value(
+            "hallwatch_alarm_latency_seconds_bucket", {"type": "empty_post", "le": "1.5"}
+        )
+        == 0
+    )

@@ -9,8 +9,10 @@ segments are pruned by age."""
 from __future__ import annotations
 
 import io
+import subprocess
 import time
 import zipfile
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -59,10 +61,12 @@ def camera_source(tmp_path_factory) -> Path:
     return write_source(frames, tmp_path_factory.mktemp("camera") / "camera.mp4", gop_s=1)
 
 
-@pytest.fixture
-def hall(tmp_path, camera_source):
+@contextmanager
+def recorded_hall(tmp_path: Path, source: Path, codec: str):
+    """An RTSP camera (``codec``) watching h1's window 1, recorded by the pipeline's segment
+    recorder, and the alerting service on a real port; (url, service, recorder, cfg)."""
     port = free_port()
-    server = RtspServer(port, camera_source, codec="h264", shared=True)
+    server = RtspServer(port, source, codec=codec, shared=True)
     server.start()
     data = registry(
         "127.0.0.1:1",
@@ -103,6 +107,12 @@ def hall(tmp_path, camera_source):
         service.rating_clips.stop()
         recorder.stop()
         server.kill()
+
+
+@pytest.fixture
+def hall(tmp_path, camera_source):
+    with recorded_hall(tmp_path, camera_source, "h264") as world:
+        yield world
 
 
 def session(url: str, name: str) -> httpx.Client:
@@ -291,3 +301,72 @@ def test_the_console_cuts_and_plays_a_span_and_plays_the_poor_ratings_clip(hall)
         wait_in_page(page, "document.querySelector('#t-player video').readyState >= 2")
         assert page.evaluate("document.querySelector('#t-player video').duration") >= 4  # ± rating_span_s (3 s)
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def hevc_source(camera_source) -> Path:
+    """The same numbered frames in H.265 (a keyframe every second, no B-frames), as most current
+    surveillance cameras send."""
+    out = camera_source.with_name("camera-hevc.mp4")
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(camera_source), "-c:v", "libx265",
+         "-preset", "ultrafast", "-x265-params", f"keyint={int(FPS)}:min-keyint={int(FPS)}:bframes=0:log-level=error",
+         "-tag:v", "hvc1", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def test_an_h265_camera_is_recorded_and_cut_by_stream_copy_and_played_as_its_browser_can(tmp_path, hevc_source):
+    """Issue 29: an H.265 camera's recording and clips stay H.265 (stream copy, ``hvc1``), signed and
+    verified like H.264; a browser that cannot play HEVC gets an H.264 rendition made on demand,
+    cached outside the signed folder (verify still passes); the console picks by asking the browser."""
+    from playwright.sync_api import sync_playwright
+
+    from streams.evidence.video import probe
+    from tests.case_fixtures import open_console
+    from tests.helpers import wait_in_page
+
+    with recorded_hall(tmp_path, hevc_source, "h265") as (url, service, recorder, cfg):
+        assert recorder.mode == "copy" and recorder.codec == "hevc"
+        officer = session(url, "officer")
+        (span,) = officer.get("/api/recordings", params={"hall": "h1"}).json()[0]["retained"]
+        end = datetime.fromisoformat(span["end"]) - timedelta(seconds=1)
+        body = {"hall": "h1", "window": "w1", "start": (end - timedelta(seconds=5)).isoformat(),
+                "end": end.isoformat(), "reason": "H.265 核查"}  # fmt: skip
+        made = officer.post("/api/recordings/clips", json=body)
+        assert made.status_code == 201, made.text
+        clip_id = made.json()["id"]
+        detail = officer.get(f"/api/recordings/clips/{clip_id}").json()
+        assert detail["codec"] == "hevc" and detail["problems"] == []
+        original = tmp_path / "original.mp4"
+        original.write_bytes(officer.get(f"/api/recordings/clips/{clip_id}/video").content)
+        tag = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                              "stream=codec_tag_string", "-of", "csv=p=0", str(original)],
+                             capture_output=True, text=True).stdout.strip()  # fmt: skip
+        assert probe(str(original)).codec == "hevc" and tag == "hvc1"
+        indices = frame_indices(original)
+        assert indices == list(range(indices[0], indices[0] + len(indices))) and len(indices) / FPS >= 5
+        # The rendition: H.264, the same frames, made once, the signed folder untouched.
+        copy = tmp_path / "rendition.mp4"
+        copy.write_bytes(officer.get(f"/api/recordings/clips/{clip_id}/video", params={"rendition": "h264"}).content)
+        assert probe(str(copy)).codec == "h264" and frame_indices(copy) == indices
+        cached = list((Path(cfg.evidence.root) / "renditions").rglob("*.mp4"))
+        assert len(cached) == 1
+        stamp = cached[0].stat().st_mtime_ns
+        officer.get(f"/api/recordings/clips/{clip_id}/video", params={"rendition": "h264"})
+        assert cached[0].stat().st_mtime_ns == stamp  # served from the cache
+        assert officer.get(f"/api/recordings/clips/{clip_id}").json()["problems"] == []
+        assert officer.get(f"/api/recordings/clips/{clip_id}/video", params={"rendition": "vp9"}).status_code == 422
+        if Path("/usr/bin/chromium").exists():
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+                page = open_console(browser, url, "officer")
+                hevc = page.evaluate("MediaSource.isTypeSupported('video/mp4; codecs=\"hvc1.1.6.L93.B0\"')")
+                page.click("nav button[data-tab=recordings]")
+                page.click("#rec-list button.rec-play")
+                wait_in_page(page, "document.querySelector('#rec-player video') && "
+                                   "document.querySelector('#rec-player video').readyState >= 2")  # fmt: skip
+                src = page.evaluate("document.querySelector('#rec-player video').src")
+                assert ("rendition=h264" in src) == (not hevc), (src, hevc)
+                browser.close()

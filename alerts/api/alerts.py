@@ -30,6 +30,7 @@ from alerts.api.models import (
     alert_out,
 )
 from alerts.evidence.case import integrity
+from alerts.evidence.renditions import clip_codecs
 from alerts.lifecycle import STATES, RequestInvalid, TransitionRefused
 from alerts.metrics import county_of
 from alerts.store.schema import Alert
@@ -105,6 +106,7 @@ def get_alert(event_id: str, principal: Principal = who("view_hall"), ctx: ApiCo
         "integrity": status,
         "integrity_problems": problems,
         "zone_polygon": zone.polygon if zone else None,
+        "clip_codecs": clip_codecs(ctx.evidence, alert.payload.get("evidence") or {}),
     }
 
 

@@ -8,9 +8,10 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -19,6 +20,7 @@ from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from alerts.api.models import alert_out
 from alerts.evidence.case import case_zip, integrity
 from alerts.evidence.case_sheet import CaseSheet, render
+from alerts.evidence.renditions import browser_copy
 from alerts.store.schema import Alert
 from configs.labels import reason_label, type_label
 from streams.evidence.manifest import case_code, resolve_key
@@ -28,14 +30,28 @@ log = logging.getLogger(__name__)
 MEDIA = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}
 
 
-@router.get("/api/alerts/{event_id}/evidence/{name}", responses={200: {"content": {m: {} for m in MEDIA.values()}}})
-def evidence_file(event_id: str, name: str, principal: Principal = who("view_hall"), ctx: ApiContext = Ctx):
+@router.get(
+    "/api/alerts/{event_id}/evidence/{name}",
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}, 429: {"description": "Renditions busy: retry"}},
+)
+def evidence_file(
+    event_id: str,
+    name: str,
+    rendition: Literal["h264"] | None = Query(
+        None, description="h264: a clip the browser cannot play (H.265) as an H.264 rendition, made once"
+    ),
+    principal: Principal = who("view_hall"),
+    ctx: ApiContext = Ctx,
+):
     alert = ctx.scoped_alert(event_id, principal)
     relative = (alert.payload.get("evidence") or {}).get(name)
     path = ctx.evidence.resolve(relative) if isinstance(relative, str) else None
     if path is None:
         raise HTTPException(404, "no such evidence")
-    ctx.store.record(event_id, principal.username, "evidence_view", {"file": name})
+    if rendition is not None and path.suffix == ".mp4":
+        with ctx.exports.take():
+            path = browser_copy(ctx.evidence, path)
+    ctx.store.record(event_id, principal.username, "evidence_view", {"file": name, "rendition": rendition})
     return FileResponse(path, media_type=MEDIA.get(path.suffix))
 
 

@@ -121,6 +121,7 @@ class AlertDetail(AlertOut):
     integrity: str  # ok | failed | none
     integrity_problems: list[str]
     zone_polygon: list[list[float]] | None
+    clip_codecs: dict[str, str] = {}  # "open_clip" -> "h264" | "hevc": where a browser may need a rendition
 
 
 class Login(BaseModel):

@@ -10,10 +10,10 @@ import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from starlette.background import BackgroundTask
@@ -22,6 +22,7 @@ from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, unprocessable, who
 from alerts.api.models import AwareTime, Id
 from alerts.evidence.recorded import request_event
+from alerts.evidence.renditions import browser_copy, codec_of
 from alerts.store.schema import VideoRequestRow, utcnow
 from configs.model import Camera, ZoneKind
 from domain.base import printable_name
@@ -69,6 +70,7 @@ class VideoRequestOut(BaseModel):
     created_at: datetime
     bytes: int
     problems: list[str] | None = Field(None, description="verify's findings (empty: intact); only on one request")
+    codec: str | None = Field(None, description="The clip's codec (h264, hevc); only on one request")
 
 
 def _windows(camera: Camera) -> list[str]:
@@ -203,16 +205,30 @@ def clip_detail(request_id: str, principal: Principal = who(ACTION), ctx: ApiCon
     else:
         expect = {"event_id": row.id, "hall_id": row.hall_id, "camera_id": row.camera_id}
         problems = verify(manifest.parent, resolve_key(ctx.cfg.evidence.hmac_key), expect)
-    return _out(row, ZoneInfo(ctx.cfg.timezone), problems)
+    out = _out(row, ZoneInfo(ctx.cfg.timezone), problems)
+    clip = ctx.evidence.resolve(row.clip)
+    out.codec = codec_of(clip) if clip is not None else None
+    return out
 
 
-@router.get("/api/recordings/clips/{request_id}/video", responses={200: {"content": {"video/mp4": {}}}})
-def clip_video(request_id: str, principal: Principal = who(ACTION), ctx: ApiContext = Ctx):
+@router.get(
+    "/api/recordings/clips/{request_id}/video",
+    responses={200: {"content": {"video/mp4": {}}}, 429: {"description": "Renditions busy: retry"}},
+)
+def clip_video(
+    request_id: str,
+    rendition: Literal["h264"] | None = Query(None, description="h264: an H.265 clip as an H.264 rendition"),
+    principal: Principal = who(ACTION),
+    ctx: ApiContext = Ctx,
+):
     row = _request(ctx, principal, request_id)
     path = ctx.evidence.resolve(row.clip)
     if path is None:
         raise HTTPException(404, "the clip's folder is gone (retention)")
-    ctx.store.record(None, principal.username, "video_view", {"request": row.id})
+    if rendition is not None:
+        with ctx.exports.take():
+            path = browser_copy(ctx.evidence, path)
+    ctx.store.record(None, principal.username, "video_view", {"request": row.id, "rendition": rendition})
     return FileResponse(path, media_type="video/mp4")
 
 

@@ -13,6 +13,7 @@ from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
 from alerts.api.models import Id
 from alerts.attendance.tickets import figures, with_camera_waits
+from alerts.evidence.renditions import clip_codecs
 from alerts.service_events import rating_alert_id
 from domain.service_events import POOR_SCORES
 
@@ -50,6 +51,7 @@ class PoorRating(BaseModel):
     on_duty: list[str]
     alert_id: str | None  # the 差评 alert (its clip), where a camera watches the window
     has_clip: bool
+    clip_codec: str | None = None  # h264 | hevc: the console asks for a rendition where it cannot play it
 
 
 class TicketDay(BaseModel):
@@ -94,6 +96,7 @@ def ticket_day(
         if r.kind != "rating" or r.score not in POOR_SCORES:
             continue
         alert = ctx.store.get(rating_alert_id(r.id))
+        codecs = clip_codecs(ctx.evidence, alert.payload.get("evidence") or {}) if alert else {}
         poor.append(
             PoorRating(
                 id=r.id,
@@ -108,7 +111,8 @@ def ticket_day(
                 person=r.person,
                 on_duty=roster.on_duty(r.hall_id, r.window_id, r.at) if r.window_id else [],
                 alert_id=alert.event_id if alert else None,
-                has_clip=bool(alert and (alert.payload.get("evidence") or {}).get("open_clip")),
+                has_clip="open_clip" in codecs,
+                clip_codec=codecs.get("open_clip"),
             )  # fmt: skip
         )
     return TicketDay(day=day, windows=windows, poor=poor)

@@ -3,7 +3,7 @@
 // lifecycle this user may take. Escaped by construction (lit-html templates).
 import {html, nothing, render, svg} from "./vendor/lit-html.js";
 import {attachOverlay} from "./overlay.js";
-import {$, api, can, fmt, localInDays, reasonName, regionName, typeName, withHallOffset} from "./session.js";
+import {$, api, can, fmt, localInDays, playableUrl, reasonName, regionName, typeName, withHallOffset} from "./session.js";
 import {dur} from "./util.js";
 
 export const LIFECYCLE = {new: "待确认", acknowledged: "已确认", reviewed: "已复核", dispatched: "已督办", rectified: "已反馈", closed: "已办结"};
@@ -118,6 +118,7 @@ export async function showDetail(id) {
   if (current !== id) return;  // another alert was chosen meanwhile
   const ev = a.evidence || {};
   const file = (name) => `/api/alerts/${encodeURIComponent(id)}/evidence/${encodeURIComponent(name)}`;
+  const clip = (name) => playableUrl(file(name), (a.clip_codecs || {})[name]);  // H.265: H.264 where the browser cannot
   const integrity = {ok: html`<span class="ok">✔ 证据完整性校验通过</span>`,
     failed: html`<span class="failed">✘ 证据校验失败：${a.integrity_problems.join("；")}</span>`, none: "证据生成中或无证据"}[a.integrity];
   const actions = caseActions(a);
@@ -135,8 +136,8 @@ export async function showDetail(id) {
     <p>${integrity}</p>
     ${ev.snapshot ? html`<div class="media"><img id="snap" alt="告警快照" src=${file("snapshot_raw")}></div>` : nothing}
     ${ev.open_clip ? html`<h3>视频证据 <label class="toggle"><input type="checkbox" id="overlay-on" checked> 显示识别标注</label></h3>
-      <div class="media player"><video id="clip" controls muted preload="auto" src=${file("open_clip")}></video><canvas id="clip-overlay"></canvas></div>` : nothing}
-    ${ev.close_clip ? html`<h3>结束时段视频</h3><div class="media player"><video id="close-clip" controls muted preload="metadata" src=${file("close_clip")}></video><canvas id="close-overlay"></canvas></div>` : nothing}
+      <div class="media player"><video id="clip" controls muted preload="auto" src=${clip("open_clip")}></video><canvas id="clip-overlay"></canvas></div>` : nothing}
+    ${ev.close_clip ? html`<h3>结束时段视频</h3><div class="media player"><video id="close-clip" controls muted preload="metadata" src=${clip("close_clip")}></video><canvas id="close-overlay"></canvas></div>` : nothing}
     ${ev.open_clip ? html`<p class="legend"><span class="swatch red"></span>违规涉及人员 <span class="swatch green"></span>其他人员
       <span class="swatch zone"></span>规则区域（#编号为跟踪编号，红线标出间距不足 1 米的两人；视频为摄像机原始画面，标注为识别数据，导出案卷时另附标注视频）</p>` : nothing}
     <h3>事件时间线</h3><ul class="timeline">${timeline(a.audit)}</ul>

@@ -1,7 +1,7 @@
 // 视频回溯: an officer cuts a span of a window's retained recording (stream copy, signed, audited),
 // watches it here and downloads it with its manifest. Times are typed in the halls' time.
 import {html, render} from "./vendor/lit-html.js";
-import {$, api, fmt, hallName, state, windowName, withHallOffset} from "./session.js";
+import {$, api, fmt, hallName, playableUrl, state, windowName, withHallOffset} from "./session.js";
 
 const size = (n) => n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`;
 
@@ -10,7 +10,8 @@ async function play(r) {
   const intact = detail.problems && detail.problems.length === 0;
   render(html`<h3>${hallName(r.hall_id)} ${windowName(r.hall_id, r.window_id) || r.camera_id} · ${fmt(r.clip_start)} 起</h3>
     <p class=${intact ? "ok" : "low"}>${intact ? "签名校验通过：录像与调取时一致" : "签名校验未通过：" + (detail.problems || []).join("；")}</p>
-    <video controls autoplay muted src=${`/api/recordings/clips/${encodeURIComponent(r.id)}/video`}></video>`, $("rec-player"));
+    <video controls autoplay muted src=${playableUrl(`/api/recordings/clips/${encodeURIComponent(r.id)}/video`, detail.codec)}></video>`,
+  $("rec-player"));
 }
 
 async function showRetained() {

@@ -54,3 +54,11 @@ export async function start() {
   state.registry = registry;
   state.labels = labels;
 }
+
+// Whether this browser plays a clip's codec from an MP4: H.264 everywhere; H.265 where the platform
+// decodes it (asked of the browser). Else the console asks for the clip's H.264 rendition.
+const HEVC = 'video/mp4; codecs="hvc1.1.6.L93.B0"';
+export const browserPlays = (codec) => !codec || codec === "h264" ||
+  (codec === "hevc" && ((window.MediaSource && MediaSource.isTypeSupported(HEVC)) ||
+    document.createElement("video").canPlayType(HEVC) === "probably"));
+export const playableUrl = (url, codec) => browserPlays(codec) ? url : `${url}?rendition=h264`;

@@ -1,19 +1,19 @@
 // 叫号评价: a day of the halls' queue tickets and ratings per window, beside the cameras' own queue
 // wait, and the day's 差评, each with the clip of its window (its alert's evidence) played here.
 import {html, render} from "./vendor/lit-html.js";
-import {$, api, fmt, hallToday, state} from "./session.js";
+import {$, api, fmt, hallToday, playableUrl, state} from "./session.js";
 import {STALE, latestOnly} from "./util.js";
 
 const minutes = (v) => v == null ? "—" : v.toFixed(1);
 const answer = latestOnly();
 
-function play(alertId) {
-  render(html`<h3>差评录像</h3><video controls autoplay muted src=${`/api/alerts/${encodeURIComponent(alertId)}/evidence/open_clip`}></video>`,
-    $("t-player"));
+function play(r) {
+  const url = playableUrl(`/api/alerts/${encodeURIComponent(r.alert_id)}/evidence/open_clip`, r.clip_codec);
+  render(html`<h3>差评录像</h3><video controls autoplay muted src=${url}></video>`, $("t-player"));
 }
 
 function clipCell(r) {
-  if (r.has_clip) return html`<button type="button" class="t-play" @click=${() => play(r.alert_id)}>播放</button>`;
+  if (r.has_clip) return html`<button type="button" class="t-play" @click=${() => play(r)}>播放</button>`;
   return r.alert_id ? html`<span title="录像尚未生成或该时段未录像">暂无录像</span>` : html`<span title="没有摄像头拍摄该窗口">—</span>`;
 }
 

@@ -1,10 +1,10 @@
 """Where a camera's raw evidence clips come from, cheapest first:
 
 - ``FileClips``: a video file (or a replayed one) is cut from the file itself: by stream copy from
-  the keyframe at or before the clip's start when it is H.264, else encoded once from the file.
-- ``LiveClips``: a live H.264 stream is recorded as segments by stream copy
+  the keyframe at or before the clip's start when it is H.264 or H.265, else encoded once from the file.
+- ``LiveClips``: a live H.264 or H.265 stream is recorded as segments by stream copy
   (``SegmentRecorder``); a clip joins the segments around the violation. Until the recording runs,
-  and for streams that are not H.264 (USB, MJPEG), the analysed frames are kept in a JPEG ring
+  and for streams with nothing to copy (USB, MJPEG), the analysed frames are kept in a JPEG ring
   and encoded once.
 - ``FrameClips``: only the analysed frames exist (a missing or unreadable file): encode them once.
 
@@ -110,12 +110,12 @@ class FileClips(ClipSource):
             position = np.floor(position * self.file_fps + 1e-6) / self.file_fps
         end_position = (last - origin).total_seconds() / scale
         duration = end_position - position + 0.5 / self.file_fps
-        cut(self.path, position, duration, out, copy=self.copy, time_scale=scale)
+        cut(self.path, position, duration, out, copy=self.copy, time_scale=scale, codec=self.info.codec)
         return Clip(out, origin + timedelta(seconds=position * scale), "copy" if self.copy else "encode")
 
 
 class LiveClips(ClipSource):
-    """A live camera: segments by stream copy when it sends H.264, its analysed frames otherwise."""
+    """A live camera: segments by stream copy when it sends H.264 or H.265, its analysed frames otherwise."""
 
     def __init__(self, recorder: SegmentRecorder, ring: FrameRing, fps: float, segment_s: float):
         self.recorder, self.ring = recorder, ring
@@ -143,7 +143,7 @@ class LiveClips(ClipSource):
                     self.recorder.camera.id,
                     segments[0].start - start.timestamp(),
                 )
-            join([s.path for s in segments], out)
+            join([s.path for s in segments], out, self.recorder.codec)
             return Clip(out, datetime.fromtimestamp(segments[0].start, UTC).astimezone(start.tzinfo), "segments")
         if self.recorder.mode == "copy":
             log.warning(

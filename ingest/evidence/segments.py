@@ -1,4 +1,4 @@
-"""Recording a live H.264 camera as short segments, by stream copy (no decode, no encode).
+"""Recording a live H.264 or H.265 camera as short segments, by stream copy (no decode, no encode).
 
 One ffmpeg process per camera (its own connection to the camera, as Frigate records) copies the
 video packets into ``segment_s``-long MPEG-TS segments, each starting on a keyframe, stamped with
@@ -8,7 +8,7 @@ analysis stamps its frames with. Each run's CSV listing gives every segment's st
 and an officer may cut any span still retained (视频回溯). Segments are kept ``keep_s`` (the
 camera's ``retain_h``, at least what the clips need), across restarts of the pipeline, and deleted
 oldest first, across all cameras, whenever the disk's free space falls under the evidence guard.
-A stream that is not H.264 (MJPEG, most USB cameras) is not recorded: the camera's clips are then
+A stream with nothing to copy (MJPEG, most USB cameras) is not recorded: the camera's clips are then
 encoded from its analysed frames."""
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class SegmentRecorder:
         self._index_lock = threading.Lock()
         self._swept = time.time()
         self.pruned_for_space = 0  # segments deleted before their time because the disk was nearly full
-        self.mode = "probing"  # -> "copy" (recording segments) | "encode" (not H.264: no segments)
+        self.mode = "probing"  # -> "copy" (recording segments) | "encode" (nothing to copy: no segments)
+        self.codec = ""  # the stream's, once probed ("h264" | "hevc")
         self.restarts = 0
         self._stop = threading.Event()
         self._process: subprocess.Popen | None = None
@@ -87,12 +88,12 @@ class SegmentRecorder:
             if not info.copyable:
                 self.mode = "encode"
                 log.info(
-                    "camera %s sends %s, not H.264: its clips are encoded from the analysed frames",
+                    "camera %s sends %s, neither H.264 nor H.265: its clips are encoded from the analysed frames",
                     self.camera.id,
                     info.codec,
                 )
                 return
-            self.mode = "copy"
+            self.codec, self.mode = info.codec, "copy"
             if self._record():
                 failures = 0
             else:

@@ -17,8 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-# Codecs a browser plays from an MP4: only these are worth a stream copy.
-COPYABLE = {"h264"}
+# Codecs kept as the camera sent them (stream copy): H.264 and H.265, what IP cameras send. Every
+# browser plays H.264; H.265 only some (the console asks the browser, and otherwise plays an H.264
+# rendition made on demand, ``rendition``).
+COPYABLE = {"h264", "hevc"}
+BROWSER_SAFE = {"h264"}
+# The MP4 sample entry of each copied codec: ``hvc1`` (parameter sets in the header), which Safari and
+# the platform decoders Chromium uses require for HEVC; ffmpeg's default for HEVC is ``hev1``.
+TAGS = {"hevc": ["-tag:v", "hvc1"]}
 
 
 def ffmpeg() -> str:
@@ -125,15 +131,21 @@ def keyframe_times(path: str | Path, timeout_s: float = 120) -> np.ndarray:
 
 
 def cut(
-    source: str | Path, start_s: float, duration_s: float, out: Path, copy: bool = True, time_scale: float = 1.0
+    source: str | Path,
+    start_s: float,
+    duration_s: float,
+    out: Path,
+    copy: bool = True,
+    time_scale: float = 1.0,
+    codec: str = "h264",
 ) -> Path:
     """``duration_s`` of a file from ``start_s`` (file seconds). ``copy``: the packets as they are
     (``start_s`` must be a keyframe's time, or the clip starts at the keyframe before it); else
     encoded once to H.264 from exactly ``start_s``. ``time_scale`` stretches the clip's timeline
     (a file whose container rate is not the rate it was captured at)."""
     partial = out.with_suffix(".partial.mp4")
-    codec = (
-        ["-c", "copy"]
+    codec_args = (
+        ["-c", "copy", *TAGS.get(codec, [])]
         if copy
         else [
             "-c:v",
@@ -166,7 +178,7 @@ def cut(
             "-map",
             "0:v:0",
             "-an",
-            *codec,
+            *codec_args,
             "-avoid_negative_ts",
             "make_zero",
             "-movflags",
@@ -193,6 +205,7 @@ def cut(
                     "0:v:0",
                     "-c",
                     "copy",
+                    *TAGS.get(codec, []),
                     "-movflags",
                     "+faststart",
                     str(scaled),
@@ -206,8 +219,9 @@ def cut(
     return out
 
 
-def join(segments: list[Path], out: Path) -> Path:
-    """Recorded segments, in order, as one MP4 by stream copy."""
+def join(segments: list[Path], out: Path, codec: str | None = None) -> Path:
+    """Recorded segments, in order, as one MP4 by stream copy (``codec``: the stream's, probed from
+    the first segment when not given)."""
     if not segments:
         raise ValueError("no segments to join")
     partial = out.with_suffix(".partial.mp4")
@@ -231,6 +245,7 @@ def join(segments: list[Path], out: Path) -> Path:
                 "0:v:0",
                 "-c",
                 "copy",
+                *TAGS.get(codec or _codec(segments[0]), []),
                 "-avoid_negative_ts",
                 "make_zero",
                 "-movflags",
@@ -239,6 +254,27 @@ def join(segments: list[Path], out: Path) -> Path:
             ],
             "join segments",
         )
+    partial.rename(out)
+    return out
+
+
+def _codec(path: Path) -> str:
+    info = probe(str(path))
+    return info.codec if info is not None else ""
+
+
+def rendition(source: Path, out: Path, timeout_s: float = 600) -> Path:
+    """An H.264 copy of a clip a browser cannot play (H.265), encoded once (a few seconds of CPU per
+    minute of 720p); the signed original is never touched."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial.mp4")
+    _run(
+        [ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:v:0", "-an",
+         "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+         "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-movflags", "+faststart", str(partial)],
+        "make an H.264 rendition",
+        timeout_s,
+    )  # fmt: skip
     partial.rename(out)
     return out
 
