@@ -358,6 +358,20 @@ def test_an_h265_camera_is_recorded_and_cut_by_stream_copy_and_played_as_its_bro
         assert cached[0].stat().st_mtime_ns == stamp  # served from the cache
         assert officer.get(f"/api/recordings/clips/{clip_id}").json()["problems"] == []
         assert officer.get(f"/api/recordings/clips/{clip_id}/video", params={"rendition": "vp9"}).status_code == 422
+        # A 差评 on the H.265 camera: its clip stays H.265; the case export adds an H.264 copy to read.
+        now = datetime.now(UTC).replace(microsecond=0)
+        rating = {"id": "r-hevc", "kind": "rating", "hall": "h1", "window": "w1", "score": 1, "at": now.isoformat()}
+        httpx.post(f"{url}/api/integrations/service-events", json={"events": [rating]},
+                   headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+        alert_id = service.store.list(type="poor_rating", limit=5)[0].event_id
+        wait_for(lambda: "open_clip" in (service.store.get(alert_id).payload.get("evidence") or {}), 60, "the clip")
+        assert officer.get(f"/api/alerts/{alert_id}").json()["clip_codecs"] == {"open_clip": "hevc"}
+        export = zipfile.ZipFile(io.BytesIO(officer.get(f"/api/alerts/{alert_id}/export").content))
+        export.extractall(tmp_path / "case")
+        assert probe(str(tmp_path / "case" / "evidence" / "open_raw.mp4")).codec == "hevc"
+        assert probe(str(tmp_path / "case" / "annotated" / "open_raw.h264.mp4")).codec == "h264"
+        assert verify(Path(cfg.evidence.root) / Path(service.store.get(alert_id).payload["evidence"]["manifest"]).parent,
+                      KEY) == []  # fmt: skip
         if Path("/usr/bin/chromium").exists():
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])

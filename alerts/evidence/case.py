@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from alerts.evidence.annotated import render_annotated
+from alerts.evidence.renditions import browser_copy
 from streams.evidence.manifest import MANIFEST, listed_files, read_manifest, resolve_key, verify, write_manifest
 from streams.evidence.storage import LocalEvidenceStore
 
@@ -37,7 +38,8 @@ ANNOTATED_NOTE = (
     "annotated/ 中的标注视频由告警服务在导出时根据 evidence/ 中已签名的原始视频与标注数据"
     "（*_overlay.json）生成，仅供阅看；证据以 evidence/ 中经 manifest.json 签名的文件为准。\n"
     "The videos under annotated/ were rendered at export from the signed raw clips and overlay data "
-    "in evidence/; they are a reading aid, the signed files are the evidence.\n"
+    "in evidence/ (or, for H.265 clips without overlay data, re-encoded as H.264 so that every player "
+    "opens them); they are a reading aid, the signed files are the evidence.\n"
 )
 
 
@@ -52,6 +54,22 @@ def annotated_copies(files: set[Path], workdir: Path) -> list[Path]:
                 out.append(render_annotated(clip, overlay, workdir / f"{kind}_annotated.mp4"))
             except (RuntimeError, ValueError, OSError, KeyError, TypeError, IndexError):
                 continue  # the signed files still go out; the reading aid is best effort
+    return out
+
+
+def h264_copies(store: LocalEvidenceStore, files: set[Path], annotated: set[str]) -> list[Path]:
+    """H.264 renditions of the H.265 clips that have no annotated copy (an H.265 camera's 差评 clip):
+    every player opens the export (cached under renditions/, outside the signed folder)."""
+    out = []
+    for clip in sorted(f for f in files if f.name.endswith("_raw.mp4")):
+        if clip.name.removesuffix("_raw.mp4") in annotated:
+            continue  # the annotated copy is H.264 already
+        try:
+            copy = browser_copy(store, clip)
+        except (RuntimeError, OSError):
+            continue
+        if copy != clip:
+            out.append(copy)
     return out
 
 
@@ -117,6 +135,7 @@ def case_zip(
             archive.write(file, f"evidence/{file.name}")
         with tempfile.TemporaryDirectory() as workdir:
             rendered = annotated_copies(files, Path(workdir))
+            rendered += h264_copies(store, files, {f.name.removesuffix("_annotated.mp4") for f in rendered})
             for file in rendered:
                 archive.write(file, f"annotated/{file.name}")
             if rendered:

@@ -43,7 +43,8 @@ def browser_copy(store: LocalEvidenceStore, path: Path) -> Path:
     """``path`` itself when every browser plays it, else its H.264 rendition (made now if missing)."""
     if codec_of(path) in BROWSER_SAFE:
         return path
-    target = store.root / "renditions" / path.relative_to(store.root.resolve())
+    relative = path.relative_to(store.root.resolve())
+    target = (store.root / "renditions" / relative).with_name(f"{path.stem}.h264.mp4")
     with _making:
         if not target.is_file():
             rendition(path, target)
