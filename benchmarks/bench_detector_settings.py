@@ -2,9 +2,10 @@
 
     python -m benchmarks.bench_detector_settings
 
-Compares the settings before this version (plain resize, detector threshold 0.4) with the
-defaults (letterboxed input, threshold 0.1 for ByteTrack's second association), alternating,
-best of three (the machines are noisy).
+Compares the input before this version (the frame letterboxed into a square 416x416: a 4:3
+camera's frame is a quarter padding) with the defaults (the input follows the frame's aspect
+ratio: 416x320 for 4:3), alternating, best of three (the machines are noisy). The accuracy of
+both: ``python -m benchmarks.bench_vision --input-sizes 416sq,416`` (docs/model_card.md).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import time
 
 import cv2
 
+from benchmarks.bench_vision import build
 from benchmarks.common import VTEST
 from configs.model import DetectorConfig, TrackerConfig
-from detectors.factory import build_detector
 from detectors.tracking import PersonTracker
 
-SETTINGS = {"before (resize, conf 0.4)": DetectorConfig(letterbox=False, conf=0.4), "defaults": DetectorConfig()}
+SIZE = DetectorConfig().input_size
+SETTINGS = {f"before ({SIZE}x{SIZE} square)": f"{SIZE}sq", "defaults": str(SIZE)}
 
 
 def main(frames: int = 300, repeat: int = 3) -> None:
@@ -29,7 +31,7 @@ def main(frames: int = 300, repeat: int = 3) -> None:
         if not ok:
             break
         images.append(image)
-    detectors = {name: build_detector(cfg) for name, cfg in SETTINGS.items()}
+    detectors = {name: build(DetectorConfig(), size) for name, size in SETTINGS.items()}
     rates: dict[str, list[float]] = {name: [] for name in SETTINGS}
     for _ in range(repeat):
         for name, detector in detectors.items():

@@ -60,7 +60,7 @@ def calibration(gt: np.ndarray):
     return {"image": image.round(1).tolist(), "floor": floor.round(3).tolist()}
 
 
-def config(w, h, fps, cal):
+def config(w, h, fps, cal, rate: float = 5.0):
     zones = layout(w, h)
     camera = {
         "id": "cam",
@@ -68,7 +68,7 @@ def config(w, h, fps, cal):
         "source": "mot:x",
         "frame_size": [w, h],
         "source_fps": fps,
-        "analysis_fps": 5,
+        "analysis_fps": rate,
         "start_time": T0.isoformat(),
         "zones": zones,
     }
@@ -90,8 +90,9 @@ def config(w, h, fps, cal):
 
 
 def run(cfg, by_frame: dict, last: int, fps: float) -> list[dict]:
+    """The rules on ``by_frame`` at the camera's analysis rate."""
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
-    sampler = Sampler(5.0)
+    sampler = Sampler(cfg.cameras[0].analysis_fps)
     out = []
     for index in range(1, last + 1):
         t = (index - 1) / fps

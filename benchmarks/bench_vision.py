@@ -8,7 +8,8 @@ the foot point's bias and spread in pixels, the width ratio), tracks (MOTA, IDF1
 with motmetrics), the floor position of matched people against the annotated ground-plane
 position (median and p90, where the annotation has one; the calibration is fitted from the
 annotation, as an installer's would be from measured floor marks), the event F1 of the rules
-against the same rules on the annotated tracks (bench_event_f1's zones and rules, at 5 fps), and
+against the same rules on the annotated tracks (bench_event_f1's zones and rules, both at the row's
+analysis rate), and
 frames/s of detection plus tracking. ``det`` replays the public CNN detections (det.txt; scores
 clipped to [0, 1]); ``nanodet`` runs the offline default detector on the video.
 """
@@ -61,10 +62,27 @@ def gt_boxes(rows: np.ndarray) -> np.ndarray:
     return np.column_stack([rows[:, 2], rows[:, 3], rows[:, 2] + rows[:, 4], rows[:, 3] + rows[:, 5]])
 
 
-def detect_video(path, indices: list[int], detector_cfg: DetectorConfig) -> tuple[dict[int, Detections], float]:
+def build(detector_cfg: DetectorConfig, size: str):
+    """The configured detector at input ``size`` ("416", "640"; "416sq" = as before the input
+    followed the frame's aspect ratio: letterboxed into a square)."""
     from detectors.factory import build_detector
+    from detectors.nanodet import InputGeometry, input_geometry
 
-    detector = build_detector(detector_cfg)
+    side = int(size.removesuffix("sq"))
+    detector = build_detector(detector_cfg.model_copy(update={"input_size": side}))
+    if size.endswith("sq"):
+
+        def square(w: int, h: int) -> InputGeometry:
+            g = input_geometry(w, h, side)
+            return InputGeometry(
+                side, side, g.scale_x, g.scale_y, (side - w * g.scale_x) / 2, (side - h * g.scale_y) / 2
+            )
+
+        detector.geometry = square  # type: ignore[union-attr]
+    return detector
+
+
+def detect_video(path, indices: list[int], detector) -> tuple[dict[int, Detections], float]:
     cap = cv2.VideoCapture(str(path))
     wanted, out, spent = set(indices), {}, 0.0
     for index in range(1, max(indices) + 1):
@@ -79,7 +97,13 @@ def detect_video(path, indices: list[int], detector_cfg: DetectorConfig) -> tupl
 
 
 def evaluate(
-    name: str, source: str, rate: str, tracker_cfg: TrackerConfig, detector_cfg: DetectorConfig, box_conf: float = 0.4
+    name: str,
+    source: str,
+    rate: str,
+    tracker_cfg: TrackerConfig,
+    detector_cfg: DetectorConfig,
+    box_conf: float = 0.4,
+    size: str = "",
 ) -> dict:
     import motmetrics as mm
 
@@ -98,7 +122,7 @@ def evaluate(
         dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
         detect_s = 0.0
     else:
-        dets, detect_s = detect_video(folder / SEQUENCES[name], indices, detector_cfg)
+        dets, detect_s = detect_video(folder / SEQUENCES[name], indices, build(detector_cfg, size))
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
     tracker = PersonTracker(tracker_cfg, analysis_fps)
@@ -129,10 +153,10 @@ def evaluate(
                 floor_errors.append(float(np.linalg.norm(floor[hi] - g[gi, 7:9])))
     summary = mm.metrics.create().compute(acc, metrics=["mota", "idf1", "num_switches"], name="x").iloc[0]
     bias_arr = np.array(bias).reshape(-1, 2)
-    events = event_f1_for(name, source, dets, w, h, fps, last, gt, cal)
+    events = event_f1_for(name, dets, w, h, fps, last, cal, analysis_fps)
     return {
         "sequence": name,
-        "source": source,
+        "source": source if source == "det" or not size else f"{source} {size}",
         "rate": f"{analysis_fps:g}",
         "frames": len(indices),
         "precision": tp / max(1, tp + fp),
@@ -151,8 +175,10 @@ def evaluate(
     }
 
 
-def event_f1_for(name, source, dets, w, h, fps, last, gt, cal) -> float:
-    cfg = config(w, h, fps, cal)
+def event_f1_for(name, dets, w, h, fps, last, cal, rate: float) -> float:
+    """The rules at the row's analysis rate on our tracks against the same rules, at the same
+    rate, on the annotated tracks."""
+    cfg = config(w, h, fps, cal, rate)
     reference = as_expected(run(cfg, read_mot(shared(name) / "gt.txt"), last, fps))
     predicted = run(cfg, dets, last, fps)
     return event_f1(predicted, reference, T0)[0]
@@ -182,6 +208,11 @@ def main() -> None:
     parser.add_argument("--conf", type=float, default=DetectorConfig().conf, help="the detector's threshold")
     parser.add_argument("--box-conf", type=float, default=0.4, help="boxes counted in precision/recall")
     parser.add_argument("--letterbox", action=argparse.BooleanOptionalAction, default=DetectorConfig().letterbox)
+    parser.add_argument(
+        "--input-sizes",
+        default=str(DetectorConfig().input_size),
+        help="NanoDet input long sides to compare, e.g. 416sq,416,512,576,640 (416sq: letterboxed into a square)",
+    )
     args = parser.parse_args()
     detector_cfg = DetectorConfig(backend="auto", conf=args.conf, letterbox=args.letterbox)
 
@@ -189,8 +220,11 @@ def main() -> None:
     print("|" + "---|" * 13)
     for name in args.sequences.split(","):
         for source in args.detectors.split(","):
-            for rate in args.rates.split(","):
-                print(row(evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf)), flush=True)
+            sizes = [""] if source == "det" else args.input_sizes.split(",")
+            for size in sizes:
+                for rate in args.rates.split(","):
+                    result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size)
+                    print(row(result), flush=True)
 
 
 if __name__ == "__main__":

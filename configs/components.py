@@ -33,6 +33,15 @@ class DetectorConfig(StrictModel):
         True,
         description="NanoDet: keep the frame's aspect ratio (pad) instead of squeezing it into the square input.",
     )
+    input_size: int = Field(
+        416,
+        ge=160,
+        le=1280,
+        multiple_of=32,
+        description="NanoDet: the network input's long side in pixels (the short side follows the frame's aspect "
+        "ratio, rounded up to a multiple of 32). Larger finds smaller, farther people at a cost that grows with "
+        "the input's area (docs/model_card.md).",
+    )
     half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
 
 
@@ -61,6 +70,14 @@ class TrackerConfig(StrictModel):
         ge=0,
         description="Seconds a person missed by the detector still counts as present at the last position, "
         "so dropouts neither open empty posts nor split episodes.",
+    )
+    hold_drift_m: float = Field(
+        0.5,
+        ge=0,
+        description="A held person counts as present only while where they could have moved since they were last "
+        "seen stays within this many metres (their walking speed over the last second x the time since): a seated "
+        "clerk is held for all of hold_s, a walker for a fraction of a second. The speed is measured in person "
+        "heights (1.7 m), so it needs no calibration. 0 holds for all of hold_s whatever the speed.",
     )
 
 

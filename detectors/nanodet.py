@@ -9,6 +9,7 @@ times s is the distance from that centre to the box edge.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -17,37 +18,65 @@ import numpy as np
 from detectors.base import nms
 from detectors.detections import Detections
 
-INPUT = 416
+SIZE = 416  # the input size the graph was exported with (square); it runs at any multiple of 32
 STRIDES = (8, 16, 32)
 BINS = 11
 PERSON = 0
+GRID = 32  # the coarsest stride: input sides are multiples of it
 
 
-def _centres(stride: int) -> np.ndarray:
-    cells = INPUT // stride
-    rows, cols = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")
-    return np.stack([(cols.ravel() + 0.5) * stride, (rows.ravel() + 0.5) * stride], axis=1).astype(np.float32)
+@dataclass(frozen=True, slots=True)
+class InputGeometry:
+    """How a ``frame`` (width x height) sits in the network's input (``width`` x ``height``):
+    input pixel = frame pixel * scale + pad."""
+
+    width: int
+    height: int
+    scale_x: float
+    scale_y: float
+    pad_x: float
+    pad_y: float
+
+    def cells(self, stride: int) -> tuple[int, int]:
+        return self.width // stride, self.height // stride
+
+    def to_frame(self, xyxy: np.ndarray) -> np.ndarray:
+        pad = np.array([self.pad_x, self.pad_y] * 2, dtype=np.float32)
+        return (xyxy - pad) / np.array([self.scale_x, self.scale_y] * 2, dtype=np.float32)
 
 
-def input_transform(width: int, height: int, letterbox: bool) -> tuple[float, float, float, float]:
-    """(scale x, scale y, pad x, pad y): input pixel = frame pixel * scale + pad. A plain resize
-    squeezes the frame into the square input; a letterbox keeps its aspect ratio and pads."""
+def input_geometry(frame_width: int, frame_height: int, size: int = SIZE, letterbox: bool = True) -> InputGeometry:
+    """A plain resize squeezes the frame into a square ``size`` input. A letterbox keeps the
+    frame's aspect ratio: its long side becomes ``size`` and the short side is padded only up to
+    the next multiple of 32 (a 4:3 camera at 416 is a 416x320 input, not 416x416 of which a
+    quarter is padding)."""
     if not letterbox:
-        return INPUT / width, INPUT / height, 0.0, 0.0
-    scale = min(INPUT / width, INPUT / height)
-    return scale, scale, (INPUT - width * scale) / 2, (INPUT - height * scale) / 2
+        return InputGeometry(size, size, size / frame_width, size / frame_height, 0.0, 0.0)
+    scale = size / max(frame_width, frame_height)
+    width = -(-round(frame_width * scale) // GRID) * GRID
+    height = -(-round(frame_height * scale) // GRID) * GRID
+    return InputGeometry(
+        width, height, scale, scale, (width - frame_width * scale) / 2, (height - frame_height * scale) / 2
+    )
+
+
+def _centres(stride: int, geometry: InputGeometry) -> np.ndarray:
+    cols, rows = geometry.cells(stride)
+    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    return np.stack([(c.ravel() + 0.5) * stride, (r.ravel() + 0.5) * stride], axis=1).astype(np.float32)
 
 
 def decode(
     per_stride: dict[int, tuple[np.ndarray, np.ndarray]],
-    width: int,
-    height: int,
+    frame_width: int,
+    frame_height: int,
+    geometry: InputGeometry,
     conf: float,
     iou: float,
-    letterbox: bool = False,
 ) -> Detections:
-    """Person boxes in a ``width`` x ``height`` frame from the raw head outputs: for each stride,
-    class scores [cells, 80] and distance bins [cells, 4 * BINS] (left, top, right, bottom)."""
+    """Person boxes in a frame from the raw head outputs: for each stride, class scores
+    [cells, 80] and distance bins [cells, 4 * BINS] (left, top, right, bottom), cells row-major
+    over the input's grid."""
     boxes, scores = [], []
     for stride, (class_scores, box_bins) in per_stride.items():
         person = class_scores[:, PERSON]
@@ -58,65 +87,96 @@ def decode(
         bins = np.exp(bins - bins.max(axis=2, keepdims=True))
         bins /= bins.sum(axis=2, keepdims=True)
         dist = (bins * np.arange(BINS, dtype=np.float32)).sum(axis=2) * stride  # left, top, right, bottom
-        c = _centres(stride)[keep]
+        c = _centres(stride, geometry)[keep]
         boxes.append(
             np.column_stack([c[:, 0] - dist[:, 0], c[:, 1] - dist[:, 1], c[:, 0] + dist[:, 2], c[:, 1] + dist[:, 3]])
         )
         scores.append(person[keep])
     if not boxes:
         return Detections.empty()
-    sx, sy, px, py = input_transform(width, height, letterbox)
-    xyxy = (np.concatenate(boxes) - np.array([px, py] * 2, dtype=np.float32)) / np.array([sx, sy] * 2, dtype=np.float32)
-    xyxy = np.clip(xyxy, 0, [width, height, width, height])
+    xyxy = geometry.to_frame(np.concatenate(boxes))
+    xyxy = np.clip(xyxy, 0, [frame_width, frame_height, frame_width, frame_height])
     score = np.concatenate(scores)
     keep = nms(xyxy, score, iou)
     return Detections(xyxy[keep].astype(float), score[keep].astype(float), np.full(len(keep), -1))
+
+
+def _any_input_size(model_path: str | Path) -> bytes:
+    """The graph with its input's height and width (and every output shape) left open: the network
+    is fully convolutional and its reshapes are (1, -1, channels), so it runs at any multiple of 32."""
+    import onnx
+
+    model = onnx.load(str(model_path))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for output in model.graph.output:
+        output.type.tensor_type.ClearField("shape")
+    return model.SerializeToString()
 
 
 class NanoDetDetector:
     name = "nanodet"
 
     def __init__(
-        self, model_path: str | Path, conf: float = 0.5, iou: float = 0.5, threads: int = 0, letterbox: bool = False
+        self,
+        model_path: str | Path,
+        conf: float = 0.5,
+        iou: float = 0.5,
+        threads: int = 0,
+        letterbox: bool = True,
+        input_size: int = SIZE,
     ):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(_any_input_size(model_path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
+        self._names = [o.name for o in self.session.get_outputs()]
         self.conf = conf
         self.iou = iou
         self.letterbox = letterbox
-        # Output order differs by conversion: find each stride's score/box tensors by shape.
-        self.outputs: dict[int, tuple[str, str]] = {}
-        for stride in STRIDES:
-            cells = (INPUT // stride) ** 2
-            score = next(o.name for o in self.session.get_outputs() if o.shape[1:] == [cells, 80])
-            box = next(o.name for o in self.session.get_outputs() if o.shape[1:] == [cells, 4 * BINS])
-            self.outputs[stride] = (score, box)
-        self._names = [n for pair in self.outputs.values() for n in pair]
+        self.input_size = input_size
+        self._geometry: dict[tuple[int, int], InputGeometry] = {}
 
-    def _preprocess(self, image: np.ndarray) -> np.ndarray:
+    def geometry(self, frame_width: int, frame_height: int) -> InputGeometry:
+        key = (frame_width, frame_height)
+        if key not in self._geometry:
+            self._geometry[key] = input_geometry(frame_width, frame_height, self.input_size, self.letterbox)
+        return self._geometry[key]
+
+    def _preprocess(self, image: np.ndarray, geometry: InputGeometry) -> np.ndarray:
         h, w = image.shape[:2]
         if self.letterbox:
-            sx, _, px, py = input_transform(w, h, True)
-            nw, nh = round(w * sx), round(h * sx)
-            canvas = np.full((INPUT, INPUT, 3), 114, np.uint8)
-            x0, y0 = round(px), round(py)
+            nw, nh = round(w * geometry.scale_x), round(h * geometry.scale_y)
+            canvas = np.full((geometry.height, geometry.width, 3), 114, np.uint8)
+            x0, y0 = round(geometry.pad_x), round(geometry.pad_y)
             canvas[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(image, (nw, nh))
             image = canvas
         else:
-            image = cv2.resize(image, (INPUT, INPUT))
+            image = cv2.resize(image, (geometry.width, geometry.height))
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         return (rgb.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
         out = []
         for image in images:  # the converted graph has a fixed batch of 1
-            raw = self.session.run(self._names, {self.input_name: self._preprocess(image)})
-            results = dict(zip(self._names, raw))
-            per_stride = {s: (results[score][0], results[box][0]) for s, (score, box) in self.outputs.items()}
-            out.append(decode(per_stride, image.shape[1], image.shape[0], self.conf, self.iou, self.letterbox))
+            h, w = image.shape[:2]
+            geometry = self.geometry(w, h)
+            raw = self.session.run(self._names, {self.input_name: self._preprocess(image, geometry)})
+            out.append(decode(self._per_stride(raw, geometry), w, h, geometry, self.conf, self.iou))
         return out
+
+    @staticmethod
+    def _per_stride(raw: list[np.ndarray], geometry: InputGeometry) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Each stride's (scores, box bins): the output order differs by conversion, so each is
+        found by its shape (cells of that stride's grid; 80 classes or 4 x 11 bins)."""
+        per_stride = {}
+        for stride in STRIDES:
+            cols, rows = geometry.cells(stride)
+            cells = cols * rows
+            score = next(x for x in raw if x.shape[1:] == (cells, 80))
+            box = next(x for x in raw if x.shape[1:] == (cells, 4 * BINS))
+            per_stride[stride] = (score[0], box[0])
+        return per_stride

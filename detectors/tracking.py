@@ -13,14 +13,19 @@ measured on top and not adopted: on PETS09-S2L1 it moved the median floor error 
 0.16 m (lag on walkers) and on TUD-Stadtmitte not at all (docs/model_card.md).
 
 A person the detector misses for a frame or two is still in the room: the tracker keeps lost
-tracks for ``lost_s`` so they come back with the same id, and reports them as present (at their
-last position, ``detected=False``) for ``hold_s``. A track started after the first frame needs two
-matched frames before it is reported, so a one-frame ghost never reaches the rules.
+tracks for ``lost_s`` so they come back with the same id, and reports them as present (at the
+Kalman prediction, ``detected=False``) for ``hold_s`` — but only while where they could have gone
+since stays within ``hold_drift_m`` (their speed over the last second, in person heights, times
+the time since): a seated clerk is held for all of ``hold_s``, a walker's drifting prediction for
+a fraction of a second, so held ghosts do not make gatherings (docs/model_card.md). A track
+started after the first frame needs two matched frames before it is reported, so a one-frame
+ghost never reaches the rules.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +36,10 @@ from detectors.detections import Detections
 
 # supervision's own second-stage floor: lower scores never reach its association.
 SUPERVISION_LOW_FLOOR = 0.1
+# The scale for a held person's speed when no calibration is at hand: a box's height is a person's.
+PERSON_HEIGHT_M = 1.7
+# How far back a track's speed is measured.
+SPEED_WINDOW_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,29 @@ class PersonTracker:
         self._tracker.det_thresh = config.new_track_thresh
         self._low = max(config.low_thresh, SUPERVISION_LOW_FLOOR)
         self.hold_frames = round(config.hold_s * analysis_fps)
+        self.hold_drift_m = config.hold_drift_m
+        self.fps = analysis_fps
+        # Each reported track's last second of detected foot points and box heights: (frame, x, y, height).
+        self._seen: dict[int, deque[tuple[int, float, float, float]]] = {}
+        self._window = max(2, round(SPEED_WINDOW_S * analysis_fps) + 1)
+
+    def _speed(self, track_id: int) -> float:
+        """Metres per second over the last second a track was detected, in person heights."""
+        seen = self._seen.get(track_id)
+        if not seen or len(seen) < 2:
+            return 0.0
+        (f0, x0, y0, _), (f1, x1, y1, _) = seen[0], seen[-1]
+        height = float(np.median([s[3] for s in seen]))
+        if f1 <= f0 or height <= 0:
+            return 0.0
+        return float(np.hypot(x1 - x0, y1 - y0)) / height * PERSON_HEIGHT_M * self.fps / (f1 - f0)
+
+    def _hold(self, track_id: int, missed_frames: int) -> bool:
+        if missed_frames > self.hold_frames:
+            return False
+        if not self.hold_drift_m:
+            return True
+        return self._speed(track_id) * missed_frames / self.fps <= self.hold_drift_m
 
     def update(self, detections: Detections) -> list[TrackedPerson]:
         tracker = self._tracker
@@ -71,13 +103,17 @@ class PersonTracker:
         people = []
         for track in tracker.tracked_tracks:
             if track.is_activated:
-                people.append(
-                    TrackedPerson(int(track.external_track_id), track.tlbr.astype(float), float(track.score), True)
-                )
+                box = track.tlbr.astype(float)
+                people.append(TrackedPerson(int(track.external_track_id), box, float(track.score), True))
+                seen = self._seen.setdefault(int(track.external_track_id), deque(maxlen=self._window))
+                seen.append((tracker.frame_id, (box[0] + box[2]) / 2, float(box[3]), float(box[3] - box[1])))
         for track in tracker.lost_tracks:
-            if tracker.frame_id - track.frame_id <= self.hold_frames:
+            if self._hold(int(track.external_track_id), tracker.frame_id - track.frame_id):
                 # The Kalman prediction: still for a seated clerk, following a walker's last motion.
                 people.append(
                     TrackedPerson(int(track.external_track_id), track.tlbr.astype(float), float(track.score), False)
                 )
+        if len(self._seen) > 4 * (len(tracker.tracked_tracks) + len(tracker.lost_tracks)) + 64:
+            alive = {int(t.external_track_id) for t in (*tracker.tracked_tracks, *tracker.lost_tracks)}
+            self._seen = {k: v for k, v in self._seen.items() if k in alive}
         return people

@@ -54,6 +54,32 @@ def test_offline_default_finds_people_on_real_footage():
 
 
 @needs_footage
+@pytest.mark.skipif(not nanodet_path().exists(), reason="run scripts/setup.sh to convert NanoDet")
+def test_the_input_follows_the_frames_aspect_and_its_configured_size():
+    """The converted graph was exported at 416x416 and runs at any multiple of 32: a 4:3 frame is
+    a 416x320 input (not a square that is a quarter padding) and finds the same people as the
+    square did; a larger configured size is a larger input and still finds them."""
+    from benchmarks.bench_vision import match
+    from detectors.nanodet import InputGeometry
+
+    images = frames(4)
+    h, w = images[0].shape[:2]
+    default = build_detector(DetectorConfig())
+    assert (default.geometry(w, h).width, default.geometry(w, h).height) == (416, 320)
+    larger = build_detector(DetectorConfig(input_size=640))
+    assert (larger.geometry(w, h).width, larger.geometry(w, h).height) == (640, 480)
+    square = build_detector(DetectorConfig())
+    square.geometry = lambda fw, fh: InputGeometry(416, 416, 416 / fw, 416 / fw, 0.0, (416 - fh * 416 / fw) / 2)
+    for image in images:
+        ours, before, big = (d.detect([image])[0] for d in (default, square, larger))
+        confident = [r.xyxy[r.scores >= 0.5] for r in (ours, before, big)]
+        assert len(confident[1]) >= 2
+        # the same people as with the square input, box for box (IoU >= 0.7)
+        assert len(match(confident[0], confident[1], 0.7)) >= 0.8 * len(confident[1])
+        assert len(match(confident[2], confident[1], 0.5)) >= 0.7 * len(confident[1])
+
+
+@needs_footage
 def test_hog_fallback_is_weak_but_works():
     counts = people_found(HogDetector(), frames(3))
     assert sum(counts) >= 1
@@ -101,17 +127,17 @@ def test_yolo_from_architecture_yaml_batches_and_exports_to_onnx(tmp_path, monke
     assert len(onnx_detector.detect(images[:2])) == 2
 
 
-def _one_box_outputs(stride: int, col: int, row: int, bins: tuple[int, int, int, int]):
-    """Head outputs with a single confident person at cell (col, row) of ``stride`` whose edges
-    lie ``bins`` x stride from the cell's prior (left, top, right, bottom)."""
-    from detectors.nanodet import BINS, INPUT, STRIDES
+def _one_box_outputs(geometry, stride: int, col: int, row: int, bins: tuple[int, int, int, int]):
+    """Head outputs over ``geometry``'s grid with a single confident person at cell (col, row) of
+    ``stride`` whose edges lie ``bins`` x stride from the cell's prior (left, top, right, bottom)."""
+    from detectors.nanodet import BINS, STRIDES
 
     out = {}
     for s in STRIDES:
-        cells = (INPUT // s) ** 2
-        out[s] = (np.zeros((cells, 80), np.float32), np.zeros((cells, 4 * BINS), np.float32))
+        cols, rows = geometry.cells(s)
+        out[s] = (np.zeros((cols * rows, 80), np.float32), np.zeros((cols * rows, 4 * BINS), np.float32))
     scores, box = out[stride]
-    index = row * (INPUT // stride) + col
+    index = row * geometry.cells(stride)[0] + col
     scores[index, 0] = 0.9
     logits = np.full((4, BINS), -50.0, np.float32)
     for side, k in enumerate(bins):
@@ -122,31 +148,35 @@ def _one_box_outputs(stride: int, col: int, row: int, bins: tuple[int, int, int,
 
 @pytest.mark.parametrize("stride", [8, 16, 32])
 def test_nanodet_decoding_puts_each_prior_at_its_cell_centre(stride):
-    from detectors.nanodet import INPUT, decode
+    from detectors.nanodet import SIZE, decode, input_geometry
 
     col, row, bins = 5, 7, (1, 3, 2, 4)
     cx, cy = (col + 0.5) * stride, (row + 0.5) * stride
     expected = np.array([cx - bins[0] * stride, cy - bins[1] * stride, cx + bins[2] * stride, cy + bins[3] * stride])
-    found = decode(_one_box_outputs(stride, col, row, bins), INPUT, INPUT, conf=0.5, iou=0.5)
+    square = input_geometry(SIZE, SIZE, letterbox=False)
+    found = decode(_one_box_outputs(square, stride, col, row, bins), SIZE, SIZE, square, conf=0.5, iou=0.5)
     assert len(found) == 1 and np.abs(found.xyxy[0] - expected).max() < 1.0, (found.xyxy, expected)
     # The same box in a 768x576 frame (the model sees it squeezed into 416x416).
-    frame = decode(_one_box_outputs(stride, col, row, bins), 768, 576, conf=0.5, iou=0.5)
-    scale = np.array([768 / INPUT, 576 / INPUT] * 2)
-    assert np.abs(frame.xyxy[0] - np.clip(expected, 0, INPUT) * scale).max() < 1.0
+    squeezed = input_geometry(768, 576, letterbox=False)
+    frame = decode(_one_box_outputs(squeezed, stride, col, row, bins), 768, 576, squeezed, conf=0.5, iou=0.5)
+    scale = np.array([768 / SIZE, 576 / SIZE] * 2)
+    assert np.abs(frame.xyxy[0] - np.clip(expected, 0, SIZE) * scale).max() < 1.0
 
 
-def test_nanodet_letterbox_maps_boxes_back_to_the_frame():
-    """A 4:3 frame keeps its aspect ratio in the square input (padded top and bottom): a box decoded
-    there lands where it is in the frame."""
-    from detectors.nanodet import INPUT, decode, input_transform
+@pytest.mark.parametrize("size", [416, 512, 640])
+def test_nanodet_letterbox_maps_boxes_back_to_the_frame(size):
+    """A 4:3 frame keeps its aspect ratio: its long side is the input size and the short side is
+    padded only up to a multiple of 32; a box decoded on that grid lands where it is in the frame."""
+    from detectors.nanodet import decode, input_geometry
 
-    sx, sy, px, py = input_transform(768, 576, letterbox=True)
-    assert sx == sy == INPUT / 768 and px == 0 and py == (INPUT - 576 * sx) / 2
+    g = input_geometry(768, 576, size=size, letterbox=True)
+    assert g.width == size and g.height % 32 == 0 and 0 <= g.height - 576 * size / 768 < 32
+    assert g.scale_x == g.scale_y == size / 768 and g.pad_x == 0 and g.pad_y == (g.height - 576 * g.scale_y) / 2
     stride, col, row, bins = 16, 10, 12, (1, 2, 1, 3)
     cx, cy = (col + 0.5) * stride, (row + 0.5) * stride
     in_input = np.array([cx - stride, cy - 2 * stride, cx + stride, cy + 3 * stride])
-    expected = (in_input - [px, py, px, py]) / sx
-    found = decode(_one_box_outputs(stride, col, row, bins), 768, 576, conf=0.5, iou=0.5, letterbox=True)
+    expected = (in_input - [g.pad_x, g.pad_y, g.pad_x, g.pad_y]) / g.scale_x
+    found = decode(_one_box_outputs(g, stride, col, row, bins), 768, 576, g, conf=0.5, iou=0.5)
     assert np.abs(found.xyxy[0] - expected).max() < 1.0
 
 
@@ -171,6 +201,37 @@ def test_tracks_report_the_filtered_state_not_one_frames_jitter():
     raw_spread = np.std(np.array(raw[10:]), axis=0)
     tracked_spread = np.std(np.array(tracked[10:]), axis=0)
     assert (tracked_spread < 0.8 * raw_spread).all(), (tracked_spread, raw_spread)
+
+
+@pytest.mark.parametrize(
+    ("speed_heights_per_s", "held_frames"),
+    [(0.0, 8), (0.3, 4), (1.0, 1)],  # 5 fps: hold_s 1.5 s = 8 frames; hold_drift_m 0.5 m
+)
+def test_a_missed_person_is_held_while_they_cannot_have_moved_far(speed_heights_per_s, held_frames):
+    """A person detected for two seconds, then missed: held (detected=False, same id) for the
+    frames in which their speed over the last second times the time since cannot have carried
+    them more than hold_drift_m (in person heights: the box is 180 px = 1.7 m): a still clerk for
+    all of hold_s, a slow shuffle (0.51 m/s) for four frames (0.41 m; 0.51 at the fifth), a walker
+    (1.7 m/s) for one (0.34 m)."""
+    from configs.model import TrackerConfig
+    from detectors.detections import Detections
+    from detectors.tracking import PersonTracker
+
+    fps, height = 5, 180.0
+    tracker = PersonTracker(TrackerConfig(hold_s=1.5, hold_drift_m=0.5), analysis_fps=fps)
+    step = speed_heights_per_s * height / fps
+    ids = set()
+    for i in range(10):
+        box = np.array([[100 + i * step, 200, 160 + i * step, 200 + height]])
+        people = tracker.update(Detections(box, np.array([0.9]), np.array([-1])))
+        ids |= {p.track_id for p in people}
+    assert len(ids) == 1
+    held = 0
+    for _ in range(12):
+        people = tracker.update(Detections.empty())
+        assert all(not p.detected and p.track_id in ids for p in people)
+        held += len(people)
+    assert held == held_frames
 
 
 def test_the_offline_pipeline_imports_no_deep_learning_framework():
