@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import time
+from datetime import timedelta
 
 import cv2
 import numpy as np
@@ -30,6 +31,7 @@ from configs.model import DetectorConfig, TrackerConfig
 from detectors.detections import Detections
 from detectors.tracking import PersonTracker
 from domain.floor import foot_points, homography_from_points, to_floor
+from ingest.detection_area import DetectionArea
 from ingest.sources import Sampler, read_mot
 from tests.scenario import event_f1
 
@@ -72,7 +74,7 @@ def build(detector_cfg: DetectorConfig, size: str):
     detector = build_detector(detector_cfg.model_copy(update={"input_size": side}))
     if size.endswith("sq"):
 
-        def square(w: int, h: int) -> InputGeometry:
+        def square(w: int, h: int, region=None) -> InputGeometry:
             g = input_geometry(w, h, side)
             return InputGeometry(
                 side, side, g.scale_x, g.scale_y, (side - w * g.scale_x) / 2, (side - h * g.scale_y) / 2
@@ -82,7 +84,10 @@ def build(detector_cfg: DetectorConfig, size: str):
     return detector
 
 
-def detect_video(path, indices: list[int], detector) -> tuple[dict[int, Detections], float]:
+def detect_video(
+    path, indices: list[int], detector, area=None, fps: float = 1.0
+) -> tuple[dict[int, Detections], float]:
+    """Detections on the frames ``indices``; with a DetectionArea, only in its region."""
     cap = cv2.VideoCapture(str(path))
     wanted, out, spent = set(indices), {}, 0.0
     for index in range(1, max(indices) + 1):
@@ -91,7 +96,10 @@ def detect_video(path, indices: list[int], detector) -> tuple[dict[int, Detectio
         if index in wanted:
             image = cap.retrieve()[1]
             started = time.perf_counter()
-            out[index] = detector.detect([image])[0]
+            region = area.region(image.shape[1], image.shape[0], T0 + timedelta(seconds=index / fps)) if area else None
+            out[index] = detector.detect([image], [region])[0]
+            if area:
+                area.observe(out[index])
             spent += time.perf_counter() - started
     return out, spent
 
@@ -104,6 +112,7 @@ def evaluate(
     detector_cfg: DetectorConfig,
     box_conf: float = 0.4,
     size: str = "",
+    detection_area: str = "frame",
 ) -> dict:
     import motmetrics as mm
 
@@ -122,7 +131,11 @@ def evaluate(
         dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
         detect_s = 0.0
     else:
-        dets, detect_s = detect_video(folder / SEQUENCES[name], indices, build(detector_cfg, size))
+        area = None
+        if detection_area == "zones":  # the benchmark's zones (bench_event_f1.layout) bound the search
+            camera = config(w, h, fps, None).cameras[0].model_copy(update={"detection_area": "zones"})
+            area = DetectionArea(camera)
+        dets, detect_s = detect_video(folder / SEQUENCES[name], indices, build(detector_cfg, size), area, fps)
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
     tracker = PersonTracker(tracker_cfg, analysis_fps)
@@ -156,7 +169,8 @@ def evaluate(
     events = event_f1_for(name, dets, w, h, fps, last, cal, analysis_fps)
     return {
         "sequence": name,
-        "source": source if source == "det" or not size else f"{source} {size}",
+        "source": (source if source == "det" or not size else f"{source} {size}")
+        + (" zones" if source != "det" and detection_area == "zones" else ""),
         "rate": f"{analysis_fps:g}",
         "frames": len(indices),
         "precision": tp / max(1, tp + fp),
@@ -213,6 +227,9 @@ def main() -> None:
         default=str(DetectorConfig().input_size),
         help="NanoDet input long sides to compare, e.g. 416sq,416,512,576,640 (416sq: letterboxed into a square)",
     )
+    parser.add_argument(
+        "--detection-areas", default="frame", help="frame, zones or both (frame,zones): where NanoDet looks"
+    )
     args = parser.parse_args()
     detector_cfg = DetectorConfig(backend="auto", conf=args.conf, letterbox=args.letterbox)
 
@@ -222,9 +239,10 @@ def main() -> None:
         for source in args.detectors.split(","):
             sizes = [""] if source == "det" else args.input_sizes.split(",")
             for size in sizes:
-                for rate in args.rates.split(","):
-                    result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size)
-                    print(row(result), flush=True)
+                for area in ["frame"] if source == "det" else args.detection_areas.split(","):
+                    for rate in args.rates.split(","):
+                        result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area)
+                        print(row(result), flush=True)
 
 
 if __name__ == "__main__":

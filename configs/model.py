@@ -280,6 +280,12 @@ class Camera(StrictModel):
     reconnect_max_s: float = Field(60, gt=0, description="Longest reconnect delay.")
     calibration: Calibration | None = Field(None, description="Floor calibration (homography).")
     zones: list[Zone] = Field(default_factory=list, description="Zones drawn on this camera's image.")
+    detection_area: Literal["zones", "frame"] = Field(
+        "zones",
+        description="Where people are looked for: `zones` = the zones' bounding box and room for the bodies of the "
+        "people standing in them (learnt from this camera's detections; the whole frame until then and every 30 s), "
+        "a smaller detector input at the same pixels per person; `frame` = always the whole frame.",
+    )
 
     @model_validator(mode="after")
     def _mot_needs_size(self) -> Camera:

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from detectors.base import PersonDetector
+from detectors.base import PersonDetector, Region
 from detectors.detections import Detections
 
 
@@ -23,15 +23,15 @@ class BatchingDetector:
         self.batches = 0
         self.on_batch = on_batch or (lambda seconds, size: None)
         self.frames = 0
-        self._requests: queue.Queue[tuple[np.ndarray, Future]] = queue.Queue()
+        self._requests: queue.Queue[tuple[np.ndarray, Region | None, Future]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="detector", daemon=True)
         self._thread.start()
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+    def detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
         futures = []
-        for image in images:
+        for image, region in zip(images, regions or [None] * len(images)):
             future: Future = Future()
-            self._requests.put((image, future))
+            self._requests.put((image, region, future))
             futures.append(future)
         return [f.result() for f in futures]
 
@@ -45,13 +45,13 @@ class BatchingDetector:
                 pass
             started = time.perf_counter()
             try:
-                results = self.detector.detect([image for image, _ in batch])
+                results = self.detector.detect([image for image, _, _ in batch], [region for _, region, _ in batch])
             except Exception as error:  # noqa: BLE001 - each waiting camera gets the error
-                for _, future in batch:
+                for _, _, future in batch:
                     future.set_exception(error)
                 continue
             self.on_batch(time.perf_counter() - started, len(batch))
             self.batches += 1
             self.frames += len(batch)
-            for (_, future), result in zip(batch, results):
+            for (_, _, future), result in zip(batch, results):
                 future.set_result(result)

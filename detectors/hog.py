@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from detectors.base import nms
+from detectors.base import Region, detect_in_regions, nms
 from detectors.detections import Detections
 
 
@@ -37,5 +37,5 @@ class HogDetector:
         probs = 1.0 / (1.0 + np.exp(-2.0 * scores[keep]))
         return Detections(xyxy[keep], probs, np.full(len(keep), -1))
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        return [self._one(image) for image in images]
+    def detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
+        return detect_in_regions(lambda crops: [self._one(crop) for crop in crops], images, regions)

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from detectors.base import nms
+from detectors.base import Region, detect_in_regions, nms
 from detectors.detections import Detections
 
 SIZE = 416  # the input size the graph was exported with (square); it runs at any multiple of 32
@@ -27,8 +27,8 @@ GRID = 32  # the coarsest stride: input sides are multiples of it
 
 @dataclass(frozen=True, slots=True)
 class InputGeometry:
-    """How a ``frame`` (width x height) sits in the network's input (``width`` x ``height``):
-    input pixel = frame pixel * scale + pad."""
+    """How a frame's ``region`` (x0, y0, x1, y1; all of it by default) sits in the network's input
+    (``width`` x ``height``): input pixel = (frame pixel - region origin) * scale + pad."""
 
     width: int
     height: int
@@ -36,27 +36,42 @@ class InputGeometry:
     scale_y: float
     pad_x: float
     pad_y: float
+    region: Region | None = None
 
     def cells(self, stride: int) -> tuple[int, int]:
         return self.width // stride, self.height // stride
 
     def to_frame(self, xyxy: np.ndarray) -> np.ndarray:
         pad = np.array([self.pad_x, self.pad_y] * 2, dtype=np.float32)
-        return (xyxy - pad) / np.array([self.scale_x, self.scale_y] * 2, dtype=np.float32)
+        out = (xyxy - pad) / np.array([self.scale_x, self.scale_y] * 2, dtype=np.float32)
+        if self.region is not None:
+            out += np.array(self.region[:2] * 2, dtype=np.float32)
+        return out
 
 
-def input_geometry(frame_width: int, frame_height: int, size: int = SIZE, letterbox: bool = True) -> InputGeometry:
+def input_geometry(
+    frame_width: int, frame_height: int, size: int = SIZE, letterbox: bool = True, region: Region | None = None
+) -> InputGeometry:
     """A plain resize squeezes the frame into a square ``size`` input. A letterbox keeps the
     frame's aspect ratio: its long side becomes ``size`` and the short side is padded only up to
     the next multiple of 32 (a 4:3 camera at 416 is a 416x320 input, not 416x416 of which a
-    quarter is padding)."""
+    quarter is padding). With a ``region`` (letterbox only) the frame keeps that scale and only the
+    region is fed: the input shrinks with the region, and people are as many pixels tall as in
+    the whole frame."""
     if not letterbox:
         return InputGeometry(size, size, size / frame_width, size / frame_height, 0.0, 0.0)
     scale = size / max(frame_width, frame_height)
-    width = -(-round(frame_width * scale) // GRID) * GRID
-    height = -(-round(frame_height * scale) // GRID) * GRID
+    x0, y0, x1, y1 = region if region is not None else (0, 0, frame_width, frame_height)
+    width = -(-round((x1 - x0) * scale) // GRID) * GRID
+    height = -(-round((y1 - y0) * scale) // GRID) * GRID
     return InputGeometry(
-        width, height, scale, scale, (width - frame_width * scale) / 2, (height - frame_height * scale) / 2
+        width,
+        height,
+        scale,
+        scale,
+        (width - (x1 - x0) * scale) / 2,
+        (height - (y1 - y0) * scale) / 2,
+        region if region is not None and region != (0, 0, frame_width, frame_height) else None,
     )
 
 
@@ -138,15 +153,20 @@ class NanoDetDetector:
         self.iou = iou
         self.letterbox = letterbox
         self.input_size = input_size
-        self._geometry: dict[tuple[int, int], InputGeometry] = {}
+        self._geometry: dict[tuple[int, int, Region | None], InputGeometry] = {}
 
-    def geometry(self, frame_width: int, frame_height: int) -> InputGeometry:
-        key = (frame_width, frame_height)
+    def geometry(self, frame_width: int, frame_height: int, region: Region | None = None) -> InputGeometry:
+        key = (frame_width, frame_height, region)
         if key not in self._geometry:
-            self._geometry[key] = input_geometry(frame_width, frame_height, self.input_size, self.letterbox)
+            if len(self._geometry) > 256:  # regions move as cameras learn them: keep the cache small
+                self._geometry.clear()
+            self._geometry[key] = input_geometry(frame_width, frame_height, self.input_size, self.letterbox, region)
         return self._geometry[key]
 
     def _preprocess(self, image: np.ndarray, geometry: InputGeometry) -> np.ndarray:
+        if geometry.region is not None:
+            x0, y0, x1, y1 = geometry.region
+            image = image[y0:y1, x0:x1]
         h, w = image.shape[:2]
         if self.letterbox:
             nw, nh = round(w * geometry.scale_x), round(h * geometry.scale_y)
@@ -159,11 +179,17 @@ class NanoDetDetector:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         return (rgb.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+    def detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
+        if not self.letterbox:  # a squeezed input has no scale to keep: cut the region out instead
+            return detect_in_regions(self._detect, images, regions)
+        return self._detect(images, regions)
+
+    def _detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
         out = []
-        for image in images:  # the converted graph has a fixed batch of 1
+        # The converted graph has batch 1 baked into its reshapes: a batched call mixes the images.
+        for image, region in zip(images, regions or [None] * len(images)):
             h, w = image.shape[:2]
-            geometry = self.geometry(w, h)
+            geometry = self.geometry(w, h, region)
             raw = self.session.run(self._names, {self.input_name: self._preprocess(image, geometry)})
             out.append(decode(self._per_stride(raw, geometry), w, h, geometry, self.conf, self.iou))
         return out

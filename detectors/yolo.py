@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors.base import Region, detect_in_regions
 from detectors.detections import Detections
 
 PERSON = 0
@@ -30,7 +31,10 @@ class YoloDetector:
         self.conf = conf
         self.half = half and device.startswith("cuda")
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+    def detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
+        return detect_in_regions(self._detect, images, regions)
+
+    def _detect(self, images: list[np.ndarray]) -> list[Detections]:
         if not images:
             return []
         results = self.model.predict(

@@ -18,6 +18,7 @@ from detectors.rules.engine import CameraRules, Observation, Person
 from detectors.tracking import PersonTracker, TrackedPerson
 from domain.events import Absence, ServiceMinute, Violation
 from domain.floor import foot_points, homography_from_points, to_floor
+from ingest.detection_area import DetectionArea
 from ingest.evidence.clip_sources import clip_source
 from ingest.evidence.recorder import EvidenceRecorder
 from ingest.frames import Frame
@@ -42,6 +43,7 @@ class CameraAnalysis:
         self.detector = detector
         self.emit = emit
         self.tracker = PersonTracker(cfg.tracker, camera.analysis_fps)
+        self.area = DetectionArea(camera)
         self.homography = (
             homography_from_points(camera.calibration.image, camera.calibration.floor) if camera.calibration else None
         )
@@ -70,7 +72,9 @@ class CameraAnalysis:
             if self.detector is None or frame.image is None:
                 detections = Detections.empty()
             else:
-                detections = self.detector.detect([frame.image])[0]
+                region = self.area.region(frame.image.shape[1], frame.image.shape[0], frame.time)
+                detections = self.detector.detect([frame.image], [region])[0]
+                self.area.observe(detections)
         return self.tracker.update(detections)
 
     def process(self, frame: Frame) -> list[Violation]:

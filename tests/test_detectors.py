@@ -69,7 +69,9 @@ def test_the_input_follows_the_frames_aspect_and_its_configured_size():
     larger = build_detector(DetectorConfig(input_size=640))
     assert (larger.geometry(w, h).width, larger.geometry(w, h).height) == (640, 480)
     square = build_detector(DetectorConfig())
-    square.geometry = lambda fw, fh: InputGeometry(416, 416, 416 / fw, 416 / fw, 0.0, (416 - fh * 416 / fw) / 2)
+    square.geometry = lambda fw, fh, region=None: InputGeometry(
+        416, 416, 416 / fw, 416 / fw, 0.0, (416 - fh * 416 / fw) / 2
+    )
     for image in images:
         ours, before, big = (d.detect([image])[0] for d in (default, square, larger))
         confident = [r.xyxy[r.scores >= 0.5] for r in (ours, before, big)]
@@ -77,6 +79,38 @@ def test_the_input_follows_the_frames_aspect_and_its_configured_size():
         # the same people as with the square input, box for box (IoU >= 0.7)
         assert len(match(confident[0], confident[1], 0.7)) >= 0.8 * len(confident[1])
         assert len(match(confident[2], confident[1], 0.5)) >= 0.7 * len(confident[1])
+
+
+@needs_footage
+@pytest.mark.skipif(not nanodet_path().exists(), reason="run scripts/setup.sh to convert NanoDet")
+def test_a_region_is_looked_at_with_the_frames_scale_and_finds_the_same_people_there():
+    """With a region NanoDet feeds only it, at the whole frame's pixels per person (a smaller
+    input, not a magnified one): the people well inside it (half their height from its edges, the
+    room DetectionArea leaves around the zones) are the ones the whole frame finds there, at the
+    same places in the frame."""
+    from benchmarks.bench_vision import match
+
+    detector = build_detector(DetectorConfig())
+    region = (0, 100, 500, 450)
+    g = detector.geometry(768, 576, region)
+    assert (g.width, g.height) == (288, 192)  # 500x350 at 416/768, to multiples of 32
+    compared = 0
+    for image in frames(4):
+        whole, cut = detector.detect([image, image], [None, region])
+        half = (whole.xyxy[:, 3] - whole.xyxy[:, 1]) / 2
+        inside = (
+            (whole.xyxy[:, 0] > half)
+            & (whole.xyxy[:, 1] > 100 + half)
+            & (whole.xyxy[:, 2] < 500 - half)
+            & (whole.xyxy[:, 3] < 450 - half)
+        )
+        expected = whole.xyxy[(whole.scores >= 0.5) & inside]
+        found = cut.xyxy[cut.scores >= 0.5]
+        assert np.all((found[:, [0, 2]] >= 0) & (found[:, [0, 2]] <= 500))
+        assert np.all((found[:, [1, 3]] >= 100) & (found[:, [1, 3]] <= 450))
+        assert len(match(expected, found, 0.7)) >= 0.8 * len(expected), (expected, found)
+        compared += len(expected)
+    assert compared >= 4
 
 
 @needs_footage
