@@ -2,34 +2,46 @@
 the wall clock as live cameras deliver them, evidence on, for a fixed time; each camera's share
 of the frames it should have had analysed.
 
-    python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
+    python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
 the time are what a live camera would have got analysed. Two shares: from the start (start-up —
 the detector, the recorders, the first frames — counts against it, as on a restarted machine)
 and in steady state (after the first WARM_S). ``--detection-areas`` runs each setting side by
 side (``camera.detection_area``).
+
+``--live``: each camera is a live RTSP camera instead (scripts/rtsp_camera.py serving the demo
+footage as H.264, shared and looping, one server process per camera on this same machine): the
+pipeline decodes the network streams and records each as segments (ffmpeg, stream copy) for the
+evidence, as in a hall. The servers' own CPU is reported; in a hall it is the cameras'.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
+from pathlib import Path
 
+from benchmarks.bench_retention import SYSTEM_PYTHON, looped
 from benchmarks.common import ROOT
 from configs.loader import load_config
 from ingest.pipeline import Pipeline
+from streams.broker import free_port
 from streams.publisher import NullPublisher
 
 RATE = 2.0
 WARM_S = 15.0
 
 
-def run(config_path: str, cameras: int, seconds: float, detection_area: str | None) -> tuple[list[float], list[float]]:
+def run(
+    config_path: str, cameras: int, seconds: float, detection_area: str | None, urls: list[str] | None = None
+) -> tuple[list[float], list[float]]:
     """Each camera's share of its frames: from the start, and after WARM_S."""
     cfg = load_config(config_path)
     base = cfg.cameras[0]
@@ -37,9 +49,13 @@ def run(config_path: str, cameras: int, seconds: float, detection_area: str | No
     if detection_area is not None:
         update["detection_area"] = detection_area
     with tempfile.TemporaryDirectory() as evidence:
+        copies = [
+            base.model_copy(update={**update, "id": f"{base.id}-{i}", **({"source": urls[i]} if urls else {})})
+            for i in range(cameras)
+        ]
         cfg = cfg.model_copy(
             update={
-                "cameras": [base.model_copy(update={**update, "id": f"{base.id}-{i}"}) for i in range(cameras)],
+                "cameras": copies,
                 "evidence": cfg.evidence.model_copy(update={"enabled": True, "root": evidence}),
                 "metrics_port": 0,
             }
@@ -63,6 +79,34 @@ def run(config_path: str, cameras: int, seconds: float, detection_area: str | No
     return from_start, steady
 
 
+def live_cameras(count: int, folder: Path) -> tuple[list[str], list[subprocess.Popen]]:
+    footage = looped(ROOT / "data" / "vtest.mp4", 600, folder / "loop.mp4")
+    urls, servers = [], []
+    for _ in range(count):
+        port = free_port()
+        server = subprocess.Popen(
+            [SYSTEM_PYTHON, str(ROOT / "scripts" / "rtsp_camera.py"), "--port", str(port), "--file", str(footage),
+             "--codec", "h264", "--shared", "--loop"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        servers.append(server)
+        urls.append(f"rtsp://127.0.0.1:{port}/cam")
+    return urls, servers
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", default=str(ROOT / "configs" / "demo.yaml"))
@@ -70,14 +114,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--detection-areas", default="", help="e.g. frame,zones (default: the config's)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all settings, alternating")
+    parser.add_argument("--live", action="store_true", help="live RTSP cameras instead of paced files")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=getattr(logging, os.environ.get("HALLWATCH_BENCH_LOG", "WARNING")))
     areas: list[str | None] = [a for a in args.detection_areas.split(",") if a] or [None]  # type: ignore[misc]
     rounds = [(c, a) for _ in range(args.repeat) for c in [int(x) for x in args.cameras.split(",")] for a in areas]
     for cameras, area in rounds:
-        from_start, steady = run(args.config, cameras, args.seconds, area)
+        servers: list[subprocess.Popen] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                urls, servers = live_cameras(cameras, Path(tmp)) if args.live else (None, [])
+                before = cpu_seconds([s.pid for s in servers])
+                started = time.monotonic()
+                from_start, steady = run(args.config, cameras, args.seconds, area, urls)
+                server_cpu = (cpu_seconds([s.pid for s in servers]) - before) / (time.monotonic() - started)
+            finally:
+                for server in servers:
+                    server.terminate()
+                    server.wait(timeout=10)
+        kind = f"live RTSP (their servers {server_cpu:.0%} of a core)" if args.live else "paced files"
         print(
-            f"{cameras:3d} cameras at {RATE:g} fps, evidence on, detection area {area or 'default'}: frames "
+            f"{cameras:3d} {kind} at {RATE:g} fps, evidence on, detection area {area or 'default'}: frames "
             f"analysed per camera from the start min {min(from_start):.0%} median "
             f"{statistics.median(from_start):.0%}; after {WARM_S:g} s min {min(steady):.0%} median "
             f"{statistics.median(steady):.0%}, {sum(s >= 0.95 for s in steady)} of {cameras} at >= 95 %",
