@@ -15,6 +15,9 @@ Region = tuple[int, int, int, int]
 
 class PersonDetector(Protocol):
     name: str
+    # True when a call with several images costs less than one call per image (YOLO on a GPU):
+    # only then is it worth waiting a moment for other cameras' frames to join a call.
+    batched: bool
 
     def detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
         """Person boxes for each image (frames of several cameras may share one call), in the

@@ -11,6 +11,7 @@ from detectors.detections import Detections
 
 class HogDetector:
     name = "hog"
+    batched = False
 
     def __init__(self, conf: float = 0.0, upscale_below: int = 720):
         self.hog = cv2.HOGDescriptor()

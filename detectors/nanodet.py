@@ -131,6 +131,7 @@ def _any_input_size(model_path: str | Path) -> bytes:
 
 class NanoDetDetector:
     name = "nanodet"
+    batched = False
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ PERSON = 0
 
 class YoloDetector:
     name = "yolo"
+    batched = True
 
     def __init__(
         self, weights: str | Any, device: str = "cpu", imgsz: int = 640, conf: float = 0.4, half: bool = False

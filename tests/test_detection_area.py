@@ -93,3 +93,44 @@ def test_detectors_that_take_whole_images_get_the_region_cut_out_and_boxes_moved
     whole, cut = detect_in_regions(detect, [image, image], [None, (100, 200, 300, 400)])
     assert seen_shapes == [(H, W), (200, 200)]
     assert np.allclose(cut.xyxy - whole.xyxy, [100, 200, 100, 200])
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_the_shared_detector_carries_each_cameras_region_and_answers_each_camera(batched):
+    """Frames of several camera threads go through one detector: each gets its own answer, found
+    in its own region, whether the detector shares calls (YOLO) or runs one image at a time."""
+    import threading
+
+    from detectors.batching import BatchingDetector
+
+    class Recording:
+        name = "recording"
+
+        def __init__(self):
+            self.batched = batched
+            self.calls: list[int] = []
+
+        def detect(self, images, regions=None):
+            self.calls.append(len(images))
+            regions = regions or [None] * len(images)
+            return [
+                people([float(i.shape[0])]) if r is None else people([float(r[3] - r[1])])
+                for i, r in zip(images, regions)
+            ]
+
+    inner = Recording()
+    shared = BatchingDetector(inner)
+    answers: dict[int, float] = {}
+
+    def camera(k: int) -> None:
+        image = np.zeros((100 + k, 50, 3), np.uint8)
+        (found,) = shared.detect([image], [None if k % 2 else (0, 0, 40, 10 + k)])
+        answers[k] = float(found.xyxy[0, 3] - found.xyxy[0, 1])
+
+    threads = [threading.Thread(target=camera, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert answers == {k: float(100 + k if k % 2 else 10 + k) for k in range(8)}
+    assert sum(inner.calls) == 8 and shared.batched is batched
