@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from benchmarks.bench_retention import SYSTEM_PYTHON, looped
+from benchmarks.bench_retention import looped, rtsp_camera
 from benchmarks.common import ROOT, local_broker
 
 OBSERVE = """() => { window.__seen = window.__seen || {};
@@ -64,15 +64,9 @@ def main() -> None:
         footage = looped(ROOT / "data" / "vtest.mp4", args.minutes * 60 + 120, tmp / "loop.mp4")
         urls = []
         for _ in range(args.cameras):
-            port = free_port()
-            server = subprocess.Popen(
-                [SYSTEM_PYTHON, str(ROOT / "scripts" / "rtsp_camera.py"), "--port", str(port), "--file", str(footage),
-                 "--codec", "h264", "--shared", "--loop"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            )  # fmt: skip
-            assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+            url, server = rtsp_camera(footage, loop=True)
             processes.append(server)
-            urls.append(f"rtsp://127.0.0.1:{port}/cam")
+            urls.append(url)
         config = tmp / "live.yaml"
         live_config(ROOT / "configs" / "demo.yaml", config, camera_url=urls[0])
         data = yaml.safe_load(config.read_text())

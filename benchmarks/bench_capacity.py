@@ -28,11 +28,10 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.bench_retention import SYSTEM_PYTHON, looped
+from benchmarks.bench_retention import cpu_seconds, looped, rtsp_camera
 from benchmarks.common import ROOT
 from configs.loader import load_config
 from ingest.pipeline import Pipeline
-from streams.broker import free_port
 from streams.publisher import NullPublisher
 
 RATE = 2.0
@@ -81,30 +80,8 @@ def run(
 
 def live_cameras(count: int, folder: Path) -> tuple[list[str], list[subprocess.Popen]]:
     footage = looped(ROOT / "data" / "vtest.mp4", 600, folder / "loop.mp4")
-    urls, servers = [], []
-    for _ in range(count):
-        port = free_port()
-        server = subprocess.Popen(
-            [SYSTEM_PYTHON, str(ROOT / "scripts" / "rtsp_camera.py"), "--port", str(port), "--file", str(footage),
-             "--codec", "h264", "--shared", "--loop"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        servers.append(server)
-        urls.append(f"rtsp://127.0.0.1:{port}/cam")
-    return urls, servers
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+    cameras = [rtsp_camera(footage, loop=True) for _ in range(count)]
+    return [url for url, _ in cameras], [server for _, server in cameras]
 
 
 def main() -> None:
@@ -124,10 +101,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 urls, servers = live_cameras(cameras, Path(tmp)) if args.live else (None, [])
-                before = cpu_seconds([s.pid for s in servers])
+                before = sum(cpu_seconds(s.pid) for s in servers)
                 started = time.monotonic()
                 from_start, steady = run(args.config, cameras, args.seconds, area, urls)
-                server_cpu = (cpu_seconds([s.pid for s in servers]) - before) / (time.monotonic() - started)
+                server_cpu = (sum(cpu_seconds(s.pid) for s in servers) - before) / (time.monotonic() - started)
             finally:
                 for server in servers:
                     server.terminate()

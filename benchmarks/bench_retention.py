@@ -41,6 +41,21 @@ def looped(source: Path, seconds: float, out: Path, source_s: float = 113) -> Pa
     return out
 
 
+def rtsp_camera(footage: Path, loop: bool = False) -> tuple[str, subprocess.Popen]:
+    """A live H.264 RTSP camera serving ``footage`` (scripts/rtsp_camera.py, shared by its clients):
+    its URL and its process, once it is ready."""
+    from streams.broker import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [SYSTEM_PYTHON, str(ROOT / "scripts" / "rtsp_camera.py"), "--port", str(port), "--file", str(footage),
+         "--codec", "h264", "--shared", *(["--loop"] if loop else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    return f"rtsp://127.0.0.1:{port}/cam", server
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -55,7 +70,6 @@ def main() -> None:
     from alerts.evidence.recorded import Recordings
     from configs.loader import load_config
     from ingest.evidence.segments import SegmentRecorder
-    from streams.broker import free_port
     from streams.evidence.recordings import SegmentIndex, recordings_folder
     from streams.evidence.video import probe
 
@@ -64,17 +78,11 @@ def main() -> None:
         tmp = Path(tmp_name)
         footage = looped(ROOT / "data" / "vtest.mp4", args.seconds + 30, tmp / "loop.mp4")
         info = probe(str(footage))
-        port = free_port()
-        server = subprocess.Popen(
-            [SYSTEM_PYTHON, str(ROOT / "scripts" / "rtsp_camera.py"), "--port", str(port), "--file", str(footage),
-             "--codec", "h264", "--shared"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        url, server = rtsp_camera(footage)
         evidence = base.evidence.model_copy(
             update={"root": str(tmp / "evidence"), "segment_s": args.segment_s, "hmac_key": "bench", "min_free_mb": 0}
         )
-        camera = base.cameras[0].model_copy(update={"source": f"rtsp://127.0.0.1:{port}/cam", "start_time": None})
+        camera = base.cameras[0].model_copy(update={"source": url, "start_time": None})
         cfg = base.model_copy(update={"cameras": [camera], "evidence": evidence})
         recorder = SegmentRecorder(camera, recordings_folder(evidence.root, camera.id), args.segment_s, 86400)
         recorder.start()
