@@ -271,3 +271,45 @@ def test_a_poor_rating_opens_a_case_for_the_officer_at_its_window(world):
     assert entry.details["score"] == 1 and entry.details["comment"] == "<b>等了一个小时</b>"
     assert post(url, {"events": ratings}).json() == {"stored": 0, "repeats": 3}
     assert len(service.store.list(hall="h1")) == 1
+
+
+@pytest.mark.kafka
+def test_the_topic_is_the_same_intake_as_the_route(kafka_broker, tmp_path):
+    """Through the real broker into the running service: a call at an open empty post lands on its
+    alert, a 差评 opens its case, a repeat is stored once, and an event of a hall the config does
+    not know goes to the DLQ while the next one is used."""
+    import json
+    import uuid
+
+    from kafka import KafkaProducer
+
+    from tests.helpers import wait_for
+    from tests.test_poison import read_dlq
+
+    marker = uuid.uuid4().hex[:10]
+    service = AlertService.open(
+        parse_config(registry(kafka_broker.bootstrap, f"events-{marker}")), f"sqlite:///{tmp_path / 'a.db'}"
+    )
+    service.store.apply_violations([violation("empty")])  # h1 / w1, open since T0
+    call = event(f"call-{marker}", at=(T0 + timedelta(minutes=3)).isoformat(), ticket="B017")
+    unknown = event(f"elsewhere-{marker}", hall="no-such-hall")
+    rating = event(
+        f"bad-{marker}", kind="rating", score=1, comment="没人接待", at=(T0 + timedelta(minutes=5)).isoformat()
+    )
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    key = marker.encode()
+    for message in (call, call, unknown, rating):
+        producer.send("hallwatch.service-events", key=key, value=json.dumps(message).encode())
+    producer.flush()
+    service.start()
+    try:
+        wait_for(lambda: {call["id"], rating["id"]} <= stored(service), 60, "the call and the rating")
+        wait_for(lambda: any(a.type == "poor_rating" for a in service.store.list(hall="h1")), 30, "the 差评 case")
+    finally:
+        service.stop()
+    entries = [e for e in service.store.audit("empty") if e.action == CALLED_AT_EMPTY]
+    assert len(entries) == 1 and entries[0].details["ticket"] == "B017"
+    (case,) = [a for a in service.store.list(hall="h1") if a.type == "poor_rating"]
+    assert case.window_id == "w1"
+    (dead,) = read_dlq(kafka_broker.bootstrap, key, 1)
+    assert "no-such-hall" in dead["reason"] and dead["topic"] == "hallwatch.service-events"
