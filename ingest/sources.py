@@ -233,9 +233,10 @@ class LiveSource:
             for options in ([*transport, *FAST_PROBE], transport):
                 # OpenCV reads its FFmpeg options from the environment when it opens a stream.
                 os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = "|".join(options)
+                started = time.monotonic()
                 cap = cv2.VideoCapture(source, cv2.CAP_FFMPEG, params)
-                if cap.isOpened():
-                    break
+                if cap.isOpened() or time.monotonic() - started > timeout_ms / 2000:
+                    break  # open, or unreachable (timed out): a second try would only double the wait
                 cap.release()
         if not cap.isOpened():
             cap.release()
