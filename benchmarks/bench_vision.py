@@ -96,10 +96,10 @@ def detect_video(
         if index in wanted:
             image = cap.retrieve()[1]
             started = time.perf_counter()
-            region = area.region(image.shape[1], image.shape[0], T0 + timedelta(seconds=index / fps)) if area else None
-            out[index] = detector.detect([image], [region])[0]
-            if area:
-                area.observe(out[index])
+            if area is not None:
+                out[index] = area.detect(detector, image, T0 + timedelta(seconds=index / fps))
+            else:
+                out[index] = detector.detect([image])[0]
             spent += time.perf_counter() - started
     return out, spent
 

@@ -44,11 +44,8 @@ class BatchingDetector:
         while True:
             batch = [self._requests.get()]
             try:
-                while len(batch) < self.max_batch:
-                    if self.max_wait_s:
-                        batch.append(self._requests.get(timeout=self.max_wait_s))
-                    else:
-                        batch.append(self._requests.get_nowait())
+                while len(batch) < self.max_batch:  # a timeout of 0 takes only what is queued
+                    batch.append(self._requests.get(timeout=self.max_wait_s))
             except queue.Empty:
                 pass
             started = time.perf_counter()

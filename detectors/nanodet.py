@@ -10,6 +10,7 @@ times s is the distance from that centre to the box edge.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -75,10 +76,13 @@ def input_geometry(
     )
 
 
-def _centres(stride: int, geometry: InputGeometry) -> np.ndarray:
-    cols, rows = geometry.cells(stride)
+@lru_cache(maxsize=64)
+def _centres(stride: int, cols: int, rows: int) -> np.ndarray:
+    """Each cell's prior, row-major over a cols x rows grid (made once per input shape)."""
     r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    return np.stack([(c.ravel() + 0.5) * stride, (r.ravel() + 0.5) * stride], axis=1).astype(np.float32)
+    centres = np.stack([(c.ravel() + 0.5) * stride, (r.ravel() + 0.5) * stride], axis=1).astype(np.float32)
+    centres.flags.writeable = False
+    return centres
 
 
 def decode(
@@ -102,7 +106,7 @@ def decode(
         bins = np.exp(bins - bins.max(axis=2, keepdims=True))
         bins /= bins.sum(axis=2, keepdims=True)
         dist = (bins * np.arange(BINS, dtype=np.float32)).sum(axis=2) * stride  # left, top, right, bottom
-        c = _centres(stride, geometry)[keep]
+        c = _centres(stride, *geometry.cells(stride))[keep]
         boxes.append(
             np.column_stack([c[:, 0] - dist[:, 0], c[:, 1] - dist[:, 1], c[:, 0] + dist[:, 2], c[:, 1] + dist[:, 3]])
         )

@@ -72,9 +72,7 @@ class CameraAnalysis:
             if self.detector is None or frame.image is None:
                 detections = Detections.empty()
             else:
-                region = self.area.region(frame.image.shape[1], frame.image.shape[0], frame.time)
-                detections = self.detector.detect([frame.image], [region])[0]
-                self.area.observe(detections)
+                detections = self.area.detect(self.detector, frame.image, frame.time)
         return self.tracker.update(detections)
 
     def process(self, frame: Frame) -> list[Violation]:

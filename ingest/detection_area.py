@@ -18,7 +18,7 @@ from datetime import datetime
 import numpy as np
 
 from configs.model import Camera
-from detectors.base import Region
+from detectors.base import PersonDetector, Region
 from detectors.detections import Detections
 
 LEARN_BOXES = 20  # confident people seen before the region is used
@@ -59,6 +59,12 @@ class DetectionArea:
             return None
         self._last = (x0, y0, x1, y1)
         return self._last
+
+    def detect(self, detector: PersonDetector, image: np.ndarray, at: datetime) -> Detections:
+        """The people of the frame at ``at``, looked for in this camera's region; learnt from."""
+        detections = detector.detect([image], [self.region(image.shape[1], image.shape[0], at)])[0]
+        self.observe(detections)
+        return detections
 
     def observe(self, detections: Detections) -> None:
         """Learn people's heights from what was found; a box cut by the region's top edge asks

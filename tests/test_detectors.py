@@ -59,8 +59,7 @@ def test_the_input_follows_the_frames_aspect_and_its_configured_size():
     """The converted graph was exported at 416x416 and runs at any multiple of 32: a 4:3 frame is
     a 416x320 input (not a square that is a quarter padding) and finds the same people as the
     square did; a larger configured size is a larger input and still finds them."""
-    from benchmarks.bench_vision import match
-    from detectors.nanodet import InputGeometry
+    from benchmarks.bench_vision import build, match
 
     images = frames(4)
     h, w = images[0].shape[:2]
@@ -68,10 +67,7 @@ def test_the_input_follows_the_frames_aspect_and_its_configured_size():
     assert (default.geometry(w, h).width, default.geometry(w, h).height) == (416, 320)
     larger = build_detector(DetectorConfig(input_size=640))
     assert (larger.geometry(w, h).width, larger.geometry(w, h).height) == (640, 480)
-    square = build_detector(DetectorConfig())
-    square.geometry = lambda fw, fh, region=None: InputGeometry(
-        416, 416, 416 / fw, 416 / fw, 0.0, (416 - fh * 416 / fw) / 2
-    )
+    square = build(DetectorConfig(), "416sq")  # as before: letterboxed into a 416x416 square
     for image in images:
         ours, before, big = (d.detect([image])[0] for d in (default, square, larger))
         confident = [r.xyxy[r.scores >= 0.5] for r in (ours, before, big)]
