@@ -2,7 +2,8 @@
 the wall clock as live cameras deliver them, evidence on, for a fixed time; each camera's share
 of the frames it should have had analysed.
 
-    python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones] [--live]
+    python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
+        [--precisions fp32,int8] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
 the time are what a live camera would have got analysed. Two shares: from the start (start-up —
@@ -19,6 +20,7 @@ evidence, as in a hall. The servers' own CPU is reported; in a hall it is the ca
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import statistics
@@ -39,10 +41,17 @@ WARM_S = 15.0
 
 
 def run(
-    config_path: str, cameras: int, seconds: float, detection_area: str | None, urls: list[str] | None = None
+    config_path: str,
+    cameras: int,
+    seconds: float,
+    detection_area: str | None,
+    urls: list[str] | None = None,
+    precision: str | None = None,
 ) -> tuple[list[float], list[float]]:
     """Each camera's share of its frames: from the start, and after WARM_S."""
     cfg = load_config(config_path)
+    if precision is not None:
+        cfg = cfg.model_copy(update={"detector": cfg.detector.model_copy(update={"precision": precision})})
     base = cfg.cameras[0]
     update: dict = {"analysis_fps": RATE}
     if detection_area is not None:
@@ -90,20 +99,23 @@ def main() -> None:
     parser.add_argument("--cameras", default="16,20")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--detection-areas", default="", help="e.g. frame,zones (default: the config's)")
+    parser.add_argument("--precisions", default="", help="e.g. fp32,int8 (default: the config's detector.precision)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all settings, alternating")
     parser.add_argument("--live", action="store_true", help="live RTSP cameras instead of paced files")
     args = parser.parse_args()
     logging.basicConfig(level=getattr(logging, os.environ.get("HALLWATCH_BENCH_LOG", "WARNING")))
     areas: list[str | None] = [a for a in args.detection_areas.split(",") if a] or [None]  # type: ignore[misc]
-    rounds = [(c, a) for _ in range(args.repeat) for c in [int(x) for x in args.cameras.split(",")] for a in areas]
-    for cameras, area in rounds:
+    precisions: list[str | None] = [p for p in args.precisions.split(",") if p] or [None]  # type: ignore[misc]
+    counts = [int(x) for x in args.cameras.split(",")]
+    rounds = [setting for _ in range(args.repeat) for setting in itertools.product(counts, areas, precisions)]
+    for cameras, area, precision in rounds:
         servers: list[subprocess.Popen] = []
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 urls, servers = live_cameras(cameras, Path(tmp)) if args.live else (None, [])
                 before = sum(cpu_seconds(s.pid) for s in servers)
                 started = time.monotonic()
-                from_start, steady = run(args.config, cameras, args.seconds, area, urls)
+                from_start, steady = run(args.config, cameras, args.seconds, area, urls, precision)
                 server_cpu = (sum(cpu_seconds(s.pid) for s in servers) - before) / (time.monotonic() - started)
             finally:
                 for server in servers:
@@ -111,7 +123,8 @@ def main() -> None:
                     server.wait(timeout=10)
         kind = f"live RTSP (their servers {server_cpu:.0%} of a core)" if args.live else "paced files"
         print(
-            f"{cameras:3d} {kind} at {RATE:g} fps, evidence on, detection area {area or 'default'}: frames "
+            f"{cameras:3d} {kind} at {RATE:g} fps, evidence on, detection area {area or 'default'}, "
+            f"precision {precision or 'default'}: frames "
             f"analysed per camera from the start min {min(from_start):.0%} median "
             f"{statistics.median(from_start):.0%}; after {WARM_S:g} s min {min(steady):.0%} median "
             f"{statistics.median(steady):.0%}, {sum(s >= 0.95 for s in steady)} of {cameras} at >= 95 %",

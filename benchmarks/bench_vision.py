@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import itertools
 import time
 from datetime import timedelta
 
@@ -170,6 +171,7 @@ def evaluate(
     return {
         "sequence": name,
         "source": (source if source == "det" or not size else f"{source} {size}")
+        + (f" {detector_cfg.precision}" if source != "det" else "")
         + (" zones" if source != "det" and detection_area == "zones" else ""),
         "rate": f"{analysis_fps:g}",
         "frames": len(indices),
@@ -230,19 +232,28 @@ def main() -> None:
     parser.add_argument(
         "--detection-areas", default="frame", help="frame, zones or both (frame,zones): where NanoDet looks"
     )
+    parser.add_argument(
+        "--precisions", default=DetectorConfig().precision, help="NanoDet's int8, fp32 or both (int8,fp32)"
+    )
     args = parser.parse_args()
-    detector_cfg = DetectorConfig(backend="auto", conf=args.conf, letterbox=args.letterbox)
 
     print(HEADER)
     print("|" + "---|" * 13)
     for name in args.sequences.split(","):
         for source in args.detectors.split(","):
             sizes = [""] if source == "det" else args.input_sizes.split(",")
-            for size in sizes:
-                for area in ["frame"] if source == "det" else args.detection_areas.split(","):
-                    for rate in args.rates.split(","):
-                        result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area)
-                        print(row(result), flush=True)
+            precisions = ["fp32"] if source == "det" else args.precisions.split(",")
+            for size, area, precision, rate in itertools.product(
+                sizes,
+                ["frame"] if source == "det" else args.detection_areas.split(","),
+                precisions,
+                args.rates.split(","),
+            ):
+                detector_cfg = DetectorConfig(
+                    backend="auto", conf=args.conf, letterbox=args.letterbox, precision=precision
+                )
+                result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area)
+                print(row(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,12 @@ def build_detector(config: DetectorConfig) -> PersonDetector | None:
         return HogDetector()
     from detectors.models import nanodet_path
 
-    path = nanodet_path()
+    path = nanodet_path(config.precision)
+    if not path.exists() and config.precision == "int8" and nanodet_path("fp32").exists():
+        log.warning(
+            "the quantized NanoDet model is missing at %s (run `python -m detectors.models fetch`): using fp32", path
+        )
+        path = nanodet_path("fp32")
     if path.exists():
         from detectors.nanodet import NanoDetDetector
 

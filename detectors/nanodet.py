@@ -148,6 +148,7 @@ class NanoDetDetector:
     ):
         import onnxruntime as ort
 
+        self.model_path = Path(model_path)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

@@ -7,7 +7,8 @@
 #   kafka-<ver>/libs  Apache Kafka broker jars from Maven Central
 #   data/vtest.avi    demo footage from Debian's opencv-doc package
 #   data/vtest.mp4    the same as a camera's H.264 stream (the demo's source)
-#   models/           the offline NanoDet detector converted to ONNX
+#   data/calibration/ OpenCV's other sample images, for the quantized detector's calibration
+#   models/           the offline NanoDet detector converted to ONNX, and quantized to int8
 # Prints nothing but progress; the venv path is written to .venv (a symlink) in the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,21 +99,26 @@ export PYTHONPATH="$PWD"
 # --- Kafka broker jars --------------------------------------------------------------------------
 "$VENV/bin/python" -m streams.broker fetch >/dev/null
 
-# --- demo footage: vtest.avi from Debian's opencv-doc -------------------------------------------
+# --- demo footage and calibration images, from Debian's opencv-doc -------------------------------
+# vtest.avi is the demo's footage; OpenCV's other sample images (and Megamind.avi) calibrate the
+# quantized detector (detectors/models.py) — never the footage it is measured on.
 VTEST="$CACHE/data/vtest.avi"
-if [ ! -f "$VTEST" ]; then
+CALIBRATION="$CACHE/data/calibration"
+if [ ! -f "$VTEST" ] || [ ! -f "$CALIBRATION/.complete" ]; then
   mkdir -p "$CACHE/data"
-  sys_copy=/usr/share/doc/opencv-doc/examples/data/vtest.avi
-  if [ -f "$sys_copy" ]; then
-    cp "$sys_copy" "$VTEST"
-  else
-    say "fetching vtest.avi from Debian's opencv-doc package"
-    tmp=$(mktemp -d)
+  samples=/usr/share/doc/opencv-doc/examples/data
+  tmp=$(mktemp -d)
+  if [ ! -f "$samples/vtest.avi" ]; then
+    say "fetching OpenCV's sample data from Debian's opencv-doc package"
     (cd "$tmp" && { apt-get download opencv-doc >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1; apt-get download opencv-doc >/dev/null; }; })
-    dpkg-deb --fsys-tarfile "$tmp"/opencv-doc_*.deb | tar -x -C "$tmp" ./usr/share/doc/opencv-doc/examples/data/vtest.avi
-    mv "$tmp/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$VTEST"
-    rm -rf "$tmp"
+    dpkg-deb --fsys-tarfile "$tmp"/opencv-doc_*.deb | tar -x -C "$tmp" ./usr/share/doc/opencv-doc/examples/data/
+    samples="$tmp/usr/share/doc/opencv-doc/examples/data"
   fi
+  [ -f "$VTEST" ] || cp "$samples/vtest.avi" "$VTEST"
+  rm -rf "$CALIBRATION" && mkdir -p "$CALIBRATION"
+  cp "$samples"/*.jpg "$samples"/*.png "$samples/Megamind.avi" "$CALIBRATION"/
+  touch "$CALIBRATION/.complete"
+  rm -rf "$tmp"
 fi
 mkdir -p data
 ln -sfn "$VTEST" data/vtest.avi

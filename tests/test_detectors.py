@@ -318,3 +318,27 @@ def test_the_floor_homography_equals_opencvs_least_squares_fit():
         expected = cv2.perspectiveTransform(probe.reshape(-1, 1, 2), theirs).reshape(-1, 2)
         assert np.abs(to_floor(ours, probe) - expected).max() < 1e-3  # metres
         assert np.abs(to_image(ours, to_floor(ours, probe)) - probe).max() < 1e-6
+
+
+@needs_footage
+@pytest.mark.skipif(not nanodet_path("int8").exists(), reason="run scripts/setup.sh to quantize NanoDet")
+def test_the_quantized_model_finds_the_people_the_converted_one_finds():
+    """The int8 option (calibrated on OpenCV's other sample images, not on this footage) finds
+    the fp32 model's people box for box, at the frame's input, a larger input and in a region."""
+    from benchmarks.bench_vision import match
+
+    int8 = build_detector(DetectorConfig(precision="int8"))
+    assert build_detector(DetectorConfig()).model_path == nanodet_path("fp32")  # the default
+    assert int8.model_path == nanodet_path("int8")
+    compared = matched = 0
+    for size, region in [(416, None), (640, None), (416, (0, 100, 500, 450))]:
+        fp32 = build_detector(DetectorConfig(precision="fp32", input_size=size))
+        quantized = build_detector(DetectorConfig(precision="int8", input_size=size))
+        for image in frames(6):
+            (a,), (b,) = fp32.detect([image], [region]), quantized.detect([image], [region])
+            expected, found = a.xyxy[a.scores >= 0.5], b.xyxy[b.scores >= 0.5]
+            assert abs(len(found) - len(expected)) <= max(1, len(expected) // 5)
+            compared += len(expected)
+            matched += len(match(expected, found, 0.7))
+    assert compared >= 20
+    assert matched >= 0.9 * compared, (matched, compared)

@@ -293,3 +293,62 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     data[len(data) // 2] ^= 0x01
     clip.write_bytes(bytes(data))
     assert verify(folder, b"k") == ["open_raw.mp4: SHA-256 differs (file altered)"]
+
+
+def test_a_live_camera_stops_keeping_jpeg_frames_once_its_recording_has_begun(tmp_path):
+    """The analysed frames are JPEG-encoded into memory (a few ms each) only while there is no
+    recorded segment to cut clips from: once the recording has begun they stop, also on a camera
+    that has had no violation yet (it used to encode every frame until its first clip was due)."""
+    from datetime import UTC
+
+    from configs.loader import parse_config
+    from ingest.analysis import CameraAnalysis
+    from tests.evidence_fixtures import write_source
+    from tests.helpers import rect
+
+    still = type("F", (), {"image": np.full((240, 320, 3), 60, np.uint8)})()
+    source = write_source([still] * 300, tmp_path / "camera.mp4", gop_s=1)  # the camera's H.264, no B-frames
+    port = free_port()
+    server = RtspServer(port, source, codec="h264", shared=True)
+    server.start()
+    cfg = parse_config(
+        {
+            "regions": [{"id": "c", "name": "市", "level": "city"}],
+            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
+            "cameras": [
+                {
+                    "id": "live",
+                    "hall": "h",
+                    "source": f"rtsp://127.0.0.1:{port}/cam",
+                    "analysis_fps": 5,
+                    "stall_s": 5,
+                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}],
+                }
+            ],
+            "rules": {"empty_post": {"after_s": 3600}},  # no violation in this test
+            "evidence": {
+                "root": str(tmp_path / "evidence"),
+                "segment_s": 1,
+                "hmac_key": "k",
+                "min_free_mb": 0,
+                "live_snapshot_s": 0,
+            },
+        }
+    )
+    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: None)
+    recorder = analysis.recorder
+    assert recorder is not None
+    kept = lambda: len(recorder.clips.ring.between(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)))  # noqa: E731
+    worker = CameraWorker(cfg.cameras[0], ZoneInfo(cfg.timezone), analysis.process)
+    worker.start()
+    try:
+        wait_for(lambda: recorder.clips.recorder.covered_until() > 0 and analysis.frames > 0, 30, "a segment")
+        wait_for(lambda: not recorder.clips.needs_frames, 5, "the ring to stop")
+        frames, before = analysis.frames, kept()
+        wait_for(lambda: analysis.frames >= frames + 10, 10, "ten more analysed frames")
+        assert kept() == before  # no frame encoded since
+    finally:
+        worker.stop()
+        worker.thread.join(20)
+        analysis.release()
+        server.kill()

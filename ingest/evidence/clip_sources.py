@@ -14,6 +14,7 @@ on the clip writer's thread and in ffmpeg's own processes."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,10 +123,19 @@ class LiveClips(ClipSource):
         self.frames = FrameClips(ring, fps)
         self.segment_s = segment_s
         self._covered = 0.0
+        self._looked_at = 0.0  # monotonic time the recording was last asked whether it has begun
 
     @property
-    def needs_frames(self) -> bool:  # keep frames until segments are being written
-        return self.recorder.mode != "copy" or self._covered == 0.0
+    def needs_frames(self) -> bool:
+        """Frames are kept (JPEG, a few ms each) only until the first segment is written: asked
+        of the recording at most once a second, not only when a clip is due (a camera with no
+        violation yet would otherwise encode every frame for nothing)."""
+        if self.recorder.mode != "copy":
+            return True
+        if self._covered == 0.0 and time.monotonic() - self._looked_at >= 1.0:
+            self._looked_at = time.monotonic()
+            self._covered = self.recorder.covered_until()
+        return self._covered == 0.0
 
     def ready(self, end: datetime) -> bool:
         if self.recorder.mode != "copy":
