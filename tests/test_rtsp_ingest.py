@@ -62,6 +62,39 @@ def h264_clip(clip) -> Path:
     return path
 
 
+def live_hall(port: int, tmp_path: Path, empty_post: dict, **evidence):
+    """One live camera watching one post (window w1), evidence signed and kept under tmp_path."""
+    from configs.loader import parse_config
+    from tests.evidence_fixtures import FPS
+    from tests.helpers import rect
+
+    return parse_config(
+        {
+            "regions": [{"id": "c", "name": "市", "level": "city"}],
+            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
+            "cameras": [
+                {
+                    "id": "live",
+                    "hall": "h",
+                    "source": f"rtsp://127.0.0.1:{port}/cam",
+                    "analysis_fps": FPS,
+                    "stall_s": 5,
+                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}],
+                }
+            ],
+            "rules": {"empty_post": empty_post},
+            "evidence": {
+                "root": str(tmp_path / "evidence"),
+                "segment_s": 1,
+                "hmac_key": "k",
+                "min_free_mb": 0,
+                "live_snapshot_s": 0,
+                **evidence,
+            },
+        }
+    )
+
+
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
 def test_stream_drop_and_server_restart(clip, transport):
     port = free_port()
@@ -198,12 +231,10 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     import json
     from datetime import timedelta
 
-    from configs.loader import parse_config
     from ingest.analysis import CameraAnalysis
     from streams.evidence.manifest import verify
     from streams.wire import encode
     from tests.evidence_fixtures import FPS, chromium_plays, decode_index, encode_index, write_source
-    from tests.helpers import rect
 
     synthetic = []
     for i in range(int(120 * FPS)):  # frames that carry their own number
@@ -214,32 +245,7 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     port = free_port()
     server = RtspServer(port, source, codec="h264", shared=True)
     server.start()
-    cfg = parse_config(
-        {
-            "regions": [{"id": "c", "name": "市", "level": "city"}],
-            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
-            "cameras": [
-                {
-                    "id": "live",
-                    "hall": "h",
-                    "source": f"rtsp://127.0.0.1:{port}/cam",
-                    "analysis_fps": FPS,
-                    "stall_s": 5,
-                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}],
-                }
-            ],
-            "rules": {"empty_post": {"after_s": 8, "return_s": 1}},
-            "evidence": {
-                "root": str(tmp_path / "evidence"),
-                "pre_s": 3,
-                "post_s": 3,
-                "segment_s": 1,
-                "hmac_key": "k",
-                "min_free_mb": 0,
-                "live_snapshot_s": 0,
-            },
-        }
-    )
+    cfg = live_hall(port, tmp_path, {"after_s": 8, "return_s": 1}, pre_s=3, post_s=3)
     camera = cfg.cameras[0]
     messages, updates = [], []
     analysis = CameraAnalysis(
@@ -301,40 +307,15 @@ def test_a_live_camera_stops_keeping_jpeg_frames_once_its_recording_has_begun(tm
     that has had no violation yet (it used to encode every frame until its first clip was due)."""
     from datetime import UTC
 
-    from configs.loader import parse_config
     from ingest.analysis import CameraAnalysis
     from tests.evidence_fixtures import write_source
-    from tests.helpers import rect
 
     still = type("F", (), {"image": np.full((240, 320, 3), 60, np.uint8)})()
     source = write_source([still] * 300, tmp_path / "camera.mp4", gop_s=1)  # the camera's H.264, no B-frames
     port = free_port()
     server = RtspServer(port, source, codec="h264", shared=True)
     server.start()
-    cfg = parse_config(
-        {
-            "regions": [{"id": "c", "name": "市", "level": "city"}],
-            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
-            "cameras": [
-                {
-                    "id": "live",
-                    "hall": "h",
-                    "source": f"rtsp://127.0.0.1:{port}/cam",
-                    "analysis_fps": 5,
-                    "stall_s": 5,
-                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}],
-                }
-            ],
-            "rules": {"empty_post": {"after_s": 3600}},  # no violation in this test
-            "evidence": {
-                "root": str(tmp_path / "evidence"),
-                "segment_s": 1,
-                "hmac_key": "k",
-                "min_free_mb": 0,
-                "live_snapshot_s": 0,
-            },
-        }
-    )
+    cfg = live_hall(port, tmp_path, {"after_s": 3600})  # no violation in this test
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: None)
     recorder = analysis.recorder
     assert recorder is not None
