@@ -62,8 +62,9 @@ def h264_clip(clip) -> Path:
     return path
 
 
-def live_hall(port: int, tmp_path: Path, empty_post: dict, **evidence):
-    """One live camera watching one post (window w1), evidence signed and kept under tmp_path."""
+def live_hall(port: int, empty_post: dict, evidence: dict | None = None, **camera):
+    """One live camera watching one post (window w1); ``evidence`` (with its root) signed and
+    recorded, or none; ``camera`` overrides the camera's fields."""
     from configs.loader import parse_config
     from tests.evidence_fixtures import FPS
     from tests.helpers import rect
@@ -80,17 +81,13 @@ def live_hall(port: int, tmp_path: Path, empty_post: dict, **evidence):
                     "analysis_fps": FPS,
                     "stall_s": 5,
                     "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 100, 200, 300)}],
+                    **camera,
                 }
             ],
             "rules": {"empty_post": empty_post},
-            "evidence": {
-                "root": str(tmp_path / "evidence"),
-                "segment_s": 1,
-                "hmac_key": "k",
-                "min_free_mb": 0,
-                "live_snapshot_s": 0,
-                **evidence,
-            },
+            "evidence": {"enabled": False}
+            if evidence is None
+            else {"segment_s": 1, "hmac_key": "k", "min_free_mb": 0, "live_snapshot_s": 0, **evidence},
         }
     )
 
@@ -166,32 +163,19 @@ def test_a_camera_that_cannot_see_accuses_no_one(h264_clip, tmp_path):
     import time
     from datetime import datetime, timedelta
 
-    from configs.loader import parse_config
     from ingest.analysis import CameraAnalysis
     from tests.helpers import rect
 
     port = free_port()
     server = RtspServer(port, h264_clip, codec="h264")
     server.start()
-    cfg = parse_config(
-        {
-            "regions": [{"id": "c", "name": "市", "level": "city"}],
-            "halls": [{"id": "h", "name": "大厅", "region": "c", "windows": [{"id": "w1"}]}],
-            "cameras": [
-                {
-                    "id": "live",
-                    "hall": "h",
-                    "source": f"rtsp://127.0.0.1:{port}/cam",
-                    "analysis_fps": 5,
-                    "stall_s": 3,
-                    "reconnect_initial_s": 0.5,
-                    "reconnect_max_s": 1,
-                    "zones": [{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 0, 100, 100)}],
-                }
-            ],
-            "rules": {"empty_post": {"after_s": 2, "return_s": 1}},
-            "evidence": {"enabled": False},
-        }
+    cfg = live_hall(
+        port,
+        {"after_s": 2, "return_s": 1},
+        stall_s=3,
+        reconnect_initial_s=0.5,
+        reconnect_max_s=1,
+        zones=[{"id": "p1", "kind": "post", "window": "w1", "polygon": rect(0, 0, 100, 100)}],
     )
     camera = cfg.cameras[0]
     events = []
@@ -245,7 +229,7 @@ def test_live_h264_evidence_is_joined_from_segments_recorded_by_stream_copy(tmp_
     port = free_port()
     server = RtspServer(port, source, codec="h264", shared=True)
     server.start()
-    cfg = live_hall(port, tmp_path, {"after_s": 8, "return_s": 1}, pre_s=3, post_s=3)
+    cfg = live_hall(port, {"after_s": 8, "return_s": 1}, {"root": str(tmp_path / "evidence"), "pre_s": 3, "post_s": 3})
     camera = cfg.cameras[0]
     messages, updates = [], []
     analysis = CameraAnalysis(
@@ -315,7 +299,7 @@ def test_a_live_camera_stops_keeping_jpeg_frames_once_its_recording_has_begun(tm
     port = free_port()
     server = RtspServer(port, source, codec="h264", shared=True)
     server.start()
-    cfg = live_hall(port, tmp_path, {"after_s": 3600})  # no violation in this test
+    cfg = live_hall(port, {"after_s": 3600}, {"root": str(tmp_path / "evidence")})  # no violation in this test
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda v: None)
     recorder = analysis.recorder
     assert recorder is not None
