@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import cv2
@@ -164,7 +164,12 @@ def hall_config(start: datetime, cycles: int, mot_path: str, region: str) -> dic
     for k in range(cycles):
         for a, b in PERIODS_S:
             s, e = start + timedelta(seconds=k * CYCLE_S + a), start + timedelta(seconds=k * CYCLE_S + b)
-            periods.append([s.strftime("%H:%M"), e.strftime("%H:%M")])
+            if e.date() == s.date():
+                periods.append([s.strftime("%H:%M"), e.strftime("%H:%M")])
+            else:  # a weekly plan's periods are of one day: one that crosses midnight is two
+                periods.append([s.strftime("%H:%M"), "24:00"])
+                if e.time() != time(0):
+                    periods.append(["00:00", e.strftime("%H:%M")])
     post_rules = {"empty_post": {"after_s": 30, "return_s": 3, "late_after_s": 30, "early_before_s": 30}}
     zones = [
         {"id": f"p{i + 1}", "name": f"{i + 1}号窗口岗位", "kind": "post", "window": f"w{i + 1}",

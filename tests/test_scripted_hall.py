@@ -116,3 +116,20 @@ def test_the_ticket_simulator_calls_to_an_empty_window_and_gives_a_poor_rating_e
             if e.kind == "ticket_called" and t != 360.0:
                 assert any(a <= t and t + 60 <= b for a, b in PRESENT[e.window]), (t, e.window)
         assert sum(e.kind == "ticket_finished" for e in cycle) >= 3
+
+
+def test_a_demo_started_just_before_midnight_has_a_valid_schedule():
+    """The cycles' service periods are weekly periods of one day each: one that crosses midnight
+    is split at 24:00 (the demo started at 23:59 used to fail its own config)."""
+    from zoneinfo import ZoneInfo
+
+    from domain.schedule import ScheduleConfig
+
+    expected = {
+        57: [("23:58", "24:00"), ("00:00", "00:01"), ("00:02", "00:06")],  # the first period crosses
+        56: [("23:57", "24:00"), ("00:01", "00:05")],  # the first period ends at midnight
+    }
+    for minute, periods in expected.items():
+        start = datetime(2026, 12, 7, 23, minute, tzinfo=ZoneInfo("Asia/Shanghai"))
+        schedule = ScheduleConfig.model_validate(sh.hall_config(start, 1, "scripted.txt", "c")["schedule"])
+        assert [(p.start, p.end) for p in schedule.weekly[0].periods] == periods
