@@ -8,7 +8,9 @@ import {history, nearestVertex} from "./util.js";
 const install = {cameras: [], zones: [], current: [], image: [], floor: [], grid: [], people: [], yaml: ""};
 const undo = history();
 const GRAB_PX = 12;  // how near (screen pixels) a press must be to move or delete a vertex
-let dragging = -1, dragged = false;
+// The vertex being dragged (-1: none); whether it moved; whether the click that follows a press on a
+// vertex is to be ignored (set on release, so it holds however late the browser sends the click).
+let dragging = -1, dragged = false, swallowClick = false;
 
 // What the drawing holds (zones, the one being drawn, calibration points), for undo.
 const drawing = () => ({zones: install.zones, current: install.current, image: install.image, floor: install.floor});
@@ -117,6 +119,7 @@ export function setUpInstall() {
   const view = document.querySelector(".install-view");
   // Press on a vertex of the zone being drawn and drag it; a press elsewhere adds a point on release.
   view.addEventListener("pointerdown", (e) => {
+    swallowClick = false;
     if (e.button !== 0 || calibrating()) return;
     const [p, radius] = imagePoint(e);
     dragging = nearestVertex(install.current, p, radius);
@@ -132,10 +135,11 @@ export function setUpInstall() {
   view.addEventListener("pointerup", () => {
     if (dragging >= 0 && dragged) { $("i-undo").disabled = false; install.yaml = ""; $("i-save").disabled = true; }
     else if (dragging >= 0) undo.pop();  // a press on a vertex without a move changes nothing
-    setTimeout(() => { dragging = -1; }, 0);
+    swallowClick = dragging >= 0;
+    dragging = -1;
   });
   view.addEventListener("click", (e) => {
-    if (dragging >= 0) return;  // the end of a drag, or a press on a vertex
+    if (swallowClick) { swallowClick = false; return; }  // the end of a drag, or a press on a vertex
     const [p] = imagePoint(e);
     if (calibrating()) {
       change(() => { install.image = [...install.image, p]; install.floor = [...install.floor, [Number($("i-fx").value), Number($("i-fy").value)]]; });
