@@ -3,7 +3,7 @@ the wall clock as live cameras deliver them, evidence on, for a fixed time; each
 of the frames it should have had analysed.
 
     python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
-        [--precisions fp32,int8] [--live]
+        [--precisions fp32,int8] [--max-batches 1,8] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
 the time are what a live camera would have got analysed. Two shares: from the start (start-up —
@@ -46,12 +46,12 @@ def run(
     seconds: float,
     detection_area: str | None,
     urls: list[str] | None = None,
-    precision: str | None = None,
-) -> tuple[list[float], list[float]]:
-    """Each camera's share of its frames: from the start, and after WARM_S."""
+    detector: dict | None = None,
+) -> tuple[list[float], list[float], float]:
+    """Each camera's share of its frames, from the start and after WARM_S; the mean frames per
+    detector call. ``detector``: settings of ``detector`` that differ from the config's."""
     cfg = load_config(config_path)
-    if precision is not None:
-        cfg = cfg.model_copy(update={"detector": cfg.detector.model_copy(update={"precision": precision})})
+    cfg = cfg.model_copy(update={"detector": cfg.detector.model_copy(update=detector or {})})
     base = cfg.cameras[0]
     update: dict = {"analysis_fps": RATE}
     if detection_area is not None:
@@ -79,12 +79,14 @@ def run(
         stop.wait(max(0.0, seconds - WARM_S))
         ended = time.monotonic()
         counts = {camera_id: analysis.frames for camera_id, analysis in pipeline.analyses.items()}
+        shared = pipeline.detector
+        per_call = shared.frames / shared.batches if shared is not None and shared.batches else 0.0
         stop.set()
         thread.join(timeout=60)
     missing = [0.0] * (cameras - len(counts))
     from_start = [min(1.0, n / ((ended - started) * RATE)) for n in counts.values()] + missing
     steady = [min(1.0, (n - warm.get(c, 0)) / ((ended - warm_at) * RATE)) for c, n in counts.items()] + missing
-    return from_start, steady
+    return from_start, steady, per_call
 
 
 def live_cameras(count: int, folder: Path) -> tuple[list[str], list[subprocess.Popen]]:
@@ -100,22 +102,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--detection-areas", default="", help="e.g. frame,zones (default: the config's)")
     parser.add_argument("--precisions", default="", help="e.g. fp32,int8 (default: the config's detector.precision)")
+    parser.add_argument("--max-batches", default="", help="e.g. 1,8 (default: the config's detector.max_batch)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all settings, alternating")
     parser.add_argument("--live", action="store_true", help="live RTSP cameras instead of paced files")
     args = parser.parse_args()
     logging.basicConfig(level=getattr(logging, os.environ.get("HALLWATCH_BENCH_LOG", "WARNING")))
     areas: list[str | None] = [a for a in args.detection_areas.split(",") if a] or [None]  # type: ignore[misc]
     precisions: list[str | None] = [p for p in args.precisions.split(",") if p] or [None]  # type: ignore[misc]
+    batches: list[int | None] = [int(b) for b in args.max_batches.split(",") if b] or [None]  # type: ignore[misc]
     counts = [int(x) for x in args.cameras.split(",")]
-    rounds = [setting for _ in range(args.repeat) for setting in itertools.product(counts, areas, precisions)]
-    for cameras, area, precision in rounds:
+    rounds = [setting for _ in range(args.repeat) for setting in itertools.product(counts, areas, precisions, batches)]
+    for cameras, area, precision, max_batch in rounds:
+        detector = {
+            key: value for key, value in (("precision", precision), ("max_batch", max_batch)) if value is not None
+        }
         servers: list[subprocess.Popen] = []
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 urls, servers = live_cameras(cameras, Path(tmp)) if args.live else (None, [])
                 before = sum(cpu_seconds(s.pid) for s in servers)
                 started = time.monotonic()
-                from_start, steady = run(args.config, cameras, args.seconds, area, urls, precision)
+                from_start, steady, per_call = run(args.config, cameras, args.seconds, area, urls, detector)
                 server_cpu = (sum(cpu_seconds(s.pid) for s in servers) - before) / (time.monotonic() - started)
             finally:
                 for server in servers:
@@ -124,7 +131,8 @@ def main() -> None:
         kind = f"live RTSP (their servers {server_cpu:.0%} of a core)" if args.live else "paced files"
         print(
             f"{cameras:3d} {kind} at {RATE:g} fps, evidence on, detection area {area or 'default'}, "
-            f"precision {precision or 'default'}: frames "
+            f"precision {precision or 'default'}, max batch {max_batch or 'default'} "
+            f"({per_call:.2f} frames per detector call): frames "
             f"analysed per camera from the start min {min(from_start):.0%} median "
             f"{statistics.median(from_start):.0%}; after {WARM_S:g} s min {min(steady):.0%} median "
             f"{statistics.median(steady):.0%}, {sum(s >= 0.95 for s in steady)} of {cameras} at >= 95 %",

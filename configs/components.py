@@ -50,6 +50,15 @@ class DetectorConfig(StrictModel):
         "0.61 -> 0.57), so a capacity choice, not the default (docs/model_card.md).",
     )
     half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
+    max_batch: int | None = Field(
+        None,
+        ge=1,
+        le=32,
+        description="Most frames, from any of the process's cameras, that go through the detector in one call; "
+        "unset = the detector's own (YOLO 8, NanoDet 4). YOLO waits a few milliseconds for frames to share a "
+        "call; NanoDet takes only the frames already waiting, in one call per input size (docs/operations.md, "
+        "Sizing). 1 = one frame per call.",
+    )
 
 
 class TrackerConfig(StrictModel):

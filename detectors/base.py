@@ -18,6 +18,9 @@ class PersonDetector(Protocol):
     # True when a call with several images costs less than one call per image (YOLO on a GPU):
     # only then is it worth waiting a moment for other cameras' frames to join a call.
     batched: bool
+    # The most frames one call takes when several cameras' frames are ready (detector.max_batch
+    # overrides it): what measured best for the detector (docs/operations.md, Sizing).
+    max_batch: int
 
     def detect(self, images: list[np.ndarray], regions: list[Region | None] | None = None) -> list[Detections]:
         """Person boxes for each image (frames of several cameras may share one call), in the

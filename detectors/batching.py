@@ -19,11 +19,13 @@ class BatchingDetector:
     waits: waiting ``max_wait_s`` for a partner that cannot share the call cost a single camera
     ~5 ms a frame (a fifth of a NanoDet frame)."""
 
-    def __init__(self, detector: PersonDetector, max_batch: int = 8, max_wait_s: float = 0.005, on_batch=None):
+    def __init__(
+        self, detector: PersonDetector, max_batch: int | None = None, max_wait_s: float = 0.005, on_batch=None
+    ):
         self.detector = detector
         self.name = detector.name
         self.batched = detector.batched
-        self.max_batch = max_batch
+        self.max_batch = max_batch or detector.max_batch
         self.max_wait_s = max_wait_s if detector.batched else 0.0
         self.batches = 0
         self.on_batch = on_batch or (lambda seconds, size: None)

@@ -12,6 +12,7 @@ from detectors.detections import Detections
 class HogDetector:
     name = "hog"
     batched = False
+    max_batch = 8  # one image at a time inside; the batch only saves queue round trips
 
     def __init__(self, conf: float = 0.0, upscale_below: int = 720):
         self.hog = cv2.HOGDescriptor()

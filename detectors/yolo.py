@@ -20,6 +20,7 @@ PERSON = 0
 class YoloDetector:
     name = "yolo"
     batched = True
+    max_batch = 8
 
     def __init__(
         self, weights: str | Any, device: str = "cpu", imgsz: int = 640, conf: float = 0.4, half: bool = False

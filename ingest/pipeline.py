@@ -69,7 +69,11 @@ class Pipeline:
         self.metrics = PipelineMetrics(self)
         detector = build_detector(cfg.detector) if needs_detector else None
         self.detector = (
-            BatchingDetector(detector, on_batch=lambda s, n: self.metrics.inference_seconds.observe(s))
+            BatchingDetector(
+                detector,
+                max_batch=cfg.detector.max_batch,
+                on_batch=lambda s, n: self.metrics.inference_seconds.observe(s),
+            )
             if detector is not None
             else None
         )

@@ -108,6 +108,7 @@ def test_the_shared_detector_carries_each_cameras_region_and_answers_each_camera
 
         def __init__(self):
             self.batched = batched
+            self.max_batch = 3  # the detector's own limit, unless the config sets one
             self.calls: list[int] = []
 
         def detect(self, images, regions=None):
@@ -134,3 +135,5 @@ def test_the_shared_detector_carries_each_cameras_region_and_answers_each_camera
         t.join(timeout=10)
     assert answers == {k: float(100 + k if k % 2 else 10 + k) for k in range(8)}
     assert sum(inner.calls) == 8 and shared.batched is batched
+    assert shared.max_batch == 3 and max(inner.calls) <= 3
+    assert BatchingDetector(inner, max_batch=1).max_batch == 1  # detector.max_batch

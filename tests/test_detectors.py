@@ -342,3 +342,30 @@ def test_the_quantized_model_finds_the_people_the_converted_one_finds():
             matched += len(match(expected, found, 0.7))
     assert compared >= 20
     assert matched >= 0.9 * compared, (matched, compared)
+
+
+@needs_footage
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_frames_of_several_cameras_in_one_call_get_the_boxes_each_gets_alone(precision):
+    """Frames whose inputs have the same size go through the network as one batch (the graph's
+    baked batch of 1 is opened at load); frames of other sizes in the same call get their own
+    run. Each frame's boxes are the ones it gets alone, in the order given."""
+    if not nanodet_path(precision).exists():
+        pytest.skip("run scripts/setup.sh to convert (and quantize) NanoDet")
+    detector = build_detector(DetectorConfig(precision=precision))
+    images = frames(5)
+    wide = cv2.resize(images[4], (640, 360))  # another camera's aspect: another input shape
+    regions = [None, None, (0, 100, 500, 450), None, None, (0, 100, 500, 450)]
+    batch = [images[0], images[1], images[2], wide, images[3], images[4]]
+    runs = []
+    original_run = detector.session.run
+    detector.session.run = lambda names, feed: runs.append(next(iter(feed.values())).shape) or original_run(names, feed)
+    together = detector.detect(batch, regions)
+    assert sorted(shape[0] for shape in runs) == [1, 2, 3]  # three input sizes: three runs
+    detector.session.run = original_run
+    alone = [detector.detect([image], [region])[0] for image, region in zip(batch, regions)]
+    assert sum(len(d) for d in alone) >= 10
+    for a, b in zip(together, alone):
+        assert len(a) == len(b)
+        np.testing.assert_allclose(a.xyxy, b.xyxy, atol=1e-3)
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)

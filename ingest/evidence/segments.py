@@ -9,7 +9,16 @@ and an officer may cut any span still retained (视频回溯). Segments are kept
 camera's ``retain_h``, at least what the clips need), across restarts of the pipeline, and deleted
 oldest first, across all cameras, whenever the disk's free space falls under the evidence guard.
 A stream with nothing to copy (MJPEG, most USB cameras) is not recorded: the camera's clips are then
-encoded from its analysed frames."""
+encoded from its analysed frames.
+
+B-frames (rare in IP cameras, whose default group of pictures is IPPP; common in encoders set for
+size): FFmpeg gives the first packet of such an RTSP stream no timestamp, and the MPEG-TS muxer
+refuses it, so no segment was ever written. For these streams the packets read while probing are
+dropped (``-fflags +nobuffer``); the first segment of a run then starts mid-GOP and has no start
+time, and the index leaves it out. Every packet is stamped with its arrival, in decoding order, so
+within a group of B-frames the recorded times are not the display order: a player that orders
+frames by time may show a group's frames out of order. Turn B-frames off on the camera where the
+setting exists."""
 
 from __future__ import annotations
 
@@ -39,6 +48,7 @@ class SegmentRecorder:
         self.pruned_for_space = 0  # segments deleted before their time because the disk was nearly full
         self.mode = "probing"  # -> "copy" (recording segments) | "encode" (nothing to copy: no segments)
         self.codec = ""  # the stream's, once probed ("h264" | "hevc")
+        self.b_frames = 0  # the stream's reordering depth, once probed (0: no B-frames)
         self.restarts = 0
         self._stop = threading.Event()
         self._process: subprocess.Popen | None = None
@@ -94,6 +104,13 @@ class SegmentRecorder:
                 )
                 return
             self.codec, self.mode = info.codec, "copy"
+            if info.b_frames and not self.b_frames:
+                log.warning(
+                    "camera %s sends B-frames: recorded by stream copy with arrival times, which may show a "
+                    "group's frames out of order in some players; turn B-frames off on the camera",
+                    self.camera.id,
+                )
+            self.b_frames = info.b_frames
             if self._record():
                 failures = 0
             else:
@@ -106,6 +123,8 @@ class SegmentRecorder:
         """One ffmpeg run, until it ends, stalls or we stop; True if it wrote segments."""
         run = f"{int(time.time() * 1000)}"
         cmd = [ffmpeg(), "-loglevel", "error", "-use_wallclock_as_timestamps", "1"]
+        if self.b_frames:
+            cmd += ["-fflags", "+nobuffer"]  # the first packet, buffered while probing, has no timestamp
         if self.camera.source.startswith("rtsp"):
             cmd += ["-rtsp_transport", self.camera.rtsp_transport]
         cmd += [

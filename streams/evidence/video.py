@@ -57,6 +57,7 @@ class MediaInfo:
     fps: float
     width: int
     height: int
+    b_frames: int = 0  # frames the decoder holds back to reorder (B-frames); 0 for most IP cameras
 
     @property
     def copyable(self) -> bool:
@@ -72,7 +73,7 @@ def probe(source: str, timeout_s: float = 15, rtsp_transport: str = "tcp") -> Me
         "-select_streams",
         "v:0",
         "-show_entries",
-        "stream=codec_name,avg_frame_rate,r_frame_rate,width,height",
+        "stream=codec_name,avg_frame_rate,r_frame_rate,width,height,has_b_frames",
         "-of",
         "json",
     ]
@@ -96,11 +97,18 @@ def probe(source: str, timeout_s: float = 15, rtsp_transport: str = "tcp") -> Me
         except ValueError:
             return 0.0
 
+    def count(value: object) -> int:
+        try:
+            return max(0, int(str(value)))
+        except ValueError:
+            return 0
+
     return MediaInfo(
         str(s.get("codec_name", "")),
         rate(s.get("avg_frame_rate")) or rate(s.get("r_frame_rate")),
-        int(s.get("width") or 0),
-        int(s.get("height") or 0),
+        count(s.get("width")),
+        count(s.get("height")),
+        count(s.get("has_b_frames")),
     )
 
 
