@@ -303,6 +303,17 @@ def test_the_console_cuts_and_plays_a_span_and_plays_the_poor_ratings_clip(hall)
         browser.close()
 
 
+def last_seconds_cut(officer: httpx.Client, reason: str) -> str:
+    """The officer cuts h1 window 1's recording from 6 s to 1 s before its retained end; the clip's id."""
+    (span,) = officer.get("/api/recordings", params={"hall": "h1"}).json()[0]["retained"]
+    end = datetime.fromisoformat(span["end"]) - timedelta(seconds=1)
+    body = {"hall": "h1", "window": "w1", "start": (end - timedelta(seconds=5)).isoformat(),
+            "end": end.isoformat(), "reason": reason}  # fmt: skip
+    made = officer.post("/api/recordings/clips", json=body)
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
 @pytest.fixture(scope="module")
 def hevc_source(camera_source) -> Path:
     """The same numbered frames in H.265 (a keyframe every second, no B-frames), as most current
@@ -330,13 +341,7 @@ def test_an_h265_camera_is_recorded_and_cut_by_stream_copy_and_played_as_its_bro
     with recorded_hall(tmp_path, hevc_source, "h265") as (url, service, recorder, cfg):
         assert recorder.mode == "copy" and recorder.codec == "hevc"
         officer = session(url, "officer")
-        (span,) = officer.get("/api/recordings", params={"hall": "h1"}).json()[0]["retained"]
-        end = datetime.fromisoformat(span["end"]) - timedelta(seconds=1)
-        body = {"hall": "h1", "window": "w1", "start": (end - timedelta(seconds=5)).isoformat(),
-                "end": end.isoformat(), "reason": "H.265 核查"}  # fmt: skip
-        made = officer.post("/api/recordings/clips", json=body)
-        assert made.status_code == 201, made.text
-        clip_id = made.json()["id"]
+        clip_id = last_seconds_cut(officer, "H.265 核查")
         detail = officer.get(f"/api/recordings/clips/{clip_id}").json()
         assert detail["codec"] == "hevc" and detail["problems"] == []
         original = tmp_path / "original.mp4"
@@ -410,13 +415,7 @@ def test_a_camera_that_sends_b_frames_is_recorded_and_a_span_is_cut_with_every_f
     with recorded_hall(tmp_path, b_frame_source, "h264") as (url, service, recorder, cfg):
         assert recorder.mode == "copy" and recorder.codec == "h264" and recorder.b_frames > 0
         officer = session(url, "officer")
-        (span,) = officer.get("/api/recordings", params={"hall": "h1"}).json()[0]["retained"]
-        end = datetime.fromisoformat(span["end"]) - timedelta(seconds=1)
-        body = {"hall": "h1", "window": "w1", "start": (end - timedelta(seconds=5)).isoformat(),
-                "end": end.isoformat(), "reason": "B 帧核查"}  # fmt: skip
-        made = officer.post("/api/recordings/clips", json=body)
-        assert made.status_code == 201, made.text
-        clip_id = made.json()["id"]
+        clip_id = last_seconds_cut(officer, "B 帧核查")
         assert officer.get(f"/api/recordings/clips/{clip_id}").json()["problems"] == []
         clip = tmp_path / "clip.mp4"
         clip.write_bytes(officer.get(f"/api/recordings/clips/{clip_id}/video").content)

@@ -14,8 +14,8 @@ encoded from its analysed frames.
 B-frames (rare in IP cameras, whose default group of pictures is IPPP; common in encoders set for
 size): FFmpeg gives the first packet of such an RTSP stream no timestamp, and the MPEG-TS muxer
 refuses it, so no segment was ever written. For these streams the packets read while probing are
-dropped (``-fflags +nobuffer``); the first segment of a run then starts mid-GOP and has no start
-time, and the index leaves it out. Every packet is stamped with its arrival, in decoding order, so
+dropped (``-fflags +nobuffer``); the first segment of a run then starts mid-GOP and is listed from
+time 0, which the index leaves out. Every packet is stamped with its arrival, in decoding order, so
 within a group of B-frames the recorded times are not the display order: a player that orders
 frames by time may show a group's frames out of order. Turn B-frames off on the camera where the
 setting exists."""
