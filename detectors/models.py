@@ -127,12 +127,11 @@ def calibration_images(folder: Path) -> list[np.ndarray]:
         elif path.suffix.lower() == ".avi":
             capture = cv2.VideoCapture(str(path))
             index = 0
-            while True:
-                ok, image = capture.read()
-                if not ok:
-                    break
+            while capture.grab():  # every frame is decoded; only the ones kept are converted
                 if index % CALIBRATION_VIDEO_STEP == 0:
-                    images.append(image)
+                    ok, image = capture.retrieve()
+                    if ok:
+                        images.append(image)
                 index += 1
             capture.release()
     return images
@@ -161,7 +160,7 @@ def quantize(fp32: Path, target: Path, images: list[np.ndarray]) -> None:
     activation ranges from ``images`` fed as the detector feeds frames (each at its own aspect)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    from detectors.nanodet import NanoDetDetector, _any_input_size
+    from detectors.nanodet import NanoDetDetector, _runnable_graph
 
     detector = NanoDetDetector(fp32)
 
@@ -178,7 +177,7 @@ def quantize(fp32: Path, target: Path, images: list[np.ndarray]) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "fp32.onnx"
-        source.write_bytes(_any_input_size(fp32))
+        source.write_bytes(_runnable_graph(fp32))
         partial = target.with_suffix(".partial")
         root = logging.getLogger()
         level = root.level

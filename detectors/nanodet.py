@@ -120,7 +120,7 @@ def decode(
     return Detections(xyxy[keep].astype(float), score[keep].astype(float), np.full(len(keep), -1))
 
 
-def _any_input_size(model_path: str | Path) -> bytes:
+def _runnable_graph(model_path: str | Path) -> bytes:
     """The graph with its input's batch, height and width (and every output shape) left open.
 
     The network is fully convolutional, so it runs at any multiple of 32. Its reshapes are
@@ -136,6 +136,7 @@ def _any_input_size(model_path: str | Path) -> bytes:
     dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "batch", "height", "width"
     for output in model.graph.output:
         output.type.tensor_type.ClearField("shape")
+    del model.graph.value_info[:]  # shapes inferred for batch 1 (the quantizer writes them): only hints
     producers = {name: node for node in model.graph.node for name in node.output}
     shape_inputs: set[str] = set()
     pending = [node.input[1] for node in model.graph.node if node.op_type == "Reshape"]
@@ -178,7 +179,7 @@ class NanoDetDetector:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(_any_input_size(model_path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(_runnable_graph(model_path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self._names = [o.name for o in self.session.get_outputs()]
         self.conf = conf
