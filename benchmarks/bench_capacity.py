@@ -3,7 +3,7 @@ the wall clock as live cameras deliver them, evidence on, for a fixed time; each
 of the frames it should have had analysed.
 
     python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
-        [--precisions fp32,int8] [--max-batches 1,8] [--live]
+        [--precisions fp32,int8] [--max-batches 1,8] [--decode-threads 0,1] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
 the time are what a live camera would have got analysed. Two shares: from the start (start-up —
@@ -38,24 +38,23 @@ from streams.publisher import NullPublisher
 
 RATE = 2.0
 WARM_S = 15.0
+FOOTAGE_S = 113  # the demo footage's length
 
 
 def run(
     config_path: str,
     cameras: int,
     seconds: float,
-    detection_area: str | None,
+    camera: dict | None = None,
     urls: list[str] | None = None,
     detector: dict | None = None,
 ) -> tuple[list[float], list[float], float]:
     """Each camera's share of its frames, from the start and after WARM_S; the mean frames per
-    detector call. ``detector``: settings of ``detector`` that differ from the config's."""
+    detector call. ``camera``, ``detector``: settings that differ from the config's."""
     cfg = load_config(config_path)
     cfg = cfg.model_copy(update={"detector": cfg.detector.model_copy(update=detector or {})})
     base = cfg.cameras[0]
-    update: dict = {"analysis_fps": RATE}
-    if detection_area is not None:
-        update["detection_area"] = detection_area
+    update: dict = {"analysis_fps": RATE, **(camera or {})}
     with tempfile.TemporaryDirectory() as evidence:
         copies = [
             base.model_copy(update={**update, "id": f"{base.id}-{i}", **({"source": urls[i]} if urls else {})})
@@ -89,6 +88,23 @@ def run(
     return from_start, steady, per_call
 
 
+def staggered_copies(count: int, seconds: float, folder: Path) -> list[str]:
+    """``count`` copies of the demo footage, each starting at a different point of it (cut at the
+    keyframe before, by stream copy), as independent cameras show different moments: copies that
+    all start at the first frame see every person and every violation at the same instant."""
+    footage = looped(ROOT / "data" / "vtest.mp4", seconds + FOOTAGE_S, folder / "loop.mp4")
+    copies = []
+    for i in range(count):
+        out = folder / f"copy-{i}.mp4"
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{i * FOOTAGE_S / count:.2f}", "-i",
+             str(footage), "-c", "copy", "-t", f"{seconds + 10:.0f}", str(out)],
+            check=True,
+        )  # fmt: skip
+        copies.append(str(out))
+    return copies
+
+
 def live_cameras(count: int, folder: Path) -> tuple[list[str], list[subprocess.Popen]]:
     footage = looped(ROOT / "data" / "vtest.mp4", 600, folder / "loop.mp4")
     cameras = [rtsp_camera(footage, loop=True) for _ in range(count)]
@@ -103,35 +119,57 @@ def main() -> None:
     parser.add_argument("--detection-areas", default="", help="e.g. frame,zones (default: the config's)")
     parser.add_argument("--precisions", default="", help="e.g. fp32,int8 (default: the config's detector.precision)")
     parser.add_argument("--max-batches", default="", help="e.g. 1,8 (default: the config's detector.max_batch)")
+    parser.add_argument("--decode-threads", default="", help="e.g. 0,1 (0: FFmpeg's choice; default: the config's)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all settings, alternating")
     parser.add_argument("--live", action="store_true", help="live RTSP cameras instead of paced files")
+    parser.add_argument(
+        "--starts",
+        default="staggered",
+        help="paced files: staggered (each copy from another point of the footage, the default), together "
+        "(every copy from the first frame: all see the same moment), or both",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=getattr(logging, os.environ.get("HALLWATCH_BENCH_LOG", "WARNING")))
     areas: list[str | None] = [a for a in args.detection_areas.split(",") if a] or [None]  # type: ignore[misc]
     precisions: list[str | None] = [p for p in args.precisions.split(",") if p] or [None]  # type: ignore[misc]
     batches: list[int | None] = [int(b) for b in args.max_batches.split(",") if b] or [None]  # type: ignore[misc]
+    threads: list[int | None] = [int(t) for t in args.decode_threads.split(",") if t] or [None]  # type: ignore[misc]
     counts = [int(x) for x in args.cameras.split(",")]
-    rounds = [setting for _ in range(args.repeat) for setting in itertools.product(counts, areas, precisions, batches)]
-    for cameras, area, precision, max_batch in rounds:
+    starts = ["live"] if args.live else args.starts.split(",")
+    rounds = [
+        setting
+        for _ in range(args.repeat)
+        for setting in itertools.product(counts, starts, areas, precisions, batches, threads)
+    ]
+    for cameras, start, area, precision, max_batch, decode_threads in rounds:
         detector = {
             key: value for key, value in (("precision", precision), ("max_batch", max_batch)) if value is not None
+        }
+        camera = {
+            key: value
+            for key, value in (("detection_area", area), ("decode_threads", decode_threads))
+            if value is not None
         }
         servers: list[subprocess.Popen] = []
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                urls, servers = live_cameras(cameras, Path(tmp)) if args.live else (None, [])
+                if args.live:
+                    urls, servers = live_cameras(cameras, Path(tmp))
+                else:
+                    urls = staggered_copies(cameras, args.seconds, Path(tmp)) if start == "staggered" else None
                 before = sum(cpu_seconds(s.pid) for s in servers)
                 started = time.monotonic()
-                from_start, steady, per_call = run(args.config, cameras, args.seconds, area, urls, detector)
+                from_start, steady, per_call = run(args.config, cameras, args.seconds, camera, urls, detector)
                 server_cpu = (sum(cpu_seconds(s.pid) for s in servers) - before) / (time.monotonic() - started)
             finally:
                 for server in servers:
                     server.terminate()
                     server.wait(timeout=10)
-        kind = f"live RTSP (their servers {server_cpu:.0%} of a core)" if args.live else "paced files"
+        kind = f"live RTSP (their servers {server_cpu:.0%} of a core)" if args.live else f"paced files ({start})"
         print(
             f"{cameras:3d} {kind} at {RATE:g} fps, evidence on, detection area {area or 'default'}, "
-            f"precision {precision or 'default'}, max batch {max_batch or 'default'} "
+            f"precision {precision or 'default'}, max batch {max_batch or 'default'}, "
+            f"decode threads {'default' if decode_threads is None else decode_threads} "
             f"({per_call:.2f} frames per detector call): frames "
             f"analysed per camera from the start min {min(from_start):.0%} median "
             f"{statistics.median(from_start):.0%}; after {WARM_S:g} s min {min(steady):.0%} median "

@@ -276,6 +276,14 @@ class Camera(StrictModel):
     )
     stall_s: float = Field(20, gt=0, description="Seconds without a frame before the watchdog reconnects.")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTP transport for rtsp:// sources.")
+    decode_threads: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Threads decoding this camera's video (files and streams). 1 decodes on the camera's own reading "
+        "thread: with many cameras on a machine FFmpeg's extra threads per stream cost CPU (docs/operations.md, "
+        "Sizing). 0 lets FFmpeg choose (one high-resolution camera on a machine with cores to spare).",
+    )
     reconnect_initial_s: float = Field(1, gt=0, description="First reconnect delay; doubles after each failure.")
     reconnect_max_s: float = Field(60, gt=0, description="Longest reconnect delay.")
     calibration: Calibration | None = Field(None, description="Floor calibration (homography).")

@@ -317,3 +317,42 @@ def test_a_live_camera_stops_keeping_jpeg_frames_once_its_recording_has_begun(tm
         worker.thread.join(20)
         analysis.release()
         server.kill()
+
+
+def test_a_camera_decodes_on_one_thread_unless_told_and_the_frames_are_the_same(h264_clip):
+    """``camera.decode_threads``: 1 by default (FFmpeg's own threads per stream cost CPU with
+    many cameras on a machine), 0 = FFmpeg's choice; the pictures do not depend on it."""
+    from ingest.sources import LiveSource, SourceStats, VideoFileSource
+
+    tz = ZoneInfo("Asia/Shanghai")
+    origin = datetime(2026, 12, 7, 9, 0, tzinfo=tz)
+
+    def first_frames(camera: Camera, count: int = 12) -> list[np.ndarray]:
+        source = VideoFileSource(camera, origin, SourceStats())
+        frames = []
+        for frame in source.frames():
+            frames.append(frame.image)
+            if len(frames) == count:
+                break
+        return frames
+
+    file_camera = Camera(id="f", hall="h", source=str(h264_clip), analysis_fps=5)
+    assert file_camera.decode_threads == 1
+    one, chosen = first_frames(file_camera), first_frames(file_camera.model_copy(update={"decode_threads": 0}))
+    assert len(one) == len(chosen) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(one, chosen))
+
+    port = free_port()
+    server = RtspServer(port, h264_clip, codec="h264")
+    server.start()
+    try:
+        for threads in (1, 3):
+            live = Camera(id="l", hall="h", source=f"rtsp://127.0.0.1:{port}/cam", decode_threads=threads)
+            cap = LiveSource(live, tz, SourceStats()).open()
+            try:
+                assert cap.get(cv2.CAP_PROP_N_THREADS) == threads
+                assert cap.read()[0]
+            finally:
+                cap.release()
+    finally:
+        server.kill()
