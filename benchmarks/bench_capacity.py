@@ -3,18 +3,23 @@ the wall clock as live cameras deliver them, evidence on, for a fixed time; each
 of the frames it should have had analysed.
 
     python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
-        [--precisions fp32,int8] [--max-batches 1,8] [--decode-threads 0,1] [--live]
+        [--precisions fp32,int8] [--max-batches 1,8] [--decode-threads 0,1] [--starts staggered,together]
+        [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
 the time are what a live camera would have got analysed. Two shares: from the start (start-up —
 the detector, the recorders, the first frames — counts against it, as on a restarted machine)
 and in steady state (after the first WARM_S). ``--detection-areas`` runs each setting side by
-side (``camera.detection_area``).
+side (``camera.detection_area``). Paced copies start at different points of the footage
+(``--starts staggered``), as independent cameras show different moments; ``together`` starts them
+all at its first frame, as this benchmark did before.
 
 ``--live``: each camera is a live RTSP camera instead (scripts/rtsp_camera.py serving the demo
 footage as H.264, shared and looping, one server process per camera on this same machine): the
 pipeline decodes the network streams and records each as segments (ffmpeg, stream copy) for the
-evidence, as in a hall. The servers' own CPU is reported; in a hall it is the cameras'.
+evidence, as in a hall. The servers' own CPU is reported; in a hall it is the cameras'. Each server
+starts the footage at its first frame when it is started, one after another within seconds: the
+live cameras show nearly the same moments.
 """
 
 from __future__ import annotations
