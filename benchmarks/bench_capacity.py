@@ -33,7 +33,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from benchmarks.bench_retention import cpu_seconds, looped, rtsp_camera
 from benchmarks.common import ROOT
@@ -44,6 +46,7 @@ from streams.publisher import NullPublisher
 RATE = 2.0
 WARM_S = 15.0
 FOOTAGE_S = 113  # the demo footage's length
+T = TypeVar("T")
 
 
 def run(
@@ -116,6 +119,16 @@ def live_cameras(count: int, folder: Path) -> tuple[list[str], list[subprocess.P
     return [url for url, _ in cameras], [server for _, server in cameras]
 
 
+def settings(text: str, kind: Callable[[str], T]) -> list[T | None]:
+    """A comma-separated option's values; [None] (the config's own) when it is empty."""
+    return [kind(value) for value in text.split(",") if value] or [None]
+
+
+def given(**values: object) -> dict:
+    """The settings that were given (not None): overrides of the config's."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", default=str(ROOT / "configs" / "demo.yaml"))
@@ -135,10 +148,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=getattr(logging, os.environ.get("HALLWATCH_BENCH_LOG", "WARNING")))
-    areas: list[str | None] = [a for a in args.detection_areas.split(",") if a] or [None]  # type: ignore[misc]
-    precisions: list[str | None] = [p for p in args.precisions.split(",") if p] or [None]  # type: ignore[misc]
-    batches: list[int | None] = [int(b) for b in args.max_batches.split(",") if b] or [None]  # type: ignore[misc]
-    threads: list[int | None] = [int(t) for t in args.decode_threads.split(",") if t] or [None]  # type: ignore[misc]
+    areas = settings(args.detection_areas, str)
+    precisions = settings(args.precisions, str)
+    batches = settings(args.max_batches, int)
+    threads = settings(args.decode_threads, int)
     counts = [int(x) for x in args.cameras.split(",")]
     starts = ["live"] if args.live else args.starts.split(",")
     rounds = [
@@ -147,15 +160,10 @@ def main() -> None:
         for setting in itertools.product(counts, starts, areas, precisions, batches, threads)
     ]
     for cameras, start, area, precision, max_batch, decode_threads in rounds:
-        detector = {
-            key: value for key, value in (("precision", precision), ("max_batch", max_batch)) if value is not None
-        }
-        camera = {
-            key: value
-            for key, value in (("detection_area", area), ("decode_threads", decode_threads))
-            if value is not None
-        }
+        detector = given(precision=precision, max_batch=max_batch)
+        camera = given(detection_area=area, decode_threads=decode_threads)
         servers: list[subprocess.Popen] = []
+        urls: list[str] | None = None
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 if args.live:
