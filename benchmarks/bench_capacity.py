@@ -3,11 +3,13 @@ the wall clock as live cameras deliver them, evidence on, for a fixed time; each
 of the frames it should have had analysed.
 
     python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
-        [--precisions fp32,int8] [--max-batches 1,8] [--decode-threads 0,1] [--starts staggered,together]
-        [--live]
+        [--precisions fp32,int8] [--max-batches 1,8] [--decode-threads 0,1] [--busy-waits off,on]
+        [--still-rechecks 0,3] [--starts staggered,together] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
-the time are what a live camera would have got analysed. Two shares: from the start (start-up —
+the time are what a live camera would have got analysed. Beside them, the frames each camera
+received (decoded) a second: the footage has 7; a live camera that cannot be read in time loses
+frames in transport (the server drops what its client does not take), which a file cannot. Two shares: from the start (start-up —
 the detector, the recorders, the first frames — counts against it, as on a restarted machine)
 and in steady state (after the first WARM_S). ``--detection-areas`` runs each setting side by
 side (``camera.detection_area``). Paced copies start at different points of the footage
@@ -56,9 +58,10 @@ def run(
     camera: dict | None = None,
     urls: list[str] | None = None,
     detector: dict | None = None,
-) -> tuple[list[float], list[float], float]:
+) -> tuple[list[float], list[float], float, list[float]]:
     """Each camera's share of its frames, from the start and after WARM_S; the mean frames per
-    detector call. ``camera``, ``detector``: settings that differ from the config's."""
+    detector call; each camera's frames received a second after WARM_S. ``camera``, ``detector``:
+    settings that differ from the config's."""
     cfg = load_config(config_path)
     cfg = cfg.model_copy(update={"detector": cfg.detector.model_copy(update=detector or {})})
     base = cfg.cameras[0]
@@ -83,9 +86,14 @@ def run(
         stop.wait(WARM_S)
         warm_at = time.monotonic()
         warm = {camera_id: analysis.frames for camera_id, analysis in pipeline.analyses.items()}
+        received_warm = {camera_id: worker.stats.frames_in for camera_id, worker in pipeline.workers.items()}
         stop.wait(max(0.0, seconds - WARM_S))
         ended = time.monotonic()
         counts = {camera_id: analysis.frames for camera_id, analysis in pipeline.analyses.items()}
+        received = [
+            (worker.stats.frames_in - received_warm.get(camera_id, 0)) / (ended - warm_at)
+            for camera_id, worker in pipeline.workers.items()
+        ]
         shared = pipeline.detector
         per_call = shared.frames / shared.batches if shared is not None and shared.batches else 0.0
         stop.set()
@@ -93,7 +101,7 @@ def run(
     missing = [0.0] * (cameras - len(counts))
     from_start = [min(1.0, n / ((ended - started) * RATE)) for n in counts.values()] + missing
     steady = [min(1.0, (n - warm.get(c, 0)) / ((ended - warm_at) * RATE)) for c, n in counts.items()] + missing
-    return from_start, steady, per_call
+    return from_start, steady, per_call, received
 
 
 def staggered_copies(count: int, seconds: float, folder: Path) -> list[str]:
@@ -138,6 +146,8 @@ def main() -> None:
     parser.add_argument("--precisions", default="", help="e.g. fp32,int8 (default: the config's detector.precision)")
     parser.add_argument("--max-batches", default="", help="e.g. 1,8 (default: the config's detector.max_batch)")
     parser.add_argument("--decode-threads", default="", help="e.g. 0,1 (0: FFmpeg's choice; default: the config's)")
+    parser.add_argument("--busy-waits", default="", help="e.g. off,on: detector.busy_wait (default: the config's)")
+    parser.add_argument("--still-rechecks", default="", help="e.g. 0,3: camera.still_recheck_s (default: the config's)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all settings, alternating")
     parser.add_argument("--live", action="store_true", help="live RTSP cameras instead of paced files")
     parser.add_argument(
@@ -152,16 +162,18 @@ def main() -> None:
     precisions = settings(args.precisions, str)
     batches = settings(args.max_batches, int)
     threads = settings(args.decode_threads, int)
+    waits = settings(args.busy_waits, lambda value: value == "on")
+    stills = settings(args.still_rechecks, float)
     counts = [int(x) for x in args.cameras.split(",")]
     starts = ["live"] if args.live else args.starts.split(",")
     rounds = [
         setting
         for _ in range(args.repeat)
-        for setting in itertools.product(counts, starts, areas, precisions, batches, threads)
+        for setting in itertools.product(counts, starts, areas, precisions, batches, threads, waits, stills)
     ]
-    for cameras, start, area, precision, max_batch, decode_threads in rounds:
-        detector = given(precision=precision, max_batch=max_batch)
-        camera = given(detection_area=area, decode_threads=decode_threads)
+    for cameras, start, area, precision, max_batch, decode_threads, busy_wait, still in rounds:
+        detector = given(precision=precision, max_batch=max_batch, busy_wait=busy_wait)
+        camera = given(detection_area=area, decode_threads=decode_threads, still_recheck_s=still)
         servers: list[subprocess.Popen] = []
         urls: list[str] | None = None
         with tempfile.TemporaryDirectory() as tmp:
@@ -172,7 +184,7 @@ def main() -> None:
                     urls = staggered_copies(cameras, args.seconds, Path(tmp)) if start == "staggered" else None
                 before = sum(cpu_seconds(s.pid) for s in servers)
                 started = time.monotonic()
-                from_start, steady, per_call = run(args.config, cameras, args.seconds, camera, urls, detector)
+                from_start, steady, per_call, received = run(args.config, cameras, args.seconds, camera, urls, detector)
                 server_cpu = (sum(cpu_seconds(s.pid) for s in servers) - before) / (time.monotonic() - started)
             finally:
                 for server in servers:
@@ -182,11 +194,15 @@ def main() -> None:
         print(
             f"{cameras:3d} {kind} at {RATE:g} fps, evidence on, detection area {area or 'default'}, "
             f"precision {precision or 'default'}, max batch {max_batch or 'default'}, "
-            f"decode threads {'default' if decode_threads is None else decode_threads} "
+            f"decode threads {'default' if decode_threads is None else decode_threads}, "
+            f"busy wait {'default' if busy_wait is None else 'on' if busy_wait else 'off'}, "
+            f"still recheck {'default' if still is None else f'{still:g} s'} "
             f"({per_call:.2f} frames per detector call): frames "
             f"analysed per camera from the start min {min(from_start):.0%} median "
             f"{statistics.median(from_start):.0%}; after {WARM_S:g} s min {min(steady):.0%} median "
-            f"{statistics.median(steady):.0%}, {sum(s >= 0.95 for s in steady)} of {cameras} at >= 95 %",
+            f"{statistics.median(steady):.0%}, {sum(s >= 0.95 for s in steady)} of {cameras} at >= 95 %; "
+            f"frames received a second per camera median {statistics.median(received or [0]):.1f} "
+            f"(min {min(received or [0]):.1f})",
             flush=True,
         )
 

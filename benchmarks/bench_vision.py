@@ -114,6 +114,7 @@ def evaluate(
     box_conf: float = 0.4,
     size: str = "",
     detection_area: str = "frame",
+    still_recheck_s: float = 0.0,
 ) -> dict:
     import motmetrics as mm
 
@@ -127,16 +128,22 @@ def evaluate(
     indices = [i for i in range(1, last + 1) if sampler.take((i - 1) / fps)]
     gt = np.loadtxt(folder / "gt.txt", delimiter=",")
     by_frame = {int(f): gt[gt[:, 0] == f] for f in np.unique(gt[:, 0])}
+    reused = 0.0
     if source == "det":
         raw = read_mot(folder / "det.txt")
         dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
         detect_s = 0.0
     else:
         area = None
-        if detection_area == "zones":  # the benchmark's zones (bench_event_f1.layout) bound the search
-            camera = config(w, h, fps, None).cameras[0].model_copy(update={"detection_area": "zones"})
+        if detection_area == "zones" or still_recheck_s:  # the benchmark's zones (bench_event_f1.layout)
+            camera = (
+                config(w, h, fps, None)
+                .cameras[0]
+                .model_copy(update={"detection_area": detection_area, "still_recheck_s": still_recheck_s})
+            )
             area = DetectionArea(camera)
         dets, detect_s = detect_video(folder / SEQUENCES[name], indices, build(detector_cfg, size), area, fps)
+        reused = area.gate.reused / max(1, len(indices)) if area is not None else 0.0
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
     tracker = PersonTracker(tracker_cfg, analysis_fps)
@@ -172,7 +179,8 @@ def evaluate(
         "sequence": name,
         "source": (source if source == "det" or not size else f"{source} {size}")
         + (f" {detector_cfg.precision}" if source != "det" else "")
-        + (" zones" if source != "det" and detection_area == "zones" else ""),
+        + (" zones" if source != "det" and detection_area == "zones" else "")
+        + (f" still {still_recheck_s:g}s ({reused:.0%} kept)" if source != "det" and still_recheck_s else ""),
         "rate": f"{analysis_fps:g}",
         "frames": len(indices),
         "precision": tp / max(1, tp + fp),
@@ -233,6 +241,11 @@ def main() -> None:
         "--detection-areas", default="frame", help="frame, zones or both (frame,zones): where NanoDet looks"
     )
     parser.add_argument(
+        "--still-rechecks",
+        default="0",
+        help="camera.still_recheck_s values to compare, e.g. 0,3 (0: the detector looks at every analysed frame)",
+    )
+    parser.add_argument(
         "--precisions", default=DetectorConfig().precision, help="NanoDet's int8, fp32 or both (int8,fp32)"
     )
     args = parser.parse_args()
@@ -243,16 +256,17 @@ def main() -> None:
         for source in args.detectors.split(","):
             sizes = [""] if source == "det" else args.input_sizes.split(",")
             precisions = ["fp32"] if source == "det" else args.precisions.split(",")
-            for size, area, precision, rate in itertools.product(
+            for size, area, precision, still, rate in itertools.product(
                 sizes,
                 ["frame"] if source == "det" else args.detection_areas.split(","),
                 precisions,
+                [0.0] if source == "det" else [float(v) for v in args.still_rechecks.split(",")],
                 args.rates.split(","),
             ):
                 detector_cfg = DetectorConfig(
                     backend="auto", conf=args.conf, letterbox=args.letterbox, precision=precision
                 )
-                result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area)
+                result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area, still)
                 print(row(result), flush=True)
 
 

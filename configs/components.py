@@ -49,6 +49,13 @@ class DetectorConfig(StrictModel):
         "float): about 1.7x the frames per core on CPUs with VNNI, but fewer people found (TUD-Campus recall "
         "0.61 -> 0.57), so a capacity choice, not the default (docs/model_card.md).",
     )
+    busy_wait: bool = Field(
+        False,
+        description="NanoDet: onnxruntime's threads busy-wait for their next piece of work instead of sleeping. "
+        "About 12 % more frames/s for one camera read as fast as it decodes; with many cameras the waiting burns "
+        "the CPU their decoding needs (20 paced cameras on 2 cores got 70-73 % of their frames busy-waiting, "
+        "77-86 % without: docs/operations.md, Sizing).",
+    )
     half: bool = Field(False, description="FP16 inference on GPU (yolo backend).")
     max_batch: int | None = Field(
         None,

@@ -294,6 +294,15 @@ class Camera(StrictModel):
         "people standing in them (learnt from this camera's detections; the whole frame until then and every 30 s), "
         "a smaller detector input at the same pixels per person; `frame` = always the whole frame.",
     )
+    still_recheck_s: float = Field(
+        0,
+        ge=0,
+        le=60,
+        description="While nothing moves in the detection area, the people the detector last found there are "
+        "kept without running it again, for at most this many seconds (then it looks again): capacity for cameras "
+        "whose scene is often still (a quiet hall, seated clerks). 0 = the detector looks at every analysed frame "
+        "(docs/operations.md, Sizing).",
+    )
 
     @model_validator(mode="after")
     def _mot_needs_size(self) -> Camera:

@@ -48,7 +48,9 @@ def build_detector(config: DetectorConfig) -> PersonDetector | None:
     if path.exists():
         from detectors.nanodet import NanoDetDetector
 
-        return NanoDetDetector(path, conf=config.conf, letterbox=config.letterbox, input_size=config.input_size)
+        return NanoDetDetector(
+            path, conf=config.conf, letterbox=config.letterbox, input_size=config.input_size, busy_wait=config.busy_wait
+        )
     if backend == "nanodet":
         raise RuntimeError(f"the NanoDet model is missing at {path}: run `python -m detectors.models fetch`")
     log.warning(

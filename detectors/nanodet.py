@@ -172,6 +172,7 @@ class NanoDetDetector:
         threads: int = 0,
         letterbox: bool = True,
         input_size: int = SIZE,
+        busy_wait: bool = False,
     ):
         import onnxruntime as ort
 
@@ -179,6 +180,9 @@ class NanoDetDetector:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # Between operators onnxruntime's threads spin by default: fastest for one stream alone, but
+        # CPU taken from the cameras' decoding when many share the machine (detector.busy_wait).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if busy_wait else "0")
         self.session = ort.InferenceSession(_runnable_graph(model_path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self._names = [o.name for o in self.session.get_outputs()]

@@ -8,6 +8,9 @@ the zones' bounding box widened by the tallest of them (the 95th percentile of t
 never shrinking) above, and half that to the sides and below. A person whose box touches the
 region's top edge may be taller than that: the next frame is looked at whole, and their height
 is learnt from it. Every ``REFRESH_S`` the whole frame is looked at once more.
+
+With ``camera.still_recheck_s`` the detector is not run while nothing moved in the region since it
+last looked (ingest/motion.py): the people it found then are still there.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 from configs.model import Camera
 from detectors.base import PersonDetector, Region
 from detectors.detections import Detections
+from ingest.motion import MotionGate
 
 LEARN_BOXES = 20  # confident people seen before the region is used
 CONFIDENT = 0.5
@@ -37,6 +41,7 @@ class DetectionArea:
         self._whole_next = False
         self._whole_at: datetime | None = None  # the frames it learnt from were whole
         self._last: Region | None = None
+        self.gate = MotionGate(camera.still_recheck_s)
 
     def region(self, width: int, height: int, at: datetime) -> Region | None:
         """The region to detect in for the frame at ``at`` (None: the whole frame)."""
@@ -61,8 +66,13 @@ class DetectionArea:
         return self._last
 
     def detect(self, detector: PersonDetector, image: np.ndarray, at: datetime) -> Detections:
-        """The people of the frame at ``at``, looked for in this camera's region; learnt from."""
-        detections = detector.detect([image], [self.region(image.shape[1], image.shape[0], at)])[0]
+        """The people of the frame at ``at``, looked for in this camera's region (or, while the
+        region is still, the ones found there last); learnt from."""
+        region = self.region(image.shape[1], image.shape[0], at)
+        if (held := self.gate.still(image, region, at)) is not None:
+            return held
+        detections = detector.detect([image], [region])[0]
+        self.gate.remember(image, at, detections)
         self.observe(detections)
         return detections
 

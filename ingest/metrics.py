@@ -32,6 +32,11 @@ class PipelineCollector:
     def collect(self):
         frames_in = CounterMetricFamily("hallwatch_pipeline_frames_in", "Frames read", labels=["camera"])
         analysed = CounterMetricFamily("hallwatch_pipeline_frames_analysed", "Frames analysed", labels=["camera"])
+        dropped = CounterMetricFamily(
+            "hallwatch_pipeline_frames_dropped",
+            "Live frames taken for analysis and dropped for a newer one while the analysis was behind",
+            labels=["camera"],
+        )
         reconnects = CounterMetricFamily("hallwatch_pipeline_reconnects", "Stream reconnects", labels=["camera"])
         stalls = CounterMetricFamily("hallwatch_pipeline_stalls", "Streams that stalled", labels=["camera"])
         fps_in = GaugeMetricFamily(
@@ -53,13 +58,14 @@ class PipelineCollector:
             health = self.pipeline.last_health.get(camera_id, {})
             frames_in.add_metric([camera_id], worker.stats.frames_in)
             analysed.add_metric([camera_id], worker.stats.frames_analysed)
+            dropped.add_metric([camera_id], worker.stats.frames_dropped)
             reconnects.add_metric([camera_id], worker.reconnects)
             stalls.add_metric([camera_id], worker.stalls)
             fps_in.add_metric([camera_id, hall], health.get("fps_in", 0.0))
             fps_an.add_metric([camera_id, hall], health.get("fps_analysed", 0.0))
             target.add_metric([camera_id, hall], worker.camera.analysis_fps)
             up.add_metric([camera_id, hall], {"online": 1.0, "degraded": 0.5}.get(str(health.get("status")), 0.0))
-        yield from (frames_in, analysed, reconnects, stalls, fps_in, fps_an, target, up)
+        yield from (frames_in, analysed, dropped, reconnects, stalls, fps_in, fps_an, target, up)
         worker = self.pipeline.worker_id
         owned = GaugeMetricFamily("hallwatch_pipeline_cameras_owned", "Cameras this worker runs", labels=["worker"])
         owned.add_metric([worker], len(self.pipeline.workers))

@@ -50,6 +50,7 @@ class SourceStats:
 
     frames_in: int = 0
     frames_analysed: int = 0
+    frames_dropped: int = 0  # taken for analysis, then dropped for a newer frame (a live camera, analysis behind)
     last_frame_monotonic: float | None = None
     last_frame_time: datetime | None = None
 

@@ -96,13 +96,18 @@ class CameraWorker:
     def stop(self) -> None:
         self.stop_event.set()
 
+    def _dropped(self, frame: Frame) -> None:
+        """A live camera's frame replaced by a newer one before the analysis was free: not analysed."""
+        self.stats.frames_dropped += 1
+        self.stats.frames_analysed -= 1
+
     def run(self) -> None:
         while not self.stop_event.is_set():
             source = open_source(
                 self.camera, self.tz, self.stats, self.start_override, self.realtime, self.live_replay, self.stop_event
             )
             try:
-                for frame in prefetch(source.frames()):
+                for frame in prefetch(source.frames(), newest=source.live, dropped=self._dropped):
                     if self.failures:
                         log.info("camera %s: frames flowing again", self.camera.id)
                     self.failures = 0

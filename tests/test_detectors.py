@@ -369,3 +369,22 @@ def test_frames_of_several_cameras_in_one_call_get_the_boxes_each_gets_alone(pre
         assert len(a) == len(b)
         np.testing.assert_allclose(a.xyxy, b.xyxy, atol=1e-3)
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+
+
+@needs_footage
+@pytest.mark.skipif(not nanodet_path().exists(), reason="run scripts/setup.sh to convert NanoDet")
+def test_the_detectors_threads_sleep_between_operators_unless_told_to_busy_wait_and_find_the_same():
+    """onnxruntime's threads spin by default; the pipeline's detector does not (the CPU goes to the
+    cameras' decoding) unless ``detector.busy_wait`` — with the same boxes either way."""
+    entry = "session.intra_op.allow_spinning"
+    sleeping = build_detector(DetectorConfig())
+    spinning = build_detector(DetectorConfig(busy_wait=True))
+    assert sleeping.session.get_session_options().get_session_config_entry(entry) == "0"
+    assert spinning.session.get_session_options().get_session_config_entry(entry) == "1"
+    found = 0
+    for image in frames(3):
+        (a,), (b,) = sleeping.detect([image]), spinning.detect([image])
+        found += len(a)
+        np.testing.assert_array_equal(a.xyxy, b.xyxy)
+        np.testing.assert_array_equal(a.scores, b.scores)
+    assert found >= 5

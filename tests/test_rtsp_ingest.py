@@ -356,3 +356,62 @@ def test_a_camera_decodes_on_one_thread_unless_told_and_the_frames_are_the_same(
                 cap.release()
     finally:
         server.kill()
+
+
+def test_a_live_camera_is_read_as_fast_as_it_sends_while_its_analysis_is_slow(h264_clip):
+    """The analysis takes 0.4 s a frame and every frame (10 a second) is wanted: the reader keeps
+    taking the stream at its own pace and drops the frames the analysis could not take, oldest
+    first; the frames analysed are the newest, so their content is the stream's present."""
+    import time
+
+    port = free_port()
+    server = RtspServer(port, h264_clip, codec="h264")
+    server.start()
+    camera = Camera(id="live", hall="h", source=f"rtsp://127.0.0.1:{port}/cam", analysis_fps=10, stall_s=5)
+    analysed: list[tuple[int, int]] = []
+
+    def slow_analysis(frame):
+        analysed.append((worker.stats.frames_in - frame.index, frame.index))  # frames read since this one
+        time.sleep(0.4)
+
+    worker = CameraWorker(camera, ZoneInfo("Asia/Shanghai"), slow_analysis)
+    worker.start()
+    try:
+        wait_for(lambda: len(analysed) >= 2, 30, "first frames")
+        started, read_before = time.monotonic(), worker.stats.frames_in
+        time.sleep(6)
+        read = worker.stats.frames_in - read_before
+        elapsed = time.monotonic() - started
+    finally:
+        worker.stop()
+        worker.thread.join(20)
+        server.kill()
+    assert read >= 0.8 * 10 * elapsed, (read, elapsed)  # the stream's pace, not the analysis' 2.5 a second
+    assert worker.stats.frames_dropped >= 0.6 * read
+    assert 0 <= worker.stats.frames_analysed - len(analysed) <= 2  # dropped ones are not counted as analysed
+    later = analysed[len(analysed) // 2 :]
+    assert all(age <= 3 for age, _ in later), later  # each analysed frame was among the last read
+    assert all(b - a >= 3 for (_, a), (_, b) in zip(later, later[1:]))  # the ones between were dropped
+
+
+def test_prefetch_of_the_newest_never_waits_for_its_consumer_and_says_what_it_dropped():
+    import time
+
+    from ingest.prefetch import prefetch
+
+    dropped: list[int] = []
+    produced_at: list[float] = []
+
+    def source():
+        for i in range(50):
+            produced_at.append(time.monotonic())
+            time.sleep(0.002)
+            yield i
+
+    got = []
+    for item in prefetch(source(), depth=2, newest=True, dropped=dropped.append):
+        got.append(item)
+        time.sleep(0.05)
+    assert got == sorted(got) and got[-1] == 49  # in order, the last one always arrives
+    assert sorted(got + dropped) == list(range(50))  # each item either consumed or reported dropped
+    assert produced_at[-1] - produced_at[0] < 0.5  # never waited for the 50 ms consumer (~2.5 s)
