@@ -32,7 +32,9 @@ MIN_CHANGED = 12  # changed pixels, at WIDTH, that count as motion
 def small_grey(image: np.ndarray) -> np.ndarray:
     """The frame as compared: WIDTH wide, grey, blurred."""
     h, w = image.shape[:2]
-    small = cv2.resize(image, (WIDTH, max(1, round(h * WIDTH / w))), interpolation=cv2.INTER_AREA)
+    # Linear, not area, interpolation: 0.24 ms against 2.6 ms for a 768x576 frame; the blur after
+    # it does the smoothing.
+    small = cv2.resize(image, (WIDTH, max(1, round(h * WIDTH / w))), interpolation=cv2.INTER_LINEAR)
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
     return cv2.GaussianBlur(grey, (5, 5), 0)
 
@@ -56,6 +58,7 @@ class MotionGate:
         self._seen_width = 0
         self._seen_at: datetime | None = None
         self._found: Detections | None = None
+        self._compared: tuple[np.ndarray, np.ndarray] | None = None  # (image, its small_grey) of the last still()
         self.reused = 0  # frames whose detections were reused (for benchmarks and metrics)
 
     def still(self, image: np.ndarray, region: Region | None, at: datetime) -> Detections | None:
@@ -66,6 +69,7 @@ class MotionGate:
         if not 0 <= (at - self._seen_at).total_seconds() < self.recheck_s or image.shape[1] != self._seen_width:
             return None
         now = small_grey(image)
+        self._compared = (image, now)
         if now.shape != self._seen.shape or changed_pixels(self._seen, now, region, image.shape[1]) >= MIN_CHANGED:
             return None
         self.reused += 1
@@ -74,4 +78,6 @@ class MotionGate:
     def remember(self, image: np.ndarray, at: datetime, found: Detections) -> None:
         if not self.recheck_s:
             return
-        self._seen, self._seen_width, self._seen_at, self._found = small_grey(image), image.shape[1], at, found
+        compared, self._compared = self._compared, None
+        seen = compared[1] if compared is not None and compared[0] is image else small_grey(image)
+        self._seen, self._seen_width, self._seen_at, self._found = seen, image.shape[1], at, found
