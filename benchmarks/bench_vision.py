@@ -86,9 +86,9 @@ def build(detector_cfg: DetectorConfig, size: str):
 
 
 def detect_video(
-    path, indices: list[int], detector, area=None, fps: float = 1.0
+    path, indices: list[int], detector, area: DetectionArea, fps: float = 1.0
 ) -> tuple[dict[int, Detections], float]:
-    """Detections on the frames ``indices``; with a DetectionArea, only in its region."""
+    """Detections on the frames ``indices``, looked for where the camera's DetectionArea looks."""
     cap = cv2.VideoCapture(str(path))
     wanted, out, spent = set(indices), {}, 0.0
     for index in range(1, max(indices) + 1):
@@ -97,10 +97,7 @@ def detect_video(
         if index in wanted:
             image = cap.retrieve()[1]
             started = time.perf_counter()
-            if area is not None:
-                out[index] = area.detect(detector, image, T0 + timedelta(seconds=index / fps))
-            else:
-                out[index] = detector.detect([image])[0]
+            out[index] = area.detect(detector, image, T0 + timedelta(seconds=index / fps))
             spent += time.perf_counter() - started
     return out, spent
 
@@ -134,16 +131,13 @@ def evaluate(
         dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
         detect_s = 0.0
     else:
-        area = None
-        if detection_area == "zones" or still_recheck_s:  # the benchmark's zones (bench_event_f1.layout)
-            camera = (
-                config(w, h, fps, None)
-                .cameras[0]
-                .model_copy(update={"detection_area": detection_area, "still_recheck_s": still_recheck_s})
-            )
-            area = DetectionArea(camera)
+        # The benchmark's zones (bench_event_f1.layout) bound the search with ``zones``.
+        camera = config(w, h, fps, None).cameras[0]
+        area = DetectionArea(
+            camera.model_copy(update={"detection_area": detection_area, "still_recheck_s": still_recheck_s})
+        )
         dets, detect_s = detect_video(folder / SEQUENCES[name], indices, build(detector_cfg, size), area, fps)
-        reused = area.gate.reused / max(1, len(indices)) if area is not None else 0.0
+        reused = area.gate.reused / max(1, len(indices))
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
     tracker = PersonTracker(tracker_cfg, analysis_fps)

@@ -25,31 +25,29 @@ def prefetch(
     buffer: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item: T) -> bool:
+        """Queue ``item``: wait for room (``newest``: make room, dropping the oldest); False once stopped."""
+        while not stop.is_set():
+            try:
+                if newest:
+                    buffer.put_nowait(item)
+                else:
+                    buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                if newest:
+                    try:
+                        old = buffer.get_nowait()
+                    except queue.Empty:
+                        continue
+                    if dropped is not None:
+                        dropped(old)
+        return False
+
     def reader() -> None:
         try:
             for item in items:
-                if newest:
-                    while True:
-                        try:
-                            buffer.put_nowait(item)
-                            break
-                        except queue.Full:
-                            try:
-                                old = buffer.get_nowait()
-                            except queue.Empty:
-                                continue
-                            if dropped is not None:
-                                dropped(old)
-                    if stop.is_set():
-                        return
-                    continue
-                while not stop.is_set():
-                    try:
-                        buffer.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
             buffer.put(_END)
         except BaseException as error:  # noqa: BLE001 - handed to the consumer

@@ -49,7 +49,7 @@ class SourceStats:
     """Counters read by the watchdog and the heartbeat."""
 
     frames_in: int = 0
-    frames_analysed: int = 0
+    frames_analysed: int = 0  # handed to the analysis (counted by the camera's worker)
     frames_dropped: int = 0  # taken for analysis, then dropped for a newer frame (a live camera, analysis behind)
     last_frame_monotonic: float | None = None
     last_frame_time: datetime | None = None
@@ -141,7 +141,6 @@ class VideoFileSource:
 
     def _frame(self, index: int, t: float, image: np.ndarray | None, det: Detections | None = None) -> Frame:
         when = self.origin + timedelta(seconds=t)
-        self.stats.frames_analysed += 1
         self.stats.last_frame_monotonic = time.monotonic()
         self.stats.last_frame_time = when
         return Frame(self.camera.id, index, when, image, det)
@@ -269,7 +268,6 @@ class LiveSource:
                 if not ok:
                     continue
                 when = self.clock()
-                self.stats.frames_analysed += 1
                 self.stats.last_frame_time = when
                 yield Frame(self.camera.id, index, when, image)
         finally:

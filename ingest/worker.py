@@ -96,10 +96,9 @@ class CameraWorker:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def _dropped(self, frame: Frame) -> None:
-        """A live camera's frame replaced by a newer one before the analysis was free: not analysed."""
+    def _dropped(self, _frame: Frame) -> None:
+        """A live camera's frame replaced by a newer one before the analysis was free."""
         self.stats.frames_dropped += 1
-        self.stats.frames_analysed -= 1
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -114,6 +113,7 @@ class CameraWorker:
                     self.status = CameraStatus.online
                     self._connected_at = self._connected_at or time.monotonic()
                     self.offline_reported = False
+                    self.stats.frames_analysed += 1
                     self.on_frame(frame)
                     if self.stop_event.is_set():
                         break
