@@ -3,7 +3,7 @@ the wall clock as live cameras deliver them, evidence on, for a fixed time; each
 of the frames it should have had analysed.
 
     python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
-        [--precisions fp32,int8] [--max-batches 1,8] [--decode-threads 0,1] [--busy-waits off,on]
+        [--precisions fp32,bf16,int8] [--max-batches 1,8] [--decode-threads 0,1] [--busy-waits off,on]
         [--still-rechecks 0,3] [--starts staggered,together] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--cameras", default="16,20")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--detection-areas", default="", help="e.g. frame,zones (default: the config's)")
-    parser.add_argument("--precisions", default="", help="e.g. fp32,int8 (default: the config's detector.precision)")
+    parser.add_argument("--precisions", default="", help="e.g. fp32,bf16 (default: the config's detector.precision)")
     parser.add_argument("--max-batches", default="", help="e.g. 1,8 (default: the config's detector.max_batch)")
     parser.add_argument("--decode-threads", default="", help="e.g. 0,1 (0: FFmpeg's choice; default: the config's)")
     parser.add_argument("--busy-waits", default="", help="e.g. off,on: detector.busy_wait (default: the config's)")

@@ -240,7 +240,7 @@ def main() -> None:
         help="camera.still_recheck_s values to compare, e.g. 0,3 (0: the detector looks at every analysed frame)",
     )
     parser.add_argument(
-        "--precisions", default=DetectorConfig().precision, help="NanoDet's int8, fp32 or both (int8,fp32)"
+        "--precisions", default=DetectorConfig().precision, help="NanoDet's fp32, bf16, int8 or several (fp32,bf16)"
     )
     args = parser.parse_args()
 

@@ -42,9 +42,11 @@ class DetectorConfig(StrictModel):
         "ratio, rounded up to a multiple of 32). Larger finds smaller, farther people at a cost that grows with "
         "the input's area (docs/model_card.md).",
     )
-    precision: Literal["fp32", "int8"] = Field(
+    precision: Literal["fp32", "bf16", "int8"] = Field(
         "fp32",
-        description="NanoDet: fp32 = the converted model as it is; int8 = quantized by onnxruntime (weights per "
+        description="NanoDet: fp32 = the converted model as it is (onnxruntime); bf16 = the same model on OpenVINO "
+        "computing in bfloat16 on CPUs that do so natively (AVX512_BF16 or AMX; elsewhere it runs as fp32): "
+        "about 1.9x the frames per core (docs/model_card.md); int8 = quantized by onnxruntime (weights per "
         "channel, activations calibrated on OpenCV's sample images, never on a hall's footage; the head stays "
         "float): about 1.7x the frames per core on CPUs with VNNI, but fewer people found (TUD-Campus recall "
         "0.61 -> 0.57), so a capacity choice, not the default (docs/model_card.md).",

@@ -39,17 +39,23 @@ def build_detector(config: DetectorConfig) -> PersonDetector | None:
         return HogDetector()
     from detectors.models import nanodet_path
 
-    path = nanodet_path(config.precision)
-    if not path.exists() and config.precision == "int8" and nanodet_path("fp32").exists():
+    precision = config.precision
+    path = nanodet_path(precision)
+    if not path.exists() and precision == "int8" and nanodet_path("fp32").exists():
         log.warning(
             "the quantized NanoDet model is missing at %s (run `python -m detectors.models fetch`): using fp32", path
         )
-        path = nanodet_path("fp32")
+        path, precision = nanodet_path("fp32"), "fp32"
     if path.exists():
         from detectors.nanodet import NanoDetDetector
 
         return NanoDetDetector(
-            path, conf=config.conf, letterbox=config.letterbox, input_size=config.input_size, busy_wait=config.busy_wait
+            path,
+            conf=config.conf,
+            letterbox=config.letterbox,
+            input_size=config.input_size,
+            busy_wait=config.busy_wait,
+            precision=precision,
         )
     if backend == "nanodet":
         raise RuntimeError(f"the NanoDet model is missing at {path}: run `python -m detectors.models fetch`")

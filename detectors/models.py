@@ -53,7 +53,9 @@ CALIBRATION_MIN_SIDE = 200
 
 
 def nanodet_path(precision: str = "fp32") -> Path:
-    name = "nanodet-m-416.onnx" if precision == "fp32" else f"nanodet-m-416-{precision}.onnx"
+    """The model file a precision runs: the quantized one for int8, else the converted one (bf16 is
+    the converted model rounded when it is loaded)."""
+    name = "nanodet-m-416-int8.onnx" if precision == "int8" else "nanodet-m-416.onnx"
     return cache_dir() / "models" / name
 
 
@@ -163,6 +165,7 @@ def quantize(fp32: Path, target: Path, images: list[np.ndarray]) -> None:
     from detectors.nanodet import NanoDetDetector, _runnable_graph
 
     detector = NanoDetDetector(fp32)
+    input_name = onnx.load(str(fp32)).graph.input[0].name
 
     class Frames(CalibrationDataReader):
         def __init__(self) -> None:
@@ -173,7 +176,7 @@ def quantize(fp32: Path, target: Path, images: list[np.ndarray]) -> None:
             if image is None:
                 return None
             geometry = detector.geometry(image.shape[1], image.shape[0])
-            return {detector.input_name: detector._preprocess(image, geometry)}
+            return {input_name: detector._preprocess(image, geometry)}
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "fp32.onnx"

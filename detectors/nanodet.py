@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
 
 from detectors.base import Region, detect_in_regions, nms
 from detectors.detections import Detections
+from detectors.runtimes import OnnxRuntimeRunner, OpenVinoRunner, Runner
 
 SIZE = 416  # the input size the graph was exported with (square); it runs at any multiple of 32
 STRIDES = (8, 16, 32)
@@ -173,19 +175,18 @@ class NanoDetDetector:
         letterbox: bool = True,
         input_size: int = SIZE,
         busy_wait: bool = False,
+        precision: Literal["fp32", "bf16", "int8"] = "fp32",
     ):
-        import onnxruntime as ort
-
+        """``precision``: fp32 and int8 run the graph at ``model_path`` (the converted or the
+        quantized model) on onnxruntime; bf16 runs the converted one on OpenVINO in bfloat16
+        (detectors/runtimes.py)."""
         self.model_path = Path(model_path)
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        # Between operators onnxruntime's threads spin by default: fastest for one stream alone, but
-        # CPU taken from the cameras' decoding when many share the machine (detector.busy_wait).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if busy_wait else "0")
-        self.session = ort.InferenceSession(_runnable_graph(model_path), options, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
-        self._names = [o.name for o in self.session.get_outputs()]
+        graph = _runnable_graph(model_path)
+        self.runner: Runner = (
+            OpenVinoRunner(graph, threads)
+            if precision == "bf16"
+            else OnnxRuntimeRunner(graph, threads, busy_wait, precision)
+        )
         self.conf = conf
         self.iou = iou
         self.letterbox = letterbox
@@ -235,7 +236,7 @@ class NanoDetDetector:
         found: dict[int, Detections] = {}
         for members in by_input.values():
             batch = np.concatenate([self._preprocess(images[i], geometries[i]) for i in members])
-            raw = self.session.run(self._names, {self.input_name: batch})
+            raw = self.runner.run(batch)
             for b, i in enumerate(members):
                 h, w = images[i].shape[:2]
                 one = [x[b : b + 1] for x in raw]

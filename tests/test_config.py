@@ -264,3 +264,13 @@ def test_display_names_that_would_disguise_or_cut_a_legend_are_refused(config_di
     assert sorted(paths(config_dict)) == sorted(
         ["regions[0].name", "halls[0].name", "halls[0].windows[0].name", "cameras[0].name", "cameras[0].zones[0].name"]
     )
+
+
+@pytest.mark.parametrize("precision", ["fp16", "BF16", "", "int4", 16, None])
+def test_a_detector_precision_is_one_the_detector_runs(config_dict, precision):
+    """fp32, bf16 and int8 only: anything else is refused naming the key, never guessed at."""
+    for accepted in ("fp32", "bf16", "int8"):
+        config_dict["detector"] = {"precision": accepted}
+        assert parse_config(config_dict).detector.precision == accepted
+    config_dict["detector"] = {"precision": precision}
+    assert paths(config_dict) == ["detector.precision"]
