@@ -8,7 +8,9 @@ from the camera's own stream by stream copy, overlay as data), and on with ``str
 two scenes: the demo (5 analysed frames/s) and every frame analysed (7 frames/s, the dense case).
 ``--codec h265``: the same footage as an H.265 camera file (made here with libx265, no B-frames, a
 keyframe every 2 s as the H.264 copy has), cut by stream copy as H.264 is.
-Also: wall time per clip job, from a clip's end being analysed to its evidence being published,
+frames/s is the camera's analysed rate up to its last frame; "with the drain" divides by the whole
+run instead, which ends with the clip jobs still queued when the footage ended (a fixed tail that a
+short file weighs heavily and a hall's camera, which does not end, never has). Also: wall time per clip job, from a clip's end being analysed to its evidence being published,
 and the evidence written per hour of footage.
 """
 
@@ -35,15 +37,20 @@ TARGET = 0.9
 def run(cfg) -> dict:
     pipeline = Pipeline(cfg, use_kafka=False, publisher=NullPublisher(), absences=list)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
+    start = time.monotonic()
     pipeline.run(threading.Event())
-    elapsed = time.perf_counter() - start
+    elapsed = time.monotonic() - start
+    # The camera's rate is up to its last analysed frame; after it the run only waits for the clip
+    # jobs still queued (the footage ended), which no camera of a hall ever does.
+    analysing = max((w.stats.last_frame_monotonic or start) - start for w in pipeline.workers.values())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     ffmpeg_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     analyses = list(pipeline.analyses.values())
     recorders = [a.recorder for a in analyses if a.recorder]
+    frames = sum(a.frames for a in analyses)
     return {
-        "fps": sum(a.frames for a in analyses) / elapsed,
+        "fps": frames / max(1e-9, analysing),
+        "fps_with_drain": frames / elapsed,
         "wall": elapsed,
         "jobs": [s for r in recorders for s in r.write_seconds],
         "after": [s for r in recorders for s in r.available_after_s],
@@ -99,16 +106,21 @@ def main() -> None:
                     results.setdefault((scene, mode), []).append(result)
                     if mode != "off":
                         disk[f"{scene}/{mode}"] = folder_bytes(Path(tmp))
-    print(f"{'scene':30} {'evidence':22} {'frames/s':>9} {'wall s':>7} {'on ÷ off':>9} {'target':>7}  clips")
+    print(
+        f"{'scene':30} {'evidence':22} {'frames/s':>9} {'on ÷ off':>9} {'target':>7} {'wall s':>7} "
+        f"{'with the drain':>15}  clips"
+    )
     for scene in scenes:
         off = max(r["fps"] for r in results[(scene, "off")])
+        off_drained = max(r["fps_with_drain"] for r in results[(scene, "off")])
         for mode, label in (("off", "off"), ("copy", "on: stream copy"), ("encode", "on: encode frames once")):
             best = max(results[(scene, mode)], key=lambda r: r["fps"])
             ratio = best["fps"] / off
+            drained = max(r["fps_with_drain"] for r in results[(scene, mode)]) / off_drained
             target = f"≥ {TARGET}" if mode == "copy" else ""
             print(
-                f"{scene:30} {label:22} {best['fps']:9.1f} {best['wall']:7.1f} {ratio:9.3f} {target:>7}  "
-                f"{best['methods'] or ''}"
+                f"{scene:30} {label:22} {best['fps']:9.1f} {ratio:9.3f} {target:>7} {best['wall']:7.1f} "
+                f"{drained:15.3f}  {best['methods'] or ''}"
             )
     for scene in scenes:
         for mode in ("copy", "encode"):
