@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import cv2
 import numpy as np
 
-from benchmarks.common import shared
+from benchmarks.common import VideoFrames, shared
 from configs.loader import parse_config
 from detectors.detections import Detections
 from ingest.analysis import CameraAnalysis
@@ -89,16 +89,19 @@ def config(w, h, fps, cal, rate: float = 5.0):
     )
 
 
-def run(cfg, by_frame: dict, last: int, fps: float) -> list[dict]:
-    """The rules on ``by_frame`` at the camera's analysis rate."""
+def run(cfg, by_frame: dict, last: int, fps: float, video=None) -> list[dict]:
+    """The rules on ``by_frame`` at the camera's analysis rate; with ``video`` (the frames the
+    detections are from) the tracker also compares the people's looks, as the pipeline does."""
     analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
     sampler = Sampler(cfg.cameras[0].analysis_fps)
+    frames = VideoFrames(video) if video is not None else None
     out = []
     for index in range(1, last + 1):
         t = (index - 1) / fps
         if sampler.take(t):
             det = by_frame.get(index, Detections.empty())
-            out += analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), None, det))
+            image = frames.at(index) if frames is not None else None
+            out += analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), image, det))
     out += analysis.finish()
     return [encode(v) for v in out if v.status == "closed"]
 

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from benchmarks.bench_event_f1 import T0, as_expected, calibration, config, run
-from benchmarks.common import shared
+from benchmarks.common import VideoFrames, shared
 from configs.model import DetectorConfig, TrackerConfig
 from detectors.detections import Detections
 from detectors.tracking import PersonTracker
@@ -141,6 +141,7 @@ def evaluate(
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
     tracker = PersonTracker(tracker_cfg, analysis_fps)
+    frames = VideoFrames(folder / SEQUENCES[name])  # the looks of the people tracked
     acc = mm.MOTAccumulator(auto_id=True)
     tp = fp = fn = 0
     bias, widths, floor_errors = [], [], []
@@ -156,7 +157,7 @@ def evaluate(
             bias.append(foot_points(confident[di : di + 1])[0] - foot_points(truth[gi : gi + 1])[0])
             widths.append((confident[di, 2] - confident[di, 0]) / max(1e-6, truth[gi, 2] - truth[gi, 0]))
         started = time.perf_counter()
-        people = [p for p in tracker.update(d) if p.detected]
+        people = [p for p in tracker.update(d, frames.at(index)) if p.detected]
         track_s += time.perf_counter() - started
         hyp = np.array([p.xyxy for p in people]).reshape(-1, 4)
         distance = 1 - iou(truth, hyp) if len(truth) and len(hyp) else np.empty((len(truth), len(hyp)))
@@ -198,7 +199,7 @@ def event_f1_for(name, dets, w, h, fps, last, cal, rate: float) -> float:
     rate, on the annotated tracks."""
     cfg = config(w, h, fps, cal, rate)
     reference = as_expected(run(cfg, read_mot(shared(name) / "gt.txt"), last, fps))
-    predicted = run(cfg, dets, last, fps)
+    predicted = run(cfg, dets, last, fps, shared(name) / SEQUENCES[name])
     return event_f1(predicted, reference, T0)[0]
 
 

@@ -36,3 +36,22 @@ def local_broker() -> Iterator[tuple[str, str]]:
             yield broker.bootstrap, tmp
         finally:
             broker.stop()
+
+
+class VideoFrames:
+    """A video's frames by their 1-based index, read forward only (the trackers' looks need the
+    frame each detection came from; holding a whole sequence's frames would take gigabytes)."""
+
+    def __init__(self, path: Path):
+        import cv2
+
+        self._capture = cv2.VideoCapture(str(path))
+        self._index = 0
+        self._image = None
+
+    def at(self, index: int):
+        while self._index < index:
+            ok, image = self._capture.read()
+            self._index += 1
+            self._image = image if ok else None
+        return self._image

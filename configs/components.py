@@ -97,6 +97,16 @@ class TrackerConfig(StrictModel):
         description="Seconds a person missed by the detector still counts as present at the last position, "
         "so dropouts neither open empty posts nor split episodes.",
     )
+    appearance_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="How much a person's look (colour of upper and lower body) weighs against box overlap when "
+        "the tracker matches detections to people, where both overlap at all: it decides between people the boxes "
+        "cannot tell apart (crossing, standing close, few frames a second). 0 = boxes only. On the held-out PETS09 "
+        "with NanoDet at 5 frames/s: identity switches 39 -> 22, event F1 0.83 -> 0.91 (docs/model_card.md). "
+        "Needs the frames: replayed detections (mot: sources) are matched by boxes alone.",
+    )
     hold_drift_m: float = Field(
         0.5,
         ge=0,

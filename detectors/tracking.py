@@ -24,14 +24,20 @@ ghost never reaches the rules.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
+from supervision.detection.utils.iou_and_nms import box_iou_batch
+from supervision.tracker.byte_tracker import matching
 from supervision.tracker.byte_tracker.core import ByteTrack
+from supervision.tracker.byte_tracker.single_object_track import STrack
 
 from configs.model import TrackerConfig
+from detectors import appearance
 from detectors.detections import Detections
 
 # supervision's own second-stage floor: lower scores never reach its association.
@@ -40,6 +46,49 @@ SUPERVISION_LOW_FLOOR = 0.1
 PERSON_HEIGHT_M = 1.7
 # How far back a track's speed is measured.
 SPEED_WINDOW_S = 1.0
+
+
+# How much of a track's look is kept at each detection matched to it (the rest is the new look).
+LOOK_MEMORY = 0.8
+
+
+@dataclass(slots=True)
+class _Looks:
+    """The looks one ``PersonTracker.update`` compares: its detections' (by their box, as ByteTrack
+    holds them) and its tracks' (by ByteTrack's internal id)."""
+
+    weight: float
+    detections: dict[bytes, np.ndarray | None] = field(default_factory=dict)
+    tracks: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def cost(self, overlap_cost: np.ndarray, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
+        known = appearance.distances(
+            [self.tracks.get(t.internal_track_id) for t in tracks],
+            [self.detections.get(d._tlwh.tobytes()) for d in detections],
+        )
+        return appearance.blend(overlap_cost, known, self.weight)
+
+
+# supervision's ByteTrack has no hook for a second cue, and the pinned release (the last with
+# ByteTrack) will not change: its association cost is wrapped once, here. The wrapper adds the
+# looks only inside a PersonTracker.update that has them (a per-thread context: each camera's
+# tracker runs on its own thread) and only between tracks and new detections; anywhere else it is
+# supervision's own cost, unchanged.
+_overlap_cost = matching.iou_distance
+_current = threading.local()
+
+
+def _cost_with_looks(tracks, detections):
+    cost = _overlap_cost(tracks, detections)
+    looks: _Looks | None = getattr(_current, "looks", None)
+    if looks is None or not len(tracks) or not len(detections) or not isinstance(detections[0], STrack):
+        return cost
+    if not isinstance(tracks[0], STrack) or any(d.internal_track_id != d.internal_id_counter.NO_ID for d in detections):
+        return cost  # tracks against tracks (ByteTrack's duplicate removal): boxes only
+    return looks.cost(cost, tracks, detections)
+
+
+matching.iou_distance = _cost_with_looks
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +125,7 @@ class PersonTracker:
         # Each reported track's last second of detected foot points and box heights: (frame, x, y, height).
         self._seen: dict[int, deque[tuple[int, float, float, float]]] = {}
         self._window = max(2, round(SPEED_WINDOW_S * analysis_fps) + 1)
+        self._looks = _Looks(config.appearance_weight)
 
     def _speed(self, track_id: int) -> float:
         """Metres per second over the last second a track was detected, in person heights."""
@@ -95,11 +145,27 @@ class PersonTracker:
             return True
         return self._speed(track_id) * missed_frames / self.fps <= self.hold_drift_m
 
-    def update(self, detections: Detections) -> list[TrackedPerson]:
+    def update(self, detections: Detections, image: np.ndarray | None = None) -> list[TrackedPerson]:
+        """``image``: the frame the detections are from; with it (and ``appearance_weight``) the
+        people's looks help keep identities apart (detectors/appearance.py)."""
         tracker = self._tracker
         keep = detections.scores > self._low
-        tensors = np.column_stack([detections.xyxy[keep], detections.scores[keep]]).astype(np.float32)
-        tracker.update_with_tensors(tensors.reshape(-1, 5))
+        tensors = np.column_stack([detections.xyxy[keep], detections.scores[keep]]).astype(np.float32).reshape(-1, 5)
+        looks = None
+        if image is not None and self._looks.weight > 0:
+            looks = self._looks
+            # Keyed as ByteTrack will hold each detection: its box as top-left, width, height.
+            looks.detections = {
+                STrack.tlbr_to_tlwh(row[:4]).tobytes(): look
+                for row, look in zip(tensors, appearance.describe(image, tensors[:, :4]))
+            }
+        _current.looks = looks
+        try:
+            tracker.update_with_tensors(tensors)
+        finally:
+            _current.looks = None
+        if looks is not None:
+            self._remember_looks(tensors[:, :4], list(looks.detections.values()))
         people = []
         for track in tracker.tracked_tracks:
             if track.is_activated:
@@ -117,3 +183,21 @@ class PersonTracker:
             alive = {int(t.external_track_id) for t in (*tracker.tracked_tracks, *tracker.lost_tracks)}
             self._seen = {k: v for k, v in self._seen.items() if k in alive}
         return people
+
+    def _remember_looks(self, boxes: np.ndarray, looks: list[np.ndarray | None]) -> None:
+        """Each track matched this frame takes in the look of the detection it was matched to (the
+        one its updated box overlaps most); tracks that ended are forgotten."""
+        tracker = self._tracker
+        updated = [t for t in tracker.tracked_tracks if t.frame_id == tracker.frame_id]
+        memory = self._looks.tracks
+        if updated and len(boxes):
+            overlap = box_iou_batch(np.array([t.tlbr for t in updated], dtype=np.float32), boxes)
+            for i, j in zip(*linear_sum_assignment(-overlap)):
+                look = looks[j]
+                if overlap[i, j] < 0.5 or look is None:
+                    continue
+                key = updated[i].internal_track_id
+                memory[key] = look if key not in memory else LOOK_MEMORY * memory[key] + (1 - LOOK_MEMORY) * look
+        alive = {t.internal_track_id for t in (*tracker.tracked_tracks, *tracker.lost_tracks)}
+        for key in [k for k in memory if k not in alive]:
+            del memory[key]

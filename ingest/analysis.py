@@ -73,7 +73,7 @@ class CameraAnalysis:
                 detections = Detections.empty()
             else:
                 detections = self.area.detect(self.detector, frame.image, frame.time)
-        return self.tracker.update(detections)
+        return self.tracker.update(detections, frame.image)
 
     def process(self, frame: Frame) -> list[Violation]:
         tracked = self.track(frame)
