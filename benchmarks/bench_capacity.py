@@ -4,7 +4,7 @@ of the frames it should have had analysed.
 
     python -m benchmarks.bench_capacity [--cameras 16,20] [--seconds 60] [--detection-areas frame,zones]
         [--precisions fp32,bf16,int8] [--max-batches 1,8] [--decode-threads 0,1] [--busy-waits off,on]
-        [--still-rechecks 0,3] [--starts staggered,together] [--live]
+        [--still-rechecks 0,3] [--appearance-weights 0,0.3] [--starts staggered,together] [--live]
 
 A camera that falls behind is not dropped by the file source (it lags): the frames analysed in
 the time are what a live camera would have got analysed. Beside them, the frames each camera
@@ -58,12 +58,18 @@ def run(
     camera: dict | None = None,
     urls: list[str] | None = None,
     detector: dict | None = None,
+    tracker: dict | None = None,
 ) -> tuple[list[float], list[float], float, list[float]]:
     """Each camera's share of its frames, from the start and after WARM_S; the mean frames per
-    detector call; each camera's frames received a second after WARM_S. ``camera``, ``detector``:
-    settings that differ from the config's."""
+    detector call; each camera's frames received a second after WARM_S. ``camera``, ``detector``,
+    ``tracker``: settings that differ from the config's."""
     cfg = load_config(config_path)
-    cfg = cfg.model_copy(update={"detector": cfg.detector.model_copy(update=detector or {})})
+    cfg = cfg.model_copy(
+        update={
+            "detector": cfg.detector.model_copy(update=detector or {}),
+            "tracker": cfg.tracker.model_copy(update=tracker or {}),
+        }
+    )
     base = cfg.cameras[0]
     update: dict = {"analysis_fps": RATE, **(camera or {})}
     with tempfile.TemporaryDirectory() as evidence:
@@ -148,6 +154,9 @@ def main() -> None:
     parser.add_argument("--decode-threads", default="", help="e.g. 0,1 (0: FFmpeg's choice; default: the config's)")
     parser.add_argument("--busy-waits", default="", help="e.g. off,on: detector.busy_wait (default: the config's)")
     parser.add_argument("--still-rechecks", default="", help="e.g. 0,3: camera.still_recheck_s (default: the config's)")
+    parser.add_argument(
+        "--appearance-weights", default="", help="e.g. 0,0.3: tracker.appearance_weight (default: the config's)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all settings, alternating")
     parser.add_argument("--live", action="store_true", help="live RTSP cameras instead of paced files")
     parser.add_argument(
@@ -164,16 +173,18 @@ def main() -> None:
     threads = settings(args.decode_threads, int)
     waits = settings(args.busy_waits, lambda value: value == "on")
     stills = settings(args.still_rechecks, float)
+    looks = settings(args.appearance_weights, float)
     counts = [int(x) for x in args.cameras.split(",")]
     starts = ["live"] if args.live else args.starts.split(",")
     rounds = [
         setting
         for _ in range(args.repeat)
-        for setting in itertools.product(counts, starts, areas, precisions, batches, threads, waits, stills)
+        for setting in itertools.product(counts, starts, areas, precisions, batches, threads, waits, stills, looks)
     ]
-    for cameras, start, area, precision, max_batch, decode_threads, busy_wait, still in rounds:
+    for cameras, start, area, precision, max_batch, decode_threads, busy_wait, still, look in rounds:
         detector = given(precision=precision, max_batch=max_batch, busy_wait=busy_wait)
         camera = given(detection_area=area, decode_threads=decode_threads, still_recheck_s=still)
+        tracker = given(appearance_weight=look)
         servers: list[subprocess.Popen] = []
         urls: list[str] | None = None
         with tempfile.TemporaryDirectory() as tmp:
@@ -184,7 +195,9 @@ def main() -> None:
                     urls = staggered_copies(cameras, args.seconds, Path(tmp)) if start == "staggered" else None
                 before = sum(cpu_seconds(s.pid) for s in servers)
                 started = time.monotonic()
-                from_start, steady, per_call, received = run(args.config, cameras, args.seconds, camera, urls, detector)
+                from_start, steady, per_call, received = run(
+                    args.config, cameras, args.seconds, camera, urls, detector, tracker
+                )
                 server_cpu = (sum(cpu_seconds(s.pid) for s in servers) - before) / (time.monotonic() - started)
             finally:
                 for server in servers:
@@ -196,7 +209,8 @@ def main() -> None:
             f"precision {precision or 'default'}, max batch {max_batch or 'default'}, "
             f"decode threads {'default' if decode_threads is None else decode_threads}, "
             f"busy wait {'default' if busy_wait is None else 'on' if busy_wait else 'off'}, "
-            f"still recheck {'default' if still is None else f'{still:g} s'} "
+            f"still recheck {'default' if still is None else f'{still:g} s'}, "
+            f"appearance weight {'default' if look is None else f'{look:g}'} "
             f"({per_call:.2f} frames per detector call): frames "
             f"analysed per camera from the start min {min(from_start):.0%} median "
             f"{statistics.median(from_start):.0%}; after {WARM_S:g} s min {min(steady):.0%} median "
