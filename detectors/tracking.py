@@ -149,23 +149,21 @@ class PersonTracker:
         """``image``: the frame the detections are from; with it (and ``appearance_weight``) the
         people's looks help keep identities apart (detectors/appearance.py)."""
         tracker = self._tracker
-        keep = detections.scores > self._low
+        keep = (detections.scores > self._low) & np.isfinite(detections.xyxy).all(axis=1)
         tensors = np.column_stack([detections.xyxy[keep], detections.scores[keep]]).astype(np.float32).reshape(-1, 5)
-        looks = None
+        looks, described = None, []
         if image is not None and self._looks.weight > 0:
             looks = self._looks
+            described = appearance.describe(image, tensors[:, :4])
             # Keyed as ByteTrack will hold each detection: its box as top-left, width, height.
-            looks.detections = {
-                STrack.tlbr_to_tlwh(row[:4]).tobytes(): look
-                for row, look in zip(tensors, appearance.describe(image, tensors[:, :4]))
-            }
+            looks.detections = {STrack.tlbr_to_tlwh(row[:4]).tobytes(): look for row, look in zip(tensors, described)}
         _current.looks = looks
         try:
             tracker.update_with_tensors(tensors)
         finally:
             _current.looks = None
         if looks is not None:
-            self._remember_looks(tensors[:, :4], list(looks.detections.values()))
+            self._remember_looks(tensors[:, :4], described)
         people = []
         for track in tracker.tracked_tracks:
             if track.is_activated:

@@ -96,3 +96,17 @@ def test_any_box_gives_a_look_or_none_and_distances_stay_in_range(raw, seed):
     untouched = np.isnan(d) | (cost >= 1)
     np.testing.assert_array_equal(blended[untouched], cost[untouched])
     assert blended.dtype == cost.dtype
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(coordinate, coordinate, coordinate, coordinate), max_size=5), st.integers(0, 3))
+def test_the_tracker_takes_any_detections_with_their_frame(raw, repeats):
+    """Duplicated boxes (a detector's twin hits), boxes outside the frame or not finite: the tracker
+    with looks goes on, frame after frame, and reports only finite boxes."""
+    tracker = PersonTracker(TrackerConfig(appearance_weight=0.3), analysis_fps=5)
+    image = np.random.default_rng(len(raw)).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    xyxy = np.array(raw * (repeats + 1), float).reshape(-1, 4)
+    for step in range(3):
+        d = Detections(xyxy + step, np.full(len(xyxy), 0.9), np.full(len(xyxy), -1))
+        for person in tracker.update(d, image):
+            assert np.isfinite(person.xyxy).all()
