@@ -20,6 +20,10 @@ the time since): a seated clerk is held for all of ``hold_s``, a walker's drifti
 a fraction of a second, so held ghosts do not make gatherings (docs/model_card.md). A track
 started after the first frame needs two matched frames before it is reported, so a one-frame
 ghost never reaches the rules.
+
+Where boxes alone cannot tell people apart (crossing, standing close, a few frames a second),
+their looks decide: with the frame given, each detection's colours (detectors/appearance.py) are
+weighed into ByteTrack's matching cost by ``appearance_weight`` (docs/model_card.md).
 """
 
 from __future__ import annotations
@@ -71,9 +75,9 @@ class _Looks:
 
 # supervision's ByteTrack has no hook for a second cue, and the pinned release (the last with
 # ByteTrack) will not change: its association cost is wrapped once, here. The wrapper adds the
-# looks only inside a PersonTracker.update that has them (a per-thread context: each camera's
-# tracker runs on its own thread) and only between tracks and new detections; anywhere else it is
-# supervision's own cost, unchanged.
+# looks only inside a PersonTracker.update that has them (a context set for that one call, per
+# thread, so trackers on other threads are unaffected) and only between tracks and new detections;
+# anywhere else it is supervision's own cost, unchanged.
 _overlap_cost = matching.iou_distance
 _current = threading.local()
 
