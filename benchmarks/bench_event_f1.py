@@ -118,15 +118,15 @@ def nanodet(video, last: int, fps: float) -> dict:
     from detectors.factory import build_detector
 
     detector = build_detector(DetectorConfig(backend="auto"))  # the product's defaults
-    cap = cv2.VideoCapture(str(video))
+    frames = VideoFrames(video)
     sampler = Sampler(5.0)
     out = {}
     for index in range(1, last + 1):
-        ok = cap.grab()
-        if not ok:
-            break
         if sampler.take((index - 1) / fps):
-            out[index] = detector.detect([cap.retrieve()[1]])[0]
+            image = frames.at(index)
+            if image is None:
+                break
+            out[index] = detector.detect([image])[0]
     return out
 
 

@@ -39,8 +39,9 @@ def local_broker() -> Iterator[tuple[str, str]]:
 
 
 class VideoFrames:
-    """A video's frames by their 1-based index, read forward only (the trackers' looks need the
-    frame each detection came from; holding a whole sequence's frames would take gigabytes)."""
+    """A video's frames by their 1-based index, read forward only: the frames skipped on the way
+    are grabbed, not decoded into pictures (the trackers' looks and the detector need only the
+    frames analysed; holding a whole sequence's frames would take gigabytes)."""
 
     def __init__(self, path: Path):
         import cv2
@@ -50,8 +51,15 @@ class VideoFrames:
         self._image = None
 
     def at(self, index: int):
-        while self._index < index:
-            ok, image = self._capture.read()
+        """The frame ``index`` (None past the end); indices must not go backwards."""
+        if index < self._index:
+            raise ValueError(f"frame {index} is behind the reader (at {self._index})")
+        if index == self._index:
+            return self._image
+        while self._index < index - 1:
+            self._capture.grab()
             self._index += 1
-            self._image = image if ok else None
+        ok, image = self._capture.read()
+        self._index += 1
+        self._image = image if ok else None
         return self._image
