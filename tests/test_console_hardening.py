@@ -205,6 +205,25 @@ def test_bad_queries_answer_422_not_500(site, query):
     assert client.get(f"/api/alerts?{query}").status_code == 422
 
 
+@pytest.mark.parametrize("path", ["/api/stats", "/api/reports/attendance"])
+@pytest.mark.parametrize(
+    "start, end, kind",
+    [
+        ("2026-03-02", "2026-03-01", "range_too_long"),  # reversed
+        ("2025-01-01", "2026-03-01", "range_too_long"),  # over a year: more than either report takes
+        ("1900-01-01", "1900-01-02", "date_range"),
+        ("2200-01-01", "2200-01-02", "date_range"),
+    ],
+)
+def test_report_date_ranges_are_checked_in_one_place(site, path, start, end, kind):
+    url, _ = site
+    client, _ = login(url, "op")
+    answer = client.get(path, params={"start": start, "end": end})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["type"] == kind
+    assert answer.json()["detail"][0]["loc"] == ["query", "end"]
+
+
 @pytest.mark.parametrize(
     "start, end",
     [

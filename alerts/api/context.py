@@ -168,6 +168,17 @@ def unprocessable(loc: list[str | int], msg: str, kind: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "type": kind, "msg": msg}])
 
 
+def check_date_range(start: date, end: date, most_days: int) -> None:
+    """A report's ``start``..``end`` (inclusive) as a query names them: in order, at most
+    ``most_days`` days in all, plausible dates; otherwise a 422 on ``end``."""
+    if end < start or (end - start).days >= most_days:
+        raise unprocessable(
+            ["query", "end"], f"end must be on or after start, at most {most_days} days in all", "range_too_long"
+        )
+    if not (plausible(start) and plausible(end)):
+        raise unprocessable(["query", "end"], DATES_MSG, "date_range")
+
+
 # Every route may answer these; FastAPI adds 422 itself where a route takes input.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON"},

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from alerts.access.auth import Principal
-from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, check_date_range, who
 from alerts.attendance.export import ReportTables
 from alerts.attendance.source import load_report
 from alerts.attendance.tickets import figures, with_camera_waits
@@ -58,12 +58,7 @@ def attendance(
     principal: Principal = who("view_hall"),
     ctx: ApiContext = Ctx,
 ):
-    if end < start or (end - start).days >= MAX_DAYS:
-        raise unprocessable(
-            ["query", "end"], f"end must be on or after start, at most {MAX_DAYS} days in all", "range_too_long"
-        )
-    if not (plausible(start) and plausible(end)):
-        raise unprocessable(["query", "end"], DATES_MSG, "date_range")
+    check_date_range(start, end, MAX_DAYS)
     prefix = ctx.region_prefix(region, principal)
     with ctx.reports.take():
         data = attendance_data(ctx, start, end, prefix, principal.hall_id)

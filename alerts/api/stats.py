@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from alerts.access.auth import Principal
-from alerts.api.context import COMMON_RESPONSES, DATES_MSG, ApiContext, Ctx, plausible, unprocessable, who
+from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, check_date_range, who
 from alerts.spreadsheet import Percent, csv_bytes, xlsx_bytes
 from alerts.statistics import COLUMNS, GroupBy, Statistics
 from alerts.store.schema import region_path_key
@@ -41,12 +41,7 @@ def statistics(
     """Rows ``key, name, alerts, confirmed, dismissed, pending_review, false_alarm_rate`` (dismissed ÷
     reviewed, null when none) ``, dispatched, rectified_on_time, rectified_late, overdue,
     late_minutes, early_leave_minutes``, and their ``total``."""
-    if end < start or (end - start).days >= MAX_DAYS:
-        raise unprocessable(
-            ["query", "end"], f"end must be on or after start, at most {MAX_DAYS} days in all", "range_too_long"
-        )
-    if not (plausible(start) and plausible(end)):
-        raise unprocessable(["query", "end"], DATES_MSG, "date_range")
+    check_date_range(start, end, MAX_DAYS)
     prefix = ctx.region_prefix(region, principal)
     tz = ZoneInfo(ctx.cfg.timezone)
     since = datetime.combine(start, time(), tz)
