@@ -1,7 +1,7 @@
 """The vision stage against human annotation, per sequence, detector and analysis rate: the
 numbers of docs/model_card.md.
 
-    python -m benchmarks.bench_vision [--detectors det,nanodet] [--rates all,5] [--sequences ...]
+    python -m benchmarks.bench_vision [--detectors det,nanodet,yolo,hog] [--rates all,5] [--sequences ...]
 
 For each sequence of ../shared/data: boxes against the annotation at IoU 0.5 (precision, recall,
 the foot point's bias and spread in pixels, the width ratio), tracks (MOTA, IDF1, ID switches,
@@ -12,7 +12,8 @@ annotation, as an installer's would be from measured floor marks), the event F1 
 against the same rules on the annotated tracks (bench_event_f1's zones and rules, both at the row's
 analysis rate), and
 frames/s of detection plus tracking. ``det`` replays the public CNN detections (det.txt; scores
-clipped to [0, 1]); ``nanodet`` runs the offline default detector on the video.
+clipped to [0, 1]); ``nanodet`` runs the offline default detector on the video; ``yolo`` runs
+Ultralytics (``--weights``, ``--device cuda`` on a GPU machine) and ``hog`` OpenCV's HOG the same way.
 """
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ def build(detector_cfg: DetectorConfig, size: str):
     from detectors.factory import build_detector
     from detectors.nanodet import InputGeometry, input_geometry
 
+    if detector_cfg.backend == "hog":
+        return build_detector(detector_cfg)
     side = int(size.removesuffix("sq"))
+    if detector_cfg.backend == "yolo":
+        return build_detector(detector_cfg.model_copy(update={"imgsz": side}))
     detector = build_detector(detector_cfg.model_copy(update={"input_size": side}))
     if size.endswith("sq"):
 
@@ -164,7 +169,7 @@ def evaluate(
     return {
         "sequence": name,
         "source": (source if source == "det" or not size else f"{source} {size}")
-        + (f" {detector_cfg.precision}" if source != "det" else "")
+        + (f" {detector_cfg.precision}" if source == "nanodet" else "")
         + (" zones" if source != "det" and detection_area == "zones" else "")
         + (f" still {still_recheck_s:g}s ({reused:.0%} kept)" if source != "det" and still_recheck_s else ""),
         "rate": f"{analysis_fps:g}",
@@ -214,7 +219,17 @@ def row(r: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--detectors", default="det,nanodet")
+    parser.add_argument(
+        "--detectors",
+        default="det,nanodet",
+        help="det (the benchmark's public detections, replayed), nanodet (the offline default), yolo (Ultralytics: "
+        "needs the yolo extras and its weights), hog",
+    )
+    parser.add_argument("--weights", default=DetectorConfig().weights, help="yolo: the weights file")
+    parser.add_argument("--device", default=DetectorConfig().device, help="yolo: cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--yolo-sizes", default=str(DetectorConfig().imgsz), help="yolo: input sizes to compare, e.g. 640,960"
+    )
     parser.add_argument("--rates", default="all,5")
     parser.add_argument("--sequences", default=",".join(SEQUENCES))
     parser.add_argument("--conf", type=float, default=DetectorConfig().conf, help="the detector's threshold")
@@ -237,13 +252,16 @@ def main() -> None:
         "--precisions", default=DetectorConfig().precision, help="NanoDet's fp32, bf16, int8 or several (fp32,bf16)"
     )
     args = parser.parse_args()
+    unknown = set(args.detectors.split(",")) - {"det", "nanodet", "yolo", "hog"}
+    if unknown:
+        parser.error(f"--detectors: unknown {sorted(unknown)}")
 
     print(HEADER)
     print("|" + "---|" * 14)
     for name in args.sequences.split(","):
         for source in args.detectors.split(","):
-            sizes = [""] if source == "det" else args.input_sizes.split(",")
-            precisions = ["fp32"] if source == "det" else args.precisions.split(",")
+            sizes = {"nanodet": args.input_sizes, "yolo": args.yolo_sizes}.get(source, "").split(",")
+            precisions = args.precisions.split(",") if source == "nanodet" else ["fp32"]
             for size, area, precision, still, rate in itertools.product(
                 sizes,
                 ["frame"] if source == "det" else args.detection_areas.split(","),
@@ -252,7 +270,12 @@ def main() -> None:
                 args.rates.split(","),
             ):
                 detector_cfg = DetectorConfig(
-                    backend="auto", conf=args.conf, letterbox=args.letterbox, precision=precision
+                    backend="auto" if source == "nanodet" else "replay" if source == "det" else source,
+                    conf=args.conf,
+                    letterbox=args.letterbox,
+                    precision=precision,
+                    weights=args.weights,
+                    device=args.device,
                 )
                 result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area, still)
                 print(row(result), flush=True)
