@@ -148,7 +148,7 @@ def main() -> None:
             dets = read_mot(folder / "det.txt") if source == "det" else nanodet(folder / video, last, fps)
             if source == "det":  # public detections carry ids -1 already; keep only confident ones
                 dets = {k: Detections(v.xyxy, np.clip(v.scores, 0, 1), np.full(len(v), -1)) for k, v in dets.items()}
-            predicted = run(cfg, dets, last, fps)
+            predicted = run(cfg, dets, last, fps, folder / video)  # the frames: the tracker compares looks
             f1, matches = event_f1(predicted, reference, T0)
             totals.setdefault(source, []).append(f1)
             print(
