@@ -89,21 +89,35 @@ def config(w, h, fps, cal, rate: float = 5.0):
     )
 
 
+class RulesRun:
+    """One camera's rules fed frame by frame (tracker, floor, rules: the pipeline's CameraAnalysis);
+    ``events`` ends the run and gives the closed violations, encoded."""
+
+    def __init__(self, cfg):
+        self._analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
+        self._out: list = []
+
+    def frame(self, index: int, t: float, detections: Detections, image=None) -> None:
+        """Frame ``index`` at ``t`` seconds; with ``image`` the tracker also compares looks."""
+        self._out += self._analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), image, detections))
+
+    def events(self) -> list[dict]:
+        self._out += self._analysis.finish()
+        return [encode(v) for v in self._out if v.status == "closed"]
+
+
 def run(cfg, by_frame: dict, last: int, fps: float, video=None) -> list[dict]:
     """The rules on ``by_frame`` at the camera's analysis rate; with ``video`` (the frames the
     detections are from) the tracker also compares the people's looks, as the pipeline does."""
-    analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
+    rules = RulesRun(cfg)
     sampler = Sampler(cfg.cameras[0].analysis_fps)
     frames = VideoFrames(video) if video is not None else None
-    out = []
     for index in range(1, last + 1):
         t = (index - 1) / fps
         if sampler.take(t):
-            det = by_frame.get(index, Detections.empty())
             image = frames.at(index) if frames is not None else None
-            out += analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), image, det))
-    out += analysis.finish()
-    return [encode(v) for v in out if v.status == "closed"]
+            rules.frame(index, t, by_frame.get(index, Detections.empty()), image)
+    return rules.events()
 
 
 def as_expected(events: list[dict]) -> list[Expected]:

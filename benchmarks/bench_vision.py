@@ -27,7 +27,7 @@ from datetime import timedelta
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from benchmarks.bench_event_f1 import T0, as_expected, calibration, config, run
+from benchmarks.bench_event_f1 import T0, RulesRun, as_expected, calibration, config, run
 from benchmarks.common import VideoFrames, shared
 from configs.model import DetectorConfig, TrackerConfig
 from detectors.detections import Detections
@@ -113,7 +113,7 @@ def evaluate(
     indices = [i for i in range(1, last + 1) if sampler.take((i - 1) / fps)]
     gt = np.loadtxt(folder / "gt.txt", delimiter=",")
     by_frame = {int(f): gt[gt[:, 0] == f] for f in np.unique(gt[:, 0])}
-    area = None
+    area, dets = None, {}
     if source == "det":
         raw = read_mot(folder / "det.txt")
         dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
@@ -123,10 +123,13 @@ def evaluate(
         area = DetectionArea(
             camera.model_copy(update={"detection_area": detection_area, "still_recheck_s": still_recheck_s})
         )
-        detector, dets = build(detector_cfg, size), {}
+        detector = build(detector_cfg, size)
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
     tracker = PersonTracker(tracker_cfg, analysis_fps)
+    # The rules at the row's rate on these detections, in the same pass (bench_event_f1's zones and rules).
+    rules_cfg = config(w, h, fps, cal, analysis_fps)
+    rules = RulesRun(rules_cfg)
     frames = VideoFrames(folder / SEQUENCES[name])  # what the detector sees; the looks of the people tracked
     acc = mm.MOTAccumulator(auto_id=True)
     tp = fp = fn = 0
@@ -134,11 +137,12 @@ def evaluate(
     detect_s = track_s = 0.0
     for index in indices:
         image = frames.at(index)
+        d = dets.get(index, Detections.empty())
         if area is not None and image is not None:
             started = time.perf_counter()
-            dets[index] = area.detect(detector, image, T0 + timedelta(seconds=index / fps))
+            d = area.detect(detector, image, T0 + timedelta(seconds=index / fps))
             detect_s += time.perf_counter() - started
-        d = dets.get(index, Detections.empty())
+        rules.frame(index, (index - 1) / fps, d, image)
         g = by_frame.get(index, np.empty((0, 10)))
         truth = gt_boxes(g)
         confident = d.xyxy[d.scores >= box_conf]
@@ -165,7 +169,9 @@ def evaluate(
         .iloc[0]
     )
     bias_arr = np.array(bias).reshape(-1, 2)
-    events = event_f1_for(name, dets, w, h, fps, last, cal, analysis_fps)
+    # Against the same rules, at the same rate, on the annotated tracks.
+    reference = as_expected(run(rules_cfg, read_mot(folder / "gt.txt"), last, fps))
+    events = event_f1(rules.events(), reference, T0)[0]
     return {
         "sequence": name,
         "source": (source if source == "det" or not size else f"{source} {size}")
@@ -190,15 +196,6 @@ def evaluate(
         "event_f1": events,
         "fps": len(indices) / max(1e-9, detect_s + track_s),
     }
-
-
-def event_f1_for(name, dets, w, h, fps, last, cal, rate: float) -> float:
-    """The rules at the row's analysis rate on our tracks against the same rules, at the same
-    rate, on the annotated tracks."""
-    cfg = config(w, h, fps, cal, rate)
-    reference = as_expected(run(cfg, read_mot(shared(name) / "gt.txt"), last, fps))
-    predicted = run(cfg, dets, last, fps, shared(name) / SEQUENCES[name])
-    return event_f1(predicted, reference, T0)[0]
 
 
 HEADER = (
