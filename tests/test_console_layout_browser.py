@@ -188,3 +188,25 @@ def prints(page) -> None:
         text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
         assert expected in text.replace(" ", ""), (tab, text[:300])
         assert "退出" not in text and "安装调试" not in text and "…" not in text, (tab, text[:300])
+
+
+def test_the_reconnect_warning_leaves_the_user_name_readable_on_a_1366_screen(tmp_path):
+    """When the live stream drops, the header's warning shows beside every tab; on a duty-room
+    screen it gives way (cut, its title whole), not the name of who is logged in, and the page
+    still has no horizontal scroll."""
+    from playwright.sync_api import sync_playwright
+
+    app, _ = world(tmp_path)
+    with serve_app(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = open_console(browser, url, "admin", 1366, 768)
+        page.eval_on_selector("#live-state", "e => e.classList.remove('hidden')")
+        header = page.evaluate(
+            """() => ({user: document.getElementById('user').getBoundingClientRect().width,
+                       warning: document.getElementById('live-state').getBoundingClientRect().width,
+                       page: document.documentElement.scrollWidth > window.innerWidth + 1})"""
+        )
+        assert header["user"] >= 70, header  # "管理员（管理…": at least the name
+        assert header["warning"] >= 40, header  # "⚠ 实时…": still there to be seen
+        assert not header["page"], header
+        browser.close()
