@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import time
 from datetime import datetime, timedelta
 
 import cv2
@@ -22,6 +23,7 @@ import numpy as np
 from benchmarks.common import VideoFrames, shared
 from configs.loader import parse_config
 from detectors.detections import Detections
+from detectors.tracking import TrackedPerson
 from ingest.analysis import CameraAnalysis
 from ingest.frames import Frame
 from ingest.sources import Sampler, read_mot
@@ -96,10 +98,17 @@ class RulesRun:
     def __init__(self, cfg):
         self._analysis = CameraAnalysis(cfg, cfg.cameras[0], None, emit=lambda m: None)
         self._out: list = []
+        self.track_s = 0.0  # seconds spent tracking
 
-    def frame(self, index: int, t: float, detections: Detections, image=None) -> None:
-        """Frame ``index`` at ``t`` seconds; with ``image`` the tracker also compares looks."""
-        self._out += self._analysis.process(Frame("cam", index, T0 + timedelta(seconds=t), image, detections))
+    def frame(self, index: int, t: float, detections: Detections, image=None) -> list[TrackedPerson]:
+        """Frame ``index`` at ``t`` seconds; with ``image`` the tracker also compares looks. The
+        people the rules saw (tracked, held ones included)."""
+        frame = Frame("cam", index, T0 + timedelta(seconds=t), image, detections)
+        started = time.perf_counter()
+        tracked = self._analysis.track(frame)
+        self.track_s += time.perf_counter() - started
+        self._out += self._analysis.observe(frame, tracked)
+        return tracked
 
     def events(self) -> list[dict]:
         self._out += self._analysis.finish()

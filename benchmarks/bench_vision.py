@@ -2,6 +2,7 @@
 numbers of docs/model_card.md.
 
     python -m benchmarks.bench_vision [--detectors det,nanodet,yolo,hog] [--rates all,5] [--sequences ...]
+        [--curve 0.25,0.3,0.4,0.5]
 
 For each sequence of ../shared/data: boxes against the annotation at IoU 0.5 (precision, recall,
 the foot point's bias and spread in pixels, the width ratio), tracks (MOTA, IDF1, ID switches,
@@ -11,7 +12,10 @@ position (median and p90, where the annotation has one; the calibration is fitte
 annotation, as an installer's would be from measured floor marks), the event F1 of the rules
 against the same rules on the annotated tracks (bench_event_f1's zones and rules, both at the row's
 analysis rate), and
-frames/s of detection plus tracking. ``det`` replays the public CNN detections (det.txt; scores
+frames/s of detection plus tracking. The tracks measured are the ones the rules see (one tracker,
+inside the pipeline's CameraAnalysis). With ``--curve``, a second table: box precision/recall at
+each score threshold, and why people were missed at ``--box-conf`` (a box scored lower, covered by
+another annotated person, recall by height among the people nobody covers). ``det`` replays the public CNN detections (det.txt; scores
 clipped to [0, 1]); ``nanodet`` runs the offline default detector on the video; ``yolo`` runs
 Ultralytics (``--weights``, ``--device cuda`` on a GPU machine) and ``hog`` OpenCV's HOG the same way.
 """
@@ -31,7 +35,6 @@ from benchmarks.bench_event_f1 import T0, RulesRun, as_expected, calibration, co
 from benchmarks.common import VideoFrames, shared
 from configs.model import DetectorConfig, TrackerConfig
 from detectors.detections import Detections
-from detectors.tracking import PersonTracker
 from domain.floor import foot_points, homography_from_points, to_floor
 from ingest.detection_area import DetectionArea
 from ingest.sources import Sampler, read_mot
@@ -100,6 +103,7 @@ def evaluate(
     size: str = "",
     detection_area: str = "frame",
     still_recheck_s: float = 0.0,
+    curve: tuple[float, ...] = (),
 ) -> dict:
     import motmetrics as mm
 
@@ -126,34 +130,37 @@ def evaluate(
         detector = build(detector_cfg, size)
     cal = calibration(gt)
     homography = homography_from_points(cal["image"], cal["floor"]) if cal else None
-    tracker = PersonTracker(tracker_cfg, analysis_fps)
-    # The rules at the row's rate on these detections, in the same pass (bench_event_f1's zones and rules).
-    rules_cfg = config(w, h, fps, cal, analysis_fps)
+    # The tracks and the rules at the row's rate on these detections, in one pass (bench_event_f1's
+    # zones and rules; the pipeline's CameraAnalysis): the tracks measured are the ones the rules see.
+    rules_cfg = config(w, h, fps, cal, analysis_fps).model_copy(update={"tracker": tracker_cfg})
     rules = RulesRun(rules_cfg)
     frames = VideoFrames(folder / SEQUENCES[name])  # what the detector sees; the looks of the people tracked
     acc = mm.MOTAccumulator(auto_id=True)
     tp = fp = fn = 0
+    misses = Misses(box_conf)
+    at = {threshold: np.zeros(3, int) for threshold in curve}  # tp, fp, fn at each score threshold
     bias, widths, floor_errors = [], [], []
-    detect_s = track_s = 0.0
+    detect_s = 0.0
     for index in indices:
         image = frames.at(index)
         d = dets.get(index, Detections.empty())
         if area is not None and image is not None:
             started = time.perf_counter()
-            d = area.detect(detector, image, T0 + timedelta(seconds=index / fps))
+            d = area.detect(detector, image, T0 + timedelta(seconds=(index - 1) / fps))
             detect_s += time.perf_counter() - started
-        rules.frame(index, (index - 1) / fps, d, image)
+        people = [p for p in rules.frame(index, (index - 1) / fps, d, image) if p.detected]
         g = by_frame.get(index, np.empty((0, 10)))
         truth = gt_boxes(g)
         confident = d.xyxy[d.scores >= box_conf]
         pairs = match(confident, truth)
         tp, fp, fn = tp + len(pairs), fp + len(confident) - len(pairs), fn + len(truth) - len(pairs)
+        misses.add(truth, d, {gi for _, gi in pairs})
+        for threshold, counts in at.items():
+            found = len(match(d.xyxy[d.scores >= threshold], truth))
+            counts += (found, int((d.scores >= threshold).sum()) - found, len(truth) - found)
         for di, gi in pairs:
             bias.append(foot_points(confident[di : di + 1])[0] - foot_points(truth[gi : gi + 1])[0])
             widths.append((confident[di, 2] - confident[di, 0]) / max(1e-6, truth[gi, 2] - truth[gi, 0]))
-        started = time.perf_counter()
-        people = [p for p in tracker.update(d, image) if p.detected]
-        track_s += time.perf_counter() - started
         hyp = np.array([p.xyxy for p in people]).reshape(-1, 4)
         distance = 1 - iou(truth, hyp) if len(truth) and len(hyp) else np.empty((len(truth), len(hyp)))
         distance[distance > 0.5] = np.nan
@@ -194,8 +201,54 @@ def evaluate(
         "floor_median": float(np.median(floor_errors)) if floor_errors else float("nan"),
         "floor_p90": float(np.percentile(floor_errors, 90)) if floor_errors else float("nan"),
         "event_f1": events,
-        "fps": len(indices) / max(1e-9, detect_s + track_s),
+        "fps": len(indices) / max(1e-9, detect_s + rules.track_s),
+        "curve": {t: (c[0] / max(1, c[0] + c[1]), c[0] / max(1, c[0] + c[2])) for t, c in at.items()},
+        "misses": misses,
     }
+
+
+HEIGHTS = ((0, 50), (50, 70), (70, 90), (90, 130), (130, 10_000))  # annotated box heights, pixels
+
+
+class Misses:
+    """Why annotated people were missed at the counting threshold: found but not believed (a box
+    at IoU >= 0.5 scored below it), covered (at least ``covered`` of the box under another
+    annotated person's), and recall by box height among the people nobody covers."""
+
+    def __init__(self, box_conf: float, covered: float = 0.3) -> None:
+        self.box_conf, self.covered = box_conf, covered
+        self.people = self.missed = self.unbelieved = self.hidden = 0
+        self.by_height = np.zeros((len(HEIGHTS), 2), int)  # people, found
+
+    def add(self, truth: np.ndarray, detections: Detections, found: set[int]) -> None:
+        if len(truth) == 0:
+            return
+        # The share of each box under another annotated person's.
+        x1 = np.maximum(truth[:, None, 0], truth[None, :, 0])
+        y1 = np.maximum(truth[:, None, 1], truth[None, :, 1])
+        x2 = np.minimum(truth[:, None, 2], truth[None, :, 2])
+        y2 = np.minimum(truth[:, None, 3], truth[None, :, 3])
+        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+        np.fill_diagonal(inter, 0)
+        area = (truth[:, 2] - truth[:, 0]) * (truth[:, 3] - truth[:, 1])
+        covered = inter.max(axis=1) / np.maximum(area, 1e-9) >= self.covered
+        weak = detections.xyxy[detections.scores < self.box_conf]
+        weak_overlap = iou(truth, weak).max(axis=1) if len(weak) else np.zeros(len(truth))
+        for index, box in enumerate(truth):
+            self.people += 1
+            hit = index in found
+            if not hit:
+                self.missed += 1
+                self.unbelieved += bool(weak_overlap[index] >= 0.5)
+                self.hidden += bool(covered[index])
+            if not covered[index]:
+                height = box[3] - box[1]
+                band = next(b for b, (low, high) in enumerate(HEIGHTS) if low <= height < high)
+                self.by_height[band] += (1, int(hit))
+
+    def cells(self) -> list[str]:
+        heights = [f"{found / people:.2f} ({people})" if people else "—" for people, found in self.by_height.tolist()]
+        return [str(self.missed), str(self.unbelieved), str(self.hidden), *heights]
 
 
 HEADER = (
@@ -212,6 +265,20 @@ def row(r: dict) -> str:
         f"{r['idf1']:.2f} | {r['switches']} | {r['tracked_precision']:.2f} / {r['tracked_recall']:.2f} | {floor} | {r['event_f1']:.2f} | "
         f"{'replayed' if r['source'] == 'det' else format(r['fps'], '.1f')} |"
     )
+
+
+def curve_header(thresholds: tuple[float, ...]) -> str:
+    heights = " | ".join(f"recall {low}–{high} px" if high < 10_000 else f"recall ≥{low} px" for low, high in HEIGHTS)
+    return (
+        "| sequence | detector | fps analysed | "
+        + " | ".join(f"P / R @{t:g}" for t in thresholds)
+        + f" | missed | of them scored lower | of them covered | {heights} |"
+    )
+
+
+def curve_row(r: dict) -> str:
+    points = [f"{p:.2f} / {rec:.2f}" for p, rec in r["curve"].values()]
+    return "| " + " | ".join([r["sequence"], r["source"], r["rate"], *points, *r["misses"].cells()]) + " |"
 
 
 def main() -> None:
@@ -248,13 +315,23 @@ def main() -> None:
     parser.add_argument(
         "--precisions", default=DetectorConfig().precision, help="NanoDet's fp32, bf16, int8 or several (fp32,bf16)"
     )
+    parser.add_argument(
+        "--curve",
+        default="",
+        help="score thresholds, e.g. 0.25,0.3,0.35,0.4,0.45,0.5: a second table with box precision/recall at "
+        "each and why people were missed at --box-conf (scored lower, covered by another, recall by height)",
+    )
     args = parser.parse_args()
     unknown = set(args.detectors.split(",")) - {"det", "nanodet", "yolo", "hog"}
     if unknown:
         parser.error(f"--detectors: unknown {sorted(unknown)}")
 
+    curve = tuple(float(v) for v in args.curve.split(",") if v)
+    if any(t < args.conf for t in curve):
+        parser.error(f"--curve: the detector passes no box scored below --conf {args.conf:g}")
     print(HEADER)
     print("|" + "---|" * 14)
+    results = []
     for name in args.sequences.split(","):
         for source in args.detectors.split(","):
             sizes = {"nanodet": args.input_sizes, "yolo": args.yolo_sizes}.get(source, "").split(",")
@@ -274,8 +351,17 @@ def main() -> None:
                     weights=args.weights,
                     device=args.device,
                 )
-                result = evaluate(name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area, still)
+                result = evaluate(
+                    name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area, still, curve
+                )
+                results.append(result)
                 print(row(result), flush=True)
+    if curve:
+        print()
+        print(curve_header(curve))
+        print("|" + "---|" * (3 + len(curve) + 3 + len(HEIGHTS)))
+        for result in results:
+            print(curve_row(result))
 
 
 if __name__ == "__main__":

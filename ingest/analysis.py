@@ -76,7 +76,11 @@ class CameraAnalysis:
         return self.tracker.update(detections, frame.image)
 
     def process(self, frame: Frame) -> list[Violation]:
-        tracked = self.track(frame)
+        return self.observe(frame, self.track(frame))
+
+    def observe(self, frame: Frame, tracked: list[TrackedPerson]) -> list[Violation]:
+        """The rest of the stage for the people ``track`` found on ``frame``: floor positions,
+        tracks file, camera wall, evidence, rules."""
         boxes = np.array([t.xyxy for t in tracked], dtype=float).reshape(-1, 4)
         feet = foot_points(boxes)
         floor = to_floor(self.homography, feet) if self.homography is not None else None

@@ -461,3 +461,24 @@ def test_the_detectors_threads_sleep_between_operators_unless_told_to_busy_wait_
         np.testing.assert_array_equal(a.xyxy, b.xyxy)
         np.testing.assert_array_equal(a.scores, b.scores)
     assert found >= 5
+
+
+def test_the_benchmarks_miss_count_says_why_a_person_was_missed():
+    """bench_vision --curve: a missed person with a box scored below the counting threshold is
+    "scored lower"; one half under another annotated person is "covered"; recall by height counts
+    only the people nobody covers."""
+    from benchmarks.bench_vision import HEIGHTS, Misses
+    from detectors.detections import Detections
+
+    truth = np.array([[0, 0, 40, 100], [20, 0, 60, 100], [200, 0, 230, 60]], dtype=float)
+    detections = Detections(
+        np.array([[0, 0, 40, 100], [21, 1, 61, 101], [300, 0, 330, 60]], dtype=float),
+        np.array([0.9, 0.2, 0.3]),
+        np.full(3, -1),
+    )
+    misses = Misses(box_conf=0.4)
+    misses.add(truth, detections, found={0})
+    assert (misses.people, misses.missed, misses.unbelieved, misses.hidden) == (3, 2, 1, 1)
+    band = {high: b for b, (_, high) in enumerate(HEIGHTS)}
+    assert misses.by_height[band[70]].tolist() == [1, 0]  # the 60 px person, uncovered, missed
+    assert misses.by_height.sum(axis=0).tolist() == [1, 0]  # the two covered people are not counted
