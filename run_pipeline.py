@@ -56,9 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
-    from configs.loader import load_or_exit
+    from configs.loader import advisories, load_or_exit
 
     cfg = load_or_exit(args.config)
+    for advice in advisories(cfg):
+        log.warning("config advice: %s: %s", advice.path, advice.message)
     from detectors.factory import missing_requirement
 
     if (reason := missing_requirement(cfg.detector)) is not None:

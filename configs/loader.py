@@ -151,22 +151,17 @@ def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[Issue]:
     metres on an uncalibrated camera, a zone that lies outside the frame."""
     issues = []
     for j, zone in enumerate(camera.zones):
-        rule = NEEDS_METRES.get(zone.kind)
+        rule = _enabled_metre_rule(cfg, zone)
         if rule and camera.calibration is None:
-            try:
-                enabled = getattr(effective_rules(cfg.rules, zone.rules), rule).enabled
-            except ValidationError:
-                continue  # reported as an override issue
-            if enabled:
-                issues.append(
-                    Issue(
-                        f"cameras[{i}].calibration",
-                        f"zone {zone.id!r} ({zone.kind.value}) needs floor "
-                        f"distances for {rule}: calibrate the camera (python -m ingest.calibrate), or set "
-                        f"cameras[{i}].zones[{j}].rules.{rule}.enabled: false",
-                        "calibration_needed",
-                    )
+            issues.append(
+                Issue(
+                    f"cameras[{i}].calibration",
+                    f"zone {zone.id!r} ({zone.kind.value}) needs floor "
+                    f"distances for {rule}: calibrate the camera (python -m ingest.calibrate), or set "
+                    f"cameras[{i}].zones[{j}].rules.{rule}.enabled: false",
+                    "calibration_needed",
                 )
+            )
         if camera.frame_size is not None:
             w, h = camera.frame_size
             xs, ys = [p[0] for p in zone.polygon], [p[1] for p in zone.polygon]
@@ -181,6 +176,44 @@ def _installation_issues(cfg: HallwatchConfig, camera, i: int) -> list[Issue]:
                     )
                 )
     return issues
+
+
+# Below this rate the tracker follows fewer walking people (docs/model_card.md: at 2 frames/s
+# PETS09's tracked recall falls to 0.69 from 0.86 at 5), which the one-metre line and gatherings need.
+WALKERS_FPS = 5.0
+
+
+def advisories(cfg: HallwatchConfig) -> list[Issue]:
+    """A valid config's settings that cost judgement, for the installer to weigh (the CLI's
+    ``check``, the pipeline's start and the installation tool say them; nothing refuses them): a
+    camera with the one-metre line or gatherings analysed below WALKERS_FPS, one asked to analyse
+    more frames than its source has."""
+    advice: list[Issue] = []
+    for i, camera in enumerate(cfg.cameras):
+        rate = f"cameras[{i}].analysis_fps"
+        walkers = [(zone.id, rule) for zone in camera.zones if (rule := _enabled_metre_rule(cfg, zone)) is not None]
+        if walkers and camera.analysis_fps < WALKERS_FPS:
+            zone_id, rule = walkers[0]
+            why = (
+                f"{camera.analysis_fps:g} frames/s: {rule} (zone {zone_id!r}) follows people who walk, and "
+                f"below {WALKERS_FPS:g} frames/s fewer of them are tracked (docs/model_card.md)"
+            )
+            advice.append(Issue(rate, why, "low_analysis_rate"))
+        if camera.source_fps is not None and camera.analysis_fps > camera.source_fps:
+            more = f"{camera.analysis_fps:g} frames/s asked of a {camera.source_fps:g} frames/s source: every frame is analysed"
+            advice.append(Issue(rate, more, "analysis_above_source"))
+    return advice
+
+
+def _enabled_metre_rule(cfg: HallwatchConfig, zone) -> str | None:
+    """The floor-distance rule a zone of its kind runs (NEEDS_METRES), when enabled there."""
+    rule = NEEDS_METRES.get(zone.kind)
+    if rule is None:
+        return None
+    try:
+        return rule if getattr(effective_rules(cfg.rules, zone.rules), rule).enabled else None
+    except ValidationError:
+        return None  # reported as an override issue
 
 
 def _override_issues(defaults: Rules, overrides: BaseModel | None, prefix: list[Any]) -> list[Issue]:
@@ -337,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 2
         print(f"ok: {len(cfg.regions)} regions, {len(cfg.halls)} halls, {len(cfg.cameras)} cameras")
+        for advice in advisories(cfg):
+            print(f"advice: {advice.path}: {advice.message}")
         return 0
     print(__doc__, file=sys.stderr)
     return 2

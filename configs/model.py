@@ -270,7 +270,15 @@ class Camera(StrictModel):
     frame_size: tuple[int, int] | None = Field(
         None, description="[width, height] in pixels; required for mot: sources."
     )
-    analysis_fps: float = Field(5, gt=0, description="Frames analysed per second.")
+    analysis_fps: float = Field(
+        5,
+        gt=0,
+        le=60,
+        description="Frames analysed per second. 5 where the one-metre line or gatherings are watched: they follow "
+        "people who walk, and below 5 fewer of them are tracked (`python -m configs.loader check` advises; "
+        "docs/model_card.md). 2 is enough for empty posts and lets a machine take more cameras (docs/operations.md, "
+        "Sizing).",
+    )
     start_time: datetime | None = Field(
         None, description="Media clock origin for file and mot: sources (ISO 8601 with offset)."
     )

@@ -11,9 +11,10 @@ from pydantic_core import PydanticCustomError
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo must not silently disable a rule."""
+    """Unknown keys are errors: a typo must not silently disable a rule; numbers are finite (an
+    ``.inf`` or ``.nan`` in YAML is refused, whatever the field's own bounds)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Level(str, Enum):

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -111,10 +113,22 @@ def problems(kind: type[M], raw: bytes | str) -> tuple[M | None, list[dict[str, 
 def error_details(error: ValidationError, *prefix: str | int) -> list[dict[str, Any]]:
     """``error`` as an API's 422 ``detail``: ``loc`` (after ``prefix``), ``type``, ``msg`` and the
     JSON-safe part of ``ctx`` (a wrapped exception is left out)."""
+    return json_safe_details(error.errors(include_url=False, include_input=False), *prefix)
+
+
+def json_safe_details(errors: Iterable[Any], *prefix: str | int) -> list[dict[str, Any]]:
+    """Validation errors (pydantic's, or FastAPI's for a request) as a 422 ``detail`` that always
+    encodes: never the input (it may hold what JSON cannot carry, NaN or Infinity, or a secret),
+    only the finite scalars of ``ctx``."""
     found = []
-    for e in error.errors(include_url=False, include_input=False):
-        context = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (str, int, float, bool))}
-        found.append({"loc": [*prefix, *e["loc"]], "type": e["type"], "msg": e["msg"], "ctx": context})
+    for e in errors:
+        context = {
+            k: v
+            for k, v in (e.get("ctx") or {}).items()
+            if isinstance(v, (str, int, bool)) or (isinstance(v, float) and math.isfinite(v))
+        }
+        loc = [part if isinstance(part, (str, int)) else str(part) for part in (*prefix, *e["loc"])]
+        found.append({"loc": loc, "type": str(e["type"]), "msg": str(e["msg"]), "ctx": context})
     return found
 
 

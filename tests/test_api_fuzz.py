@@ -4,6 +4,8 @@ bounded examples (about a minute)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -84,3 +86,34 @@ def test_no_input_makes_the_api_fail(admin_app, mode):
         except Exception as error:  # noqa: BLE001 - collect every operation's failure, then report
             failures.append(f"{op.method.upper()} {op.path}: {str(error)[:1500]}")
     assert not failures, "\n\n".join(failures)
+
+
+def _not_json(constant: str) -> None:
+    raise AssertionError(f"the answer holds {constant}, which JSON cannot carry")
+
+
+def test_numbers_json_cannot_carry_are_refused_by_every_route(admin_app):
+    """Python's JSON parser takes NaN and Infinity, which no generator of valid JSON sends: in any
+    field of any body they made FastAPI's 422 echo them and fail to encode (a 500 on fifty routes,
+    the login among them). Every route with a body answers 4xx, in strict JSON, naming the place."""
+    auth = admin_app.state.fuzz_auth
+    client = TestClient(admin_app, raise_server_exceptions=False, cookies=auth["cookies"])
+    schema = client.get("/api/openapi.json").json()
+    headers = {**auth["headers"], "content-type": "application/json"}
+    tried = with_body = 0
+    for path, operations_of in schema["paths"].items():
+        for method, op in operations_of.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if body is None or path == "/api/logout":
+                continue
+            fields = schema["components"]["schemas"][body["$ref"].split("/")[-1]] if "$ref" in body else body
+            names = list(fields.get("properties", {})) or ["x"]
+            url = path.replace("{", "").replace("}", "")  # a path parameter's own name as its value
+            with_body += 1
+            for value in ("NaN", "Infinity", "-Infinity"):
+                for sent in (value, f"[{value}]", "{" + ", ".join(f'"{n}": {value}' for n in names) + "}"):
+                    answer = client.request(method.upper(), url, content=sent, headers=headers)
+                    assert 400 <= answer.status_code < 500, (method, path, sent, answer.status_code, answer.text[:300])
+                    json.loads(answer.text, parse_constant=_not_json)
+                    tried += 1
+    assert with_body >= 12 and tried == 9 * with_body  # login, alerts' actions, absences, rosters, install, …

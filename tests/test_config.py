@@ -274,3 +274,88 @@ def test_a_detector_precision_is_one_the_detector_runs(config_dict, precision):
         assert parse_config(config_dict).detector.precision == accepted
     config_dict["detector"] = {"precision": precision}
     assert paths(config_dict) == ["detector.precision"]
+
+
+def numeric_leaves(value, path=()):
+    """Every number of a config dict, with its key path as the loader names it."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from numeric_leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from numeric_leaves(item, (*path, index))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path
+
+
+def test_every_number_of_a_config_must_be_finite(demo_config_dict):
+    """An ``.inf`` or ``.nan`` anywhere in the YAML is refused naming its key (a zone with an
+    infinite vertex was accepted and written back as ``.inf`` by the installers' tool; an infinite
+    ``analysis_fps`` or ``stall_s`` loaded)."""
+    import copy
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from configs.loader import key_path
+
+    leaves = list(numeric_leaves(demo_config_dict))
+    assert len(leaves) > 40  # polygons, calibration, rates, rule parameters
+
+    def at(data, path):
+        for key in path[:-1]:
+            data = data[key]
+        return data
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(st.sampled_from(leaves), st.sampled_from([float("inf"), float("-inf"), float("nan")]))
+    def check(path, value):
+        data = copy.deepcopy(demo_config_dict)
+        at(data, path)[path[-1]] = value
+        assert key_path(path) in paths(data), (path, value)
+
+    check()
+
+
+def test_a_non_finite_number_in_the_yaml_file_exits_2_naming_the_key(tmp_path, config_dict):
+    path = tmp_path / "nan.yaml"
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True).replace("analysis_fps: 5", "analysis_fps: .nan"))
+    result = subprocess.run(
+        [sys.executable, "-m", "configs.loader", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "cameras[0].analysis_fps" in result.stderr, result.stderr
+
+
+def test_settings_that_cost_judgement_are_advised_not_refused(tmp_path, config_dict):
+    """Below 5 analysed frames/s the one-metre line and gatherings miss walkers (model card): the
+    check, the pipeline's start and the installers' tool say so; the config still loads."""
+    from configs.loader import advisories
+
+    assert advisories(parse_config(config_dict)) == []  # the demo hall: 5 frames/s
+    camera = config_dict["cameras"][0]
+    camera["analysis_fps"] = 2
+    (advice,) = advisories(parse_config(config_dict))
+    assert (advice.path, advice.kind) == ("cameras[0].analysis_fps", "low_analysis_rate")
+    assert "2 frames/s" in advice.message and "model_card" in advice.message
+    for zone in camera["zones"]:  # empty posts only: 2 frames/s is enough
+        if zone["kind"] in ("staff_area", "queue_area"):
+            rule = "staff_chatting" if zone["kind"] == "staff_area" else "queue_crowding"
+            zone["rules"] = {rule: {"enabled": False}}
+    assert advisories(parse_config(config_dict)) == []
+    camera["source_fps"], camera["analysis_fps"] = 7, 10
+    assert [a.kind for a in advisories(parse_config(config_dict))] == ["analysis_above_source"]
+    path = tmp_path / "advised.yaml"
+    path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
+    result = subprocess.run(
+        [sys.executable, "-m", "configs.loader", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "advice: cameras[0].analysis_fps: 10 frames/s asked of a 7 frames/s source" in result.stdout

@@ -22,13 +22,18 @@ FLOOR = [[0, 0], [6, 0], [6, 3], [0, 3]]
 
 @pytest.fixture()
 def app(tmp_path):
+    return installation(tmp_path)
+
+
+def installation(tmp_path, **camera):
+    """The service with an administrator and an operator; ``camera`` changes the first camera."""
     data = registry(
         "127.0.0.1:1",
         "install",
         alerts={"secure_cookies": False},
         evidence={"root": str(tmp_path / "evidence"), "hmac_key": "k"},
     )
-    data["cameras"][0]["frame_size"] = [800, 600]
+    data["cameras"][0].update(frame_size=[800, 600], **camera)
     cfg = parse_config(data)
     service = AlertService.open(cfg, f"sqlite:///{tmp_path / 'a.db'}")
     app = create_app(service)
@@ -98,6 +103,38 @@ def test_a_drawn_zone_becomes_a_config_section(app):
     assert r.status_code == 422 and "outside the 800x600 frame" in r.text
     unknown = {**zone, "window": "w9"}
     assert client.post("/api/install/c-city-1/section", json={"zones": [unknown]}, headers=csrf).status_code == 422
+    assert client.post("/api/install/c-city-1/section", json={"zones": [zone]}, headers=csrf).json()["advice"] == []
+
+
+def test_a_non_finite_vertex_or_point_is_refused_not_written_as_inf(app):
+    """JSON's Infinity and NaN (Python's parser takes them): the zone was accepted and written back
+    as ``.inf`` into the section to paste."""
+    client, csrf = login(app, "admin")
+    headers = {**csrf, "content-type": "application/json"}
+    zone = '{"id": "w1-post", "kind": "post", "window": "w1", "polygon": [[%s, 100], [200, 100], [200, 200]]}'
+    points = '{"image": [[%s, 400], [700, 400], [760, 580], [40, 580]], "floor": [[0, 0], [6, 0], [6, 3], [0, 3]]}'
+    for bad in ("Infinity", "-Infinity", "NaN"):
+        for route, body, where in (
+            ("section", '{"zones": [%s]}' % (zone % bad), ["body", "zones", 0, "polygon", 0, 0]),
+            ("section", '{"calibration": %s}' % (points % bad), ["body", "calibration", "image", 0, 0]),
+            ("calibration-preview", points % bad, ["body", "image", 0, 0]),
+        ):
+            r = client.post(f"/api/install/c-city-1/{route}", content=body, headers=headers)
+            assert r.status_code == 422, (route, bad, r.text)
+            assert r.json()["detail"][0]["type"] == "finite_number" and r.json()["detail"][0]["loc"] == where
+
+
+def test_the_section_says_what_its_settings_cost(tmp_path):
+    """A queue drawn on a camera analysed at 2 frames/s is valid, and the tool advises 5."""
+    client, csrf = login(installation(tmp_path, analysis_fps=2), "admin")
+    queue = {"id": "q", "kind": "queue_area", "polygon": rect(100, 420, 700, 560)}
+    r = client.post(
+        "/api/install/c-city-1/section",
+        json={"zones": [queue], "calibration": {"image": IMAGE, "floor": FLOOR}},
+        headers=csrf,
+    )
+    assert r.status_code == 200, r.text
+    assert [(a["loc"], a["type"]) for a in r.json()["advice"]] == [("cameras[0].analysis_fps", "low_analysis_rate")]
 
 
 def test_only_administrators_install(app):

@@ -95,11 +95,14 @@ def test_a_batch_is_all_or_nothing_and_names_each_bad_field(world):
     assert stored(service) == set()  # the good one was not stored either
     for hostile in ([], [None], ["x"], [{}], [event("x")] * 1001):
         assert post(url, {"events": hostile}).status_code in (413, 422)  # 413: over alerts.max_body_kb
-    for raw in (b"", b"[]", b'{"events": 1}', b"\xff\xfe", b"[" * 100_000):
+    score = b'{"events": [{"id": "n", "kind": "rating", "hall": "h1", "window": "w1", "at": "%s", "score": %s}]}'
+    not_json = [score % (T0.isoformat().encode(), constant) for constant in (b"NaN", b"Infinity", b"-Infinity")]
+    for raw in (b"", b"[]", b'{"events": 1}', b"\xff\xfe", b"[" * 100_000, *not_json):
         r = httpx.post(
             f"{url}/api/integrations/service-events", content=raw, headers={"Authorization": f"Bearer {TOKEN}"}
         )
         assert r.status_code in (413, 422), (raw[:10], r.status_code)
+    assert r.json()["detail"][0]["type"] == "json_invalid"  # NaN, Infinity: Python's, not JSON
     assert stored(service) == set()
 
 

@@ -7,7 +7,9 @@ One router per resource: sessions, alerts (list, detail, lifecycle, live stream)
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from alerts.api import (
     absences,
@@ -30,6 +32,7 @@ from alerts.api import (
 from alerts.api.context import ApiContext, Service
 from alerts.api.headers import SecurityHeaders
 from alerts.api.limits import BodyLimit
+from streams.wire import json_safe_details
 
 
 def create_app(service: Service) -> FastAPI:
@@ -66,6 +69,15 @@ def create_app(service: Service) -> FastAPI:
         console,
     ):
         app.include_router(module.router)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_middleware(BodyLimit, max_bytes=cfg.alerts.max_body_kb * 1024)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+async def invalid_request(request: Request, error: Exception) -> JSONResponse:
+    """A request that does not validate: 422 with each problem's place and kind, as FastAPI's own
+    answer has them, but without echoing the input (FastAPI's did, and a body holding NaN or
+    Infinity, which Python's JSON parser takes, then failed to encode: a 500)."""
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse({"detail": json_safe_details(error.errors())}, status_code=422)

@@ -8,6 +8,7 @@ administrator to put in the config: the service never rewrites the configuration
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import cv2
 import numpy as np
@@ -17,13 +18,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
-from configs.loader import reference_issues
+from configs.loader import advisories, reference_issues
 from configs.model import Calibration, Camera, Zone
 from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
 from streams.wire import error_details
 
 router = APIRouter(tags=["install"], responses=COMMON_RESPONSES)
-Point = list[float]
+Point = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2, max_length=2)]
 
 
 class CalibrationIn(BaseModel):
@@ -131,13 +132,15 @@ def config_section(camera_id: str, body: SectionIn, principal: Principal = who("
     issues = [i for i in reference_issues(cfg) if i.path.startswith(f"cameras[{index}]")]
     if issues:
         raise HTTPException(422, [{"loc": ["body", i.path], "msg": i.message, "type": i.kind} for i in issues])
+    advice = [i for i in advisories(cfg) if i.path.startswith(f"cameras[{index}]")]
     return {
+        "advice": [{"loc": i.path, "msg": i.message, "type": i.kind} for i in advice],
         "yaml": yaml.safe_dump(
             [updated.model_dump(mode="json", exclude_none=True, exclude_defaults=True)],
             allow_unicode=True,
             sort_keys=False,
             default_flow_style=None,
-        )
+        ),
     }
 
 

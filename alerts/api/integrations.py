@@ -66,9 +66,13 @@ def _from_csv(body: bytes) -> list[dict[str, Any]]:
     return rows
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _from_json(body: bytes) -> list[Any]:
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_not_json)  # NaN and Infinity are Python's, not JSON
     except (ValueError, RecursionError):
         raise unprocessable(["body"], "not JSON", "json_invalid") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list) or set(data) != {"events"}:

@@ -11,7 +11,7 @@ export const FIELDS = {
   username: "用户名", password: "密码", region: "区域范围", group_by: "统计方式",
   zones: "区域", polygon: "区域顶点", kind: "区域类型", id: "编号", name: "名称", rules: "规则参数",
   calibration: "地面标定", image: "画面标定点", floor: "地面标定点", frame_size: "画面尺寸",
-  source: "视频源", timezone: "时区", schedule: "作息表", lunar_days: "农历日",
+  source: "视频源", analysis_fps: "分析帧率", timezone: "时区", schedule: "作息表", lunar_days: "农历日",
   ticket: "票号", score: "评分", comment: "评语", at: "时间", events: "事件", camera: "摄像头",
 };
 
@@ -68,6 +68,8 @@ export const KINDS = {
   degenerate_calibration: "标定点无法确定地面（有三点共线或重合），请重新选点",
   calibration_needed: "该区域的规则需要测量地面距离：请先完成地面标定，或关闭该规则",
   outside_frame: "区域在画面之外，永远看不到人",
+  low_analysis_rate: "分析帧率低于每秒 5 帧，一米线和聚众聊天规则要跟踪走动的人，会漏掉一部分：建议每秒 5 帧",
+  analysis_above_source: "分析帧率高于视频本身的帧率，实际按视频帧率逐帧分析",
   frame_size_needed: "回放检测数据须填写画面尺寸",
   window_needed_for_kind: "叫号、办理、办结和评价须指定窗口",
   ticket_needed: "须填写票号",
