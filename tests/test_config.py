@@ -23,6 +23,17 @@ def paths(data: dict) -> list[str]:
     return [p for p, _ in issues_of(data)]
 
 
+def check_cli(path) -> subprocess.CompletedProcess:
+    """``python -m configs.loader check PATH``, as an administrator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "configs.loader", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
 def test_demo_config_is_valid(config_dict):
     cfg = parse_config(config_dict)
     assert cfg.region_path("lianhua") == ["ziyang", "yanjiang", "lianhua"]
@@ -151,13 +162,7 @@ def test_cli_exits_2_naming_the_key(tmp_path, config_dict, breakage, expected):
 def test_invalid_yaml_names_the_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("regions: [\n  {id: a\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "configs.loader", "check", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = check_cli(path)
     assert result.returncode == 2
     assert "line" in result.stderr and "not valid YAML" in result.stderr
 
@@ -320,13 +325,7 @@ def test_every_number_of_a_config_must_be_finite(demo_config_dict):
 def test_a_non_finite_number_in_the_yaml_file_exits_2_naming_the_key(tmp_path, config_dict):
     path = tmp_path / "nan.yaml"
     path.write_text(yaml.safe_dump(config_dict, allow_unicode=True).replace("analysis_fps: 5", "analysis_fps: .nan"))
-    result = subprocess.run(
-        [sys.executable, "-m", "configs.loader", "check", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = check_cli(path)
     assert result.returncode == 2 and "cameras[0].analysis_fps" in result.stderr, result.stderr
 
 
@@ -350,12 +349,6 @@ def test_settings_that_cost_judgement_are_advised_not_refused(tmp_path, config_d
     assert [a.kind for a in advisories(parse_config(config_dict))] == ["analysis_above_source"]
     path = tmp_path / "advised.yaml"
     path.write_text(yaml.safe_dump(config_dict, allow_unicode=True))
-    result = subprocess.run(
-        [sys.executable, "-m", "configs.loader", "check", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = check_cli(path)
     assert result.returncode == 0, result.stderr
     assert "advice: cameras[0].analysis_fps: 10 frames/s asked of a 7 frames/s source" in result.stdout
