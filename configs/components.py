@@ -20,7 +20,7 @@ class DetectorConfig(StrictModel):
     )
     weights: str = Field("yolo11n.pt", description="Ultralytics weights file or name (yolo backend).")
     device: str = Field("cpu", description="cpu, cuda or cuda:N (yolo backend).")
-    imgsz: int = Field(640, gt=0, description="Inference image size (yolo backend).")
+    imgsz: int = Field(640, gt=0, le=4096, description="Inference image size (yolo backend).")
     conf: float = Field(
         0.1,
         gt=0,
@@ -90,10 +90,11 @@ class TrackerConfig(StrictModel):
         description="Association cost threshold (1 - IoU, fused with the score). Looser than ByteTrack's 0.8 "
         "because at a few analysed frames per second a walking person's boxes overlap little.",
     )
-    lost_s: float = Field(3.0, ge=0, description="Seconds a lost track can still be re-found with its id.")
+    lost_s: float = Field(3.0, ge=0, le=60, description="Seconds a lost track can still be re-found with its id.")
     hold_s: float = Field(
         1.5,
         ge=0,
+        le=3600,
         description="Seconds a person missed by the detector still counts as present at the last position, "
         "so dropouts neither open empty posts nor split episodes.",
     )
@@ -110,6 +111,7 @@ class TrackerConfig(StrictModel):
     hold_drift_m: float = Field(
         0.5,
         ge=0,
+        le=100,
         description="A held person counts as present only while where they could have moved since they were last "
         "seen stays within this many metres (their walking speed over the last second x the time since): a seated "
         "clerk is held for all of hold_s, a walker for a fraction of a second. The speed is measured in person "
@@ -153,7 +155,7 @@ class KafkaConfig(StrictModel):
         description="Comma-separated host:port list. Env HALLWATCH_KAFKA_BOOTSTRAP_SERVERS overrides it.",
     )
     topics: KafkaTopics = Field(default_factory=KafkaTopics, description="Topic names.")
-    heartbeat_interval_s: float = Field(10, gt=0, description="Seconds between camera heartbeats.")
+    heartbeat_interval_s: float = Field(10, gt=0, le=3600, description="Seconds between camera heartbeats.")
     camera_partitions: int = Field(
         12,
         ge=1,
@@ -174,6 +176,7 @@ class KafkaConfig(StrictModel):
     spool_max_mb: float = Field(
         256,
         gt=0,
+        le=1_000_000,
         description="Spool size at which heartbeats are dropped; violations may use twice this.",
     )
 
@@ -225,7 +228,9 @@ class AlertsConfig(StrictModel):
         description="Seconds without a heartbeat after which Kafka gives a dead instance's "
         "partitions to the others (shorter: faster take-over after a crash; longer: fewer rebalances on pauses).",
     )
-    stale_after_s: float = Field(120, gt=0, description="A heartbeat older than this leaves its camera uncovered.")
+    stale_after_s: float = Field(
+        120, gt=0, le=86_400, description="A heartbeat older than this leaves its camera uncovered."
+    )
     escalation_minutes: dict[Level, float] = Field(
         default_factory=lambda: {Level.township: 10, Level.county: 20, Level.city: 30},
         description="Minutes an unacknowledged alert owned at a level waits before it escalates to the parent region.",
@@ -244,7 +249,9 @@ class AlertsConfig(StrictModel):
         "on its own row. Each alert is still stored, decided and counted on its own.",
     )
     webhooks: list[Webhook] = Field(default_factory=list, description="Notification targets.")
-    webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per notification (exponential back-off).")
+    webhook_attempts: int = Field(
+        5, ge=1, le=100, description="Delivery attempts per notification (exponential back-off)."
+    )
     session_secret: str | None = Field(
         None,
         description="Key signing session cookies (env HALLWATCH_SESSION_SECRET overrides; keep it out of git). "
@@ -257,10 +264,10 @@ class AlertsConfig(StrictModel):
         "HTTPS or on localhost); false = never.",
     )
     session_idle_minutes: float = Field(
-        30, gt=0, description="A console session ends after this long without a request."
+        30, gt=0, le=10_080, description="A console session ends after this long without a request."
     )
     session_max_hours: float = Field(
-        12, gt=0, description="A console session ends this long after login, however active."
+        12, gt=0, le=8_760, description="A console session ends this long after login, however active."
     )
     max_body_kb: int = Field(64, ge=1, le=10240, description="Largest request body the API accepts (413 above it).")
     unhealthy_after_s: float = Field(
@@ -287,14 +294,15 @@ class EvidenceConfig(StrictModel):
 
     enabled: bool = Field(True, description="Record evidence for violations.")
     root: str = Field("var/evidence", description="Local evidence store; files go under <date>/<hall>/<event_id>/.")
-    pre_s: float = Field(10, ge=0, description="Seconds of video before the violation's start.")
-    post_s: float = Field(10, ge=0, description="Seconds of video after the violation opens.")
+    pre_s: float = Field(10, ge=0, le=3600, description="Seconds of video before the violation's start.")
+    post_s: float = Field(10, ge=0, le=3600, description="Seconds of video after the violation opens.")
     long_violation_s: float = Field(
-        60, gt=0, description="A violation that lasted longer also gets a clip around its close."
+        60, gt=0, le=86_400, description="A violation that lasted longer also gets a clip around its close."
     )
     max_clip_s: float = Field(
         330,
         gt=0,
+        le=86_400,
         description="Longest clip: a violation that took longer to open (an empty post after 300 s) "
         "gets the last this many seconds before post_s. Also how much of each camera's recent video is kept.",
     )
@@ -332,6 +340,7 @@ class EvidenceConfig(StrictModel):
     buffer_mb: float = Field(
         256,
         gt=0,
+        le=1_000_000,
         description="Memory cap of each camera's ring buffer of recent (JPEG-compressed) frames, kept "
         "only for cameras whose clips are encoded from the analysed frames.",
     )
@@ -339,15 +348,17 @@ class EvidenceConfig(StrictModel):
     live_snapshot_s: float = Field(
         10,
         ge=0,
+        le=3600,
         description="Every this many seconds each camera's latest frame is written to "
         "<root>/live/<camera>.jpg for the console's camera wall (0 = off).",
     )
     retention_days: float = Field(
-        180, gt=0, description="Evidence older than this is deleted, except for alerts still under review."
+        180, gt=0, le=3650, description="Evidence older than this is deleted, except for alerts still under review."
     )
     min_free_mb: float = Field(
         512,
         ge=0,
+        le=10_000_000,
         description="Below this much free disk, clip writing stops (alert + metric); detection goes on.",
     )
     hmac_key: str | None = Field(

@@ -24,7 +24,16 @@ from configs.components import (
     TrackerConfig,
     Webhook,
 )
-from domain.base import LEVEL_PARENT, DisplayName, Level, StrictModel, invalid
+from configs.rules import (
+    CitizenWaitingRule,
+    EmptyPostRule,
+    QueueCrowdingRule,
+    RuleOverrides,
+    Rules,
+    StaffChattingRule,
+    effective_rules,
+)
+from domain.base import LEVEL_PARENT, Coordinate, DisplayName, Level, PixelSize, StrictModel, invalid
 from domain.floor import homography_from_points
 from domain.roster import Roster, RosterShift
 from domain.schedule import ScheduleConfig
@@ -36,15 +45,18 @@ __all__ = [
     "Camera",
     "CitizenWaitingRule",
     "DetectorConfig",
+    "EmptyPostRule",
     "EvidenceConfig",
     "Hall",
     "HallwatchConfig",
     "KafkaConfig",
     "KafkaTopics",
+    "QueueCrowdingRule",
     "Level",
     "Region",
     "RuleOverrides",
     "Rules",
+    "StaffChattingRule",
     "StrictModel",
     "TrackerConfig",
     "Webhook",
@@ -54,7 +66,7 @@ __all__ = [
     "effective_rules",
 ]
 
-Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x, y]")]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[x, y]")]
 
 
 class Region(StrictModel):
@@ -140,93 +152,6 @@ class ZoneKind(str, Enum):
     queue_area = "queue_area"
 
 
-class EmptyPostRule(StrictModel):
-    """空岗/离岗: nobody at a window's post for too long during service hours."""
-
-    enabled: bool = Field(True, description="Evaluate this rule.")
-    after_s: float = Field(300, gt=0, description="Seconds a post must stay empty before it is a violation.")
-    return_s: float = Field(5, ge=0, description="Seconds a person must stay at the post for the empty episode to end.")
-    late_after_s: float = Field(
-        60,
-        gt=0,
-        description="迟到: a post still unoccupied this many seconds after a service period starts "
-        "(the morning's, and again after the lunch break) is a late arrival, reported from the period start. "
-        "Needs a schedule: halls without one have no period boundaries.",
-    )
-    early_before_s: float = Field(
-        60,
-        ge=0,
-        description="早退: an unoccupied episode still running when a service period ends is an early "
-        "leave if it began at least this many seconds before the end.",
-    )
-
-
-class StaffChattingRule(StrictModel):
-    """聚众聊天/串岗: staff gathering away from their own posts."""
-
-    enabled: bool = Field(True, description="Evaluate this rule.")
-    min_people: int = Field(2, ge=2, description="People in one group for it to count.")
-    radius_m: float = Field(1.5, gt=0, description="Floor distance (m) that links two people into a group.")
-    min_duration_s: float = Field(60, ge=0, description="Seconds a group must persist to be a violation.")
-    clear_s: float = Field(5, ge=0, description="Gaps shorter than this do not end a group episode.")
-    always: bool = Field(False, description="Evaluate outside service hours too.")
-
-
-class QueueCrowdingRule(StrictModel):
-    """一米线: people too close in the queue, or too many past the line in front of a window."""
-
-    enabled: bool = Field(True, description="Evaluate this rule.")
-    min_distance_m: float = Field(1.0, gt=0, description="Two people in a queue closer than this crowd.")
-    max_in_service_area: int = Field(1, ge=0, description="People allowed past the one-metre line.")
-    max_in_queue: int | None = Field(None, ge=0, description="Queue capacity; null = unlimited.")
-    min_duration_s: float = Field(5, ge=0, description="Seconds the condition must hold to be a violation.")
-    clear_s: float = Field(3, ge=0, description="Gaps shorter than this do not end an episode.")
-    always: bool = Field(False, description="Evaluate outside service hours too.")
-
-
-class CitizenWaitingRule(StrictModel):
-    """群众等候无人接待: a citizen stands at a window whose post is unoccupied."""
-
-    enabled: bool = Field(
-        True, description="Evaluate this rule (for windows whose post and service area one camera sees)."
-    )
-    wait_s: float = Field(
-        30, gt=0, description="Seconds a citizen must stand at an unstaffed window to be a violation."
-    )
-    clear_s: float = Field(5, ge=0, description="Gaps shorter than this do not end an episode.")
-
-
-class Rules(StrictModel):
-    empty_post: EmptyPostRule = Field(default_factory=EmptyPostRule, description="Empty post rule.")
-    staff_chatting: StaffChattingRule = Field(default_factory=StaffChattingRule, description="Staff chatting rule.")
-    queue_crowding: QueueCrowdingRule = Field(
-        default_factory=QueueCrowdingRule, description="Queue crowding (one-metre line) rule."
-    )
-    citizen_waiting: CitizenWaitingRule = Field(
-        default_factory=CitizenWaitingRule, description="Citizens left waiting at an unstaffed window."
-    )
-
-
-def effective_rules(defaults: Rules, zone_overrides: RuleOverrides | None) -> Rules:
-    """The global rule defaults with one zone's overrides applied."""
-    if zone_overrides is None:
-        return defaults
-    merged = {
-        name: {**getattr(defaults, name).model_dump(), **(getattr(zone_overrides, name) or {})}
-        for name in Rules.model_fields
-    }
-    return Rules.model_validate(merged)
-
-
-class RuleOverrides(StrictModel):
-    """Per-zone overrides: only the keys given replace the global `rules:` defaults."""
-
-    empty_post: dict | None = Field(None, description="Keys of `rules.empty_post` to override.")
-    staff_chatting: dict | None = Field(None, description="Keys of `rules.staff_chatting` to override.")
-    queue_crowding: dict | None = Field(None, description="Keys of `rules.queue_crowding` to override.")
-    citizen_waiting: dict | None = Field(None, description="Keys of `rules.citizen_waiting` to override.")
-
-
 ZONE_NEEDS_WINDOW = {ZoneKind.post, ZoneKind.service_area}
 
 
@@ -265,9 +190,9 @@ class Camera(StrictModel):
         description="Video file path, rtsp://…, http(s)://…, a USB device index, or mot:PATH (replayed detections)."
     )
     source_fps: float | None = Field(
-        None, gt=0, description="Overrides the container's frame rate (files and mot: sources)."
+        None, gt=0, le=240, description="Overrides the container's frame rate (files and mot: sources)."
     )
-    frame_size: tuple[int, int] | None = Field(
+    frame_size: tuple[PixelSize, PixelSize] | None = Field(
         None, description="[width, height] in pixels; required for mot: sources."
     )
     analysis_fps: float = Field(
@@ -282,7 +207,7 @@ class Camera(StrictModel):
     start_time: datetime | None = Field(
         None, description="Media clock origin for file and mot: sources (ISO 8601 with offset)."
     )
-    stall_s: float = Field(20, gt=0, description="Seconds without a frame before the watchdog reconnects.")
+    stall_s: float = Field(20, gt=0, le=3600, description="Seconds without a frame before the watchdog reconnects.")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTP transport for rtsp:// sources.")
     decode_threads: int = Field(
         1,
@@ -292,8 +217,10 @@ class Camera(StrictModel):
         "thread: with many cameras on a machine FFmpeg's extra threads per stream cost CPU (docs/operations.md, "
         "Sizing). 0 lets FFmpeg choose (one high-resolution camera on a machine with cores to spare).",
     )
-    reconnect_initial_s: float = Field(1, gt=0, description="First reconnect delay; doubles after each failure.")
-    reconnect_max_s: float = Field(60, gt=0, description="Longest reconnect delay.")
+    reconnect_initial_s: float = Field(
+        1, gt=0, le=3600, description="First reconnect delay; doubles after each failure."
+    )
+    reconnect_max_s: float = Field(60, gt=0, le=86_400, description="Longest reconnect delay.")
     calibration: Calibration | None = Field(None, description="Floor calibration (homography).")
     zones: list[Zone] = Field(default_factory=list, description="Zones drawn on this camera's image.")
     detection_area: Literal["zones", "frame"] = Field(

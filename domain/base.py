@@ -6,7 +6,7 @@ import unicodedata
 from enum import Enum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 
@@ -64,3 +64,10 @@ def invalid(code: str, message: str, **context: object) -> PydanticCustomError:
     """A validation error of a stable kind, ``code`` (the console translates kinds and fields, never the
     English ``message``, a template over ``context``: "needs at least {need} points")."""
     return PydanticCustomError(code, message, context or None)
+
+
+# A position in an image (pixels) or on a hall's floor (metres), as configs, overlays and the
+# installers' tool carry it: finite, and within 100,000 of the origin.
+Coordinate = Annotated[float, Field(ge=-100_000, le=100_000, allow_inf_nan=False)]
+# A camera's image side, pixels.
+PixelSize = Annotated[int, Field(ge=16, le=16_384)]

@@ -10,11 +10,11 @@ from typing import Annotated, Final, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from domain.base import Coordinate
 from domain.events import Time
 
 OVERLAY_SCHEMA: Final = "hallwatch.evidence-overlay.v1"
 
-Coordinate = Annotated[float, Field(ge=-100_000, le=100_000, allow_inf_nan=False)]
 TrackNumber = Annotated[int, Field(ge=-1, le=2**31 - 1)]
 
 

@@ -293,10 +293,11 @@ def numeric_leaves(value, path=()):
         yield path
 
 
-def test_every_number_of_a_config_must_be_finite(demo_config_dict):
-    """An ``.inf`` or ``.nan`` anywhere in the YAML is refused naming its key (a zone with an
+def test_every_number_of_a_config_must_be_finite_and_in_bounds(demo_config_dict):
+    """An ``.inf``, ``.nan`` or 1e300 anywhere in the YAML is refused naming its key (a zone with an
     infinite vertex was accepted and written back as ``.inf`` by the installers' tool; an infinite
-    ``analysis_fps`` or ``stall_s`` loaded)."""
+    ``analysis_fps`` or ``stall_s`` loaded; ``evidence.pre_s: 1e300`` loaded, and a duration that
+    large overflows Python's timedelta where it is used)."""
     import copy
 
     from hypothesis import given, settings
@@ -313,7 +314,7 @@ def test_every_number_of_a_config_must_be_finite(demo_config_dict):
         return data
 
     @settings(max_examples=150, deadline=None, derandomize=True)
-    @given(st.sampled_from(leaves), st.sampled_from([float("inf"), float("-inf"), float("nan")]))
+    @given(st.sampled_from(leaves), st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e300, -1e300]))
     def check(path, value):
         data = copy.deepcopy(demo_config_dict)
         at(data, path)[path[-1]] = value
@@ -352,3 +353,31 @@ def test_settings_that_cost_judgement_are_advised_not_refused(tmp_path, config_d
     result = check_cli(path)
     assert result.returncode == 0, result.stderr
     assert "advice: cameras[0].analysis_fps: 10 frames/s asked of a 7 frames/s source" in result.stdout
+
+
+def test_every_number_the_config_schema_admits_is_bounded():
+    """Not only the demo's: each number and integer of the JSON Schema has a minimum and a maximum
+    (bounded sizes, finite numbers); the lunar days are bounded by their own validator (1-30)."""
+    from configs.model import HallwatchConfig
+
+    schema = HallwatchConfig.model_json_schema()
+    unbounded = set()
+
+    def walk(node, where):
+        if node.get("type") in ("number", "integer"):
+            low = "minimum" in node or "exclusiveMinimum" in node
+            high = "maximum" in node or "exclusiveMaximum" in node
+            if not (low and high):
+                unbounded.add(where)
+        for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            for sub in node.get(key, []):
+                walk(sub, where)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], where + "[]")
+        for name, sub in node.get("properties", {}).items():
+            walk(sub, f"{where}.{name}")
+
+    for name, definition in schema["$defs"].items():
+        walk(definition, name)
+    walk({k: v for k, v in schema.items() if k != "$defs"}, "HallwatchConfig")
+    assert unbounded == {"MarketDays.lunar_days[]"}, sorted(unbounded)

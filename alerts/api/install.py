@@ -8,7 +8,6 @@ administrator to put in the config: the service never rewrites the configuration
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import cv2
 import numpy as np
@@ -19,12 +18,11 @@ from pydantic import BaseModel, Field, ValidationError
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from configs.loader import advisories, reference_issues
-from configs.model import Calibration, Camera, Zone
+from configs.model import Calibration, Camera, Point, Zone
 from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
 from streams.wire import error_details
 
 router = APIRouter(tags=["install"], responses=COMMON_RESPONSES)
-Point = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2, max_length=2)]
 
 
 class CalibrationIn(BaseModel):
