@@ -66,8 +66,9 @@ def invalid(code: str, message: str, **context: object) -> PydanticCustomError:
     return PydanticCustomError(code, message, context or None)
 
 
-# A position in an image (pixels) or on a hall's floor (metres), as configs, overlays and the
-# installers' tool carry it: finite, and within 100,000 of the origin.
-Coordinate = Annotated[float, Field(ge=-100_000, le=100_000, allow_inf_nan=False)]
+# A position in an image (pixels) or on a hall's floor (metres), as configs, overlays, the
+# installers' tool and replayed detections carry it: finite, and within 100,000 of the origin.
+COORDINATE_LIMIT = 100_000
+Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
 # A camera's image side, pixels.
 PixelSize = Annotated[int, Field(ge=16, le=16_384)]

@@ -20,6 +20,7 @@ import numpy as np
 
 from configs.model import Camera
 from detectors.detections import Detections
+from domain.base import COORDINATE_LIMIT
 from ingest.frames import Frame
 
 
@@ -146,16 +147,15 @@ class VideoFileSource:
         return Frame(self.camera.id, index, when, image, det)
 
 
-# A replayed MOT file's bounds: frames from 1 to four days at 25 frames/s, boxes within 100,000
-# pixels of the image's origin (as the overlays' coordinates are), track ids from -1 (none).
+# A replayed MOT file's bounds: frames from 1 to four days at 25 frames/s, boxes within
+# COORDINATE_LIMIT pixels of the image's origin, track ids from -1 (none).
 MOT_MAX_FRAME = 10_000_000
-MOT_MAX_COORDINATE = 100_000.0
 
 
 def read_mot(path: str | os.PathLike[str]) -> dict[int, Detections]:
     """MOT rows ``frame,id,left,top,width,height,conf,...`` grouped by frame. A row that is not
-    a box (not finite, a frame or id that is not a whole number in bounds, no width or height, far
-    off the image) is left out; a file that is not rows of numbers is a SourceError."""
+    a box (not finite, a frame or id that is not a whole number in bounds, under a pixel wide
+    or high, far off the image) is left out; a file that is not rows of numbers is a SourceError."""
     try:
         rows = np.loadtxt(path, delimiter=",", ndmin=2, usecols=range(7))
     except (ValueError, IndexError) as error:
@@ -172,9 +172,9 @@ def read_mot(path: str | os.PathLike[str]) -> dict[int, Detections]:
             & (rows[:, 0] <= MOT_MAX_FRAME)
             & (rows[:, 1] >= -1)
             & (rows[:, 1] <= np.iinfo(np.int32).max)
-            & (rows[:, 4] > 0)
-            & (rows[:, 5] > 0)
-            & (np.abs(rows[:, 2:6]) <= MOT_MAX_COORDINATE).all(axis=1)
+            & (rows[:, 4] >= 1)
+            & (rows[:, 5] >= 1)
+            & (np.abs(rows[:, 2:6]) <= COORDINATE_LIMIT).all(axis=1)
         ]
     for frame in np.unique(rows[:, 0]).astype(int):
         sel = rows[rows[:, 0] == frame]

@@ -313,7 +313,7 @@ def test_every_number_of_a_config_must_be_finite_and_in_bounds(demo_config_dict)
             data = data[key]
         return data
 
-    @settings(max_examples=150, deadline=None, derandomize=True)
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None)
     @given(st.sampled_from(leaves), st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e300, -1e300]))
     def check(path, value):
         data = copy.deepcopy(demo_config_dict)

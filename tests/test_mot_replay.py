@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configs.model import Camera
-from ingest.sources import MOT_MAX_COORDINATE, MOT_MAX_FRAME, MotReplaySource, SourceError, SourceStats, read_mot
+from domain.base import COORDINATE_LIMIT
+from ingest.sources import MOT_MAX_FRAME, MotReplaySource, SourceError, SourceStats, read_mot
 
 NUMBERS = st.one_of(
     st.integers(-3, 12),
@@ -22,7 +23,7 @@ NUMBERS = st.one_of(
 ROWS = st.lists(st.lists(NUMBERS, min_size=7, max_size=9), min_size=1, max_size=30)
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(rows=ROWS)
 def test_only_boxes_in_bounds_are_replayed(tmp_path_factory, rows):
     path = tmp_path_factory.mktemp("mot") / "det.txt"
@@ -36,10 +37,10 @@ def test_only_boxes_in_bounds_are_replayed(tmp_path_factory, rows):
         and float(frame).is_integer()
         and float(track).is_integer()
         and 1 <= frame <= MOT_MAX_FRAME
-        and track >= -1
-        and w > 0
-        and h > 0
-        and max(abs(left), abs(top), abs(w), abs(h)) <= MOT_MAX_COORDINATE
+        and -1 <= track <= 2**31 - 1
+        and w >= 1
+        and h >= 1
+        and max(abs(left), abs(top), abs(w), abs(h)) <= COORDINATE_LIMIT
     )
     assert sum(len(d) for d in replayed.values()) == wanted
     for frame, detections in replayed.items():
