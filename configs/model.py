@@ -33,7 +33,16 @@ from configs.rules import (
     StaffChattingRule,
     effective_rules,
 )
-from domain.base import LEVEL_PARENT, Coordinate, DisplayName, Level, PixelSize, StrictModel, invalid
+from domain.base import (
+    LEVEL_PARENT,
+    MAX_POLYGON_POINTS,
+    Coordinate,
+    DisplayName,
+    Level,
+    PixelSize,
+    StrictModel,
+    invalid,
+)
 from domain.floor import homography_from_points
 from domain.roster import Roster, RosterShift
 from domain.schedule import ScheduleConfig
@@ -67,6 +76,9 @@ __all__ = [
 ]
 
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[x, y]")]
+MAX_WINDOWS = 500  # a hall's windows
+MAX_ZONES = 100  # a camera's zones
+MAX_CALIBRATION_POINTS = 50
 
 
 class Region(StrictModel):
@@ -89,7 +101,9 @@ class Hall(StrictModel):
     name: DisplayName = Field(min_length=1, description="Display name, e.g. 莲花街道便民服务中心.")
     region: str = Field(description="Id of the region the hall belongs to (any level).")
     schedule: str | None = Field(None, description="Schedule id; absent = always in service.")
-    windows: list[Window] = Field(default_factory=list, description="The service windows of this hall.")
+    windows: list[Window] = Field(
+        default_factory=list, max_length=MAX_WINDOWS, description="The service windows of this hall."
+    )
 
 
 def _spread_ratio(points: np.ndarray) -> float:
@@ -105,8 +119,12 @@ MAX_FLOOR_SPAN_M = 300.0  # larger than any service hall: a bigger span is a uni
 class Calibration(StrictModel):
     """Pairs of image pixels and floor points (metres) defining the camera's floor homography."""
 
-    image: list[Point] = Field(description="Image points [x, y] in pixels (at least 4).")
-    floor: list[Point] = Field(description="The same points on the floor [X, Y] in metres.")
+    image: list[Point] = Field(
+        max_length=MAX_CALIBRATION_POINTS, description="Image points [x, y] in pixels (at least 4)."
+    )
+    floor: list[Point] = Field(
+        max_length=MAX_CALIBRATION_POINTS, description="The same points on the floor [X, Y] in metres."
+    )
 
     @field_validator("image", "floor")
     @classmethod
@@ -160,7 +178,9 @@ class Zone(StrictModel):
     name: DisplayName = Field("", description="Display name, e.g. 1号窗口岗位 (else the kind and window).")
     kind: ZoneKind = Field(description="post, staff_area, service_area or queue_area.")
     window: str | None = Field(None, description="Window id; required for post and service_area zones.")
-    polygon: list[Point] = Field(description="Polygon in image pixels, at least 3 points.")
+    polygon: list[Point] = Field(
+        max_length=MAX_POLYGON_POINTS, description="Polygon in image pixels, at least 3 points."
+    )
     rules: RuleOverrides | None = Field(None, description="Rule parameter overrides for this zone.")
 
     @field_validator("polygon")
@@ -222,7 +242,9 @@ class Camera(StrictModel):
     )
     reconnect_max_s: float = Field(60, gt=0, le=86_400, description="Longest reconnect delay.")
     calibration: Calibration | None = Field(None, description="Floor calibration (homography).")
-    zones: list[Zone] = Field(default_factory=list, description="Zones drawn on this camera's image.")
+    zones: list[Zone] = Field(
+        default_factory=list, max_length=MAX_ZONES, description="Zones drawn on this camera's image."
+    )
     detection_area: Literal["zones", "frame"] = Field(
         "zones",
         description="Where people are looked for: `zones` = the zones' bounding box and room for the bodies of the "

@@ -70,5 +70,7 @@ def invalid(code: str, message: str, **context: object) -> PydanticCustomError:
 # installers' tool and replayed detections carry it: finite, and within 100,000 of the origin.
 COORDINATE_LIMIT = 100_000
 Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
+# A zone's or an overlay's polygon: at most this many vertices.
+MAX_POLYGON_POINTS = 200
 # A camera's image side, pixels.
 PixelSize = Annotated[int, Field(ge=16, le=16_384)]

@@ -10,7 +10,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from domain.base import Coordinate
+from domain.base import MAX_POLYGON_POINTS, Coordinate
 from domain.events import Time
 
 OVERLAY_SCHEMA: Final = "hallwatch.evidence-overlay.v1"
@@ -26,7 +26,7 @@ class OverlayZone:
     kind: Literal["post", "staff_area", "service_area", "queue_area"]
     label: Annotated[str, StringConstraints(max_length=200)]
     colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-f]{6}$")]
-    polygon: Annotated[tuple[tuple[Coordinate, Coordinate], ...], Field(min_length=3, max_length=200)]
+    polygon: Annotated[tuple[tuple[Coordinate, Coordinate], ...], Field(min_length=3, max_length=MAX_POLYGON_POINTS)]
     violation: Annotated[bool, Field(description="The violation's own zone.")]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -381,3 +382,19 @@ def test_every_number_the_config_schema_admits_is_bounded():
         walk(definition, name)
     walk({k: v for k, v in schema.items() if k != "$defs"}, "HallwatchConfig")
     assert unbounded == {"MarketDays.lunar_days[]"}, sorted(unbounded)
+
+
+@pytest.mark.parametrize(
+    "grow, where",
+    [
+        (lambda c: c["cameras"][0]["zones"][0].update(polygon=[[round(300 + 100 * math.cos(i / 32), 3), round(300 + 100 * math.sin(i / 32), 3)] for i in range(201)]), "cameras[0].zones[0].polygon"),
+        (lambda c: c["cameras"][0].update(zones=[{**c["cameras"][0]["zones"][0], "id": f"z{i}"} for i in range(101)]), "cameras[0].zones"),
+        (lambda c: c["cameras"][0]["calibration"].update(image=[[i, i * i % 97] for i in range(51)]), "cameras[0].calibration.image"),
+        (lambda c: c["halls"][0].update(windows=[{"id": f"w{i}"} for i in range(501)]), "halls[0].windows"),
+    ],
+)  # fmt: skip
+def test_a_configs_lists_are_bounded_where_a_hall_is(config_dict, grow, where):
+    """Polygons, zones, calibration points and windows at most as many as the installers' tool and
+    the overlays take (200, 100, 50) and a hall could have (500 windows)."""
+    grow(config_dict)
+    assert where in paths(config_dict)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from alerts.access.auth import Principal
 from alerts.api.context import COMMON_RESPONSES, ApiContext, Ctx, who
 from configs.loader import advisories, reference_issues
-from configs.model import Calibration, Camera, Point, Zone
+from configs.model import MAX_CALIBRATION_POINTS, MAX_ZONES, Calibration, Camera, Point, Zone
 from domain.floor import floor_grid, foot_points, homography_from_points, reprojection_errors, to_floor
 from streams.wire import error_details
 
@@ -26,12 +26,16 @@ router = APIRouter(tags=["install"], responses=COMMON_RESPONSES)
 
 
 class CalibrationIn(BaseModel):
-    image: list[Point] = Field(min_length=4, max_length=50, description="Image points [x, y] in pixels.")
-    floor: list[Point] = Field(min_length=4, max_length=50, description="The same points on the floor, metres.")
+    image: list[Point] = Field(
+        min_length=4, max_length=MAX_CALIBRATION_POINTS, description="Image points [x, y] in pixels."
+    )
+    floor: list[Point] = Field(
+        min_length=4, max_length=MAX_CALIBRATION_POINTS, description="The same points on the floor, metres."
+    )
 
 
 class SectionIn(BaseModel):
-    zones: list[dict] = Field(default_factory=list, max_length=100, description="Zones as in the config.")
+    zones: list[dict] = Field(default_factory=list, max_length=MAX_ZONES, description="Zones as in the config.")
     calibration: CalibrationIn | None = None
 
 
