@@ -135,6 +135,12 @@ export function kindText(type, ctx) {
   return known || "取值无效";
 }
 
+// What the service advises about a valid config section (settings that cost judgement), each once.
+export function adviceText(items) {
+  const words = [...new Set((items || []).map((a) => kindText(a.type, a.ctx)))];
+  return words.length ? `注意：${words.join("；")}。` : "";
+}
+
 // One line for one refused request: each problem once, field first.
 export function errorText(status, body) {
   const detail = body && body.detail;

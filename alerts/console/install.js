@@ -2,7 +2,7 @@
 // preview the 1 m floor grid, and generate the camera's config section (validated by the server).
 import {html, nothing, render, svg} from "./vendor/lit-html.js";
 import {ZONE_COLOURS} from "./cameras.js";
-import {kindText} from "./errors.js";
+import {adviceText} from "./errors.js";
 import {$, api, can, hallName, state} from "./session.js";
 import {history, nearestVertex} from "./util.js";
 
@@ -216,7 +216,7 @@ export function setUpInstall() {
       $("i-msg").textContent = `配置已通过校验（只含与默认值不同的项）：保存为文件，在配置文件 cameras: 下替换 id 为 ${installCamera().camera_id} 的一项；`
         + "运行中的流水线不会自动读取配置：重启分析该摄像头的流水线进程（python run_pipeline.py --config …，或其 systemd 服务）后生效，"
         + "再重启告警服务以显示新的区域名称。"
-        + advice(r.advice);
+        + adviceText(r.advice);
     } catch (err) { $("i-msg").textContent = "配置有误：" + err.message; $("i-save").disabled = true; }
   });
   $("i-save").addEventListener("click", () => {  // the validated section, as a file for the administrator
@@ -226,10 +226,4 @@ export function setUpInstall() {
     link.click();
     URL.revokeObjectURL(link.href);
   });
-}
-
-// What the server advises about a valid section (settings that cost judgement), in Chinese by kind.
-function advice(items) {
-  const words = [...new Set((items || []).map((a) => kindText(a.type)))];
-  return words.length ? `注意：${words.join("；")}。` : "";
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import {test} from "node:test";
 
-import {errorText, fieldText, kindText} from "../../alerts/console/errors.js";
+import {adviceText, errorText, fieldText, kindText} from "../../alerts/console/errors.js";
 
 test("key paths and locations name the field in words, items counted from one", () => {
   assert.equal(fieldText(["body", "cameras[0].zones[1].polygon"]), "第 1 个摄像头的第 2 个区域的区域顶点");
@@ -25,4 +25,12 @@ test("each problem once; English details give way to the status's words; the ser
   assert.equal(errorText(403, {detail: "a discipline_officer may not register absence"}), "您的账号无权执行此操作");
   assert.equal(errorText(422, {detail: "督办单无法生成：请联系管理员查看服务日志"}), "督办单无法生成：请联系管理员查看服务日志");
   assert.equal(errorText(418, {}), "操作失败（418）");
+});
+
+test("the config section's advice reads in Chinese, each once; none says nothing", () => {
+  const slow = {loc: "cameras[0].analysis_fps", type: "low_analysis_rate", msg: "2 frames/s: queue_crowding (zone 'q') ..."};
+  assert.equal(adviceText([slow, slow]), `注意：${kindText("low_analysis_rate")}。`);
+  assert.match(adviceText([slow]), /每秒 5 帧/);
+  assert.equal(adviceText([]), "");
+  assert.equal(adviceText(undefined), "");
 });
