@@ -46,14 +46,22 @@ if not hasattr(np, "asfarray"):  # motmetrics 1.4 still calls np.asfarray, remov
 SEQUENCES = {"pets09-s2l1": "vtest.avi", "tud-stadtmitte": "video.mp4", "tud-campus": "video.mp4"}
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix of xyxy boxes."""
+def area(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection areas of xyxy boxes, a matrix."""
     x1 = np.maximum(a[:, None, 0], b[None, :, 0])
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
+    return np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix of xyxy boxes."""
+    inter = intersection(a, b)
     return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
 
 
@@ -117,14 +125,14 @@ def evaluate(
     indices = [i for i in range(1, last + 1) if sampler.take((i - 1) / fps)]
     gt = np.loadtxt(folder / "gt.txt", delimiter=",")
     by_frame = {int(f): gt[gt[:, 0] == f] for f in np.unique(gt[:, 0])}
-    area, dets = None, {}
+    looking, dets = None, {}  # the detection area, for the detector's rows
     if source == "det":
         raw = read_mot(folder / "det.txt")
         dets = {i: Detections(d.xyxy, np.clip(d.scores, 0, 1), np.full(len(d), -1)) for i, d in raw.items()}
     else:
         # The benchmark's zones (bench_event_f1.layout) bound the search with ``zones``.
         camera = config(w, h, fps, None).cameras[0]
-        area = DetectionArea(
+        looking = DetectionArea(
             camera.model_copy(update={"detection_area": detection_area, "still_recheck_s": still_recheck_s})
         )
         detector = build(detector_cfg, size)
@@ -142,13 +150,13 @@ def evaluate(
     bias, widths, floor_errors = [], [], []
     detect_s = 0.0
     for index in indices:
-        image = frames.at(index)
+        image, t = frames.at(index), (index - 1) / fps
         d = dets.get(index, Detections.empty())
-        if area is not None and image is not None:
+        if looking is not None and image is not None:
             started = time.perf_counter()
-            d = area.detect(detector, image, T0 + timedelta(seconds=(index - 1) / fps))
+            d = looking.detect(detector, image, T0 + timedelta(seconds=t))
             detect_s += time.perf_counter() - started
-        people = [p for p in rules.frame(index, (index - 1) / fps, d, image) if p.detected]
+        people = [p for p in rules.frame(index, t, d, image) if p.detected]
         g = by_frame.get(index, np.empty((0, 10)))
         truth = gt_boxes(g)
         confident = d.xyxy[d.scores >= box_conf]
@@ -156,8 +164,9 @@ def evaluate(
         tp, fp, fn = tp + len(pairs), fp + len(confident) - len(pairs), fn + len(truth) - len(pairs)
         misses.add(truth, d, {gi for _, gi in pairs})
         for threshold, counts in at.items():
-            found = len(match(d.xyxy[d.scores >= threshold], truth))
-            counts += (found, int((d.scores >= threshold).sum()) - found, len(truth) - found)
+            kept = d.xyxy[d.scores >= threshold]
+            found = len(match(kept, truth))
+            counts += (found, len(kept) - found, len(truth) - found)
         for di, gi in pairs:
             bias.append(foot_points(confident[di : di + 1])[0] - foot_points(truth[gi : gi + 1])[0])
             widths.append((confident[di, 2] - confident[di, 0]) / max(1e-6, truth[gi, 2] - truth[gi, 0]))
@@ -169,7 +178,7 @@ def evaluate(
             floor = to_floor(homography, foot_points(hyp)) if len(hyp) else np.empty((0, 2))
             for hi, gi in match(hyp, truth):
                 floor_errors.append(float(np.linalg.norm(floor[hi] - g[gi, 7:9])))
-    reused = area.gate.reused / max(1, len(indices)) if area is not None else 0.0
+    reused = looking.gate.reused / max(1, len(indices)) if looking is not None else 0.0
     summary = (
         mm.metrics.create()
         .compute(acc, metrics=["mota", "idf1", "num_switches", "precision", "recall"], name="x")
@@ -223,15 +232,9 @@ class Misses:
     def add(self, truth: np.ndarray, detections: Detections, found: set[int]) -> None:
         if len(truth) == 0:
             return
-        # The share of each box under another annotated person's.
-        x1 = np.maximum(truth[:, None, 0], truth[None, :, 0])
-        y1 = np.maximum(truth[:, None, 1], truth[None, :, 1])
-        x2 = np.minimum(truth[:, None, 2], truth[None, :, 2])
-        y2 = np.minimum(truth[:, None, 3], truth[None, :, 3])
-        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+        inter = intersection(truth, truth)  # the share of each box under another annotated person's
         np.fill_diagonal(inter, 0)
-        area = (truth[:, 2] - truth[:, 0]) * (truth[:, 3] - truth[:, 1])
-        covered = inter.max(axis=1) / np.maximum(area, 1e-9) >= self.covered
+        covered = inter.max(axis=1) / np.maximum(area(truth), 1e-9) >= self.covered
         weak = detections.xyxy[detections.scores < self.box_conf]
         weak_overlap = iou(truth, weak).max(axis=1) if len(weak) else np.zeros(len(truth))
         for index, box in enumerate(truth):
@@ -336,7 +339,7 @@ def main() -> None:
         for source in args.detectors.split(","):
             sizes = {"nanodet": args.input_sizes, "yolo": args.yolo_sizes}.get(source, "").split(",")
             precisions = args.precisions.split(",") if source == "nanodet" else ["fp32"]
-            for size, area, precision, still, rate in itertools.product(
+            for size, where, precision, still, rate in itertools.product(
                 sizes,
                 ["frame"] if source == "det" else args.detection_areas.split(","),
                 precisions,
@@ -352,7 +355,7 @@ def main() -> None:
                     device=args.device,
                 )
                 result = evaluate(
-                    name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, area, still, curve
+                    name, source, rate, TrackerConfig(), detector_cfg, args.box_conf, size, where, still, curve
                 )
                 results.append(result)
                 print(row(result), flush=True)
